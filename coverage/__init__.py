@@ -1,0 +1,52 @@
+"""coverage — plan where the next CCTV camera sets go.
+
+A planner hands it a city (a :class:`Scene`), a camera model (:class:`CameraSet`)
+and a budget, and gets back a ranked placement :class:`Plan` with the coverage it
+buys, the proven optimality gap, and an HTML map.
+
+>>> import coverage as cov
+>>> scene = cov.datasets.sample_city()                                # doctest: +SKIP
+>>> plan = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=200))  # doctest: +SKIP
+
+Names are imported lazily, so ``import coverage`` stays light and
+``coverage.optimize`` can be used without geopandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_NAMES = {
+    "Scene": "coverage.scene",
+    "Camera": "coverage.camera",
+    "CameraSet": "coverage.camera",
+    "Problem": "coverage.plan",
+    "Plan": "coverage.plan",
+    "solve": "coverage.plan",
+    "evaluate": "coverage.evaluate",
+    "Report": "coverage.evaluate",
+    "render_map": "coverage.render",
+    "max_coverage": "coverage.optimize",
+}
+_MODULES = {
+    "datasets", "errors", "scene", "demand", "candidates", "camera", "visibility", "matrix",
+    "optimize", "plan", "evaluate", "render", "synthetic", "cli",
+}
+
+__all__ = sorted([*_NAMES, *_MODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    if name in _MODULES:
+        return importlib.import_module(f"coverage.{name}")
+    msg = f"module 'coverage' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return __all__

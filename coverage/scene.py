@@ -1,0 +1,518 @@
+"""The input layers of a planning problem, validated and in one metric CRS.
+
+A :class:`Scene` holds the city a planner hands to :mod:`coverage`: districts,
+pedestrian corridors, crime hotspots, buildings, the camera sets that already
+stand, and privacy zones. Every layer is checked once, projected once to the
+scene's metric CRS, and given a ``RangeIndex`` (the user's own index is kept in
+the ``source_row`` column), so everything downstream can work with arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from coverage._crs import choose_crs, require_metric
+from coverage._validate import _fmt_rows
+from coverage.errors import CRSError, InputError
+
+__all__ = ["LAYERS", "Scene"]
+
+logger = logging.getLogger("coverage")
+
+#: Layer name -> (allowed geometry kinds, required, {column: default}).
+LAYERS: dict[str, tuple[tuple[str, ...], bool, dict[str, Any]]] = {
+    "districts": (("Polygon", "MultiPolygon"), True, {"name": None}),
+    "corridors": (("LineString", "MultiLineString"), True, {"footfall": 1.0, "name": "", "kind": ""}),
+    "hotspots": (("Point", "MultiPoint", "Polygon", "MultiPolygon"), False, {}),
+    "buildings": (("Polygon", "MultiPolygon"), False, {"height_m": np.nan}),
+    "cameras": (("Point",), False, {"owner": "police", "heading_deg": np.nan, "cameras": 3}),
+    "privacy_zones": (("Polygon", "MultiPolygon"), False, {"name": ""}),
+}
+_POINT_HOTSPOT_COLUMNS = {"weight": 1.0, "category": ""}
+_POLYGON_HOTSPOT_COLUMNS = {"intensity": None}
+#: Node coordinates are snapped to this grid (metres) when the corridor graph is built.
+_NODE_SNAP_M = 1e-3
+
+
+class Scene:
+    """The layers of a city, validated and projected to one metric CRS.
+
+    Parameters
+    ----------
+    districts
+        Polygons with a ``name`` column (text). Required.
+    corridors
+        Pedestrian corridors (streets, footpaths) as lines. Optional columns
+        ``footfall`` (relative foot traffic, finite and >= 0, default 1),
+        ``name`` and ``kind``. Multi-part lines are split into their parts.
+        Required.
+    hotspots
+        Either incident points (optional ``weight`` >= 0, default 1, and
+        ``category``) or hotspot polygons with an ``intensity`` >= 0.
+    buildings
+        Footprints that block views (optional ``height_m``).
+    cameras
+        Camera sets that already stand, as points; optional ``owner`` (e.g.
+        ``"police"``, ``"MTR"``), ``heading_deg`` (clockwise from grid north;
+        NaN when unknown) and ``cameras`` (cameras on the pole, 1–8).
+    privacy_zones
+        Polygons no camera may look into (optional ``name``).
+    crs
+        The metric CRS to work in. ``None`` picks EPSG:2326 for scenes inside
+        Hong Kong, the districts' own CRS when it is already metric, and the
+        estimated UTM zone otherwise (the choice is logged).
+    name
+        A label for the scene (shown on maps and reports).
+    attribution
+        Data attribution lines, kept with the scene and printed on maps.
+
+    Raises
+    ------
+    TypeError
+        A layer is not a GeoDataFrame.
+    coverage.errors.CRSError
+        A layer has no CRS, or `crs` is not projected in metres.
+    coverage.errors.InputError
+        A required layer is empty, a column is missing, geometries are of the
+        wrong type, empty or invalid beyond lossless repair, or values are
+        NaN/negative. Every problem is collected and reported at once.
+
+    Notes
+    -----
+    Layers in a CRS other than the scene's are reprojected on entry and the
+    fact is logged. Invalid polygons are repaired with ``shapely.make_valid``
+    only when the result is purely polygonal (nothing dropped); other invalid
+    rows are rejected with their row labels.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, box
+    >>> d = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=2326)
+    >>> c = gpd.GeoDataFrame(geometry=[LineString([(0, 50), (100, 50)]),
+    ...                                LineString([(50, 0), (50, 100)])], crs=2326)
+    >>> scene = Scene(d, c)
+    >>> scene.crs.to_epsg(), len(scene.corridors), scene.graph.number_of_edges()
+    (2326, 2, 4)
+    """
+
+    def __init__(
+        self,
+        districts: gpd.GeoDataFrame,
+        corridors: gpd.GeoDataFrame,
+        *,
+        hotspots: gpd.GeoDataFrame | None = None,
+        buildings: gpd.GeoDataFrame | None = None,
+        cameras: gpd.GeoDataFrame | None = None,
+        privacy_zones: gpd.GeoDataFrame | None = None,
+        crs: Any = None,
+        name: str = "",
+        attribution: Iterable[str] = (),
+    ) -> None:
+        given = {
+            "districts": districts,
+            "corridors": corridors,
+            "hotspots": hotspots,
+            "buildings": buildings,
+            "cameras": cameras,
+            "privacy_zones": privacy_zones,
+        }
+        for layer, frame in given.items():
+            if frame is not None and not isinstance(frame, gpd.GeoDataFrame):
+                msg = (
+                    f"Layer {layer!r} must be a geopandas.GeoDataFrame; got "
+                    f"{type(frame).__name__}. Read files with Scene.from_files(...) or wrap "
+                    "your data with geopandas.GeoDataFrame(..., geometry=..., crs=...)."
+                )
+                raise TypeError(msg)
+        problems: list[str] = []
+        for layer, frame in given.items():
+            if frame is not None and frame.crs is None:
+                problems.append(
+                    f"Layer {layer!r} has no CRS. Set it with .set_crs('EPSG:4326') (lon/lat) or "
+                    "the CRS your coordinates are in; coverage never guesses one."
+                )
+        if problems:
+            raise CRSError("\n".join(problems))
+        if crs is None:
+            self.crs = choose_crs(districts)
+        else:
+            try:
+                user_crs = CRS.from_user_input(crs)
+            except Exception as exc:
+                msg = f"The 'crs' parameter of Scene is not a CRS pyproj understands: {crs!r}."
+                raise CRSError(msg) from exc
+            self.crs = require_metric(user_crs, where="The scene ('crs' parameter of Scene)")
+        self.name = str(name)
+        self.attribution: tuple[str, ...] = tuple(str(a) for a in attribution)
+
+        layers: dict[str, gpd.GeoDataFrame] = {}
+        for layer, frame in given.items():
+            layers[layer], layer_problems = self._prepare(layer, frame)
+            problems.extend(layer_problems)
+        if problems:
+            msg = "The scene's layers have problems:\n- " + "\n- ".join(problems)
+            raise InputError(msg)
+        self.districts: gpd.GeoDataFrame = layers["districts"]
+        self.corridors: gpd.GeoDataFrame = layers["corridors"]
+        self.hotspots: gpd.GeoDataFrame = layers["hotspots"]
+        self.buildings: gpd.GeoDataFrame = layers["buildings"]
+        self.cameras: gpd.GeoDataFrame = layers["cameras"]
+        self.privacy_zones: gpd.GeoDataFrame = layers["privacy_zones"]
+
+    # ------------------------------------------------------------------ layers
+    def _prepare(
+        self, layer: str, frame: gpd.GeoDataFrame | None
+    ) -> tuple[gpd.GeoDataFrame, list[str]]:
+        kinds, required, columns = LAYERS[layer]
+        problems: list[str] = []
+        if frame is None or len(frame) == 0:
+            if required:
+                what = "was not given" if frame is None else "is empty"
+                problems.append(f"Layer {layer!r} {what}; it needs at least one feature.")
+            return self._empty(layer), problems
+        frame = frame.copy()
+        if CRS.from_user_input(frame.crs) != self.crs:
+            logger.info(
+                "Layer %r reprojected from %s to the scene CRS %s.",
+                layer,
+                CRS.from_user_input(frame.crs).to_string(),
+                self.crs.to_string(),
+            )
+            frame = frame.to_crs(self.crs)
+        frame["source_row"] = frame.index.to_numpy()
+        frame = frame.reset_index(drop=True)
+        geom = frame.geometry.values
+        missing = np.flatnonzero(shapely.is_missing(geom) | shapely.is_empty(geom))
+        if missing.size:
+            rows = frame["source_row"].to_numpy()[missing]
+            problems.append(
+                f"Layer {layer!r}: {missing.size} feature(s) have no geometry (rows "
+                f"{_fmt_rows(rows.tolist())}). Drop them or give them a geometry."
+            )
+            return self._empty(layer), problems
+        types = shapely.get_type_id(geom)
+        names = np.array(
+            ["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+             "MultiPolygon", "GeometryCollection"]
+        )[types]
+        wrong = np.flatnonzero(~np.isin(names, kinds))
+        if layer == "hotspots":
+            pointy = np.isin(names, ("Point", "MultiPoint"))
+            if pointy.any() and not pointy.all():
+                problems.append(
+                    "Layer 'hotspots' mixes points and polygons. Give incident points (with an "
+                    "optional 'weight') or hotspot polygons (with an 'intensity'), not both."
+                )
+        if wrong.size:
+            rows = frame["source_row"].to_numpy()[wrong]
+            problems.append(
+                f"Layer {layer!r}: {wrong.size} feature(s) are {sorted(set(names[wrong]))} but the "
+                f"layer takes {' / '.join(kinds)} (rows {_fmt_rows(rows.tolist())})."
+            )
+            return self._empty(layer), problems
+        invalid = np.flatnonzero(~shapely.is_valid(geom))
+        if invalid.size:
+            repaired = shapely.make_valid(geom[invalid])
+            rtypes = shapely.get_type_id(repaired)
+            ok = np.isin(rtypes, (3, 6)) if kinds[0] == "Polygon" else np.isin(rtypes, (1, 5))
+            if ok.all():
+                logger.info(
+                    "Layer %r: %d invalid geometries repaired losslessly (rows %s).",
+                    layer, invalid.size, _fmt_rows(frame["source_row"].to_numpy()[invalid]),
+                )
+                geom = geom.copy()
+                geom[invalid] = repaired
+                frame = frame.set_geometry(gpd.GeoSeries(geom, crs=frame.crs, index=frame.index))
+            else:
+                rows = frame["source_row"].to_numpy()[invalid[~ok]]
+                problems.append(
+                    f"Layer {layer!r}: {rows.size} invalid geometries cannot be repaired without "
+                    f"losing part of them (rows {_fmt_rows(rows.tolist())}). Fix them in your GIS "
+                    "(e.g. QGIS 'Fix geometries') and load the layer again."
+                )
+        if layer == "hotspots":
+            pointy = shapely.get_type_id(frame.geometry.values[:1])[0] in (0, 4)
+            columns = _POINT_HOTSPOT_COLUMNS if pointy else _POLYGON_HOTSPOT_COLUMNS
+        for col, default in columns.items():
+            if col not in frame.columns:
+                if default is None:
+                    problems.append(
+                        f"Layer {layer!r} needs a column {col!r}; it has "
+                        f"{[c for c in frame.columns if c not in ('geometry', 'source_row')]}. "
+                        f"Rename the right column to {col!r}."
+                    )
+                    continue
+                frame[col] = default
+        problems.extend(self._check_values(layer, frame))
+        if layer == "corridors" and (shapely.get_type_id(frame.geometry.values) == 5).any():
+            frame = frame.explode(index_parts=False).reset_index(drop=True)
+        if layer == "cameras" and not problems:
+            frame["heading_deg"] = np.mod(frame["heading_deg"].astype(float), 360.0)
+            frame["cameras"] = frame["cameras"].astype(np.int64)
+            frame["owner"] = frame["owner"].fillna("").astype(str)
+        for col in ("name", "kind", "category"):
+            if col in frame.columns and col in columns:
+                frame[col] = frame[col].fillna("").astype(str)
+        return frame, problems
+
+    def _check_values(self, layer: str, frame: gpd.GeoDataFrame) -> list[str]:
+        checks: dict[str, tuple[bool, float | None, float | None]] = {
+            "footfall": (False, 0.0, None),
+            "weight": (False, 0.0, None),
+            "intensity": (False, 0.0, None),
+            "height_m": (True, 0.0, None),
+            "heading_deg": (True, None, None),
+            "cameras": (False, 1.0, 8.0),
+        }
+        problems: list[str] = []
+        for col, (nan_ok, low, high) in checks.items():
+            if col not in frame.columns:
+                continue
+            try:
+                v = pd.to_numeric(frame[col], errors="raise").to_numpy(dtype=float)
+            except (ValueError, TypeError):
+                problems.append(f"Layer {layer!r}, column {col!r}: values must be numbers.")
+                continue
+            bad = ~np.isfinite(v) if not nan_ok else np.isinf(v)
+            if low is not None:
+                bad |= v < low
+            if high is not None:
+                bad |= v > high
+            if col == "cameras":
+                bad |= np.isfinite(v) & (v != np.round(v))
+            idx = np.flatnonzero(bad)
+            if idx.size:
+                rows = frame["source_row"].to_numpy()[idx]
+                rng = f">= {low:g}" if high is None else f"whole numbers in [{low:g}, {high:g}]"
+                if low is None:
+                    rng = "finite (NaN means unknown)"
+                problems.append(
+                    f"Layer {layer!r}, column {col!r}: {idx.size} value(s) are NaN or out of range "
+                    f"(rows {_fmt_rows(rows.tolist())}; e.g. {v[idx[0]]!r}). Values must be {rng}."
+                )
+            else:
+                frame[col] = v if col != "cameras" else v.astype(np.int64)
+        if layer == "districts" and "name" in frame.columns:
+            names = frame["name"]
+            blank = np.flatnonzero(names.isna().to_numpy() | (names.astype(str).str.strip() == ""))
+            if blank.size:
+                rows = frame["source_row"].to_numpy()[blank]
+                problems.append(
+                    f"Layer 'districts', column 'name': {blank.size} district(s) have no name "
+                    f"(rows {_fmt_rows(rows.tolist())}). Give every district a name."
+                )
+            dup = names[names.duplicated(keep=False)].astype(str).unique().tolist()
+            if dup:
+                problems.append(
+                    f"Layer 'districts', column 'name': names must be unique; repeated: {dup[:5]}. "
+                    "Dissolve the parts into one feature per district (GeoDataFrame.dissolve)."
+                )
+            frame["name"] = names.astype(str)
+        return problems
+
+    def _empty(self, layer: str) -> gpd.GeoDataFrame:
+        columns = dict(LAYERS[layer][2])
+        if layer == "hotspots":
+            columns = dict(_POINT_HOTSPOT_COLUMNS)
+        data = {c: pd.Series(dtype=object if isinstance(d, str) or d is None else float)
+                for c, d in columns.items()}
+        data["source_row"] = pd.Series(dtype=object)
+        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=self.crs), crs=self.crs)
+
+    # --------------------------------------------------------------- properties
+    @property
+    def hotspot_kind(self) -> str:
+        """``"points"``, ``"polygons"`` or ``"none"``."""
+        if len(self.hotspots) == 0:
+            return "none"
+        first = shapely.get_type_id(self.hotspots.geometry.values[:1])[0]
+        return "points" if first in (0, 4) else "polygons"
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) of the districts and corridors, in metres."""
+        b = np.vstack([self.districts.total_bounds, self.corridors.total_bounds])
+        return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The noded corridor graph.
+
+        Corridors are split wherever they cross or touch; nodes are the split
+        points (attributes ``x``, ``y`` in metres), edges carry ``length_m``,
+        ``corridor`` (row of :attr:`corridors`) and ``geometry``. Corridors
+        that overlap along a stretch give one edge for the shared stretch.
+        """
+        return corridor_graph(self.corridors)
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """All six layers by name."""
+        return {name: getattr(self, name) for name in LAYERS}
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.layers().items())
+        label = f"{self.name!r}, " if self.name else ""
+        return f"Scene({label}{sizes}, crs={self.crs.to_string()!r})"
+
+    # ------------------------------------------------------------------- files
+    @classmethod
+    def from_files(
+        cls,
+        districts: str | os.PathLike[str],
+        corridors: str | os.PathLike[str],
+        *,
+        hotspots: str | os.PathLike[str] | None = None,
+        buildings: str | os.PathLike[str] | None = None,
+        cameras: str | os.PathLike[str] | None = None,
+        privacy_zones: str | os.PathLike[str] | None = None,
+        layers: Mapping[str, str] | None = None,
+        rename: Mapping[str, Mapping[str, str]] | None = None,
+        crs: Any = None,
+        name: str = "",
+        attribution: Iterable[str] = (),
+    ) -> Scene:
+        """Build a Scene from GeoJSON, GeoPackage, Shapefile or GeoParquet files.
+
+        Parameters
+        ----------
+        districts, corridors, hotspots, buildings, cameras, privacy_zones
+            Paths to the layers' files (``.geojson``, ``.gpkg``, ``.shp``,
+            ``.parquet``/``.geoparquet``, or anything GDAL reads).
+        layers
+            For multi-layer files (GeoPackage): the layer to read, by scene
+            layer name, e.g. ``{"corridors": "streets"}``.
+        rename
+            Column renames by scene layer, e.g. ``{"districts": {"District": "name"}}``.
+        crs, name, attribution
+            As for :class:`Scene`.
+
+        Raises
+        ------
+        FileNotFoundError
+            A path does not exist (the message names the layer).
+        """
+        paths = {
+            "districts": districts,
+            "corridors": corridors,
+            "hotspots": hotspots,
+            "buildings": buildings,
+            "cameras": cameras,
+            "privacy_zones": privacy_zones,
+        }
+        layers = dict(layers or {})
+        rename = {k: dict(v) for k, v in (rename or {}).items()}
+        unknown = (set(layers) | set(rename)) - set(LAYERS)
+        if unknown:
+            msg = f"Unknown scene layer name(s) {sorted(unknown)}; use {list(LAYERS)}."
+            raise InputError(msg)
+        frames: dict[str, gpd.GeoDataFrame | None] = {}
+        for layer, path in paths.items():
+            if path is None:
+                frames[layer] = None
+                continue
+            frames[layer] = read_layer(path, layer=layers.get(layer), what=layer)
+            if layer in rename:
+                frames[layer] = frames[layer].rename(columns=rename[layer])
+        return cls(
+            frames["districts"],  # type: ignore[arg-type]
+            frames["corridors"],  # type: ignore[arg-type]
+            hotspots=frames["hotspots"],
+            buildings=frames["buildings"],
+            cameras=frames["cameras"],
+            privacy_zones=frames["privacy_zones"],
+            crs=crs,
+            name=name,
+            attribution=attribution,
+        )
+
+
+def read_layer(
+    path: str | os.PathLike[str], *, layer: str | None = None, what: str = "layer"
+) -> gpd.GeoDataFrame:
+    """Read one vector layer from a file, with an error that names the scene layer."""
+    p = Path(path)
+    if not p.exists():
+        msg = f"The {what!r} file {str(p)!r} does not exist. Check the path."
+        raise FileNotFoundError(msg)
+    if p.suffix.lower() in (".parquet", ".geoparquet"):
+        return gpd.read_parquet(p)
+    kwargs: dict[str, Any] = {"engine": "pyogrio"}
+    if layer is not None:
+        kwargs["layer"] = layer
+    return gpd.read_file(p, **kwargs)
+
+
+def corridor_graph(corridors: gpd.GeoDataFrame) -> nx.Graph:
+    """Node the corridor lines at every crossing and return the graph.
+
+    Parameters
+    ----------
+    corridors
+        LineStrings in a metric CRS with a ``RangeIndex``.
+
+    Returns
+    -------
+    networkx.Graph
+        Nodes are ints with ``x`` and ``y``; edges have ``length_m``,
+        ``corridor`` (the corridor row the edge lies on) and ``geometry``.
+        Parallel pieces between the same two nodes keep the shortest.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> c = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (10, 0)]),
+    ...                                LineString([(5, -5), (5, 5)])], crs=2326)
+    >>> g = corridor_graph(c)
+    >>> g.number_of_nodes(), g.number_of_edges(), sorted(dict(g.degree()).values())
+    (5, 4, [1, 1, 1, 1, 4])
+    """
+    geoms = corridors.geometry.values
+    noded = shapely.node(shapely.multilinestrings(geoms))
+    parts = shapely.get_parts(noded)
+    parts = parts[shapely.length(parts) > 0]
+    # Which corridor each noded piece lies on: the nearest corridor to its midpoint.
+    mids = shapely.line_interpolate_point(parts, 0.5, normalized=True)
+    tree = shapely.STRtree(geoms)
+    piece_idx, corridor_idx = tree.query_nearest(mids, all_matches=False)
+    corridor_of = np.empty(len(parts), dtype=np.int64)
+    corridor_of[piece_idx] = corridor_idx
+    starts = shapely.get_coordinates(shapely.get_point(parts, 0))
+    ends = shapely.get_coordinates(shapely.get_point(parts, -1))
+    ends_xy = np.vstack([starts, ends])
+    snapped = np.round(ends_xy / _NODE_SNAP_M).astype(np.int64)
+    uniq, inverse = np.unique(snapped, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    node_xy = uniq * _NODE_SNAP_M
+    n = len(parts)
+    u, v = inverse[:n], inverse[n:]
+    lengths = shapely.length(parts)
+    g = nx.Graph()
+    g.add_nodes_from(
+        (i, {"x": float(node_xy[i, 0]), "y": float(node_xy[i, 1])}) for i in range(len(uniq))
+    )
+    order = np.argsort(-lengths, kind="stable")  # shortest added last wins
+    for k in order:
+        if u[k] == v[k]:
+            continue  # a closed loop piece adds no connection
+        g.add_edge(
+            int(u[k]),
+            int(v[k]),
+            length_m=float(lengths[k]),
+            corridor=int(corridors.index[corridor_of[k]]),
+            geometry=parts[k],
+        )
+    return g
