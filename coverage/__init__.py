@@ -32,8 +32,20 @@ _NAMES = {
     "max_coverage": "coverage.optimize",
 }
 _MODULES = {
-    "datasets", "errors", "scene", "demand", "candidates", "camera", "visibility", "matrix",
-    "optimize", "plan", "evaluate", "render", "synthetic", "cli",
+    "datasets",
+    "errors",
+    "scene",
+    "demand",
+    "candidates",
+    "camera",
+    "visibility",
+    "matrix",
+    "optimize",
+    "plan",
+    "evaluate",
+    "render",
+    "synthetic",
+    "cli",
 }
 
 __all__ = sorted([*_NAMES, *_MODULES])

@@ -36,7 +36,9 @@ def choose_crs(frame: gpd.GeoDataFrame) -> CRS:
     CRS when that is already metric, otherwise the estimated UTM zone.
     The choice is logged.
     """
-    lonlat = frame.to_crs(4326).total_bounds if frame.crs != CRS.from_epsg(4326) else frame.total_bounds
+    lonlat = (
+        frame.to_crs(4326).total_bounds if frame.crs != CRS.from_epsg(4326) else frame.total_bounds
+    )
     w, s, e, n = HONG_KONG_BOUNDS_LONLAT
     if lonlat[0] >= w and lonlat[1] >= s and lonlat[2] <= e and lonlat[3] <= n:
         logger.info("Scene lies inside Hong Kong: using EPSG:2326 (Hong Kong 1980 Grid).")

@@ -35,7 +35,9 @@ def check_number(
     kind = "an int" if integer else "a number"
     lo = "-inf" if low is None else f"{low:g}"
     hi = "inf" if high is None else f"{high:g}"
-    interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{']' if high is not None else ')'}"
+    interval = (
+        f"{'(' if low_open or low is None else '['}{lo}, {hi}{']' if high is not None else ')'}"
+    )
     msg = f"The {name!r} parameter of {owner} must be {kind} in {interval}. Got {value!r} instead."
     if isinstance(value, bool):
         raise ParameterError(msg)

@@ -34,7 +34,11 @@ logger = logging.getLogger("coverage")
 #: Layer name -> (allowed geometry kinds, required, {column: default}).
 LAYERS: dict[str, tuple[tuple[str, ...], bool, dict[str, Any]]] = {
     "districts": (("Polygon", "MultiPolygon"), True, {"name": None}),
-    "corridors": (("LineString", "MultiLineString"), True, {"footfall": 1.0, "name": "", "kind": ""}),
+    "corridors": (
+        ("LineString", "MultiLineString"),
+        True,
+        {"footfall": 1.0, "name": "", "kind": ""},
+    ),
     "hotspots": (("Point", "MultiPoint", "Polygon", "MultiPolygon"), False, {}),
     "buildings": (("Polygon", "MultiPolygon"), False, {"height_m": np.nan}),
     "cameras": (("Point",), False, {"owner": "police", "heading_deg": np.nan, "cameras": 3}),
@@ -205,8 +209,16 @@ class Scene:
             return self._empty(layer), problems
         types = shapely.get_type_id(geom)
         names = np.array(
-            ["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-             "MultiPolygon", "GeometryCollection"]
+            [
+                "Point",
+                "LineString",
+                "LinearRing",
+                "Polygon",
+                "MultiPoint",
+                "MultiLineString",
+                "MultiPolygon",
+                "GeometryCollection",
+            ]
         )[types]
         wrong = np.flatnonzero(~np.isin(names, kinds))
         if layer == "hotspots":
@@ -231,7 +243,9 @@ class Scene:
             if ok.all():
                 logger.info(
                     "Layer %r: %d invalid geometries repaired losslessly (rows %s).",
-                    layer, invalid.size, _fmt_rows(frame["source_row"].to_numpy()[invalid]),
+                    layer,
+                    invalid.size,
+                    _fmt_rows(frame["source_row"].to_numpy()[invalid]),
                 )
                 geom = geom.copy()
                 geom[invalid] = repaired
@@ -327,8 +341,10 @@ class Scene:
         columns = dict(LAYERS[layer][2])
         if layer == "hotspots":
             columns = dict(_POINT_HOTSPOT_COLUMNS)
-        data = {c: pd.Series(dtype=object if isinstance(d, str) or d is None else float)
-                for c, d in columns.items()}
+        data = {
+            c: pd.Series(dtype=object if isinstance(d, str) or d is None else float)
+            for c, d in columns.items()
+        }
         data["source_row"] = pd.Series(dtype=object)
         return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=self.crs), crs=self.crs)
 
@@ -345,7 +361,12 @@ class Scene:
     def bounds(self) -> tuple[float, float, float, float]:
         """(minx, miny, maxx, maxy) of the districts and corridors, in metres."""
         b = np.vstack([self.districts.total_bounds, self.corridors.total_bounds])
-        return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+        return (
+            float(b[:, 0].min()),
+            float(b[:, 1].min()),
+            float(b[:, 2].max()),
+            float(b[:, 3].max()),
+        )
 
     @cached_property
     def graph(self) -> nx.Graph:
