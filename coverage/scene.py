@@ -43,6 +43,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], bool, dict[str, Any]]] = {
     "buildings": (("Polygon", "MultiPolygon"), False, {"height_m": np.nan}),
     "cameras": (("Point",), False, {"owner": "police", "heading_deg": np.nan, "cameras": 3}),
     "privacy_zones": (("Polygon", "MultiPolygon"), False, {"name": ""}),
+    "landmarks": (("Point",), False, {"kind": "", "name": "", "weight": 1.0}),
 }
 _POINT_HOTSPOT_COLUMNS = {"weight": 1.0, "category": ""}
 _POLYGON_HOTSPOT_COLUMNS = {"intensity": None}
@@ -73,6 +74,10 @@ class Scene:
         NaN when unknown) and ``cameras`` (cameras on the pole, 1–8).
     privacy_zones
         Polygons no camera may look into (optional ``name``).
+    landmarks
+        Places of heavy foot traffic (transit exits, police stations) as
+        points with optional ``kind``, ``name`` and ``weight`` (>= 0). Used by
+        the continuity metrics (routes from landmarks to hotspots).
     crs
         The metric CRS to work in. ``None`` picks EPSG:2326 for scenes inside
         Hong Kong, the districts' own CRS when it is already metric, and the
@@ -121,6 +126,7 @@ class Scene:
         buildings: gpd.GeoDataFrame | None = None,
         cameras: gpd.GeoDataFrame | None = None,
         privacy_zones: gpd.GeoDataFrame | None = None,
+        landmarks: gpd.GeoDataFrame | None = None,
         crs: Any = None,
         name: str = "",
         attribution: Iterable[str] = (),
@@ -132,6 +138,7 @@ class Scene:
             "buildings": buildings,
             "cameras": cameras,
             "privacy_zones": privacy_zones,
+            "landmarks": landmarks,
         }
         for layer, frame in given.items():
             if frame is not None and not isinstance(frame, gpd.GeoDataFrame):
@@ -175,6 +182,7 @@ class Scene:
         self.buildings: gpd.GeoDataFrame = layers["buildings"]
         self.cameras: gpd.GeoDataFrame = layers["cameras"]
         self.privacy_zones: gpd.GeoDataFrame = layers["privacy_zones"]
+        self.landmarks: gpd.GeoDataFrame = layers["landmarks"]
 
     # ------------------------------------------------------------------ layers
     def _prepare(
@@ -380,7 +388,7 @@ class Scene:
         return corridor_graph(self.corridors)
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """All six layers by name."""
+        """All seven layers by name."""
         return {name: getattr(self, name) for name in LAYERS}
 
     def __repr__(self) -> str:
@@ -399,6 +407,7 @@ class Scene:
         buildings: str | os.PathLike[str] | None = None,
         cameras: str | os.PathLike[str] | None = None,
         privacy_zones: str | os.PathLike[str] | None = None,
+        landmarks: str | os.PathLike[str] | None = None,
         layers: Mapping[str, str] | None = None,
         rename: Mapping[str, Mapping[str, str]] | None = None,
         crs: Any = None,
@@ -409,7 +418,7 @@ class Scene:
 
         Parameters
         ----------
-        districts, corridors, hotspots, buildings, cameras, privacy_zones
+        districts, corridors, hotspots, buildings, cameras, privacy_zones, landmarks
             Paths to the layers' files (``.geojson``, ``.gpkg``, ``.shp``,
             ``.parquet``/``.geoparquet``, or anything GDAL reads).
         layers
@@ -432,6 +441,7 @@ class Scene:
             "buildings": buildings,
             "cameras": cameras,
             "privacy_zones": privacy_zones,
+            "landmarks": landmarks,
         }
         layers = dict(layers or {})
         rename = {k: dict(v) for k, v in (rename or {}).items()}
@@ -454,6 +464,7 @@ class Scene:
             buildings=frames["buildings"],
             cameras=frames["cameras"],
             privacy_zones=frames["privacy_zones"],
+            landmarks=frames["landmarks"],
             crs=crs,
             name=name,
             attribution=attribution,
