@@ -1,0 +1,462 @@
+"""Geometry-free solvers for quality-valued maximum coverage.
+
+The core of :mod:`coverage`: it sees a sparse matrix ``A`` (configurations ×
+demand points, quality values in (0, 1]), demand weights and a few index
+arrays, never a geometry.
+
+The model
+---------
+Choose a set ``S`` of at most ``budget`` rows of ``A`` (at most one per group)
+that maximizes
+
+.. math:: f(S) = \\sum_j w_j \\max_{i \\in S \\cup F} A_{ij}
+
+where ``F`` are the rows already installed (``fixed``): they count toward the
+coverage and not toward the budget.  Every :class:`Solution` carries
+``objective`` (recomputed from ``selected``), ``upper_bound`` (a proven bound
+on the optimum) and ``gap = (upper_bound - objective) / upper_bound``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+from scipy.sparse import csr_array
+
+from coverage._optimize_greedy import lazy_greedy
+from coverage._validate import check_choice, check_number
+from coverage.errors import InputError, ParameterError
+
+__all__ = [
+    "Progress",
+    "Solution",
+    "TracePoint",
+    "is_feasible",
+    "max_coverage",
+    "objective",
+]
+
+SeedLike = int | np.random.Generator | None
+METHODS = ("auto", "greedy")
+
+
+class TracePoint(NamedTuple):
+    """One point of a solver's history: the best plan and bound at a time."""
+
+    time_s: float
+    objective: float
+    upper_bound: float
+    stage: str
+
+
+class Progress(NamedTuple):
+    """What a ``progress`` callback receives (for progress bars)."""
+
+    stage: str
+    done: int
+    total: int
+    objective: float
+    upper_bound: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """The result of :func:`max_coverage`.
+
+    Attributes
+    ----------
+    selected
+        int64 row indices chosen, in the order chosen (fixed rows excluded).
+    gains
+        float64 marginal gain of each selected row, in that order, on top of
+        the fixed rows and the rows chosen before it.
+    objective
+        Covered weight of ``selected`` ∪ ``fixed``, recomputed from ``selected``.
+    upper_bound
+        A proven upper bound on the optimum (never an estimate).
+    gap
+        ``(upper_bound - objective) / upper_bound`` (0 when the bound is 0).
+    method
+        The method that produced ``selected`` (e.g. ``"greedy"``).
+    trace
+        Tuple of :class:`TracePoint`: objective and bound over time.
+    bound_method
+        Which computation gave ``upper_bound``.
+    elapsed_s
+        Wall time of the call.
+    info
+        Solver details (counts, timings), for logs and benchmarks.
+    """
+
+    selected: NDArray[np.int64]
+    gains: NDArray[np.float64]
+    objective: float
+    upper_bound: float
+    gap: float
+    method: str
+    trace: tuple[TracePoint, ...]
+    bound_method: str = ""
+    elapsed_s: float = 0.0
+    info: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Solution(n_selected={self.selected.size}, objective={self.objective:.6g}, "
+            f"upper_bound={self.upper_bound:.6g}, gap={self.gap:.3%}, method={self.method!r})"
+        )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _as_csr(A: Any, owner: str = "max_coverage") -> csr_array:
+    if sparse.issparse(A):
+        M = csr_array(A, dtype=np.float64)
+    else:
+        try:
+            dense = np.asarray(A, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            msg = f"The 'A' parameter of {owner} must be a 2-D sparse matrix or array. {exc}"
+            raise InputError(msg) from exc
+        if dense.ndim != 2:
+            msg = (
+                f"The 'A' parameter of {owner} must be 2-D (configurations × demand points). "
+                f"Got an array of shape {dense.shape} instead."
+            )
+            raise InputError(msg)
+        M = csr_array(dense)
+    if M.ndim != 2:  # pragma: no cover - scipy sparse arrays are 2-D here
+        msg = f"The 'A' parameter of {owner} must be 2-D."
+        raise InputError(msg)
+    M = M.copy()
+    M.sum_duplicates()
+    M.eliminate_zeros()
+    bad = ~np.isfinite(M.data) | (M.data < 0) | (M.data > 1)
+    if bad.any():
+        rows = np.unique(np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))[bad])
+        msg = (
+            f"The 'A' parameter of {owner} must hold coverage qualities in [0, 1]; "
+            f"{int(bad.sum())} value(s) are negative, above 1 or not finite "
+            f"(rows {rows[:5].tolist()}{'…' if rows.size > 5 else ''})."
+        )
+        raise InputError(msg)
+    M.indices = M.indices.astype(np.int64, copy=False)
+    M.indptr = M.indptr.astype(np.int64, copy=False)
+    M.has_sorted_indices = False
+    M.sort_indices()
+    return M
+
+
+def _as_weights(weights: ArrayLike, m: int, owner: str = "max_coverage") -> NDArray[np.float64]:
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        msg = f"The 'weights' parameter of {owner} must be numeric. {exc}"
+        raise InputError(msg) from exc
+    if w.ndim != 1 or w.size != m:
+        msg = (
+            f"The 'weights' parameter of {owner} must be 1-D with one value per demand point "
+            f"(column of A, {m}). Got shape {w.shape} instead."
+        )
+        raise InputError(msg)
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        msg = (
+            f"The 'weights' parameter of {owner}: {bad.size} value(s) are negative or NaN "
+            f"(positions {bad[:5].tolist()}{'…' if bad.size > 5 else ''}). "
+            "Weights must be finite and >= 0."
+        )
+        raise InputError(msg)
+    return w
+
+
+def _as_index(
+    values: ArrayLike | None, n: int, name: str, owner: str = "max_coverage"
+) -> NDArray[np.int64]:
+    if values is None:
+        return np.zeros(0, dtype=np.int64)
+    arr = np.asarray(values)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+        msg = f"The {name!r} parameter of {owner} must be a 1-D array of row indices (ints)."
+        raise InputError(msg)
+    arr = arr.astype(np.int64)
+    bad = arr[(arr < 0) | (arr >= n)]
+    if bad.size:
+        msg = (
+            f"The {name!r} parameter of {owner} holds row indices outside [0, {n}): "
+            f"{bad[:5].tolist()}."
+        )
+        raise InputError(msg)
+    return arr
+
+
+def _as_groups(
+    groups: ArrayLike | None, n: int, owner: str = "max_coverage"
+) -> tuple[NDArray[np.int64] | None, int]:
+    if groups is None:
+        return None, n
+    g = np.asarray(groups)
+    if g.ndim != 1 or g.size != n:
+        msg = (
+            f"The 'groups' parameter of {owner} must be 1-D with one group id per row of A "
+            f"({n}). Got shape {g.shape} instead."
+        )
+        raise InputError(msg)
+    _, ids = np.unique(g, return_inverse=True)
+    ids = ids.astype(np.int64).ravel()
+    return ids, int(ids.max()) + 1 if ids.size else 0
+
+
+def _gap(obj: float, ub: float) -> float:
+    if ub <= 0:
+        return 0.0
+    return max(0.0, (ub - obj) / ub)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def objective(
+    A: Any,
+    weights: ArrayLike,
+    selected: ArrayLike,
+    fixed: ArrayLike | None = None,
+) -> float:
+    """Covered weight of a selection: ``sum_j w_j * max_{i in selected ∪ fixed} A[i, j]``.
+
+    Parameters
+    ----------
+    A
+        Sparse or dense matrix (configurations × demand points), values in [0, 1].
+    weights
+        Demand weights, one per column of ``A``.
+    selected
+        Row indices chosen.
+    fixed
+        Row indices already installed (counted too).
+
+    Returns
+    -------
+    float
+        The covered weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 1.0]])
+    >>> objective(A, [1, 1, 1], [0])
+    1.5
+    >>> objective(A, [1, 1, 1], [0], fixed=[1])
+    3.0
+    """
+    M = _as_csr(A, "objective")
+    w = _as_weights(weights, M.shape[1], "objective")
+    rows = np.concatenate(
+        [
+            _as_index(selected, M.shape[0], "selected", "objective"),
+            _as_index(fixed, M.shape[0], "fixed", "objective"),
+        ]
+    )
+    if rows.size == 0:
+        return 0.0
+    best = M[np.unique(rows)].max(axis=0)
+    return float(np.asarray(best.toarray() if sparse.issparse(best) else best).ravel() @ w)
+
+
+def is_feasible(
+    sol: Solution | ArrayLike,
+    A: Any,
+    *,
+    budget: int,
+    groups: ArrayLike | None = None,
+    fixed: ArrayLike | None = None,
+) -> bool:
+    """Check that a selection respects the budget and the one-per-group rule.
+
+    Parameters
+    ----------
+    sol
+        A :class:`Solution` or an array of selected row indices.
+    A
+        The coverage matrix the selection refers to.
+    budget
+        Maximum number of selected rows.
+    groups
+        Group id per row: at most one row per group (fixed rows included).
+    fixed
+        Rows already installed: they may not be selected again.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.eye(3)
+    >>> is_feasible(np.array([0, 2]), A, budget=2)
+    True
+    >>> is_feasible(np.array([0, 1]), A, budget=2, groups=[0, 0, 1])
+    False
+    """
+    sel = np.asarray(sol.selected if isinstance(sol, Solution) else sol)
+    n = A.shape[0]
+    if sel.size == 0:
+        return True
+    if sel.ndim != 1 or not np.issubdtype(sel.dtype, np.integer):
+        return False
+    if np.any(sel < 0) or np.any(sel >= n):
+        return False
+    if np.unique(sel).size != sel.size or sel.size > budget:
+        return False
+    fx = _as_index(fixed, n, "fixed", "is_feasible")
+    if np.intersect1d(sel, fx).size:
+        return False
+    if groups is not None:
+        g = np.asarray(groups)
+        gs = g[sel]
+        if np.unique(gs).size != gs.size:
+            return False
+        if fx.size and np.intersect1d(gs, g[fx]).size:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- main door
+
+
+def max_coverage(
+    A: Any,
+    weights: ArrayLike,
+    *,
+    budget: int,
+    groups: ArrayLike | None = None,
+    fixed: ArrayLike | None = None,
+    method: str = "auto",
+    time_limit_s: float | None = None,
+    gap_tol: float = 1e-3,
+    rng: SeedLike = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> Solution:
+    """Choose at most `budget` configurations that maximize covered demand weight.
+
+    Parameters
+    ----------
+    A
+        scipy.sparse matrix (or dense array), shape (n_configurations,
+        n_demand); values are coverage qualities in (0, 1] (1 = full credit).
+    weights
+        Demand weights, shape (n_demand,), finite and >= 0.
+    budget
+        Maximum number of configurations to choose (fixed rows are free).
+    groups
+        Optional group id per row: at most one configuration per group (a
+        site hosts one set in one rotation).  A group holding a fixed row is
+        closed.
+    fixed
+        Optional row indices already installed: they count toward coverage
+        and not toward the budget.
+    method
+        ``"greedy"`` (lazy greedy with its online bound) or ``"auto"``.
+    time_limit_s
+        Wall-time limit for the improving phases (None: no limit).
+    gap_tol
+        Relative gap at which ``"auto"`` stops.
+    rng
+        Seed or Generator (normalized once; used by randomized phases).
+    progress
+        Optional callable receiving a :class:`Progress` now and then.
+
+    Returns
+    -------
+    Solution
+        ``selected`` in the order chosen, ``objective`` recomputed from it,
+        a proven ``upper_bound`` and the ``gap``.
+
+    Raises
+    ------
+    InputError
+        If ``A``, ``weights``, ``groups`` or ``fixed`` are malformed.
+    ParameterError
+        If ``budget``, ``method``, ``time_limit_s`` or ``gap_tol`` are out of range.
+
+    Notes
+    -----
+    Objective: ``f(S) = sum_j w_j * max_{i in S ∪ fixed} A[i, j]``, monotone
+    submodular.  Greedy is lazy (CELF): stale gains are upper bounds, ties go
+    to the lowest row index.  Its online bound is
+    ``min(sum_j w_j max_i A_ij, f(S_t) + sum of the budget largest marginal
+    gains w.r.t. S_t, at most one per group)``, the best over the steps.
+
+    Examples
+    --------
+    >>> from scipy.sparse import csr_array
+    >>> A = csr_array([[1, 1, 0], [0, 1, 1], [0, 0, 1]])
+    >>> sol = max_coverage(A, [1, 1, 1], budget=1, method="greedy")
+    >>> sol.selected.tolist(), sol.objective
+    ([0], 2.0)
+    >>> max_coverage(A, [1, 1, 1], budget=2).objective
+    3.0
+    """
+    t0 = time.perf_counter()
+    owner = "max_coverage"
+    M = _as_csr(A, owner)
+    n, m = M.shape
+    w = _as_weights(weights, m, owner)
+    method = check_choice(method, "method", owner, METHODS)
+    if time_limit_s is not None:
+        time_limit_s = check_number(time_limit_s, "time_limit_s", owner, low=0, low_open=True)
+    gap_tol = check_number(gap_tol, "gap_tol", owner, low=0, high=1)
+    fx = np.unique(_as_index(fixed, n, "fixed", owner))
+    budget = check_number(budget, "budget", owner, low=1, high=max(n - fx.size, 1), integer=True)
+    group_ids, n_groups = _as_groups(groups, n, owner)
+    rng = np.random.default_rng(rng)
+    if progress is not None and not callable(progress):
+        msg = f"The 'progress' parameter of {owner} must be callable or None."
+        raise ParameterError(msg)
+
+    def _progress(stage: str, done: int, total: int, obj: float, ub: float) -> None:
+        if progress is not None:
+            progress(Progress(stage, done, total, obj, ub, time.perf_counter() - t0))
+
+    best_possible = M.max(axis=0)
+    best_possible = np.asarray(
+        best_possible.toarray() if sparse.issparse(best_possible) else best_possible
+    ).ravel()
+    total_bound = float(w @ best_possible)
+
+    res = lazy_greedy(
+        M,
+        w,
+        budget=budget,
+        fixed=fx,
+        group_ids=group_ids,
+        n_groups=n_groups,
+        total_bound=total_bound,
+        t0=t0,
+        progress=_progress,
+    )
+    obj = objective(M, w, res.selected, fx)
+    ub = max(res.bound, obj)
+    trace = tuple(TracePoint(*tp) for tp in res.trace)
+    return Solution(
+        selected=res.selected,
+        gains=res.gains,
+        objective=obj,
+        upper_bound=ub,
+        gap=_gap(obj, ub),
+        method="greedy",
+        trace=trace,
+        bound_method="online",
+        elapsed_s=time.perf_counter() - t0,
+        info={"evaluations": res.evaluations, "n_rows": n, "n_demand": m, "nnz": M.nnz},
+    )

@@ -1,0 +1,263 @@
+"""Tests of coverage.optimize: brute force on tiny instances, properties, errors."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_array
+
+from coverage.errors import InputError, ParameterError
+from coverage.optimize import Progress, Solution, is_feasible, max_coverage, objective
+from tests.strategies import coverage_instances
+
+
+def prop(max_examples):
+    """Derandomized hypothesis settings for this module."""
+    return settings(
+        max_examples=max_examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+def dense_value(D, w, rows):
+    if len(rows) == 0:
+        return 0.0
+    return float(D[list(rows)].max(axis=0) @ w)
+
+
+def brute_force(A, w, budget, groups=None, fixed=None):
+    """Optimum by enumeration of every feasible subset of size <= budget."""
+    D = A.toarray() if hasattr(A, "toarray") else np.asarray(A, dtype=float)
+    n = D.shape[0]
+    fx = [] if fixed is None else sorted(int(i) for i in fixed)
+    closed = set() if groups is None else {groups[i] for i in fx}
+    cand = [i for i in range(n) if i not in fx and (groups is None or groups[i] not in closed)]
+    best = dense_value(D, w, fx)
+    for k in range(1, min(budget, len(cand)) + 1):
+        for combo in itertools.combinations(cand, k):
+            if groups is not None and len({groups[i] for i in combo}) < k:
+                continue
+            best = max(best, dense_value(D, w, fx + list(combo)))
+    return best
+
+
+def naive_greedy(A, w, budget, groups=None, fixed=None):
+    """Plain (non-lazy) greedy, ties to the lowest index, stops at zero gain."""
+    D = A.toarray()
+    n = D.shape[0]
+    fx = [] if fixed is None else [int(i) for i in fixed]
+    used = set() if groups is None else {groups[i] for i in fx}
+    sel: list[int] = []
+    for _ in range(budget):
+        base = dense_value(D, w, fx + sel)
+        best_i, best_g = -1, 0.0
+        for i in range(n):
+            if i in sel or i in fx or (groups is not None and groups[i] in used):
+                continue
+            g = dense_value(D, w, [*fx, *sel, i]) - base
+            if g > best_g + 1e-12:
+                best_i, best_g = i, g
+        if best_i < 0:
+            break
+        sel.append(best_i)
+        if groups is not None:
+            used.add(groups[best_i])
+    return sel
+
+
+# --------------------------------------------------------------------------- hand-worked
+
+
+def test_docstring_example_and_fields():
+    A = csr_array([[1, 1, 0], [0, 1, 1], [0, 0, 1]])
+    sol = max_coverage(A, [1, 1, 1], budget=2, method="greedy")
+    assert isinstance(sol, Solution)
+    assert sol.selected.dtype == np.int64
+    assert sol.selected.tolist() == [0, 1]
+    assert sol.gains.tolist() == [2.0, 1.0]
+    assert sol.objective == 3.0
+    assert sol.upper_bound == pytest.approx(3.0)
+    assert sol.gap == pytest.approx(0.0)
+    assert sol.method == "greedy"
+    assert len(sol.trace) >= 2
+    with pytest.raises(AttributeError):
+        sol.objective = 1.0  # type: ignore[misc]
+
+
+def test_quality_values_take_the_best_level():
+    A = csr_array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [0.0, 0.25, 1.0]])
+    w = np.array([1.0, 2.0, 1.0])
+    # f({0}) = 0.5 + 1.0 = 1.5; f({2}) = 0.5 + 1 = 1.5; f({1}) = 1
+    sol = max_coverage(A, w, budget=1, method="greedy")
+    assert sol.selected.tolist() == [0]  # tie 1.5 vs 1.5 goes to the lowest index
+    assert sol.objective == pytest.approx(1.5)
+    sol2 = max_coverage(A, w, budget=2, method="greedy")
+    # after {0}: gain(1) = 0.5, gain(2) = 1.0 + 0 = 1.0 -> choose 2; total 2.5
+    assert sol2.selected.tolist() == [0, 2]
+    assert sol2.gains.tolist() == pytest.approx([1.5, 1.0])
+    assert sol2.objective == pytest.approx(2.5)
+    # {0, 2}: 0.5 + 2 * 0.5 + 1 = 2.5; {1, 2}: 1 + 2 * 0.25 + 1 = 2.5; {0, 1}: 1 + 1 = 2
+    assert brute_force(A, w, 2) == pytest.approx(2.5)
+    assert sol2.upper_bound >= 2.5 - 1e-12
+
+
+def test_ties_broken_by_lowest_index():
+    A = csr_array(np.eye(5))
+    sol = max_coverage(A, np.ones(5), budget=3, method="greedy")
+    assert sol.selected.tolist() == [0, 1, 2]
+
+
+def test_fixed_rows_are_free_and_counted():
+    A = csr_array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 0]])
+    w = np.ones(4)
+    sol = max_coverage(A, w, budget=1, fixed=[0], method="greedy")
+    assert sol.selected.tolist() == [2]
+    assert sol.gains.tolist() == [2.0]
+    assert sol.objective == 4.0
+    assert 0 not in sol.selected
+
+
+def test_groups_one_per_group():
+    A = csr_array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 1, 1], [0, 0, 0, 1]])
+    w = np.ones(4)
+    groups = np.array([7, 7, 7, 3])
+    sol = max_coverage(A, w, budget=2, groups=groups, method="greedy")
+    assert is_feasible(sol, A, budget=2, groups=groups)
+    assert sol.selected.tolist() == [1, 3]
+    assert sol.objective == 4.0
+
+
+def test_group_of_a_fixed_row_is_closed():
+    A = csr_array([[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    sol = max_coverage(A, np.ones(3), budget=1, groups=[0, 0, 1], fixed=[0], method="greedy")
+    assert sol.selected.tolist() == [2]
+    assert sol.objective == 2.0
+
+
+def test_stops_when_nothing_left_to_gain():
+    A = csr_array([[1, 0], [1, 0], [0, 0]])
+    sol = max_coverage(A, [1, 1], budget=3, method="greedy")
+    assert sol.selected.tolist() == [0]
+    assert sol.objective == 1.0
+    assert sol.upper_bound == pytest.approx(1.0)
+
+
+def test_progress_callback_and_trace_monotone_bound():
+    rng = np.random.default_rng(0)
+    A = csr_array((rng.random((60, 200)) < 0.05) * rng.random((60, 200)))
+    events: list[Progress] = []
+    sol = max_coverage(A, np.ones(200), budget=20, method="greedy", progress=events.append)
+    assert events
+    assert all(isinstance(e, Progress) for e in events)
+    assert events[-1].done <= events[-1].total
+    bounds = [tp.upper_bound for tp in sol.trace]
+    assert all(b2 <= b1 + 1e-9 for b1, b2 in itertools.pairwise(bounds))
+    assert sol.upper_bound <= min(bounds) + 1e-9
+
+
+def test_dense_input_and_matrix_types_agree():
+    D = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 1.0]])
+    s1 = max_coverage(D, [1, 1, 1], budget=1, method="greedy")
+    s2 = max_coverage(csr_array(D), [1, 1, 1], budget=1, method="greedy")
+    assert s1.selected.tolist() == s2.selected.tolist()
+    assert s1.objective == s2.objective
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"budget": 0}, ParameterError, r"The 'budget' parameter of max_coverage must be an int"),
+        ({"budget": 9}, ParameterError, r"Got 9 instead"),
+        ({"budget": 1.5}, ParameterError, r"'budget'"),
+        ({"budget": 1, "method": "magic"}, ParameterError, r"'method' parameter"),
+        ({"budget": 1, "gap_tol": -1}, ParameterError, r"'gap_tol'"),
+        ({"budget": 1, "time_limit_s": 0}, ParameterError, r"'time_limit_s'"),
+        ({"budget": 1, "fixed": [5]}, InputError, r"outside \[0, 3\)"),
+        ({"budget": 1, "groups": [1, 2]}, InputError, r"one group id per row"),
+    ],
+)
+def test_bad_parameters(kwargs, exc, match):
+    A = csr_array(np.eye(3))
+    with pytest.raises(exc, match=match):
+        max_coverage(A, np.ones(3), **kwargs)
+
+
+def test_bad_weights_and_matrix():
+    A = csr_array(np.eye(3))
+    with pytest.raises(InputError, match="negative or NaN"):
+        max_coverage(A, [1, -1, np.nan], budget=1)
+    with pytest.raises(InputError, match="one value per demand point"):
+        max_coverage(A, [1, 1], budget=1)
+    with pytest.raises(InputError, match=r"qualities in \[0, 1\]"):
+        max_coverage(csr_array([[2.0, 0.0]]), [1, 1], budget=1)
+
+
+def test_import_is_light():
+    code = (
+        "import sys, coverage.optimize; print('geopandas' in sys.modules, 'shapely' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+# --------------------------------------------------------------------------- brute force
+
+
+@prop(150)
+@given(
+    inst=coverage_instances(max_sites=8, max_demand=10, with_groups=True, with_fixed=True),
+    budget=st.integers(1, 4),
+)
+def test_greedy_vs_brute_force(inst, budget):
+    n = inst.A.shape[0]
+    nfix = 0 if inst.fixed is None else inst.fixed.size
+    budget = min(budget, n - nfix) if n - nfix >= 1 else None
+    if budget is None:
+        return
+    sol = max_coverage(
+        inst.A, inst.weights, budget=budget, groups=inst.groups, fixed=inst.fixed, method="greedy"
+    )
+    opt = brute_force(inst.A, inst.weights, budget, inst.groups, inst.fixed)
+    assert is_feasible(sol, inst.A, budget=budget, groups=inst.groups, fixed=inst.fixed)
+    assert sol.objective == pytest.approx(
+        objective(inst.A, inst.weights, sol.selected, inst.fixed), abs=1e-12
+    )
+    D = inst.A.toarray()
+    fx = [] if inst.fixed is None else inst.fixed.tolist()
+    assert sol.objective == pytest.approx(dense_value(D, inst.weights, fx + sol.selected.tolist()))
+    assert sol.objective <= opt + 1e-9
+    assert sol.upper_bound >= opt - 1e-9
+    # greedy 1 - 1/e guarantee (cardinality, no groups) w.r.t. the gain over fixed
+    base = dense_value(D, inst.weights, fx)
+    if inst.groups is None:
+        assert sol.objective - base >= (1 - 1 / np.e) * (opt - base) - 1e-9
+    else:
+        assert sol.objective - base >= 0.5 * (opt - base) - 1e-9
+    assert sol.selected.tolist() == naive_greedy(
+        inst.A, inst.weights, budget, inst.groups, inst.fixed
+    )
+    # gains add up to the objective
+    assert base + sol.gains.sum() == pytest.approx(sol.objective)
+
+
+@prop(40)
+@given(inst=coverage_instances(max_sites=12, max_demand=20))
+def test_greedy_objective_never_falls_with_budget(inst):
+    n = inst.A.shape[0]
+    values = [
+        max_coverage(inst.A, inst.weights, budget=b, method="greedy").objective
+        for b in range(1, n + 1)
+    ]
+    assert all(v2 >= v1 - 1e-12 for v1, v2 in itertools.pairwise(values))
