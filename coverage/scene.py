@@ -27,7 +27,7 @@ from coverage._crs import choose_crs, require_metric
 from coverage._validate import _fmt_rows
 from coverage.errors import CRSError, InputError
 
-__all__ = ["LAYERS", "Scene"]
+__all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
 
 logger = logging.getLogger("coverage")
 
@@ -548,3 +548,40 @@ def corridor_graph(corridors: gpd.GeoDataFrame) -> nx.Graph:
             geometry=parts[k],
         )
     return g
+
+
+def district_of(points: Any, districts: gpd.GeoDataFrame) -> np.ndarray:
+    """Name of the district containing each point ("" outside every district).
+
+    Parameters
+    ----------
+    points
+        An array of shapely Points (or a GeoSeries) in the districts' CRS.
+    districts
+        Polygons with a ``name`` column.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of names, aligned with `points`. A point on a shared
+        border goes to the district listed first.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> d = gpd.GeoDataFrame({"name": ["W", "E"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    >>> district_of(np.array([Point(0.5, 0.5), Point(1.5, 0.5), Point(5, 5)]), d).tolist()
+    ['W', 'E', '']
+    """
+    geoms = np.asarray(getattr(points, "values", points))
+    out = np.full(len(geoms), "", dtype=object)
+    if len(geoms) == 0 or len(districts) == 0:
+        return out
+    tree = shapely.STRtree(districts.geometry.values)
+    pt, poly = tree.query(geoms, predicate="intersects")
+    order = np.lexsort((poly, pt))  # per point, the first-listed district wins
+    pt, poly = pt[order], poly[order]
+    first = np.r_[True, pt[1:] != pt[:-1]]
+    out[pt[first]] = districts["name"].to_numpy()[poly[first]]
+    return out

@@ -1,0 +1,420 @@
+"""The whole pipeline as one call: :class:`Problem` in, :class:`Plan` out.
+
+``solve`` turns the scene into demand points and candidate sites, builds the
+coverage matrix, runs the geometry-free optimizer and maps the chosen rows
+back to GeoDataFrames.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from coverage._validate import check_choice, check_number
+from coverage.camera import CameraSet
+from coverage.errors import InputError, ParameterError
+from coverage.matrix import CoverageMatrix, coverage_matrix
+from coverage.optimize import Solution, max_coverage
+from coverage.scene import Scene, district_of
+
+__all__ = ["METHODS", "Plan", "Problem", "build_matrix", "solve"]
+
+logger = logging.getLogger("coverage")
+
+#: Methods accepted by :func:`solve` (passed on to ``max_coverage``).
+METHODS = ("auto", "greedy", "local", "exact")
+
+#: A progress callback: ``progress(stage, done, total)``; total is None when unknown.
+Progress = Callable[[str, float, float | None], None]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A planning question: where to put the next `budget` camera sets.
+
+    Parameters
+    ----------
+    scene
+        The city.
+    camera
+        The camera set installed on each new pole.
+    budget
+        How many new sets to place (an int >= 1).
+    spacing_m
+        Distance between demand points along corridors.
+    candidate_spacing_m
+        Distance between candidate poles along corridors (intersections are
+        always candidates).
+    bandwidth_m
+        Bandwidth of the incident density that weights demand.
+    occlusion
+        Whether buildings block views.
+    method
+        ``"auto"``, ``"greedy"``, ``"local"`` or ``"exact"`` (see
+        :func:`coverage.optimize.max_coverage`).
+    time_limit_s
+        Limit on the optimizer's time; ``None`` for its default.
+    gap_tol
+        Stop once the proven gap is below this (0.001 = 0.1 %).
+    rng
+        Seed for anything random (recorded in ``Plan.meta``).
+
+    Raises
+    ------
+    coverage.errors.ParameterError
+        A parameter is out of range (the message names it and the range).
+    """
+
+    scene: Scene
+    camera: CameraSet
+    _: KW_ONLY
+    budget: int = 200
+    spacing_m: float = 10.0
+    candidate_spacing_m: float = 25.0
+    bandwidth_m: float = 150.0
+    occlusion: bool = True
+    method: str = "auto"
+    time_limit_s: float | None = None
+    gap_tol: float = 1e-3
+    rng: int | None = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scene, Scene):
+            msg = f"Problem needs a coverage.Scene as 'scene'; got {type(self.scene).__name__}."
+            raise TypeError(msg)
+        if not isinstance(self.camera, CameraSet):
+            msg = (
+                f"Problem needs a coverage.CameraSet as 'camera'; got {type(self.camera).__name__}. "
+                "Build one with cov.CameraSet(cameras=3, hfov_deg=90, range_m=40)."
+            )
+            raise TypeError(msg)
+        check_number(self.budget, "budget", "Problem", low=1, integer=True)
+        check_number(self.spacing_m, "spacing_m", "Problem", low=0, low_open=True)
+        check_number(self.candidate_spacing_m, "candidate_spacing_m", "Problem", low=0, low_open=True)
+        check_number(self.bandwidth_m, "bandwidth_m", "Problem", low=0, low_open=True)
+        check_number(self.gap_tol, "gap_tol", "Problem", low=0, high=1)
+        if self.time_limit_s is not None:
+            check_number(self.time_limit_s, "time_limit_s", "Problem", low=0, low_open=True)
+        check_choice(self.method, "method", "Problem", METHODS)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A placement plan and the coverage it buys.
+
+    Attributes
+    ----------
+    cameras
+        One row per camera set: the existing sets first (``status ==
+        "existing"``, ``rank`` 0), then the new ones in the order chosen
+        (``rank`` 1, 2, …). Columns ``rank``, ``site``, ``district``,
+        ``gain`` (marginal covered weight when added), ``headings_deg`` (one
+        azimuth per camera), ``hfov_deg``, ``range_m``, ``phase`` (0 for
+        existing), ``status``, ``owner``.
+    demand
+        The demand points with ``weight``, ``district``, ``corridor``,
+        ``quality`` (best value reached, 0 if none) and ``covered_by``
+        (position in :attr:`cameras` of the set giving it, -1 if none).
+    objective
+        Covered demand weight, recomputed from the chosen rows.
+    upper_bound
+        A proven upper bound on the best possible objective.
+    gap
+        ``(upper_bound - objective) / upper_bound``.
+    solution
+        The optimizer's :class:`coverage.optimize.Solution`.
+    sites
+        All candidate sites considered.
+    matrix
+        The coverage matrix (configurations × demand points).
+    meta
+        Parameters, seed, solver options and stage timings.
+    """
+
+    cameras: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    objective: float
+    upper_bound: float
+    gap: float
+    solution: Solution = field(repr=False)
+    sites: gpd.GeoDataFrame = field(repr=False)
+    matrix: CoverageMatrix = field(repr=False)
+    meta: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def crs(self) -> CRS:
+        """The plan's metric CRS (the scene's)."""
+        return CRS.from_user_input(self.demand.crs)
+
+    @property
+    def new_cameras(self) -> gpd.GeoDataFrame:
+        """The new sets only, in the order chosen."""
+        return self.cameras[self.cameras["status"] == "new"]
+
+    def summary(self) -> str:
+        """One paragraph a planner can read."""
+        total = float(self.demand["weight"].sum())
+        share = self.objective / total if total > 0 else 0.0
+        return (
+            f"{len(self.new_cameras)} new camera sets ({int((self.cameras['status'] == 'existing').sum())}"
+            f" existing) cover {share:.1%} of the weighted demand ({self.objective:,.1f} of "
+            f"{total:,.1f}); proven upper bound {self.upper_bound:,.1f}, gap {self.gap:.3%} "
+            f"({self.solution.method})."
+        )
+
+
+def _xy(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return shapely.get_coordinates(frame.geometry.values).astype(np.float64)
+
+
+def build_matrix(
+    problem: Problem,
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+) -> CoverageMatrix:
+    """The coverage matrix of `problem` for given demand points and sites.
+
+    Rows are the candidate configurations, then one row per existing set.
+    """
+    scene = problem.scene
+    cams = scene.cameras
+    return coverage_matrix(
+        _xy(sites),
+        _xy(demand),
+        problem.camera,
+        buildings=scene.buildings.geometry.values if problem.occlusion else None,
+        privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
+        site_bearings_deg=list(sites["bearings_deg"]),
+        existing_xy=_xy(cams) if len(cams) else None,
+        existing_heading_deg=cams["heading_deg"].to_numpy(dtype=float) if len(cams) else None,
+        existing_cameras=cams["cameras"].to_numpy(dtype=np.int64) if len(cams) else None,
+    )
+
+
+def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
+    """Solve a planning problem end to end.
+
+    Parameters
+    ----------
+    problem
+        The question.
+    progress
+        Optional callback ``progress(stage, done, total)`` for progress bars.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    coverage.errors.ParameterError
+        The budget is larger than the number of candidate sites.
+    coverage.errors.InputError
+        No candidate site can be used (e.g. every one is in a privacy zone or
+        building), or no demand point lies on the corridors.
+
+    Examples
+    --------
+    >>> import coverage as cov
+    >>> scene = cov.datasets.sample_city()
+    >>> plan = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=20, method="greedy"))
+    >>> len(plan.new_cameras), plan.objective <= plan.upper_bound
+    (20, True)
+    """
+    from coverage.candidates import candidate_sites
+    from coverage.demand import sample_demand
+
+    scene = problem.scene
+    timings: dict[str, float] = {}
+
+    def stage(name: str) -> Callable[[], None]:
+        t0 = time.perf_counter()
+        if progress is not None:
+            progress(name, 0, None)
+
+        def done() -> None:
+            timings[name] = time.perf_counter() - t0
+            logger.info("%s: %.2f s", name, timings[name])
+            if progress is not None:
+                progress(name, 1, 1)
+
+        return done
+
+    done = stage("demand")
+    demand = sample_demand(scene, spacing_m=problem.spacing_m, bandwidth_m=problem.bandwidth_m)
+    done()
+    if len(demand) == 0 or float(demand["weight"].sum()) <= 0:
+        msg = "No demand: the corridors yield no demand points with positive weight."
+        raise InputError(msg)
+    done = stage("candidates")
+    sites = candidate_sites(scene, candidate_spacing_m=problem.candidate_spacing_m)
+    done()
+    if len(sites) == 0:
+        msg = (
+            "No candidate site is left: every candidate lies inside a building or a privacy "
+            "zone. Check the privacy_zones layer, or give poles explicitly."
+        )
+        raise InputError(msg)
+    if problem.budget > len(sites):
+        msg = (
+            f"The 'budget' parameter of Problem must be an int in [1, {len(sites)}] (the number "
+            f"of candidate sites). Got {problem.budget} instead. Lower the budget or add "
+            "candidates (smaller candidate_spacing_m)."
+        )
+        raise ParameterError(msg)
+    done = stage("matrix")
+    cm = build_matrix(problem, demand, sites)
+    done()
+    usable = np.flatnonzero(cm.site >= 0)
+    if usable.size == 0:
+        msg = (
+            "No camera configuration is allowed: every candidate's view reaches into a privacy "
+            "zone. Shrink the privacy zones or raise max_privacy_intrusion_m2 on the camera set."
+        )
+        raise InputError(msg)
+    weights = demand["weight"].to_numpy(dtype=np.float64)
+    done = stage("optimize")
+    sol = max_coverage(
+        cm.A,
+        weights,
+        budget=problem.budget,
+        groups=cm.groups,
+        fixed=cm.fixed,
+        method=problem.method,
+        time_limit_s=problem.time_limit_s,
+        gap_tol=problem.gap_tol,
+        rng=problem.rng,
+    )
+    done()
+    cameras = _camera_table(problem, sites, cm, sol)
+    plan_demand = _demand_table(demand, cm, cameras["_row"].to_numpy())
+    cameras = cameras.drop(columns="_row")
+    meta = {
+        "budget": problem.budget,
+        "method": problem.method,
+        "solver_method": sol.method,
+        "time_limit_s": problem.time_limit_s,
+        "gap_tol": problem.gap_tol,
+        "rng": problem.rng,
+        "spacing_m": problem.spacing_m,
+        "candidate_spacing_m": problem.candidate_spacing_m,
+        "bandwidth_m": problem.bandwidth_m,
+        "occlusion": problem.occlusion,
+        "camera": repr(problem.camera),
+        "n_demand": len(demand),
+        "n_sites": len(sites),
+        "n_configurations": int(cm.A.shape[0]),
+        "nnz": int(cm.A.nnz),
+        "timings_s": timings,
+    }
+    return Plan(
+        cameras=cameras,
+        demand=plan_demand,
+        objective=float(sol.objective),
+        upper_bound=float(sol.upper_bound),
+        gap=float(sol.gap),
+        solution=sol,
+        sites=sites,
+        matrix=cm,
+        meta=meta,
+    )
+
+
+def _camera_table(
+    problem: Problem, sites: gpd.GeoDataFrame, cm: CoverageMatrix, sol: Solution
+) -> gpd.GeoDataFrame:
+    scene = problem.scene
+    cam = problem.camera
+    ex = scene.cameras
+    ex_rows = np.asarray(cm.fixed, dtype=np.int64)
+    ex_idx = cm.existing[ex_rows]
+    existing = gpd.GeoDataFrame(
+        {
+            "rank": np.zeros(len(ex_rows), dtype=np.int64),
+            "site": np.full(len(ex_rows), -1, dtype=np.int64),
+            "district": district_of(ex.geometry.values[ex_idx], scene.districts),
+            "gain": np.zeros(len(ex_rows)),
+            "headings_deg": [tuple(float(h) for h in _finite(cm.headings_deg[r])) for r in ex_rows],
+            "hfov_deg": float(cam.hfov_deg),
+            "range_m": float(cam.range_m),
+            "phase": np.zeros(len(ex_rows), dtype=np.int64),
+            "status": "existing",
+            "owner": ex["owner"].to_numpy()[ex_idx],
+            "_row": ex_rows,
+        },
+        geometry=ex.geometry.values[ex_idx],
+        crs=scene.crs,
+    )
+    sel = np.asarray(sol.selected, dtype=np.int64)
+    site_idx = cm.site[sel]
+    new = gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, len(sel) + 1, dtype=np.int64),
+            "site": site_idx,
+            "district": sites["district"].to_numpy()[site_idx],
+            "gain": np.asarray(sol.gains, dtype=np.float64),
+            "headings_deg": [tuple(float(h) for h in _finite(cm.headings_deg[r])) for r in sel],
+            "hfov_deg": float(cam.hfov_deg),
+            "range_m": float(cam.range_m),
+            "phase": np.ones(len(sel), dtype=np.int64),
+            "status": "new",
+            "owner": "police",
+            "_row": sel,
+        },
+        geometry=sites.geometry.values[site_idx],
+        crs=scene.crs,
+    )
+    frames = [f for f in (existing, new) if len(f)]
+    if not frames:
+        return new
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=scene.crs)
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
+def _demand_table(
+    demand: gpd.GeoDataFrame, cm: CoverageMatrix, rows: np.ndarray
+) -> gpd.GeoDataFrame:
+    out = demand[["weight", "district", "corridor", "geometry"]].copy()
+    quality, covered_by = best_cover(cm, rows)
+    out["quality"] = quality
+    out["covered_by"] = covered_by
+    return out
+
+
+def best_cover(cm: CoverageMatrix, rows: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best quality each demand point gets from `rows`, and which of them gives it.
+
+    Returns ``(quality, position)`` where position indexes into `rows`
+    (-1 when uncovered); ties go to the earliest row.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    m = cm.A.shape[1]
+    if rows.size == 0:
+        return np.zeros(m), np.full(m, -1, dtype=np.int64)
+    sub = cm.A[rows].tocsc()
+    quality = np.zeros(m)
+    pos = np.full(m, -1, dtype=np.int64)
+    counts = np.diff(sub.indptr)
+    has = np.flatnonzero(counts)
+    if has.size:
+        col = np.repeat(np.arange(m), counts)
+        data, r = sub.data, sub.indices
+        # Sort by column, then value descending, then row ascending: the first of each column wins.
+        order = np.lexsort((r, -data, col))
+        first = np.r_[True, col[order][1:] != col[order][:-1]]
+        win = order[first]
+        quality[col[win]] = data[win]
+        pos[col[win]] = r[win]
+    return quality, pos
