@@ -41,7 +41,9 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return Path(path)
 
 
-def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str], *, layer: str | None = None) -> Path:
+def write_frame(
+    frame: pd.DataFrame, path: str | os.PathLike[str], *, layer: str | None = None
+) -> Path:
     """Write a (Geo)DataFrame to .geojson, .gpkg, .csv or .parquet atomically.
 
     Tuple/list cells (e.g. ``headings_deg``) become ``"a;b;c"`` text so every

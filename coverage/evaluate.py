@@ -115,7 +115,9 @@ def evaluate(scene: Scene, plan: Plan) -> Report:
         table[col] = agg[col].to_numpy()
     table["demand_points"] = table["demand_points"].astype(np.int64)
     table["weighted_coverage"] = _share(table["weight_covered"], table["weight_total"])
-    table["weighted_coverage_before"] = _share(table["weight_covered_before"], table["weight_total"])
+    table["weighted_coverage_before"] = _share(
+        table["weight_covered_before"], table["weight_total"]
+    )
     table["point_coverage"] = _share(table["points_covered"], table["demand_points"])
     table["point_coverage_before"] = _share(table["points_covered_before"], table["demand_points"])
     tw = float(w.sum())

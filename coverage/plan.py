@@ -67,6 +67,13 @@ class Problem:
         Stop once the proven gap is below this (0.001 = 0.1 %).
     rng
         Seed for anything random (recorded in ``Plan.meta``).
+    poles
+        Candidate poles of your own (points). They are added to the generated
+        candidates, or used alone with ``candidates="poles"``. A pole inside a
+        building or privacy zone is an error (nothing you give is dropped).
+    candidates
+        ``"generated"`` (intersections and points along corridors, plus
+        `poles` if given) or ``"poles"`` (only `poles`).
 
     Raises
     ------
@@ -86,6 +93,8 @@ class Problem:
     time_limit_s: float | None = None
     gap_tol: float = 1e-3
     rng: int | None = 0
+    poles: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    candidates: str = "generated"
 
     def __post_init__(self) -> None:
         if not isinstance(self.scene, Scene):
@@ -99,12 +108,18 @@ class Problem:
             raise TypeError(msg)
         check_number(self.budget, "budget", "Problem", low=1, integer=True)
         check_number(self.spacing_m, "spacing_m", "Problem", low=0, low_open=True)
-        check_number(self.candidate_spacing_m, "candidate_spacing_m", "Problem", low=0, low_open=True)
+        check_number(
+            self.candidate_spacing_m, "candidate_spacing_m", "Problem", low=0, low_open=True
+        )
         check_number(self.bandwidth_m, "bandwidth_m", "Problem", low=0, low_open=True)
         check_number(self.gap_tol, "gap_tol", "Problem", low=0, high=1)
         if self.time_limit_s is not None:
             check_number(self.time_limit_s, "time_limit_s", "Problem", low=0, low_open=True)
         check_choice(self.method, "method", "Problem", METHODS)
+        check_choice(self.candidates, "candidates", "Problem", ("generated", "poles"))
+        if self.candidates == "poles" and (self.poles is None or len(self.poles) == 0):
+            msg = "Problem(candidates='poles') needs a non-empty 'poles' layer of candidate points."
+            raise ParameterError(msg)
 
 
 @dataclass(frozen=True)
@@ -256,7 +271,11 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
         msg = "No demand: the corridors yield no demand points with positive weight."
         raise InputError(msg)
     done = stage("candidates")
-    sites = candidate_sites(scene, candidate_spacing_m=problem.candidate_spacing_m)
+    sites = candidate_sites(
+        scene, candidate_spacing_m=problem.candidate_spacing_m, poles=problem.poles
+    )
+    if problem.candidates == "poles":
+        sites = sites[sites["kind"] == "pole"].reset_index(drop=True)
     done()
     if len(sites) == 0:
         msg = (
@@ -309,6 +328,7 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
         "candidate_spacing_m": problem.candidate_spacing_m,
         "bandwidth_m": problem.bandwidth_m,
         "occlusion": problem.occlusion,
+        "candidates": problem.candidates,
         "camera": repr(problem.camera),
         "n_demand": len(demand),
         "n_sites": len(sites),
@@ -393,7 +413,9 @@ def _demand_table(
     return out
 
 
-def best_cover(cm: CoverageMatrix, rows: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def best_cover(
+    cm: CoverageMatrix, rows: Sequence[int] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Best quality each demand point gets from `rows`, and which of them gives it.
 
     Returns ``(quality, position)`` where position indexes into `rows`

@@ -41,8 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     plan = cov.solve(problem)
     report = cov.evaluate(scene, plan)
     print(plan.summary())
-    print(report.districts[["district", "sets_new", "weighted_coverage_before",
-                            "weighted_coverage", "point_coverage"]].to_string(index=False))
+    print(
+        report.districts[
+            [
+                "district",
+                "sets_new",
+                "weighted_coverage_before",
+                "weighted_coverage",
+                "point_coverage",
+            ]
+        ].to_string(index=False)
+    )
 
     out = args.out
     write_frame(plan.cameras, out / "plan.geojson")
@@ -57,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{m['n_configurations']:,}, nnz {m['nnz']:,}; stage seconds "
         + ", ".join(f"{k} {v:.2f}" for k, v in m["timings_s"].items())
     )
-    print(f"Wrote {out}/plan.geojson, plan.csv, districts.csv, map.html "
-          f"in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"Wrote {out}/plan.geojson, plan.csv, districts.csv, map.html "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
     return 0
 
 
