@@ -1,0 +1,396 @@
+"""The sparse coverage matrix: camera-set configurations × demand points.
+
+Rows are configurations (a candidate site turned to one orientation, or an
+existing set as installed); columns are demand points; values are the view
+quality in (0, 1] (see :meth:`coverage.camera.CameraSet.quality`).
+
+How it is built (all in bulk, no Python loop over demand points or sites):
+
+1. demand inside a privacy zone is dropped (its column stays empty);
+2. candidate (pole, demand) pairs within ``range_m`` from a k-d tree;
+3. quality by distance (range, blind zone, DORI tiers) in numpy;
+4. occlusion: one sightline per remaining pair, ``STRtree.query(lines,
+   predicate="intersects")`` against building footprints shrunk by 0.5 m
+   (rule in :mod:`coverage.visibility`);
+5. for each orientation slot, the sector test in numpy (azimuth against each
+   camera heading of the row);
+6. configurations whose view reaches into a privacy zone by more than
+   ``camera_set.max_privacy_intrusion_m2`` are dropped (candidate rows only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import csr_array
+from scipy.spatial import cKDTree
+
+from coverage.camera import CameraSet
+from coverage.errors import InputError
+from coverage.visibility import (
+    CLEARANCE_M,
+    _as_polygons,
+    _as_xy,
+    _Obstacles,
+    _sector_polygons,
+    angular_difference_deg,
+    azimuth_deg,
+    isovists,
+)
+
+__all__ = ["CoverageMatrix", "coverage_matrix", "row_orientations"]
+
+_OWNER = "coverage_matrix"
+
+
+@dataclass(frozen=True)
+class CoverageMatrix:
+    """Coverage matrix and the index arrays that say what each row is.
+
+    Attributes
+    ----------
+    A
+        ``csr_array`` (n_rows, n_demand), float64, stored values in (0, 1].
+    site
+        int64 (n_rows,): candidate site index, -1 for existing rows.
+    existing
+        int64 (n_rows,): existing set index, -1 for candidate rows.
+    rotation
+        int64 (n_rows,): orientation number at the site (0, 1, ...), 0 for existing.
+    headings_deg
+        float64 (n_rows, k): absolute azimuth of each camera of the row; ``k`` is
+        the largest number of cameras in a set (NaN pads smaller sets).
+    fixed
+        int64: row indices of the existing sets.
+    groups
+        int64 (n_rows,): one group per site (= site index) and a unique id
+        ``n_sites + existing`` per existing set.
+    meta
+        Counts and timings of the build.
+    """
+
+    A: csr_array
+    site: NDArray[np.int64]
+    existing: NDArray[np.int64]
+    rotation: NDArray[np.int64]
+    headings_deg: NDArray[np.float64]
+    fixed: NDArray[np.int64]
+    groups: NDArray[np.int64]
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Shape of ``A``."""
+        return (int(self.A.shape[0]), int(self.A.shape[1]))
+
+
+def row_orientations(
+    n_sites: int,
+    camera_set: CameraSet,
+    site_bearings_deg: Sequence[Sequence[float]] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """(site, rotation, offset_deg) of each candidate row, sorted by site then rotation.
+
+    Examples
+    --------
+    >>> s, r, o = row_orientations(2, CameraSet(rotations=2))
+    >>> s.tolist(), r.tolist(), o.tolist()
+    ([0, 0, 1, 1], [0, 1, 0, 1], [0.0, 60.0, 0.0, 60.0])
+    >>> s, r, o = row_orientations(2, CameraSet(cameras=2, rotations="corridors"), [[10, 190], []])
+    >>> s.tolist(), o.tolist()
+    ([0, 1], [10.0, 0.0])
+    """
+    if camera_set.rotations == "corridors":
+        if site_bearings_deg is None or len(site_bearings_deg) != n_sites:
+            got = None if site_bearings_deg is None else len(site_bearings_deg)
+            msg = (
+                f"{_OWNER}: rotations='corridors' needs 'site_bearings_deg' with one sequence of "
+                f"bearings per site ({n_sites}). Got {got!r}."
+            )
+            raise InputError(msg)
+        offs = [camera_set.corridor_offsets_deg(b) for b in site_bearings_deg]
+        counts = np.array([len(o) for o in offs], dtype=np.int64)
+        offset = np.concatenate(offs) if offs else np.zeros(0)
+    else:
+        base = camera_set.rotation_offsets_deg()
+        counts = np.full(n_sites, len(base), dtype=np.int64)
+        offset = np.tile(base, n_sites)
+    site = np.repeat(np.arange(n_sites, dtype=np.int64), counts)
+    starts = np.cumsum(counts) - counts
+    rotation = np.arange(len(site), dtype=np.int64) - np.repeat(starts, counts)
+    return site, rotation, offset.astype(np.float64)
+
+
+def coverage_matrix(
+    sites_xy: ArrayLike,
+    demand_xy: ArrayLike,
+    camera_set: CameraSet,
+    *,
+    buildings: object = None,
+    privacy_zones: object = None,
+    site_bearings_deg: Sequence[Sequence[float]] | None = None,
+    existing_xy: ArrayLike | None = None,
+    existing_heading_deg: ArrayLike | None = None,
+    existing_cameras: ArrayLike | None = None,
+    clearance_m: float = CLEARANCE_M,
+    privacy_n_rays: int = 360,
+) -> CoverageMatrix:
+    """Build the coverage matrix of every site configuration (and existing set) over demand.
+
+    Parameters
+    ----------
+    sites_xy
+        (n, 2) candidate pole positions, metres.
+    demand_xy
+        (m, 2) demand points, metres, same CRS.
+    camera_set
+        The set installed at each candidate; also the model for existing sets.
+    buildings
+        Building footprints (array of shapely polygons, GeoSeries, or None) that
+        block sight lines.
+    privacy_zones
+        Polygons where demand earns nothing and into which views may not reach.
+    site_bearings_deg
+        Per-site corridor bearings; needed when ``camera_set.rotations == "corridors"``.
+    existing_xy, existing_heading_deg, existing_cameras
+        Existing sets: positions (e, 2); heading of the first camera (NaN =
+        unknown: the set's default orientation, offset 0); number of cameras
+        (default ``camera_set.n_cameras``; a different count is spread evenly).
+        One fixed row each, never excluded for privacy.
+    clearance_m
+        Inward shrink of footprints for occlusion.
+    privacy_n_rays
+        Rays per isovist when clipping views for the privacy test.
+
+    Returns
+    -------
+    CoverageMatrix
+        Candidate rows first (by site, then rotation), then one row per existing set.
+
+    Raises
+    ------
+    InputError
+        Coordinates not (n, 2) or not finite; geometries that are not polygons;
+        ``rotations="corridors"`` without ``site_bearings_deg``.
+
+    Examples
+    --------
+    >>> cs = CameraSet(cameras=1, hfov_deg=90, range_m=40, rotations=4)
+    >>> cm = coverage_matrix([[0.0, 0.0]], [[30.0, 0.0], [0.0, 30.0], [50.0, 0.0]], cs)
+    >>> cm.A.toarray().tolist()  # rows face N, E, S, W
+    [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    >>> cm.headings_deg.ravel().tolist()
+    [0.0, 90.0, 180.0, 270.0]
+    """
+    sites = _as_xy(sites_xy, "sites_xy", _OWNER) if len(np.asarray(sites_xy)) else np.zeros((0, 2))
+    demand = (
+        _as_xy(demand_xy, "demand_xy", _OWNER) if len(np.asarray(demand_xy)) else np.zeros((0, 2))
+    )
+    n_sites, m = len(sites), len(demand)
+    bld = _as_polygons(buildings, "buildings", _OWNER)
+    zones = _as_polygons(privacy_zones, "privacy_zones", _OWNER)
+
+    # ---- rows: candidates then existing
+    c_site, c_rot, c_off = row_orientations(n_sites, camera_set, site_bearings_deg)
+    rel = np.asarray(camera_set.relative_headings_deg, dtype=np.float64)
+    k = len(rel)
+    if existing_xy is not None and len(np.asarray(existing_xy)):
+        ex = _as_xy(existing_xy, "existing_xy", _OWNER)
+    else:
+        ex = np.zeros((0, 2))
+    n_ex = len(ex)
+    ex_head = (
+        np.full(n_ex, np.nan)
+        if existing_heading_deg is None
+        else np.asarray(existing_heading_deg, dtype=np.float64).reshape(-1)
+    )
+    ex_cams = (
+        np.full(n_ex, k, dtype=np.int64)
+        if existing_cameras is None
+        else np.asarray(existing_cameras, dtype=np.int64).reshape(-1)
+    )
+    if len(ex_head) != n_ex or len(ex_cams) != n_ex or (ex_cams < 1).any():
+        msg = (
+            f"{_OWNER}: existing_heading_deg and existing_cameras must give one value per "
+            f"existing set ({n_ex}), cameras >= 1. Got {len(ex_head)} heading(s) and "
+            f"{len(ex_cams)} camera count(s)."
+        )
+        raise InputError(msg)
+    kmax = int(max(k, ex_cams.max(initial=0)))
+    head_c = np.full((len(c_site), kmax), np.nan)
+    head_c[:, :k] = np.mod(c_off[:, None] + rel[None, :], 360.0)
+    head_e = np.full((n_ex, kmax), np.nan)
+    ex_off = np.where(np.isfinite(ex_head), np.mod(ex_head, 360.0), 0.0)
+    for c in np.unique(ex_cams):  # a handful of distinct camera counts
+        sel = ex_cams == c
+        r = rel if c == k else np.arange(c) * (360.0 / c)
+        head_e[np.ix_(sel, np.arange(c))] = np.mod(ex_off[sel, None] + r[None, :], 360.0)
+
+    # ---- privacy: configurations whose view reaches into a zone
+    n_excluded = 0
+    if zones.size and len(c_site):
+        keep = _privacy_keep(
+            sites, c_site, head_c, camera_set, zones, bld, clearance_m, privacy_n_rays
+        )
+        n_excluded = int((~keep).sum())
+        c_site, c_rot, head_c = c_site[keep], c_rot[keep], head_c[keep]
+
+    row_origin = np.concatenate([c_site, n_sites + np.arange(n_ex, dtype=np.int64)])
+    headings = np.concatenate([head_c, head_e])
+    n_rows = len(row_origin)
+    origins = np.concatenate([sites, ex])
+
+    # rows are sorted by origin: start and count per origin
+    counts = np.bincount(row_origin, minlength=len(origins)).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+
+    # ---- demand outside privacy zones
+    dem_ok = np.ones(m, dtype=bool)
+    if zones.size and m:
+        zi = shapely.STRtree(zones).query(shapely.points(demand), predicate="intersects")[0]
+        dem_ok[zi] = False
+    dem_idx = np.flatnonzero(dem_ok)
+
+    # ---- candidate pairs within range
+    rows_out: list[NDArray[np.int64]] = []
+    cols_out: list[NDArray[np.int64]] = []
+    vals_out: list[NDArray[np.float64]] = []
+    n_pairs = n_visible = 0
+    if n_rows and dem_idx.size:
+        active = np.flatnonzero(counts > 0)
+        pi, pj, dist = _pairs_within(origins[active], demand[dem_idx], float(camera_set.range_m))  # type: ignore[arg-type]
+        pi, pj = active[pi], dem_idx[pj]
+        q = camera_set.quality(dist)
+        ok = q > 0
+        pi, pj, dist, q = pi[ok], pj[ok], dist[ok], q[ok]
+        n_pairs = len(pi)
+        if bld.size and n_pairs:
+            obs = _Obstacles(bld, clearance_m)
+            vis = ~obs.blocked(origins, demand, pi, pj)
+            pi, pj, dist, q = pi[vis], pj[vis], dist[vis], q[vis]
+        n_visible = len(pi)
+        d = demand[pj] - origins[pi]
+        az = azimuth_deg(d[:, 0], d[:, 1])
+        at_pole = dist <= 1e-9
+        half = float(camera_set.hfov_deg) / 2.0 + 1e-9  # type: ignore[arg-type]
+        full = float(camera_set.hfov_deg) >= 360.0  # type: ignore[arg-type]
+        cnt = counts[pi]
+        st = starts[pi]
+        for slot in range(int(counts.max(initial=0))):
+            sel = np.flatnonzero(cnt > slot)
+            if sel.size == 0:
+                break
+            row = st[sel] + slot
+            h = headings[row]
+            seen = np.zeros(sel.size, dtype=bool)
+            for c in range(kmax):
+                hc = h[:, c]
+                fin = np.isfinite(hc)
+                seen |= fin & (full | (angular_difference_deg(az[sel], hc) <= half))
+            seen |= at_pole[sel] & np.isfinite(h).any(axis=1)
+            rows_out.append(row[seen])
+            cols_out.append(pj[sel[seen]])
+            vals_out.append(q[sel[seen]])
+
+    if rows_out:
+        rr = np.concatenate(rows_out)
+        cc = np.concatenate(cols_out)
+        vv = np.concatenate(vals_out)
+    else:
+        rr = cc = np.zeros(0, dtype=np.int64)
+        vv = np.zeros(0)
+    A = _csr(rr, cc, vv, (n_rows, m))
+
+    site = np.concatenate([c_site, np.full(n_ex, -1, dtype=np.int64)])
+    existing = np.concatenate([np.full(len(c_site), -1, dtype=np.int64), np.arange(n_ex)])
+    rotation = np.concatenate([c_rot, np.zeros(n_ex, dtype=np.int64)])
+    fixed = np.arange(len(c_site), n_rows, dtype=np.int64)
+    groups = np.concatenate([c_site, n_sites + np.arange(n_ex, dtype=np.int64)])
+    meta = {
+        "n_pairs_in_range": n_pairs,
+        "n_pairs_visible": n_visible,
+        "n_privacy_excluded": n_excluded,
+        "n_demand_in_privacy": int(m - dem_idx.size),
+    }
+    return CoverageMatrix(
+        A=A,
+        site=site.astype(np.int64),
+        existing=existing.astype(np.int64),
+        rotation=rotation.astype(np.int64),
+        headings_deg=headings,
+        fixed=fixed,
+        groups=groups.astype(np.int64),
+        meta=meta,
+    )
+
+
+def _csr(
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    vals: NDArray[np.float64],
+    shape: tuple[int, int],
+) -> csr_array:
+    """CSR from unique (row, col) entries, built by a stable sort (no duplicate summing)."""
+    n_rows, m = shape
+    order = np.lexsort((cols, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    idx_dtype = np.int32 if max(m, len(cols)) < 2**31 - 1 else np.int64
+    return csr_array(
+        (vals.astype(np.float64), cols.astype(idx_dtype), indptr.astype(idx_dtype)), shape=shape
+    )
+
+
+def _pairs_within(
+    a: NDArray[np.float64], b: NDArray[np.float64], r: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """All (i, j, distance) with ``|a[i] - b[j]| <= r``."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    ta, tb = cKDTree(a), cKDTree(b)
+    sdm = ta.sparse_distance_matrix(tb, r, output_type="ndarray")
+    i = sdm["i"].astype(np.int64)
+    j = sdm["j"].astype(np.int64)
+    d = sdm["v"].astype(np.float64)  # the ndarray output keeps exact zeros
+    return i, j, d
+
+
+def _privacy_keep(
+    sites: NDArray[np.float64],
+    c_site: NDArray[np.int64],
+    head_c: NDArray[np.float64],
+    camera_set: CameraSet,
+    zones: NDArray[np.object_],
+    bld: NDArray[np.object_],
+    clearance_m: float,
+    n_rays: int,
+) -> NDArray[np.bool_]:
+    """False for candidate rows whose (building-clipped) view overlaps a zone too much."""
+    keep = np.ones(len(c_site), dtype=bool)
+    rng_m = float(camera_set.range_m)  # type: ignore[arg-type]
+    # sites whose range disc reaches a zone
+    near_s = np.unique(
+        shapely.STRtree(zones).query(shapely.points(sites), predicate="dwithin", distance=rng_m)[0]
+    )
+    if near_s.size == 0:
+        return keep
+    zone_union = shapely.union_all(zones)
+    rows = np.flatnonzero(np.isin(c_site, near_s))
+    k = head_c.shape[1]
+    wedges = _sector_polygons(
+        np.repeat(sites[c_site[rows]], k, axis=0), head_c[rows].ravel(), camera_set
+    ).reshape(-1, k)
+    if bld.size:
+        iso = isovists(sites[near_s], bld, range_m=rng_m, n_rays=n_rays, clearance_m=clearance_m)
+        pos = np.searchsorted(near_s, c_site[rows])
+        wedges = shapely.intersection(wedges, iso[pos][:, None])
+    view = shapely.union_all(wedges, axis=1)
+    area = shapely.area(shapely.intersection(view, zone_union))
+    keep[rows] = area <= float(camera_set.max_privacy_intrusion_m2) + 1e-6
+    return keep

@@ -1,0 +1,427 @@
+"""Line of sight and view geometry in 2D: sectors, occlusion by buildings, isovists, privacy.
+
+Conventions
+-----------
+Azimuths are degrees clockwise from grid north (+y): ``az = atan2(dx, dy)``.
+A camera with heading ``h`` and field of view ``f`` sees a point at azimuth
+``az`` when the smallest angle between ``az`` and ``h`` is at most ``f / 2``
+(inclusive). A point at the pole itself (distance 0) is in every sector.
+
+Occlusion rule
+--------------
+A sightline from a pole to a point is blocked when it meets a building
+footprint shrunk inward by ``clearance_m`` (0.5 m by default). The shrink lets
+a pole that stands against a wall look along the street in front of it, and a
+footprint thinner than ``2 * clearance_m`` never blocks. A building whose shrunk
+footprint contains the pole (a pole snapped inside a footprint) is ignored for
+that pole, so it does not hide the whole street. A target inside another
+building is not seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from coverage.camera import CameraSet
+from coverage.errors import InputError
+
+__all__ = [
+    "CLEARANCE_M",
+    "angular_difference_deg",
+    "azimuth_deg",
+    "in_sector",
+    "isovists",
+    "line_of_sight",
+    "privacy_intrusion",
+    "view_sectors",
+]
+
+#: Default inward shrink of building footprints for occlusion, metres.
+CLEARANCE_M = 0.5
+_CHUNK = 1_000_000
+
+
+def azimuth_deg(dx: ArrayLike, dy: ArrayLike) -> NDArray[np.float64]:
+    """Azimuth in [0, 360) degrees clockwise from north of the vector (dx, dy).
+
+    Examples
+    --------
+    >>> azimuth_deg([0, 1, 0, -1], [1, 0, -1, 0]).tolist()
+    [0.0, 90.0, 180.0, 270.0]
+    """
+    az = np.degrees(np.arctan2(np.asarray(dx, dtype=float), np.asarray(dy, dtype=float)))
+    az = np.mod(az, 360.0)
+    return np.where(az >= 360.0, 0.0, az)
+
+
+def angular_difference_deg(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
+    """Smallest absolute angle between azimuths ``a`` and ``b``, in [0, 180].
+
+    Examples
+    --------
+    >>> angular_difference_deg([350.0, 10.0], [10.0, 200.0]).tolist()
+    [20.0, 170.0]
+    """
+    d = np.mod(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), 360.0)
+    return np.minimum(d, 360.0 - d)
+
+
+def in_sector(az_deg: ArrayLike, heading_deg: ArrayLike, hfov_deg: float) -> NDArray[np.bool_]:
+    """True where azimuth ``az_deg`` lies in the view of a camera at ``heading_deg``.
+
+    NaN headings see nothing. A 360° (or wider) view sees everything.
+
+    Examples
+    --------
+    >>> in_sector([120.0, 140.0, 45.0], 90.0, 90.0).tolist()  # 30° and 50° off-axis
+    [True, False, True]
+    """
+    if hfov_deg >= 360.0:
+        h = np.asarray(heading_deg, dtype=float)
+        return np.broadcast_to(
+            np.isfinite(h), np.broadcast_shapes(np.shape(az_deg), h.shape)
+        ).copy()
+    diff = angular_difference_deg(az_deg, heading_deg)
+    with np.errstate(invalid="ignore"):
+        return diff <= hfov_deg / 2.0 + 1e-9
+
+
+def _as_xy(xy: ArrayLike, name: str, owner: str) -> NDArray[np.float64]:
+    arr = np.asarray(xy, dtype=np.float64)
+    if arr.ndim == 1 and arr.size == 2:
+        arr = arr.reshape(1, 2)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        msg = f"{owner}: {name!r} must be an (n, 2) array of x, y metres. Got shape {arr.shape}."
+        raise InputError(msg)
+    bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
+    if bad.size:
+        msg = (
+            f"{owner}: {name!r} has {bad.size} row(s) with NaN or infinite coordinates "
+            f"(rows {bad[:5].tolist()}{'…' if bad.size > 5 else ''})."
+        )
+        raise InputError(msg)
+    return arr
+
+
+def _as_polygons(geoms: object, name: str, owner: str) -> NDArray[np.object_]:
+    """Polygon array from None, a sequence/array of geometries or a GeoSeries/GeoDataFrame."""
+    if geoms is None:
+        return np.empty(0, dtype=object)
+    if hasattr(geoms, "geometry"):
+        geoms = geoms.geometry  # GeoDataFrame -> GeoSeries
+    if hasattr(geoms, "to_numpy"):
+        geoms = geoms.to_numpy()
+    arr = np.asarray(geoms, dtype=object).ravel()
+    if arr.size == 0:
+        return arr
+    ok = shapely.is_geometry(arr)
+    types = shapely.get_type_id(np.where(ok, arr, None))
+    bad = np.flatnonzero(~ok | ~np.isin(types, [3, 6]))  # Polygon, MultiPolygon
+    if bad.size:
+        msg = (
+            f"{owner}: {name!r} must hold Polygon/MultiPolygon geometries; "
+            f"{bad.size} are not (positions {bad[:5].tolist()}{'…' if bad.size > 5 else ''})."
+        )
+        raise InputError(msg)
+    return arr[~shapely.is_empty(arr)]
+
+
+class _Obstacles:
+    """Shrunk building footprints in an STRtree, ready for sightline queries."""
+
+    def __init__(self, buildings: NDArray[np.object_], clearance_m: float) -> None:
+        shrunk = (
+            shapely.buffer(buildings, -clearance_m, join_style="mitre")
+            if clearance_m > 0
+            else buildings.copy()
+        )
+        keep = ~shapely.is_empty(shrunk)
+        self.geoms = shrunk[keep]
+        shapely.prepare(self.geoms)
+        self.tree = shapely.STRtree(self.geoms)
+        self.n = len(self.geoms)
+
+    def containing(self, xy: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """(point index, obstacle index) pairs where an obstacle contains a point."""
+        if self.n == 0 or len(xy) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        pi, bi = self.tree.query(shapely.points(xy), predicate="intersects")
+        return pi.astype(np.int64), bi.astype(np.int64)
+
+    def blocked(
+        self,
+        origins: NDArray[np.float64],
+        targets: NDArray[np.float64],
+        oi: NDArray[np.int64],
+        ti: NDArray[np.int64],
+    ) -> NDArray[np.bool_]:
+        """True for each pair (origins[oi], targets[ti]) whose sightline is blocked."""
+        out = np.zeros(len(oi), dtype=bool)
+        if self.n == 0 or len(oi) == 0:
+            return out
+        po, pb = self.containing(origins)
+        ignore = np.unique(po * self.n + pb)
+        for s in range(0, len(oi), _CHUNK):
+            o = oi[s : s + _CHUNK]
+            t = ti[s : s + _CHUNK]
+            coords = np.stack([origins[o], targets[t]], axis=1)
+            # zero-length sightlines (target at the pole) are points, never blocked here
+            lines = shapely.linestrings(coords)
+            li, bi = self.tree.query(lines, predicate="intersects")
+            if ignore.size:
+                keep = ~np.isin(o[li].astype(np.int64) * self.n + bi, ignore, assume_unique=False)
+                li = li[keep]
+            out[s + np.unique(li)] = True
+        return out
+
+
+def line_of_sight(
+    origins_xy: ArrayLike,
+    targets_xy: ArrayLike,
+    buildings: object,
+    *,
+    pairs: tuple[ArrayLike, ArrayLike] | None = None,
+    clearance_m: float = CLEARANCE_M,
+) -> NDArray[np.bool_]:
+    """Whether each pole sees each target past the buildings (see the module's occlusion rule).
+
+    Parameters
+    ----------
+    origins_xy, targets_xy
+        (n, 2) and (m, 2) coordinates, metres.
+    buildings
+        Building footprints (array of shapely polygons, GeoSeries, or None).
+    pairs
+        ``(origin_index, target_index)`` arrays of the pairs to test. None tests
+        ``origins_xy[i]`` against ``targets_xy[i]`` (same length).
+    clearance_m
+        Inward shrink of footprints before testing.
+
+    Returns
+    -------
+    ndarray of bool, one per pair: True when visible.
+
+    Examples
+    --------
+    >>> b = [shapely.box(10, -5, 20, 5)]
+    >>> line_of_sight([[0, 0], [0, 0]], [[30, 0], [0, 30]], b).tolist()
+    [False, True]
+    """
+    owner = "line_of_sight"
+    o = _as_xy(origins_xy, "origins_xy", owner)
+    t = _as_xy(targets_xy, "targets_xy", owner)
+    if pairs is None:
+        if len(o) != len(t):
+            msg = f"{owner}: origins_xy and targets_xy differ in length ({len(o)} vs {len(t)})."
+            raise InputError(msg)
+        oi = ti = np.arange(len(o), dtype=np.int64)
+    else:
+        oi = np.asarray(pairs[0], dtype=np.int64)
+        ti = np.asarray(pairs[1], dtype=np.int64)
+    obs = _Obstacles(_as_polygons(buildings, "buildings", owner), clearance_m)
+    return ~obs.blocked(o, t, oi, ti)
+
+
+def _wedge_coords(
+    xy: NDArray[np.float64],
+    headings_deg: NDArray[np.float64],
+    hfov_deg: float,
+    range_m: float,
+    min_range_m: float,
+    step_deg: float,
+) -> NDArray[np.float64]:
+    """Ring coordinates (k, npts, 2) of annular view wedges centred on xy[k] at headings[k]."""
+    full = hfov_deg >= 360.0
+    span = 360.0 if full else hfov_deg
+    n_arc = max(int(np.ceil(span / step_deg)), 2) + 1
+    t = np.linspace(-span / 2.0, span / 2.0, n_arc)
+    ang = np.radians(headings_deg[:, None] + t[None, :])  # (k, n_arc)
+    sx, sy = np.sin(ang), np.cos(ang)
+    outer = np.stack([xy[:, None, 0] + range_m * sx, xy[:, None, 1] + range_m * sy], axis=-1)
+    if min_range_m > 0:
+        inner = np.stack(
+            [xy[:, None, 0] + min_range_m * sx, xy[:, None, 1] + min_range_m * sy], axis=-1
+        )[:, ::-1]
+    else:
+        inner = np.repeat(xy[:, None, :], 1, axis=1)
+    ring = np.concatenate([inner, outer], axis=1)
+    return np.concatenate([ring, ring[:, :1]], axis=1)
+
+
+def _sector_polygons(
+    xy: NDArray[np.float64],
+    headings: NDArray[np.float64],
+    camera_set: CameraSet,
+    step_deg: float = 2.0,
+) -> NDArray[np.object_]:
+    """Unclipped wedge per (point, heading); NaN headings give empty polygons."""
+    k = len(xy)
+    out = np.full(k, shapely.Polygon(), dtype=object)
+    ok = np.isfinite(headings)
+    if not ok.any():
+        return out
+    hfov = float(camera_set.hfov_deg)
+    rng_m, rmin = float(camera_set.range_m), float(camera_set.min_range_m)  # type: ignore[arg-type]
+    if hfov >= 360.0:
+        centres = shapely.points(xy[ok])
+        polys = shapely.buffer(centres, rng_m, quad_segs=int(np.ceil(90.0 / step_deg)))
+        if rmin > 0:
+            polys = shapely.difference(polys, shapely.buffer(centres, rmin, quad_segs=45))
+    else:
+        coords = _wedge_coords(xy[ok], headings[ok], hfov, rng_m, rmin, step_deg)
+        polys = shapely.polygons(coords)
+        if rmin > 0 and hfov > 180.0:
+            polys = shapely.make_valid(polys)
+    out[ok] = polys
+    return out
+
+
+def isovists(
+    xy: ArrayLike,
+    buildings: object,
+    *,
+    range_m: float,
+    n_rays: int = 720,
+    clearance_m: float = CLEARANCE_M,
+) -> NDArray[np.object_]:
+    """Visibility polygons within ``range_m`` of each point, cut by buildings (ray casting).
+
+    ``n_rays`` rays are cast evenly around each point; each stops where it first
+    meets a (shrunk) building footprint, with the module's occlusion rule. The
+    polygon joins the ray ends, so it is exact at the rays and approximate
+    between them (corners narrower than 360 / n_rays degrees can be cut).
+
+    Examples
+    --------
+    >>> v = isovists([[0.0, 0.0]], None, range_m=10.0, n_rays=360)
+    >>> round(float(shapely.area(v[0])), 0)  # close to pi * 100
+    314.0
+    >>> half = isovists([[0.0, 0.0]], [shapely.box(1, -50, 50, 50)], range_m=10.0)
+    >>> round(float(shapely.bounds(half[0])[2]), 6)  # stops at the wall shrunk by 0.5 m
+    1.5
+    """
+    owner = "isovists"
+    pts = _as_xy(xy, "xy", owner)
+    n = len(pts)
+    ang = np.radians(np.arange(n_rays) * (360.0 / n_rays))
+    dirs = np.stack([np.sin(ang), np.cos(ang)], axis=1)
+    reach = np.full((n, n_rays), float(range_m))
+    obs = _Obstacles(_as_polygons(buildings, "buildings", owner), clearance_m)
+    if obs.n and n:
+        po, pb = obs.containing(pts)
+        ignore = np.unique(po * obs.n + pb)
+        per = max(1, _CHUNK // n_rays)
+        for s in range(0, n, per):
+            p = pts[s : s + per]
+            ends = p[:, None, :] + range_m * dirs[None, :, :]
+            starts = np.broadcast_to(p[:, None, :], ends.shape)
+            rays = shapely.linestrings(np.stack([starts, ends], axis=2).reshape(-1, 2, 2))
+            ri, bi = obs.tree.query(rays, predicate="intersects")
+            oi = s + ri // n_rays
+            if ignore.size:
+                keep = ~np.isin(oi * obs.n + bi, ignore)
+                ri, bi, oi = ri[keep], bi[keep], oi[keep]
+            if ri.size == 0:
+                continue
+            hit = shapely.intersection(rays[ri], obs.geoms[bi])
+            d = shapely.distance(shapely.points(pts[oi]), hit)
+            flat = reach[s : s + per].reshape(-1)
+            np.minimum.at(flat, ri, np.nan_to_num(d, nan=range_m))
+            reach[s : s + per] = flat.reshape(-1, n_rays)
+    ring = pts[:, None, :] + reach[:, :, None] * dirs[None, :, :]
+    ring = np.concatenate([ring, ring[:, :1]], axis=1)
+    polys = shapely.make_valid(shapely.polygons(ring))
+    return np.asarray(polys, dtype=object)
+
+
+def view_sectors(
+    xy: ArrayLike,
+    headings_deg: ArrayLike,
+    camera_set: CameraSet,
+    *,
+    buildings: object = None,
+    n_rays: int = 720,
+    clearance_m: float = CLEARANCE_M,
+) -> NDArray[np.object_]:
+    """Polygon of each camera's view wedge, clipped by buildings when given.
+
+    Parameters
+    ----------
+    xy
+        One pole ``(x, y)`` or ``(n, 2)`` poles.
+    headings_deg
+        Headings of the cameras: shape ``(k,)`` for one pole, ``(n, k)`` for many
+        (NaN = no camera in that slot).
+    camera_set
+        Gives ``hfov_deg``, ``range_m`` and ``min_range_m``.
+    buildings
+        Footprints; when given each wedge is intersected with the pole's isovist.
+
+    Returns
+    -------
+    ndarray of shapely polygons, shape ``(k,)`` or ``(n, k)``.
+
+    Examples
+    --------
+    >>> cs = CameraSet(cameras=2, hfov_deg=90, range_m=10)
+    >>> w = view_sectors((0.0, 0.0), [90.0, 270.0], cs)
+    >>> [round(float(a)) for a in shapely.area(w)]  # pi * 100 / 4 each, polygonised
+    [79, 79]
+    """
+    owner = "view_sectors"
+    single = np.asarray(xy).ndim == 1
+    pts = _as_xy(xy, "xy", owner)
+    h = np.atleast_2d(np.asarray(headings_deg, dtype=np.float64))
+    if h.shape[0] != len(pts):
+        msg = f"{owner}: headings_deg has {h.shape[0]} row(s) for {len(pts)} pole(s)."
+        raise InputError(msg)
+    k = h.shape[1]
+    wedges = _sector_polygons(np.repeat(pts, k, axis=0), h.ravel(), camera_set).reshape(-1, k)
+    if buildings is not None:
+        iso = isovists(
+            pts,
+            buildings,
+            range_m=float(camera_set.range_m),
+            n_rays=n_rays,
+            clearance_m=clearance_m,
+        )
+        wedges = shapely.intersection(wedges, iso[:, None])
+    return wedges[0] if single else wedges
+
+
+def privacy_intrusion(
+    xy: ArrayLike,
+    headings_deg: ArrayLike,
+    camera_set: CameraSet,
+    privacy_zones: object,
+    buildings: object = None,
+    *,
+    n_rays: int = 720,
+    clearance_m: float = CLEARANCE_M,
+) -> NDArray[np.float64]:
+    """Area (m²) of each privacy zone seen by one camera set at ``xy`` with ``headings_deg``.
+
+    The set's view is the union of its camera wedges, clipped by buildings when
+    given.
+
+    Examples
+    --------
+    >>> cs = CameraSet(cameras=1, hfov_deg=90, range_m=10)
+    >>> zones = [shapely.box(0, -100, 100, 100), shapely.box(-100, -100, -1, 100)]
+    >>> privacy_intrusion((0.0, 0.0), [90.0], cs, zones).round(1).tolist()  # east half only
+    [78.5, 0.0]
+    """
+    zones = _as_polygons(privacy_zones, "privacy_zones", "privacy_intrusion")
+    w = view_sectors(
+        xy, headings_deg, camera_set, buildings=buildings, n_rays=n_rays, clearance_m=clearance_m
+    )
+    view = shapely.union_all(np.asarray(w).ravel())
+    return np.asarray(shapely.area(shapely.intersection(zones, view)), dtype=np.float64)
+
+
+def _zones_or_empty(zones: Sequence[object] | None) -> NDArray[np.object_]:
+    return _as_polygons(zones, "privacy_zones", "coverage_matrix")
