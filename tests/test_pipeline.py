@@ -22,9 +22,11 @@ Best plans (objective includes the existing set's 12):
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from conftest import X0, Y0, tiny_poles
+from shapely.geometry import box
 
 import coverage as cov
 
@@ -182,3 +184,17 @@ def test_problem_parameters_are_checked(tiny_scene):
         cov.Problem(tiny_scene, CAMERA, budget=1, method="magic")
     with pytest.raises(TypeError, match="CameraSet"):
         cov.Problem(tiny_scene, "3 cameras", budget=1)
+
+
+def test_privacy_zone_over_every_candidate(tiny_scene):
+    from conftest import tiny_layers
+
+    layers = tiny_layers()
+    zone = gpd.GeoDataFrame(
+        {"name": ["whole block"]}, geometry=[box(X0 - 10, Y0 - 10, X0 + 210, Y0 + 210)], crs=2326
+    )
+    scene = cov.Scene(layers["districts"], layers["corridors"], privacy_zones=zone)
+    with pytest.raises(cov.errors.InputError, match="No candidate site is left"):
+        cov.solve(cov.Problem(scene, CAMERA, budget=1))
+    with pytest.raises(cov.errors.InputError, match=r"(?i)pole.*privacy"):
+        cov.solve(_problem(scene, 1))

@@ -1,0 +1,55 @@
+"""The bundled sample city and the real Hong Kong loader."""
+
+from __future__ import annotations
+
+import pytest
+
+import coverage as cov
+
+
+def test_sample_city_is_a_dense_city(sample_scene):
+    s = sample_scene
+    assert len(s.districts) >= 6
+    assert s.corridors.length.sum() >= 80_000
+    assert len(s.buildings) >= 1_000
+    assert len(s.hotspots) >= 2_000 and s.hotspot_kind == "points"
+    assert len(s.cameras) >= 5
+    assert s.corridors["footfall"].nunique() > 10
+    assert s.crs.is_projected
+    assert s.attribution
+
+
+def test_sample_city_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make_sample_city.py"):
+        cov.datasets.sample_city(tmp_path / "nope.gpkg")
+
+
+def test_hong_kong_scene(hk_path):
+    scene = cov.datasets.hong_kong(hk_path, incidents="tst")
+    assert scene.crs.to_epsg() == 2326
+    assert len(scene.districts) == 18
+    assert "Yau Tsim Mong" in set(scene.districts["name"])
+    assert len(scene.corridors) == 321
+    assert scene.corridors.length.sum() == pytest.approx(31_100, rel=0.01)  # SOURCES.md: 31.1 km
+    assert len(scene.buildings) == 280
+    kinds = scene.landmarks["kind"].value_counts()
+    assert kinds["mtr_exit"] == 582 and kinds["police_station"] == 42
+    assert any("OpenStreetMap" in a for a in scene.attribution)
+    assert any("DATA.GOV.HK" in a for a in scene.attribution)
+    # every TST street lies in Yau Tsim Mong
+    from coverage.scene import district_of
+
+    mids = scene.corridors.geometry.interpolate(0.5, normalized=True)
+    assert set(district_of(mids.values, scene.districts)) == {"Yau Tsim Mong"}
+
+
+@pytest.mark.slow
+def test_hong_kong_all_incidents(hk_path):
+    scene = cov.datasets.hong_kong(hk_path)
+    assert len(scene.hotspots) == 89_828
+    assert scene.hotspots["weight"].sum() == pytest.approx(646 * 5 + 12_385 * 3 + 76_797)
+
+
+def test_hong_kong_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Hong Kong data folder.*does not exist"):
+        cov.datasets.hong_kong(tmp_path / "nowhere")
