@@ -179,9 +179,9 @@ class Plan:
         """One paragraph a planner can read."""
         total = float(self.demand["weight"].sum())
         share = self.objective / total if total > 0 else 0.0
+        n_existing = int((self.cameras["status"] == "existing").sum())
         return (
-            f"{len(self.new_cameras)} new camera sets ({int((self.cameras['status'] == 'existing').sum())}"
-            f" existing) cover {share:.1%} of the weighted demand ({self.objective:,.1f} of "
+            f"{len(self.new_cameras)} new camera sets ({n_existing} existing) cover {share:.1%} of the weighted demand ({self.objective:,.1f} of "
             f"{total:,.1f}); proven upper bound {self.upper_bound:,.1f}, gap {self.gap:.3%} "
             f"({self.solution.method})."
         )

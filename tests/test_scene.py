@@ -20,7 +20,7 @@ def make(**over):
     return cov.Scene(
         layers.pop("districts"),
         layers.pop("corridors"),
-        **{k: v for k, v in layers.items()},
+        **dict(layers.items()),
     )
 
 
@@ -115,7 +115,7 @@ def test_wrong_geometry_type():
 
 
 def test_missing_geometry_rows():
-    layers = tiny_layers()
+    tiny_layers()
     b = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 1, Y0 + 1), None], crs=2326)
     with pytest.raises(
         InputError, match=r"Layer 'buildings': 1 feature\(s\) have no geometry \(rows \[1\]"
@@ -189,7 +189,7 @@ def test_cameras_heading_and_count_checked():
 def test_multilinestrings_are_split_and_source_rows_kept():
     from shapely.geometry import MultiLineString
 
-    layers = tiny_layers()
+    tiny_layers()
     ml = MultiLineString(
         [[(X0, Y0 + 10), (X0 + 50, Y0 + 10)], [(X0 + 60, Y0 + 10), (X0 + 90, Y0 + 10)]]
     )
