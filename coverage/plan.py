@@ -102,8 +102,9 @@ class Problem:
             raise TypeError(msg)
         if not isinstance(self.camera, CameraSet):
             msg = (
-                f"Problem needs a coverage.CameraSet as 'camera'; got {type(self.camera).__name__}. "
-                "Build one with cov.CameraSet(cameras=3, hfov_deg=90, range_m=40)."
+                "Problem needs a coverage.CameraSet as 'camera'; got "
+                f"{type(self.camera).__name__}. Build one with "
+                "cov.CameraSet(cameras=3, hfov_deg=90, range_m=40)."
             )
             raise TypeError(msg)
         check_number(self.budget, "budget", "Problem", low=1, integer=True)
@@ -181,9 +182,9 @@ class Plan:
         share = self.objective / total if total > 0 else 0.0
         n_existing = int((self.cameras["status"] == "existing").sum())
         return (
-            f"{len(self.new_cameras)} new camera sets ({n_existing} existing) cover {share:.1%} of the weighted demand ({self.objective:,.1f} of "
-            f"{total:,.1f}); proven upper bound {self.upper_bound:,.1f}, gap {self.gap:.3%} "
-            f"({self.solution.method})."
+            f"{len(self.new_cameras)} new camera sets ({n_existing} existing) cover {share:.1%} "
+            f"of the weighted demand ({self.objective:,.1f} of {total:,.1f}); proven upper "
+            f"bound {self.upper_bound:,.1f}, gap {self.gap:.3%} ({self.solution.method})."
         )
 
 
