@@ -143,7 +143,8 @@ def hong_kong(
 ) -> Scene:
     """Build a scene of Hong Kong from the real open data beside the repository.
 
-    Layers: the 18 District Council districts (HAD boundaries); the streets
+    Layers: the 18 District Council districts (HAD boundaries, with the
+    mid-2019 population in ``population``); the streets
     and buildings of Tsim Sha Tsui (OpenStreetMap, 2015); the police-recorded
     traffic collisions 2014–2019 as incident points (the only point-level
     incident data published; weight 5 fatal, 3 serious, 1 slight, category =
@@ -193,8 +194,14 @@ def hong_kong(
         return read_layer(root / name, layer=layer, what=name).to_crs(HONG_KONG_CRS)
 
     districts = read("hk_districts_18_had.geojson")
-    districts = districts.rename(columns={"District": "name"})[["name", "地區", "geometry"]]
-    districts = districts.rename(columns={"地區": "name_zh"})
+    districts = districts.rename(
+        columns={"District": "name", "地區": "name_zh", "地區號碼": "had_code"}
+    )[["name", "name_zh", "had_code", "geometry"]]
+    pop_file = root / "population_by_district_2019_csd.csv"
+    if pop_file.exists():
+        pop = pd.read_csv(pop_file)
+        pop = pop[pop["level"] == "district"].set_index("had_code")["total"]
+        districts["population"] = districts["had_code"].map(pop).astype(float)
 
     streets = read("tst_streets_osm_2015.geojson")
     kind = streets["highway"].fillna("").astype(str)

@@ -29,6 +29,7 @@ def test_hong_kong_scene(hk_path):
     assert scene.crs.to_epsg() == 2326
     assert len(scene.districts) == 18
     assert "Yau Tsim Mong" in set(scene.districts["name"])
+    assert scene.districts["population"].sum() == 7_422_300  # SOURCES.md
     assert len(scene.corridors) == 321
     assert scene.corridors.length.sum() == pytest.approx(31_100, rel=0.01)  # SOURCES.md: 31.1 km
     assert len(scene.buildings) == 280
