@@ -1,0 +1,518 @@
+"""Data preparation for the maps: tiers, corridor runs, view wedges, district stats.
+
+Everything here is vectorized numpy/shapely in the scene's metric CRS; the
+result is turned into compact GeoJSON text (EPSG:4326, coordinates rounded to
+about a metre) by :func:`features_json`. No folium here.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from coverage.errors import InputError, ParameterError
+
+#: Tier names from strongest to weakest (EN 62676-4 DORI), then no coverage.
+DORI_TIERS = ("identify", "recognise", "observe", "detect")
+UNWATCHED = "unwatched"
+BINARY_TIER = "covered"
+
+#: Colours per tier (ColorBrewer RdYlGn-like, colour-blind safe enough with grey).
+TIER_COLOURS = {
+    "identify": "#1a9850",
+    "recognise": "#91cf60",
+    "observe": "#fee08b",
+    "detect": "#fc8d59",
+    BINARY_TIER: "#1a9850",
+    UNWATCHED: "#9e9e9e",
+}
+#: Sequential fill colours for the district choropleth, 0-20-40-60-80-100 %.
+CHOROPLETH_COLOURS = ("#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
+COORD_DECIMALS = 5  # 1e-5 degree is about 1.1 m north-south
+
+
+def escape_text(value: Any) -> str:
+    """Escape a user string for HTML, JavaScript template literals and script blocks.
+
+    ``html.escape`` plus backtick, ``$``, backslash and ``/`` as character
+    references, so the text shows as itself in a tooltip, popup, legend or
+    layer name, cannot close a ``<script>`` block or a template literal, and
+    writes no ``http://`` into the file.
+
+    Examples
+    --------
+    >>> escape_text("<img src=x onerror=alert(1)>")
+    '&lt;img src=x onerror=alert(1)&gt;'
+    >>> escape_text("${alert(1)}`</script>")
+    '&#36;{alert(1)}&#96;&lt;&#47;script&gt;'
+    """
+    text = html.escape(str(value), quote=True)
+    for raw, ref in (("`", "&#96;"), ("$", "&#36;"), ("\\", "&#92;"), ("/", "&#47;")):
+        text = text.replace(raw, ref)
+    return text
+
+
+def js_json(obj: Any) -> str:
+    """JSON for embedding inside a ``<script>`` block (no ``<``, no line separators)."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _check_tier_weights(tier_weights: Mapping[str, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, w in tier_weights.items():
+        v = float(w)
+        if not (0.0 < v <= 1.0):
+            msg = (
+                f"The 'tier_weights' parameter must map tier names to quality values in (0, 1]. "
+                f"Got {name!r}: {w!r} instead."
+            )
+            raise ParameterError(msg)
+        out[str(name)] = v
+    if not out:
+        msg = "The 'tier_weights' parameter must name at least one tier. Got {} instead."
+        raise ParameterError(msg)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def tier_names(tier_weights: Mapping[str, float] | None) -> tuple[str, ...]:
+    """Tier names strongest first, then ``"unwatched"``."""
+    if tier_weights is None:
+        return (BINARY_TIER, UNWATCHED)
+    return (*_check_tier_weights(tier_weights), UNWATCHED)
+
+
+def quality_tier(
+    quality: ArrayLike, tier_weights: Mapping[str, float] | None = None, *, rtol: float = 1e-6
+) -> NDArray[np.str_]:
+    """Name the coverage tier of each quality value.
+
+    Parameters
+    ----------
+    quality
+        Best coverage quality per demand point, in [0, 1] (0 = not covered).
+    tier_weights
+        Quality value credited for each tier, e.g. ``{"identify": 1.0,
+        "recognise": 0.7, "observe": 0.4, "detect": 0.2}``. A value gets the
+        strongest tier whose weight it reaches; a positive value below every
+        weight gets the weakest tier. ``None`` (binary camera): every positive
+        value is ``"covered"``.
+    rtol
+        Relative tolerance when comparing a value with a tier weight.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        One tier name per value; ``"unwatched"`` where quality is 0.
+
+    Raises
+    ------
+    ParameterError
+        If a tier weight is outside (0, 1].
+
+    Examples
+    --------
+    >>> quality_tier([0.0, 1.0, 0.5, 0.3], {"identify": 1.0, "observe": 0.5, "detect": 0.25})
+    array(['unwatched', 'identify', 'observe', 'detect'], dtype='<U9')
+    >>> quality_tier([0.0, 0.2])
+    array(['unwatched', 'covered'], dtype='<U9')
+    """
+    names = np.asarray(tier_names(tier_weights))
+    return names[quality_codes(quality, tier_weights, rtol=rtol)]
+
+
+def quality_codes(
+    quality: ArrayLike, tier_weights: Mapping[str, float] | None = None, *, rtol: float = 1e-6
+) -> NDArray[np.int64]:
+    """Index into :func:`tier_names` for each quality value (last = unwatched)."""
+    q = np.asarray(quality, dtype=float)
+    if tier_weights is None:
+        return np.where(q > 0, 0, 1).astype(np.int64)
+    weights = np.array(list(_check_tier_weights(tier_weights).values()))
+    # strongest tier t with q >= w_t; weights are sorted decreasing.
+    reached = q[..., None] >= weights * (1 - rtol)
+    first = np.where(reached.any(axis=-1), reached.argmax(axis=-1), len(weights) - 1)
+    return np.where(q > 0, first, len(weights)).astype(np.int64)
+
+
+def plan_tier_weights(plan: Any) -> dict[str, float] | None:
+    """The tier weights a plan was made with (None = binary covered / unwatched).
+
+    Looked up in ``plan.meta["tier_weights"]``, then a CameraSet in
+    ``plan.meta["camera"]``/``["camera_set"]`` (when it models resolution),
+    else inferred from the quality values: only 1s is binary; values among the
+    default DORI weights get the DORI names.
+    """
+    meta = getattr(plan, "meta", None) or {}
+    if not isinstance(meta, Mapping):
+        meta = {}
+    tw = meta.get("tier_weights")
+    if isinstance(tw, Mapping) and tw:
+        return {str(k): float(v) for k, v in tw.items()}
+    for key in ("camera_set", "camera"):
+        cs = meta.get(key)
+        tiers, weights = getattr(cs, "tiers", None), getattr(cs, "tier_weights", None)
+        if tiers and weights and getattr(cs, "resolution_px", None) is not None:
+            return {str(name): float(w) for (name, _), w in zip(tiers, weights, strict=True)}
+    q = np.asarray(plan.demand["quality"], dtype=float)
+    levels = np.unique(q[q > 0])
+    if levels.size == 0 or np.all(levels == 1.0):
+        return None
+    default = dict(zip(("detect", "observe", "recognise", "identify"), _DORI_DEFAULT, strict=True))
+    if np.all(np.isin(np.round(levels, 9), np.round(list(default.values()), 9))):
+        return default
+    # unknown weights: name the distinct levels, strongest first
+    return {f"level {v:.3g}": float(v) for v in sorted(levels.tolist(), reverse=True)}
+
+
+def _dori_default() -> tuple[float, ...]:
+    try:
+        from coverage.camera import DORI_TIER_WEIGHTS
+    except ImportError:  # pragma: no cover - camera module always present in releases
+        return (0.25, 0.5, 0.75, 1.0)
+    return tuple(float(w) for w in DORI_TIER_WEIGHTS)
+
+
+_DORI_DEFAULT = _dori_default()
+
+
+# ----------------------------------------------------------------------------- corridors
+
+
+def corridor_runs(
+    corridors: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, codes: NDArray[np.int64], unwatched: int
+) -> tuple[NDArray[Any], NDArray[np.int64], NDArray[np.int64]]:
+    """Cut corridors into runs of equal tier.
+
+    Each demand point stands for the stretch of its corridor between the
+    midpoints to its neighbours (the corridor ends for the first and last).
+    Consecutive stretches of one tier are merged into one run. Corridors with
+    no demand point are one unwatched run.
+
+    Returns
+    -------
+    lines, tier_code, corridor_position
+        LineStrings (metric CRS), their tier codes, and the position of their
+        corridor in `corridors`.
+    """
+    geoms = corridors.geometry.to_numpy()
+    n = len(geoms)
+    lengths = shapely.length(geoms)
+    ci = corridors.index.get_indexer(pd.Index(demand["corridor"]))
+    ok = ci >= 0
+    ci, dcode = ci[ok], codes[ok]
+    pos = shapely.line_locate_point(geoms[ci], demand.geometry.to_numpy()[ok])
+    order = np.lexsort((pos, ci))
+    ci, pos, dcode = ci[order], pos[order], dcode[order]
+    same_prev = np.r_[False, ci[1:] == ci[:-1]]
+    same_next = np.r_[ci[:-1] == ci[1:], False]
+    mids = np.r_[(pos[1:] + pos[:-1]) / 2, 0.0]
+    start = np.where(same_prev, np.r_[0.0, mids[:-1]], 0.0)
+    end = np.where(same_next, mids, lengths[ci])
+    # merge consecutive stretches with the same corridor and tier
+    new_run = ~same_prev | np.r_[True, dcode[1:] != dcode[:-1]]
+    run_ci = ci[new_run]
+    run_code = dcode[new_run]
+    run_s0 = start[new_run]
+    run_s1 = np.maximum.reduceat(end, np.flatnonzero(new_run)) if end.size else end
+    empty = np.setdiff1d(np.arange(n), ci)
+    run_ci = np.r_[run_ci, empty].astype(np.int64)
+    run_code = np.r_[run_code, np.full(empty.size, unwatched)].astype(np.int64)
+    run_s0 = np.r_[run_s0, np.zeros(empty.size)]
+    run_s1 = np.r_[run_s1, lengths[empty]]
+    keep = run_s1 - run_s0 > 1e-6
+    run_ci, run_code, run_s0, run_s1 = run_ci[keep], run_code[keep], run_s0[keep], run_s1[keep]
+    lines = _substrings(geoms, lengths, run_ci, run_s0, run_s1)
+    return lines, run_code, run_ci
+
+
+def _substrings(
+    geoms: NDArray[Any],
+    lengths: NDArray[np.float64],
+    which: NDArray[np.int64],
+    s0: NDArray[np.float64],
+    s1: NDArray[np.float64],
+) -> NDArray[Any]:
+    """Vectorized ``shapely.ops.substring`` for many (line, start, end) triples."""
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.r_[0.0, np.hypot(*np.diff(coords, axis=0).T)]
+    seg[np.r_[True, idx[1:] != idx[:-1]]] = 0.0
+    cum = np.cumsum(seg)
+    first = np.searchsorted(idx, np.arange(len(geoms)))
+    cum -= np.repeat(cum[first], np.bincount(idx, minlength=len(geoms)))
+    offset = np.r_[0.0, np.cumsum(lengths + 1.0)[:-1]]
+    vpos = offset[idx] + cum
+    g0, g1 = offset[which] + s0, offset[which] + s1
+    a = np.searchsorted(vpos, g0, side="right")
+    b = np.searchsorted(vpos, g1, side="left")
+    n_inner = np.maximum(b - a, 0)
+    p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms[which], s0))
+    p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms[which], s1))
+    counts = n_inner + 2
+    total = int(counts.sum())
+    run_of = np.repeat(np.arange(len(which)), counts)
+    k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    out = np.empty((total, 2))
+    is_start = k == 0
+    is_end = k == counts[run_of] - 1
+    inner = ~is_start & ~is_end
+    out[is_start] = p0
+    out[is_end] = p1
+    out[inner] = coords[a[run_of[inner]] + k[inner] - 1]
+    return shapely.linestrings(out, indices=run_of)
+
+
+# ----------------------------------------------------------------------------- wedges
+
+
+def wedge_polygons(
+    xy: NDArray[np.float64],
+    heading_deg: NDArray[np.float64],
+    hfov_deg: NDArray[np.float64],
+    range_m: NDArray[np.float64],
+    *,
+    step_deg: float = 10.0,
+) -> NDArray[Any]:
+    """Field-of-view sectors (metric CRS), azimuths clockwise from grid north.
+
+    Examples
+    --------
+    >>> w = wedge_polygons(np.array([[0.0, 0.0]]), np.array([0.0]), np.array([90.0]),
+    ...                    np.array([10.0]))
+    >>> round(float(shapely.area(w[0])), 1)  # quarter disc of radius 10, as a polygon
+    78.4
+    >>> bool(shapely.contains_xy(w[0], 0.0, 9.0)), bool(shapely.contains_xy(w[0], 9.0, 0.0))
+    (True, False)
+    """
+    n = len(xy)
+    if n == 0:
+        return np.empty(0, dtype=object)
+    full = hfov_deg >= 360.0 - 1e-9
+    k = int(np.ceil(360.0 / step_deg)) + 1
+    t = np.linspace(0.0, 1.0, k)
+    half = np.where(full, 180.0, hfov_deg / 2.0)
+    az = np.radians(heading_deg[:, None] - half[:, None] + 2 * half[:, None] * t[None, :])
+    # arcs need fewer points when narrow: keep k fixed (vectorized) but the
+    # simplify step later removes collinear points.
+    arc = np.stack(
+        [
+            xy[:, 0, None] + range_m[:, None] * np.sin(az),
+            xy[:, 1, None] + range_m[:, None] * np.cos(az),
+        ],
+        axis=-1,
+    )
+    apex = np.repeat(xy[:, None, :], 1, axis=1)
+    ring = np.where(
+        full[:, None, None],
+        np.concatenate([arc, arc[:, :1]], axis=1),
+        np.concatenate([apex, arc], axis=1),
+    )
+    ring = np.concatenate([ring, ring[:, :1]], axis=1)
+    polys = shapely.polygons(ring)
+    return shapely.simplify(polys, 0.05 * np.maximum(range_m, 1.0) * np.radians(step_deg) ** 2)
+
+
+def set_wedges(
+    plan_cameras: gpd.GeoDataFrame,
+    *,
+    buildings: NDArray[Any] | None = None,
+    simplify_m: float = 0.75,
+) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """View wedges of every camera of every set; returns (polygons, row position of set).
+
+    Uses :func:`coverage.visibility.view_sectors` (clipped by the isovist of
+    each pole when `buildings` are given); falls back to plain sectors minus
+    buildings when that module is unavailable.
+    """
+    heads = plan_cameras["headings_deg"].to_numpy()
+    counts = np.array([len(h) for h in heads], dtype=np.int64)
+    row = np.repeat(np.arange(len(plan_cameras)), counts)
+    flat = np.array([float(v) for h in heads for v in h], dtype=float)
+    ok = np.isfinite(flat)
+    row, flat = row[ok], flat[ok] % 360.0
+    xy = shapely.get_coordinates(plan_cameras.geometry.to_numpy())
+    hfov = plan_cameras["hfov_deg"].to_numpy(dtype=float)
+    rng_m = plan_cameras["range_m"].to_numpy(dtype=float)
+    polys = _view_sectors(xy, row, flat, hfov, rng_m, buildings)
+    if polys is None:
+        polys = wedge_polygons(xy[row], flat, hfov[row], rng_m[row])
+        if buildings is not None and len(buildings):
+            polys = _minus(polys, np.asarray(buildings, dtype=object))
+    # about a metre of detail is all a map shows (isovists have hundreds of vertices)
+    polys = shapely.simplify(polys, simplify_m)
+    keep = ~(shapely.is_empty(polys) | shapely.is_missing(polys))
+    return polys[keep], row[keep]
+
+
+def _view_sectors(
+    xy: NDArray[np.float64],
+    row: NDArray[np.int64],
+    heading: NDArray[np.float64],
+    hfov: NDArray[np.float64],
+    range_m: NDArray[np.float64],
+    buildings: NDArray[Any] | None,
+    n_rays: int = 180,
+) -> NDArray[Any] | None:
+    try:
+        from coverage.camera import CameraSet
+        from coverage.visibility import view_sectors
+    except ImportError:  # pragma: no cover - both modules ship together
+        return None
+    out = np.empty(len(row), dtype=object)
+    b = None if buildings is None or len(buildings) == 0 else buildings
+    # one call per (hfov, range) group; each pole's cameras as one row
+    key = np.stack([hfov[row], range_m[row]], axis=1)
+    uniq, inv = np.unique(key, axis=0, return_inverse=True)
+    for g, (fov, rng_) in enumerate(uniq):
+        sel = np.flatnonzero(inv.ravel() == g)
+        poles, pos = np.unique(row[sel], return_inverse=True)
+        k = int(np.bincount(pos).max())
+        slot = np.zeros(sel.size, dtype=np.int64)
+        order = np.argsort(pos, kind="stable")
+        first = np.searchsorted(pos[order], np.arange(poles.size))
+        slot[order] = np.arange(sel.size) - np.repeat(first, np.bincount(pos[order]))
+        h = np.full((poles.size, k), np.nan)
+        h[pos, slot] = heading[sel]
+        cs = CameraSet(cameras=k, hfov_deg=float(fov), range_m=float(rng_))
+        w = np.asarray(
+            view_sectors(xy[poles], h, cs, buildings=b, n_rays=n_rays), dtype=object
+        ).reshape(-1, k)
+        out[sel] = w[pos, slot]
+    return out
+
+
+def _minus(polys: NDArray[Any], obstacles: NDArray[Any]) -> NDArray[Any]:
+    tree = shapely.STRtree(obstacles)
+    pi, oi = tree.query(polys, predicate="intersects")
+    if pi.size == 0:
+        return polys
+    out = polys.copy()
+    order = np.argsort(pi, kind="stable")
+    pi, oi = pi[order], oi[order]
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    blockers = np.array([shapely.union_all(g) for g in np.split(obstacles[oi], starts[1:])])
+    out[pi[starts]] = shapely.difference(polys[pi[starts]], blockers)
+    return out
+
+
+# ----------------------------------------------------------------------------- districts
+
+
+def district_stats(scene: Any, plan: Any, *, incident_radius_m: float = 25.0) -> pd.DataFrame:
+    """Coverage per district computed from ``plan.demand`` and ``plan.cameras``.
+
+    Columns: district, sets_new, sets_existing, weight_total, weight_covered,
+    weighted_coverage, weighted_coverage_before, incidents, incidents_covered.
+    "Before" is the demand the existing sets cover (rows ``plan.matrix.fixed``
+    of the coverage matrix; without a matrix, the demand whose best set is an
+    existing one); an incident is covered
+    when a covered demand point lies within `incident_radius_m`.
+    """
+    names = scene.districts["name"].astype(str).to_numpy()
+    d = plan.demand
+    w = d["weight"].to_numpy(dtype=float)
+    covered = d["quality"].to_numpy(dtype=float) > 0
+    matrix = getattr(plan, "matrix", None)
+    if "quality_before" in d.columns:
+        before = d["quality_before"].to_numpy(dtype=float) > 0
+    elif matrix is not None and hasattr(matrix, "A") and hasattr(matrix, "fixed"):
+        fixed = np.asarray(matrix.fixed, dtype=np.int64)
+        before = np.zeros(len(d), dtype=bool)
+        if fixed.size:
+            before[np.unique(matrix.A[fixed].tocoo().col)] = True
+    else:
+        cb = d["covered_by"].to_numpy(dtype=np.int64)
+        status = plan.cameras["status"].astype(str).to_numpy()
+        before = (cb >= 0) & (status[np.clip(cb, 0, None)] == "existing")
+    frame = pd.DataFrame(
+        {
+            "district": d["district"].astype(str).to_numpy(),
+            "w": w,
+            "wc": w * covered,
+            "wb": w * before,
+        }
+    )
+    agg = frame.groupby("district", sort=False)[["w", "wc", "wb"]].sum()
+    cams = plan.cameras
+    status = cams["status"].astype(str)
+    new = cams.loc[status == "new", "district"].astype(str).value_counts()
+    old = cams.loc[status == "existing", "district"].astype(str).value_counts()
+    out = pd.DataFrame({"district": names})
+    out["sets_new"] = out["district"].map(new).fillna(0).astype(int).to_numpy()
+    out["sets_existing"] = out["district"].map(old).fillna(0).astype(int).to_numpy()
+    out["weight_total"] = out["district"].map(agg["w"]).fillna(0.0).to_numpy()
+    out["weight_covered"] = out["district"].map(agg["wc"]).fillna(0.0).to_numpy()
+    wb = out["district"].map(agg["wb"]).fillna(0.0).to_numpy()
+    tot = out["weight_total"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["weighted_coverage"] = np.where(tot > 0, out["weight_covered"] / tot, np.nan)
+        out["weighted_coverage_before"] = np.where(tot > 0, wb / tot, np.nan)
+    inc_total = np.zeros(len(names), dtype=int)
+    inc_cov = np.zeros(len(names), dtype=int)
+    hs = scene.hotspots
+    if len(hs) and hs.geom_type.iloc[0] == "Point" and len(names):
+        pts = hs.geometry.to_numpy()
+        di, pi = shapely.STRtree(scene.districts.geometry.to_numpy()).query(
+            pts, predicate="within"
+        )[::-1]
+        inc_total = np.bincount(di, minlength=len(names))
+        cpts = d.geometry.to_numpy()[covered]
+        if cpts.size:
+            near = shapely.STRtree(cpts).query(
+                pts[pi], predicate="dwithin", distance=incident_radius_m
+            )
+            hit = np.zeros(pi.size, dtype=bool)
+            hit[np.unique(near[0])] = True
+            inc_cov = np.bincount(di[hit], minlength=len(names))
+    out["incidents"] = inc_total
+    out["incidents_covered"] = inc_cov
+    return out
+
+
+def choropleth_colour(share: NDArray[np.float64]) -> NDArray[np.str_]:
+    """Fill colour for a weighted coverage share in [0, 1] (NaN: white)."""
+    colours = np.asarray(CHOROPLETH_COLOURS)
+    k = np.clip((np.nan_to_num(share, nan=0.0) * len(colours)).astype(int), 0, len(colours) - 1)
+    return np.where(np.isnan(share), "#ffffff", colours[k])
+
+
+# ----------------------------------------------------------------------------- GeoJSON
+
+
+def to_lonlat(geoms: NDArray[Any], crs: Any) -> NDArray[Any]:
+    """Project metric geometries to EPSG:4326 and round to ~1 m."""
+    if len(geoms) == 0:
+        return np.asarray(geoms, dtype=object)
+    if crs is None:
+        msg = "The scene has no CRS: cannot place it on a map. Build it with coverage.Scene."
+        raise InputError(msg)
+    out = gpd.GeoSeries(geoms, crs=crs).to_crs(4326).to_numpy()
+    out = shapely.transform(out, lambda c: np.round(c, COORD_DECIMALS))
+    return shapely.remove_repeated_points(out)
+
+
+def features_json(
+    geoms: NDArray[Any], properties: Sequence[Mapping[str, Any]] | None = None
+) -> str:
+    """A GeoJSON FeatureCollection as script-safe text (EPSG:4326 geometries in)."""
+    geoms = np.asarray(geoms, dtype=object)
+    keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    gj = shapely.to_geojson(geoms[keep])
+    props = (
+        [{}] * int(keep.sum())
+        if properties is None
+        else [p for p, k in zip(properties, keep, strict=True) if k]
+    )
+    parts = [
+        f'{{"type":"Feature","geometry":{g},"properties":{js_json(p)}}}'
+        for g, p in zip(gj.tolist(), props, strict=True)
+    ]
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
