@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
@@ -48,7 +48,9 @@ class Problem:
     camera
         The camera set installed on each new pole.
     budget
-        How many new sets to place (an int >= 1).
+        How many new sets to place (an int >= 1), or a list of budgets, one
+        per phase (``[2000, 2000]``): each phase builds on the sets chosen
+        before it (nested plans).
     spacing_m
         Distance between demand points along corridors.
     candidate_spacing_m
@@ -74,6 +76,14 @@ class Problem:
     candidates
         ``"generated"`` (intersections and points along corridors, plus
         `poles` if given) or ``"poles"`` (only `poles`).
+    demand
+        Demand points of your own (points with a ``weight`` >= 0 and optional
+        ``district``), instead of points sampled along the corridors, e.g.
+        incident locations for a territory-wide plan. Same CRS as the scene.
+    quotas
+        ``{district: (min, max)}`` sets per district in each phase (``None``
+        for no bound on that side). Passed to the optimizer with each
+        candidate's district as its label.
 
     Raises
     ------
@@ -84,7 +94,7 @@ class Problem:
     scene: Scene
     camera: CameraSet
     _: KW_ONLY
-    budget: int = 200
+    budget: int | Sequence[int] = 200
     spacing_m: float = 10.0
     candidate_spacing_m: float = 25.0
     bandwidth_m: float = 150.0
@@ -95,6 +105,8 @@ class Problem:
     rng: int | None = 0
     poles: gpd.GeoDataFrame | None = field(default=None, repr=False)
     candidates: str = "generated"
+    demand: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    quotas: Mapping[str, tuple[int | None, int | None]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.scene, Scene):
@@ -107,7 +119,21 @@ class Problem:
                 "cov.CameraSet(cameras=3, hfov_deg=90, range_m=40)."
             )
             raise TypeError(msg)
-        check_number(self.budget, "budget", "Problem", low=1, integer=True)
+        if isinstance(self.budget, Sequence) and not isinstance(self.budget, str):
+            if len(self.budget) == 0:
+                msg = (
+                    "The 'budget' parameter of Problem must be an int or a non-empty list of ints."
+                )
+                raise ParameterError(msg)
+            for i, b in enumerate(self.budget):
+                check_number(b, f"budget[{i}]", "Problem", low=1, integer=True)
+            object.__setattr__(self, "budget", tuple(int(b) for b in self.budget))
+        else:
+            check_number(self.budget, "budget", "Problem", low=1, integer=True)
+        if self.demand is not None:
+            _check_demand(self.demand, self.scene)
+        if self.quotas is not None:
+            _check_quotas(self.quotas, self.scene)
         check_number(self.spacing_m, "spacing_m", "Problem", low=0, low_open=True)
         check_number(
             self.candidate_spacing_m, "candidate_spacing_m", "Problem", low=0, low_open=True
@@ -120,6 +146,70 @@ class Problem:
         check_choice(self.candidates, "candidates", "Problem", ("generated", "poles"))
         if self.candidates == "poles" and (self.poles is None or len(self.poles) == 0):
             msg = "Problem(candidates='poles') needs a non-empty 'poles' layer of candidate points."
+            raise ParameterError(msg)
+
+
+def _problem_budgets(problem: Problem) -> tuple[int, ...]:
+    b = problem.budget
+    return tuple(b) if isinstance(b, tuple) else (int(b),)
+
+
+def _check_demand(demand: Any, scene: Scene) -> None:
+    if not isinstance(demand, gpd.GeoDataFrame):
+        msg = (
+            "The 'demand' parameter of Problem must be a GeoDataFrame; got "
+            f"{type(demand).__name__}."
+        )
+        raise TypeError(msg)
+    problems = []
+    if demand.crs is None or CRS.from_user_input(demand.crs) != scene.crs:
+        got = "no CRS" if demand.crs is None else CRS.from_user_input(demand.crs).to_string()
+        problems.append(
+            f"demand points are in {got} but the scene is in {scene.crs.to_string()}; "
+            "reproject them with demand.to_crs(scene.crs)"
+        )
+    if len(demand) == 0:
+        problems.append("the demand layer is empty")
+    elif not (shapely.get_type_id(demand.geometry.values) == 0).all():
+        problems.append("demand must be Points")
+    if "weight" not in demand.columns:
+        problems.append("demand needs a 'weight' column")
+    else:
+        w = pd.to_numeric(demand["weight"], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+        if bad.size:
+            rows = demand.index.to_numpy()[bad][:5].tolist()
+            problems.append(
+                f"{bad.size} demand weight(s) are NaN or negative (rows {rows}); "
+                "weights must be >= 0"
+            )
+    if problems:
+        msg = "The 'demand' parameter of Problem: " + "; ".join(problems) + "."
+        raise InputError(msg)
+
+
+def _check_quotas(quotas: Any, scene: Scene) -> None:
+    names = set(scene.districts["name"])
+    if not isinstance(quotas, Mapping):
+        msg = "The 'quotas' parameter of Problem must be a dict {district: (min, max)}."
+        raise ParameterError(msg)
+    unknown = sorted(set(quotas) - names)
+    if unknown:
+        msg = (
+            f"The 'quotas' parameter of Problem names unknown district(s) {unknown[:5]}; "
+            f"the scene's districts are {sorted(names)[:20]}."
+        )
+        raise ParameterError(msg)
+    for k, v in quotas.items():
+        ok = isinstance(v, tuple | list) and len(v) == 2
+        ok = ok and all(x is None or (isinstance(x, int) and x >= 0) for x in v)
+        if ok and v[0] is not None and v[1] is not None:
+            ok = v[0] <= v[1]
+        if not ok:
+            msg = (
+                f"The 'quotas' parameter of Problem: the quota of {k!r} must be (min, max) with "
+                f"ints >= 0 or None and min <= max. Got {v!r} instead."
+            )
             raise ParameterError(msg)
 
 
@@ -165,6 +255,11 @@ class Plan:
     sites: gpd.GeoDataFrame = field(repr=False)
     matrix: CoverageMatrix = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def phases(self) -> pd.DataFrame:
+        """One row per phase: budget, objective, upper_bound, gap, method, seconds."""
+        return pd.DataFrame(self.meta.get("phases", []))
 
     @property
     def crs(self) -> CRS:
@@ -265,8 +360,12 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
 
         return done
 
+    budgets = _problem_budgets(problem)
     done = stage("demand")
-    demand = sample_demand(scene, spacing_m=problem.spacing_m, bandwidth_m=problem.bandwidth_m)
+    if problem.demand is not None:
+        demand = _own_demand(problem.demand, scene)
+    else:
+        demand = sample_demand(scene, spacing_m=problem.spacing_m, bandwidth_m=problem.bandwidth_m)
     done()
     if len(demand) == 0 or float(demand["weight"].sum()) <= 0:
         msg = "No demand: the corridors yield no demand points with positive weight."
@@ -284,10 +383,11 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
             "zone. Check the privacy_zones layer, or give poles explicitly."
         )
         raise InputError(msg)
-    if problem.budget > len(sites):
+    if sum(budgets) > len(sites):
+        what = "budget" if len(budgets) == 1 else "sum of the phase budgets"
         msg = (
             f"The 'budget' parameter of Problem must be an int in [1, {len(sites)}] (the number "
-            f"of candidate sites). Got {problem.budget} instead. Lower the budget or add "
+            f"of candidate sites). Got {sum(budgets)} ({what}) instead. Lower the budget or add "
             "candidates (smaller candidate_spacing_m)."
         )
         raise ParameterError(msg)
@@ -302,24 +402,61 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
         )
         raise InputError(msg)
     weights = demand["weight"].to_numpy(dtype=np.float64)
-    done = stage("optimize")
-    sol = max_coverage(
-        cm.A,
-        weights,
-        budget=problem.budget,
-        groups=cm.groups,
-        fixed=cm.fixed,
-        method=problem.method,
-        time_limit_s=problem.time_limit_s,
-        gap_tol=problem.gap_tol,
-        rng=problem.rng,
+    extra: dict[str, Any] = {}
+    if problem.quotas is not None:
+        labels = np.full(cm.A.shape[0], "", dtype=object)
+        cand = cm.site >= 0
+        labels[cand] = sites["district"].to_numpy()[cm.site[cand]]
+        extra = {"labels": labels, "quotas": dict(problem.quotas)}
+    chosen: list[int] = []
+    gains: list[float] = []
+    phase_of: list[int] = []
+    phases: list[dict[str, Any]] = []
+    sol = None
+    for p, b in enumerate(budgets, start=1):
+        name = "optimize" if len(budgets) == 1 else f"optimize phase {p}"
+        done = stage(name)
+        sol = max_coverage(
+            cm.A,
+            weights,
+            budget=b,
+            groups=cm.groups,
+            fixed=np.concatenate([cm.fixed, np.asarray(chosen, dtype=np.int64)]),
+            method=problem.method,
+            time_limit_s=problem.time_limit_s,
+            gap_tol=problem.gap_tol,
+            rng=problem.rng,
+            **extra,
+        )
+        done()
+        chosen.extend(int(r) for r in sol.selected)
+        gains.extend(float(g) for g in sol.gains)
+        phase_of.extend([p] * len(sol.selected))
+        phases.append(
+            {
+                "phase": p,
+                "budget": b,
+                "sets": len(sol.selected),
+                "objective": float(sol.objective),
+                "upper_bound": float(sol.upper_bound),
+                "gap": float(sol.gap),
+                "method": sol.method,
+                "seconds": timings[name],
+            }
+        )
+    assert sol is not None
+    cameras = _camera_table(
+        problem,
+        sites,
+        cm,
+        np.asarray(chosen, dtype=np.int64),
+        np.asarray(gains, dtype=np.float64),
+        np.asarray(phase_of, dtype=np.int64),
     )
-    done()
-    cameras = _camera_table(problem, sites, cm, sol)
     plan_demand = _demand_table(demand, cm, cameras["_row"].to_numpy())
     cameras = cameras.drop(columns="_row")
     meta = {
-        "budget": problem.budget,
+        "budget": list(budgets) if len(budgets) > 1 else budgets[0],
         "method": problem.method,
         "solver_method": sol.method,
         "time_limit_s": problem.time_limit_s,
@@ -330,11 +467,14 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
         "bandwidth_m": problem.bandwidth_m,
         "occlusion": problem.occlusion,
         "candidates": problem.candidates,
+        "own_demand": problem.demand is not None,
+        "quotas": dict(problem.quotas) if problem.quotas is not None else None,
         "camera": repr(problem.camera),
         "n_demand": len(demand),
         "n_sites": len(sites),
         "n_configurations": int(cm.A.shape[0]),
         "nnz": int(cm.A.nnz),
+        "phases": phases,
         "timings_s": timings,
     }
     return Plan(
@@ -350,8 +490,33 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
     )
 
 
+def _own_demand(demand: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
+    out = gpd.GeoDataFrame(
+        {"weight": pd.to_numeric(demand["weight"]).to_numpy(dtype=float)},
+        geometry=demand.geometry.values,
+        crs=scene.crs,
+    )
+    out["district"] = (
+        demand["district"].fillna("").astype(str).to_numpy()
+        if "district" in demand.columns
+        else district_of(out.geometry.values, scene.districts)
+    )
+    out["corridor"] = (
+        demand["corridor"].to_numpy() if "corridor" in demand.columns else np.int64(-1)
+    )
+    for col in demand.columns:
+        if col not in out.columns and col != demand.geometry.name:
+            out[col] = demand[col].to_numpy()
+    return out
+
+
 def _camera_table(
-    problem: Problem, sites: gpd.GeoDataFrame, cm: CoverageMatrix, sol: Solution
+    problem: Problem,
+    sites: gpd.GeoDataFrame,
+    cm: CoverageMatrix,
+    sel: np.ndarray,
+    gains: np.ndarray,
+    phase: np.ndarray,
 ) -> gpd.GeoDataFrame:
     scene = problem.scene
     cam = problem.camera
@@ -375,18 +540,17 @@ def _camera_table(
         geometry=ex.geometry.values[ex_idx],
         crs=scene.crs,
     )
-    sel = np.asarray(sol.selected, dtype=np.int64)
     site_idx = cm.site[sel]
     new = gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(sel) + 1, dtype=np.int64),
             "site": site_idx,
             "district": sites["district"].to_numpy()[site_idx],
-            "gain": np.asarray(sol.gains, dtype=np.float64),
+            "gain": gains,
             "headings_deg": [tuple(float(h) for h in _finite(cm.headings_deg[r])) for r in sel],
             "hfov_deg": float(cam.hfov_deg),
             "range_m": float(cam.range_m),
-            "phase": np.ones(len(sel), dtype=np.int64),
+            "phase": phase,
             "status": "new",
             "owner": "police",
             "_row": sel,
@@ -407,7 +571,7 @@ def _finite(values: np.ndarray) -> np.ndarray:
 def _demand_table(
     demand: gpd.GeoDataFrame, cm: CoverageMatrix, rows: np.ndarray
 ) -> gpd.GeoDataFrame:
-    out = demand[["weight", "district", "corridor", "geometry"]].copy()
+    out = demand.copy()
     quality, covered_by = best_cover(cm, rows)
     out["quality"] = quality
     out["covered_by"] = covered_by

@@ -198,3 +198,41 @@ def test_privacy_zone_over_every_candidate(tiny_scene):
         cov.solve(cov.Problem(scene, CAMERA, budget=1))
     with pytest.raises(cov.errors.InputError, match=r"(?i)pole.*privacy"):
         cov.solve(_problem(scene, 1))
+
+
+def test_phases_are_nested(tiny_scene):
+    plan = cov.solve(_problem(tiny_scene, [1, 1], method="greedy"))
+    new = plan.new_cameras
+    assert list(new["phase"]) == [1, 2]
+    # phase 1 is the best single set (B E-W, 32); phase 2 adds C N-S on top (40)
+    ph = plan.phases
+    assert list(ph["budget"]) == [1, 1]
+    assert ph["objective"].tolist() == pytest.approx([32.0, 40.0])
+    assert (ph["objective"] <= ph["upper_bound"] + 1e-9).all()
+    assert plan.objective == pytest.approx(40.0)
+    assert new["site"].is_unique
+
+
+def test_own_demand_points(tiny_scene):
+    # three demand points: two near B, one far away; B E-W sees (120,100) and (140,100)
+    pts = [(120, 100), (140, 100), (100, 190)]
+    demand = gpd.GeoDataFrame(
+        {"weight": [1.0, 2.0, 5.0]},
+        geometry=gpd.points_from_xy([X0 + x for x, _ in pts], [Y0 + y for _, y in pts]),
+        crs=2326,
+    )
+    plan = cov.solve(_problem(tiny_scene, 1, demand=demand, method="greedy"))
+    # C N-S sees (100,190) at 30 m: weight 5 beats B's 3
+    assert plan.objective == pytest.approx(5.0)
+    assert list(plan.demand["district"]) == ["East", "East", "East"]
+    with pytest.raises(cov.errors.InputError, match=r"demand points are in EPSG:4326.*to_crs"):
+        _problem(tiny_scene, 1, demand=demand.to_crs(4326))
+    with pytest.raises(cov.errors.InputError, match=r"NaN or negative \(rows \[1\]\)"):
+        _problem(tiny_scene, 1, demand=demand.assign(weight=[1.0, -1.0, 0.0]))
+
+
+def test_quota_parameters_are_checked(tiny_scene):
+    with pytest.raises(cov.errors.ParameterError, match="unknown district.*Nowhere"):
+        _problem(tiny_scene, 1, quotas={"Nowhere": (1, None)})
+    with pytest.raises(cov.errors.ParameterError, match="quota of 'West' must be"):
+        _problem(tiny_scene, 1, quotas={"West": (2, 1)})
