@@ -29,7 +29,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.sparse import csr_array
 
-from coverage._optimize_greedy import lazy_greedy
+from coverage._optimize_core import build_core
+from coverage._optimize_solve import order_plan, solve_core
 from coverage._validate import check_choice, check_number
 from coverage.errors import InputError, ParameterError
 
@@ -43,7 +44,9 @@ __all__ = [
 ]
 
 SeedLike = int | np.random.Generator | None
-METHODS = ("auto", "greedy")
+METHODS = ("auto", "greedy", "local", "exact")
+#: Wall-time limits used when ``time_limit_s`` is None.
+_DEFAULT_LIMIT_S = {"auto": 60.0, "greedy": np.inf, "local": 30.0, "exact": 300.0}
 
 
 class TracePoint(NamedTuple):
@@ -418,7 +421,7 @@ def max_coverage(
     gap_tol = check_number(gap_tol, "gap_tol", owner, low=0, high=1)
     fx = np.unique(_as_index(fixed, n, "fixed", owner))
     budget = check_number(budget, "budget", owner, low=1, high=max(n - fx.size, 1), integer=True)
-    group_ids, n_groups = _as_groups(groups, n, owner)
+    group_ids, _n_groups = _as_groups(groups, n, owner)
     rng = np.random.default_rng(rng)
     if progress is not None and not callable(progress):
         msg = f"The 'progress' parameter of {owner} must be callable or None."
@@ -428,35 +431,32 @@ def max_coverage(
         if progress is not None:
             progress(Progress(stage, done, total, obj, ub, time.perf_counter() - t0))
 
-    best_possible = M.max(axis=0)
-    best_possible = np.asarray(
-        best_possible.toarray() if sparse.issparse(best_possible) else best_possible
-    ).ravel()
-    total_bound = float(w @ best_possible)
-
-    res = lazy_greedy(
-        M,
-        w,
-        budget=budget,
-        fixed=fx,
-        group_ids=group_ids,
-        n_groups=n_groups,
-        total_bound=total_bound,
+    deadline = t0 + (time_limit_s if time_limit_s is not None else _DEFAULT_LIMIT_S[method])
+    core = build_core(M, w, budget=budget, fixed=fx, group_ids=group_ids)
+    state = solve_core(
+        core,
+        method=method,
+        deadline=deadline,
+        gap_tol=gap_tol,
         t0=t0,
         progress=_progress,
     )
-    obj = objective(M, w, res.selected, fx)
-    ub = max(res.bound, obj)
-    trace = tuple(TracePoint(*tp) for tp in res.trace)
+    ordered, gains = order_plan(core, state.plan, t0)
+    selected = core.rows[ordered]
+    obj = objective(M, w, selected, fx)
+    ub = max(core.base + state.bound, obj)
+    trace = tuple(
+        TracePoint(t, core.base + v, core.base + b, stage) for t, v, b, stage in state.trace
+    )
     return Solution(
-        selected=res.selected,
-        gains=res.gains,
+        selected=selected,
+        gains=gains,
         objective=obj,
         upper_bound=ub,
         gap=_gap(obj, ub),
-        method="greedy",
+        method=state.method,
         trace=trace,
-        bound_method="online",
+        bound_method=state.bound_method,
         elapsed_s=time.perf_counter() - t0,
-        info={"evaluations": res.evaluations, "n_rows": n, "n_demand": m, "nnz": M.nnz},
+        info={"n_rows": n, "n_demand": m, "nnz": M.nnz, **state.info},
     )

@@ -261,3 +261,143 @@ def test_greedy_objective_never_falls_with_budget(inst):
         for b in range(1, n + 1)
     ]
     assert all(v2 >= v1 - 1e-12 for v1, v2 in itertools.pairwise(values))
+
+
+# --------------------------------------------------------------------------- every method
+
+
+def scipy_milp_optimum(A, w, budget, groups=None, fixed=None):
+    """Independent model: assignment formulation solved by scipy.optimize.milp."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    D = A.toarray()
+    n, m = D.shape
+    pairs = np.argwhere(D > 0)  # (i, j)
+    p = len(pairs)
+    nv = n + p
+    c = np.zeros(nv)
+    c[n:] = -(D[pairs[:, 0], pairs[:, 1]] * w[pairs[:, 1]])
+    rows, lo, hi = [], [], []
+    # sum_i u_ij <= 1
+    for j in range(m):
+        r = np.zeros(nv)
+        r[n + np.flatnonzero(pairs[:, 1] == j)] = 1
+        rows.append(r)
+        lo.append(-np.inf)
+        hi.append(1)
+    # u_ij <= x_i
+    for t, (i, _) in enumerate(pairs):
+        r = np.zeros(nv)
+        r[n + t] = 1
+        r[i] = -1
+        rows.append(r)
+        lo.append(-np.inf)
+        hi.append(0)
+    fx = np.zeros(n, dtype=bool)
+    if fixed is not None:
+        fx[np.asarray(fixed)] = True
+    r = np.zeros(nv)
+    r[:n] = ~fx
+    rows.append(r)
+    lo.append(-np.inf)
+    hi.append(budget)
+    if groups is not None:
+        for g in np.unique(groups):
+            r = np.zeros(nv)
+            r[:n] = groups == g
+            rows.append(r)
+            lo.append(-np.inf)
+            hi.append(1)
+    lb = np.zeros(nv)
+    lb[:n] = fx
+    integrality = np.r_[np.ones(n), np.zeros(p)]
+    res = milp(
+        c,
+        constraints=LinearConstraint(np.array(rows), lo, hi),
+        bounds=Bounds(lb, np.ones(nv)),
+        integrality=integrality,
+        options={"mip_rel_gap": 1e-9},
+    )
+    assert res.success
+    return -res.fun
+
+
+@prop(60)
+@given(
+    inst=coverage_instances(max_sites=8, max_demand=10, with_groups=True, with_fixed=True),
+    budget=st.integers(1, 4),
+    method=st.sampled_from(["local", "exact", "auto"]),
+)
+def test_every_method_vs_brute_force(inst, budget, method):
+    n = inst.A.shape[0]
+    nfix = 0 if inst.fixed is None else inst.fixed.size
+    if n - nfix < 1:
+        return
+    budget = min(budget, n - nfix)
+    sol = max_coverage(
+        inst.A, inst.weights, budget=budget, groups=inst.groups, fixed=inst.fixed, method=method
+    )
+    opt = brute_force(inst.A, inst.weights, budget, inst.groups, inst.fixed)
+    assert is_feasible(sol, inst.A, budget=budget, groups=inst.groups, fixed=inst.fixed)
+    assert sol.objective == pytest.approx(objective(inst.A, inst.weights, sol.selected, inst.fixed))
+    assert sol.objective <= opt + 1e-9
+    assert sol.upper_bound >= opt - 1e-9
+    greedy = max_coverage(
+        inst.A, inst.weights, budget=budget, groups=inst.groups, fixed=inst.fixed, method="greedy"
+    )
+    assert sol.objective >= greedy.objective - 1e-9  # never worse than greedy
+    if method == "exact":
+        assert sol.objective == pytest.approx(opt)
+        assert sol.gap <= 1e-6
+
+
+@prop(15)
+@given(
+    inst=coverage_instances(max_sites=25, max_demand=40, with_groups=True, with_fixed=True),
+    budget=st.integers(1, 8),
+)
+def test_exact_agrees_with_independent_highs_model(inst, budget):
+    n = inst.A.shape[0]
+    nfix = 0 if inst.fixed is None else inst.fixed.size
+    if n - nfix < 1:
+        return
+    budget = min(budget, n - nfix)
+    opt = scipy_milp_optimum(inst.A, inst.weights, budget, inst.groups, inst.fixed)
+    exact = max_coverage(
+        inst.A, inst.weights, budget=budget, groups=inst.groups, fixed=inst.fixed, method="exact"
+    )
+    assert exact.objective == pytest.approx(opt, rel=1e-7, abs=1e-9)
+    for method in ("greedy", "local", "auto"):
+        sol = max_coverage(
+            inst.A, inst.weights, budget=budget, groups=inst.groups, fixed=inst.fixed, method=method
+        )
+        assert sol.objective <= opt + 1e-7
+        assert sol.upper_bound >= opt - 1e-7
+        assert sol.objective >= (1 - 1 / np.e) * 0.5 * opt - 1e-9
+
+
+def test_lagrangian_bound_valid_and_tighter_than_online():
+    rng = np.random.default_rng(3)
+    n, m = 40, 120
+    D = (rng.random((n, m)) < 0.08) * rng.choice([0.25, 0.5, 1.0], size=(n, m))
+    A = csr_array(D)
+    w = rng.random(m)
+    opt = scipy_milp_optimum(A, w, 6)
+    g = max_coverage(A, w, budget=6, method="greedy")
+    loc = max_coverage(A, w, budget=6, method="local", gap_tol=0.0)
+    assert loc.upper_bound >= opt - 1e-9
+    assert loc.upper_bound <= g.upper_bound + 1e-9
+    assert loc.objective >= g.objective - 1e-12
+
+
+def test_time_limit_is_enforced_on_exact():
+    import time
+
+    rng = np.random.default_rng(5)
+    n, m = 400, 1500
+    D = (rng.random((n, m)) < 0.02) * rng.choice([0.5, 1.0], size=(n, m))
+    t = time.perf_counter()
+    sol = max_coverage(csr_array(D), np.ones(m), budget=60, method="exact", time_limit_s=1.0)
+    assert time.perf_counter() - t < 5.0
+    assert sol.objective <= sol.upper_bound + 1e-9
+    assert is_feasible(sol, D, budget=60)

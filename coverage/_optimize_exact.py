@@ -1,0 +1,274 @@
+"""Exact solves with HiGHS (highspy): the level MILP, its time limit and warm start.
+
+Private: the public door is :func:`coverage.optimize.max_coverage`.
+
+For a core problem (values ``V``, see ``_optimize_core``), column ``j`` with
+distinct values ``v_1 < ... < v_L`` among its coverers gets one continuous
+``z_jl in [0, 1]`` per level, with
+
+    max  sum_jl (v_l - v_{l-1}) z_jl + sum_i const_i x_i
+    s.t. z_jl <= sum_{i: V_ij >= v_l} x_i,
+         sum_i x_i <= K,  sum_{i in g} x_i <= 1,  x binary,
+
+(``const_i``: columns covered by a single group, folded into the row).  HiGHS
+was seen to overrun its own ``time_limit``: the limit is enforced here with
+interrupt callbacks, and the best plan and dual bound found are kept.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.sparse import csr_array
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass
+class ExtraRows:
+    """Linear side constraints on x: ``lower <= M @ x <= upper``."""
+
+    M: csr_array
+    lower: FloatArray
+    upper: FloatArray
+
+
+@dataclass
+class MilpResult:
+    """What HiGHS left: a plan (core row ids), its value, the dual bound, a status."""
+
+    selected: IntArray
+    value: float
+    bound: float
+    status: str
+    seconds: float
+    optimal: bool
+    lp_only: bool = False
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def level_model(Vc: csr_array, row_const: FloatArray) -> tuple[FloatArray, csr_array]:
+    """Level rows of the contested part: objective of each ``z`` and the ``x`` links.
+
+    Returns ``(dz, X)`` with ``X`` of shape (n_levels, n_rows): ``z_l <= X[l] @ x``.
+    """
+    n, m = Vc.shape
+    if Vc.nnz == 0:
+        return np.zeros(0), csr_array((0, n))
+    C = Vc.tocsc()
+    rows = C.indices.astype(np.int64)
+    cols = np.repeat(np.arange(m, dtype=np.int64), np.diff(C.indptr))
+    vals = C.data
+    order = np.lexsort((vals, cols))  # by column, then value ascending
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    new_level = np.concatenate([[True], (cols[1:] != cols[:-1]) | (vals[1:] != vals[:-1])])
+    level_id = np.cumsum(new_level) - 1  # global level id of each entry
+    n_levels = int(level_id[-1]) + 1
+    lvl_val = vals[new_level]
+    lvl_col = cols[new_level]
+    first_of_col = np.concatenate([[True], lvl_col[1:] != lvl_col[:-1]])
+    prev = np.concatenate([[0.0], lvl_val[:-1]])
+    dz = np.where(first_of_col, lvl_val, lvl_val - prev)
+    # entry at level r of its column joins levels (col_first_level .. r)
+    col_first_level = np.flatnonzero(first_of_col)
+    col_index_of_level = np.cumsum(first_of_col) - 1
+    first_level_of_entry = col_first_level[col_index_of_level[level_id]]
+    counts = level_id - first_level_of_entry + 1
+    ent_rows = np.repeat(rows, counts)
+    starts = np.repeat(first_level_of_entry - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    ent_lvls = starts + np.arange(int(counts.sum()), dtype=np.int64)
+    X = csr_array((np.ones(ent_rows.size), (ent_lvls, ent_rows)), shape=(n_levels, n))
+    return dz, X
+
+
+def new_highs() -> Any:
+    """A silent ``highspy.Highs`` (its one-time banner goes to /dev/null)."""
+    import os
+    import sys
+
+    import highspy
+
+    try:
+        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no real stdout
+        h = highspy.Highs()
+    else:
+        saved = os.dup(fd)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), fd)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+    h.silent()
+    return h
+
+
+def solve_milp(
+    Vc: csr_array,
+    row_const: FloatArray,
+    group_ids: IntArray | None,
+    budget: int,
+    *,
+    time_limit_s: float,
+    warm_start: IntArray | None = None,
+    gap_tol: float = 1e-4,
+    relax: bool = False,
+    extra: ExtraRows | None = None,
+    budget_row: FloatArray | None = None,
+    fix_one: IntArray | None = None,
+    threads: int | None = None,
+) -> MilpResult:
+    """Solve the level MILP (or its LP with ``relax=True``) under a hard time limit.
+
+    ``budget_row`` replaces the all-ones budget row (costs); ``fix_one`` rows
+    are forced to 1.  Returns the best plan and the best proven bound.
+    """
+    import highspy  # local: keeps `import coverage.optimize` light
+
+    t_start = time.perf_counter()
+    n = Vc.shape[0]
+    dz, X = level_model(Vc, row_const)
+    L = dz.size
+    n_var = n + L
+    cost = np.concatenate([row_const, dz])
+    lower = np.zeros(n_var)
+    upper = np.ones(n_var)
+    if fix_one is not None and fix_one.size:
+        lower[fix_one] = 1.0
+    blocks = []
+    row_lo: list[FloatArray] = []
+    row_hi: list[FloatArray] = []
+    # level rows: z_l - X x <= 0
+    if L:
+        blocks.append(sparse.hstack([-X, sparse.identity(L, format="csr")], format="csr"))
+        row_lo.append(np.full(L, -np.inf))
+        row_hi.append(np.zeros(L))
+    # budget row
+    brow = np.ones(n) if budget_row is None else np.asarray(budget_row, dtype=np.float64)
+    blocks.append(sparse.hstack([csr_array(brow[None, :]), csr_array((1, L))], format="csr"))
+    row_lo.append(np.array([-np.inf]))
+    row_hi.append(np.array([float(budget)]))
+    # group rows (groups with >= 2 rows)
+    if group_ids is not None and n:
+        _, inv, cnt = np.unique(group_ids, return_inverse=True, return_counts=True)
+        multi = cnt[inv] >= 2
+        if multi.any():
+            gi = inv[multi]
+            _, gi = np.unique(gi, return_inverse=True)
+            G = csr_array(
+                (np.ones(int(multi.sum())), (gi, np.flatnonzero(multi))),
+                shape=(int(gi.max()) + 1, n),
+            )
+            blocks.append(sparse.hstack([G, csr_array((G.shape[0], L))], format="csr"))
+            row_lo.append(np.full(G.shape[0], -np.inf))
+            row_hi.append(np.ones(G.shape[0]))
+    if extra is not None and extra.M.shape[0]:
+        blocks.append(sparse.hstack([extra.M, csr_array((extra.M.shape[0], L))], format="csr"))
+        row_lo.append(extra.lower)
+        row_hi.append(extra.upper)
+    M = sparse.vstack(blocks, format="csc")
+    M.sort_indices()
+
+    h = new_highs()
+    h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
+    h.setOptionValue("mip_rel_gap", float(gap_tol))
+    h.setOptionValue("random_seed", 0)
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_var
+    lp.num_row_ = M.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = np.concatenate(row_lo)
+    lp.row_upper_ = np.concatenate(row_hi)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = M.indices.astype(np.int32)
+    lp.a_matrix_.value_ = M.data.astype(np.float64)
+    if not relax:
+        integrality = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * L
+        lp.integrality_ = integrality
+    h.passModel(lp)
+
+    deadline = t_start + float(time_limit_s)
+    state = {"bound": np.inf, "interrupted": False}
+
+    def _interrupt(e: Any) -> None:
+        try:
+            if not relax:
+                b = float(e.data_out.mip_dual_bound)
+                if np.isfinite(b):
+                    state["bound"] = min(state["bound"], b)
+        except Exception:  # pragma: no cover - depends on the event kind
+            pass
+        if time.perf_counter() > deadline:
+            state["interrupted"] = True
+            e.interrupt()
+
+    h.cbSimplexInterrupt += _interrupt
+    h.cbIpmInterrupt += _interrupt
+    if not relax:
+        h.cbMipInterrupt += _interrupt
+        if warm_start is not None and warm_start.size:
+            x0 = np.zeros(n_var)
+            x0[warm_start] = 1.0
+            # z from the warm start: min(1, X x0)
+            if L:
+                x0[n:] = np.minimum(1.0, X @ x0[:n])
+            sol = highspy.HighsSolution()
+            sol.col_value = x0.tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+    h.run()
+    seconds = time.perf_counter() - t_start
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    if relax:
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        value = float(info.objective_function_value) if ok else np.inf
+        return MilpResult(
+            selected=np.zeros(0, dtype=np.int64),
+            value=-np.inf,
+            bound=value if ok else np.inf,
+            status=status,
+            seconds=seconds,
+            optimal=ok,
+            lp_only=True,
+            info={"lp_value": value},
+        )
+    bound = float(info.mip_dual_bound)
+    if not np.isfinite(bound):
+        bound = state["bound"]
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    selected = np.zeros(0, dtype=np.int64)
+    value = -np.inf
+    if info.primal_solution_status >= 1:
+        x = np.asarray(h.getSolution().col_value[:n])
+        selected = np.flatnonzero(x > 0.5).astype(np.int64)
+        value = float(info.objective_function_value)
+    return MilpResult(
+        selected=selected,
+        value=value,
+        bound=bound,
+        status=status,
+        seconds=seconds,
+        optimal=optimal,
+        info={
+            "n_var": n_var,
+            "n_row": int(M.shape[0]),
+            "nnz": int(M.nnz),
+            "interrupted": state["interrupted"],
+        },
+    )

@@ -1,0 +1,319 @@
+"""The stages of :func:`coverage.optimize.max_coverage` for the max-quality objective.
+
+Private.  Works on a core problem (see ``_optimize_core``) and keeps, at every
+moment, the best plan found and the best proven bound, both in core units
+(the fixed rows' value ``core.base`` is added by the caller).
+
+Stages: lazy greedy (+ online bound) → swap local search → Lagrangian bound by
+subgradient → Lagrangian variable fixing → HiGHS MILP on the reduced model
+(warm-started, interrupted at the deadline).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_array
+
+from coverage._optimize_bound import Contested, LagrangeResult, split_contested, subgradient
+from coverage._optimize_core import Core, GroupIndex, core_value, gather_rows
+from coverage._optimize_exact import ExtraRows, solve_milp
+from coverage._optimize_greedy import lazy_greedy
+from coverage._optimize_local import swap_search
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+ProgressFn = Callable[[str, int, int, float, float], None]
+
+
+@dataclass
+class RunState:
+    """Best plan and bound so far (core units), with their history."""
+
+    t0: float
+    deadline: float
+    progress: ProgressFn | None
+    plan: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    value: float = 0.0
+    bound: float = np.inf
+    bound_method: str = ""
+    method: str = ""
+    trace: list[tuple[float, float, float, str]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def offer_plan(self, plan: IntArray, value: float, stage: str) -> None:
+        if not self.method or value > self.value + 1e-12 * max(1.0, abs(self.value)):
+            self.plan = np.asarray(plan, dtype=np.int64)
+            self.value = value
+            self.method = stage
+        self._log(stage)
+
+    def offer_bound(self, bound: float, stage: str) -> None:
+        if bound < self.bound:
+            self.bound = bound
+            self.bound_method = stage
+        self._log(stage)
+
+    def _log(self, stage: str) -> None:
+        self.trace.append((time.perf_counter() - self.t0, self.value, self.bound, stage))
+
+    def gap(self) -> float:
+        if not np.isfinite(self.bound) or self.bound <= 0:
+            return 0.0 if self.bound <= 0 else 1.0
+        return max(0.0, (self.bound - self.value) / self.bound)
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+
+def run_greedy(core: Core, state: RunState) -> None:
+    """Lazy greedy on the core with its online bound."""
+    V = core.V
+    w = np.ones(V.shape[1])
+    colmax = np.zeros(V.shape[1])
+    if V.nnz:
+        np.maximum.at(colmax, V.indices, V.data)
+    res = lazy_greedy(
+        V,
+        w,
+        budget=core.budget,
+        fixed=np.zeros(0, dtype=np.int64),
+        group_ids=core.groups.group_ids if core.groups.order is not None else None,
+        n_groups=core.groups.n_groups,
+        total_bound=float(colmax.sum()),
+        t0=state.t0,
+        progress=state.progress,
+    )
+    state.info["greedy_evaluations"] = res.evaluations
+    state.info["greedy_value"] = res.value
+    state.offer_plan(res.selected, res.value, "greedy")
+    state.offer_bound(res.bound, "online")
+
+
+def run_local(core: Core, state: RunState, *, time_share: float = 1.0) -> None:
+    """Swap local search from the current plan."""
+    if state.plan.size == 0 or state.left() <= 0:
+        return
+    deadline = time.perf_counter() + max(0.0, state.left() * time_share)
+    plan, swaps = swap_search(core.V, core.groups, core.budget, state.plan, deadline=deadline)
+    state.info["swaps"] = state.info.get("swaps", 0) + swaps
+    if swaps:
+        state.offer_plan(plan, core_value(core.V, plan), "local")
+    if state.progress is not None:
+        state.progress("local", swaps, swaps, state.value, state.bound)
+
+
+def run_lagrangian(
+    core: Core, con: Contested, state: RunState, *, gap_tol: float, time_share: float = 1.0
+) -> LagrangeResult:
+    """Subgradient on the Lagrangian dual, started at the plan's cover levels."""
+    lam0 = np.zeros(con.cols.size)
+    if state.plan.size:
+        pos = gather_rows(con.V.indptr, state.plan)
+        np.maximum.at(lam0, con.V.indices[pos], con.V.data[pos])
+    deadline = time.perf_counter() + max(0.0, state.left() * time_share)
+
+    def _cb(it: int, b: float) -> None:
+        if state.progress is not None and it % 10 == 0:
+            state.progress("bound", it, 0, state.value, min(b, state.bound))
+
+    res = subgradient(
+        con,
+        core.groups,
+        core.budget,
+        lam0,
+        target=state.value,
+        gap_tol=gap_tol,
+        deadline=deadline,
+        t0=state.t0,
+        on_bound=_cb,
+    )
+    state.info["lagrangian_iterations"] = (
+        state.info.get("lagrangian_iterations", 0) + res.iterations
+    )
+    state.offer_bound(res.bound, "lagrangian")
+    return res
+
+
+def lagrangian_fixing(
+    core: Core, lag: LagrangeResult, target: float
+) -> tuple[NDArray[np.bool_], IntArray]:
+    """Rows that cannot be in any plan better than ``target``, and groups that must be used.
+
+    Returns ``(keep, must_groups)``: ``keep[i]`` False when forcing row ``i`` in
+    bounds the value by <= ``target``; ``must_groups`` lists groups that every
+    better plan uses (forcing them empty bounds the value by <= ``target``).
+    """
+    g = core.groups
+    K = core.budget
+    L = lag.bound
+    gm = lag.group_max
+    chosen = lag.chosen_groups
+    is_chosen = np.zeros(g.n_groups, dtype=bool)
+    is_chosen[chosen] = True
+    full = chosen.size >= K
+    kth = float(gm[chosen].min()) if full and chosen.size else 0.0
+    rest = gm[~is_chosen]
+    nxt = float(rest.max()) if (full and rest.size) else 0.0
+    nxt = max(nxt, 0.0)
+    tol = 1e-9 * max(1.0, abs(target))
+    gi = g.group_ids
+    c = lag.c
+    forced = np.where(is_chosen[gi], L - gm[gi] + c, L + c - kth)
+    keep = forced >= target - tol
+    # a chosen group's argmax row is never eliminated by the in-group rule
+    keep[lag.group_arg[chosen]] = True
+    without = L - gm[chosen] + nxt
+    must = chosen[without < target - tol]
+    return keep, must
+
+
+def run_exact(
+    core: Core,
+    con: Contested,
+    state: RunState,
+    *,
+    lag: LagrangeResult | None,
+    gap_tol: float,
+    threads: int | None = None,
+) -> None:
+    """HiGHS MILP on the model reduced by Lagrangian fixing (if ``lag`` is given)."""
+    if state.left() <= 0.05:
+        return
+    n = core.V.shape[0]
+    keep = np.ones(n, dtype=bool)
+    must = np.zeros(0, dtype=np.int64)
+    if lag is not None and state.plan.size:
+        keep, must = lagrangian_fixing(core, lag, state.value)
+    gi = core.groups.group_ids
+    # groups forced in with a single surviving row: fix that row to 1
+    keep_rows = np.flatnonzero(keep)
+    surv = np.bincount(gi[keep_rows], minlength=core.groups.n_groups)
+    must_mask = np.zeros(core.groups.n_groups, dtype=bool)
+    must_mask[must] = True
+    single = keep_rows[must_mask[gi[keep_rows]] & (surv[gi[keep_rows]] == 1)]
+    multi_groups = np.flatnonzero(must_mask & (surv >= 2))
+    free_rows = np.setdiff1d(keep_rows, single)
+    state.info["exact_rows"] = int(free_rows.size)
+    state.info["exact_fixed_in"] = int(single.size)
+    budget_left = core.budget - single.size
+    if budget_left < 0:  # pragma: no cover - fixing is consistent with the budget
+        return
+    # residual values w.r.t. the rows fixed in
+    V = core.V
+    level = np.zeros(V.shape[1])
+    if single.size:
+        pos = gather_rows(V.indptr, single)
+        np.maximum.at(level, V.indices[pos], V.data[pos])
+    fixed_value = float(level.sum())
+    sub = V[free_rows]
+    vals = np.maximum(sub.data - level[sub.indices], 0.0)
+    Vs = csr_array((vals, sub.indices, sub.indptr), shape=sub.shape)
+    Vs.eliminate_zeros()
+    sub_groups = GroupIndex(
+        gi[free_rows] if core.groups.order is not None else None, free_rows.size
+    )
+    sub_con = split_contested(Vs, sub_groups)
+    state.info["exact_nnz"] = int(sub_con.V.nnz)
+    extra = None
+    if multi_groups.size:
+        pos_in_sub = np.searchsorted(free_rows, free_rows)
+        rows_g = gi[free_rows]
+        sel = np.isin(rows_g, multi_groups)
+        _, rid = np.unique(rows_g[sel], return_inverse=True)
+        M = csr_array(
+            (np.ones(int(sel.sum())), (rid, pos_in_sub[sel])),
+            shape=(multi_groups.size, free_rows.size),
+        )
+        extra = ExtraRows(M, np.ones(multi_groups.size), np.full(multi_groups.size, np.inf))
+    warm = np.flatnonzero(np.isin(free_rows, state.plan))
+    if budget_left == 0 or free_rows.size == 0:
+        _res_value, res_bound, sel_sub, optimal = 0.0, 0.0, np.zeros(0, dtype=np.int64), True
+        status = "trivial"
+    else:
+        res = solve_milp(
+            sub_con.V,
+            sub_con.row_const,
+            sub_groups.group_ids if sub_groups.order is not None else None,
+            budget_left,
+            time_limit_s=max(0.05, state.left()),
+            warm_start=warm,
+            gap_tol=gap_tol,
+            extra=extra,
+            threads=threads,
+        )
+        _res_value, res_bound, sel_sub, optimal = res.value, res.bound, res.selected, res.optimal
+        status = res.status
+        state.info["milp_seconds"] = res.seconds
+        state.info.update({f"milp_{k}": v for k, v in res.info.items()})
+    state.info["milp_status"] = status
+    if sel_sub.size or single.size:
+        plan = np.concatenate([single, free_rows[sel_sub]])
+        state.offer_plan(plan, core_value(core.V, plan), "exact")
+    if np.isfinite(res_bound):
+        # any plan better than state.value obeys the fixing: bound = max(value, restricted bound)
+        state.offer_bound(max(state.value, fixed_value + res_bound), "milp")
+    state.info["milp_optimal"] = bool(optimal)
+
+
+def solve_core(
+    core: Core,
+    *,
+    method: str,
+    deadline: float,
+    gap_tol: float,
+    t0: float,
+    progress: ProgressFn | None,
+    threads: int | None = None,
+) -> RunState:
+    """Run the stages that ``method`` asks for, within ``deadline``."""
+    state = RunState(t0=t0, deadline=deadline, progress=progress)
+    if core.V.shape[0] == 0 or core.V.nnz == 0:
+        state.offer_plan(np.zeros(0, dtype=np.int64), 0.0, "greedy")
+        state.offer_bound(0.0, "trivial")
+        return state
+    run_greedy(core, state)
+    if method == "greedy" or state.gap() <= 1e-12:
+        return state
+    if method in ("local", "auto", "exact"):
+        run_local(core, state, time_share=0.3)
+    con = split_contested(core.V, core.groups)
+    state.info["contested_columns"] = int(con.cols.size)
+    state.info["contested_nnz"] = int(con.V.nnz)
+    lag = None
+    if state.gap() > gap_tol and state.left() > 0:
+        lag = run_lagrangian(core, con, state, gap_tol=gap_tol, time_share=0.4)
+    if method == "local" or state.gap() <= gap_tol:
+        return state
+    if method in ("exact", "auto"):
+        tol = 1e-9 if method == "exact" else gap_tol
+        run_exact(core, con, state, lag=lag, gap_tol=tol, threads=threads)
+    return state
+
+
+def order_plan(core: Core, plan: IntArray, t0: float) -> tuple[IntArray, FloatArray]:
+    """Greedy order of a plan's rows (core ids) and their marginal gains.
+
+    Rows that add nothing are dropped (the value is unchanged).
+    """
+    if plan.size == 0:
+        return plan, np.zeros(0)
+    plan = np.sort(np.asarray(plan, dtype=np.int64))
+    sub = core.V[plan]
+    res = lazy_greedy(
+        sub,
+        np.ones(sub.shape[1]),
+        budget=plan.size,
+        fixed=np.zeros(0, dtype=np.int64),
+        group_ids=None,
+        n_groups=plan.size,
+        total_bound=np.inf,
+        t0=t0,
+        n_checkpoints=1,
+    )
+    return plan[res.selected], res.gains
