@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "CRSError",
+    "ConfigError",
     "CoverageError",
     "InputError",
     "ParameterError",
@@ -33,3 +34,7 @@ class ParameterError(CoverageError, ValueError):
 
 class SolverError(CoverageError, RuntimeError):
     """A solver failed in a way the caller cannot fix by changing the input."""
+
+
+class ConfigError(InputError):
+    """A configuration file has a missing, unknown or out-of-range key."""

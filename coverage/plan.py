@@ -26,7 +26,7 @@ from coverage.matrix import CoverageMatrix, coverage_matrix
 from coverage.optimize import Solution, max_coverage
 from coverage.scene import Scene, district_of
 
-__all__ = ["METHODS", "Plan", "Problem", "build_matrix", "solve"]
+__all__ = ["METHODS", "Plan", "Problem", "assess", "best_cover", "build_matrix", "solve"]
 
 logger = logging.getLogger("coverage")
 
@@ -341,10 +341,6 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
     >>> len(plan.new_cameras), plan.objective <= plan.upper_bound
     (20, True)
     """
-    from coverage.candidates import candidate_sites
-    from coverage.demand import sample_demand
-
-    scene = problem.scene
     timings: dict[str, float] = {}
 
     def stage(name: str) -> Callable[[], None]:
@@ -362,20 +358,13 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
 
     budgets = _problem_budgets(problem)
     done = stage("demand")
-    if problem.demand is not None:
-        demand = _own_demand(problem.demand, scene)
-    else:
-        demand = sample_demand(scene, spacing_m=problem.spacing_m, bandwidth_m=problem.bandwidth_m)
+    demand = _make_demand(problem)
     done()
     if len(demand) == 0 or float(demand["weight"].sum()) <= 0:
         msg = "No demand: the corridors yield no demand points with positive weight."
         raise InputError(msg)
     done = stage("candidates")
-    sites = candidate_sites(
-        scene, candidate_spacing_m=problem.candidate_spacing_m, poles=problem.poles
-    )
-    if problem.candidates == "poles":
-        sites = sites[sites["kind"] == "pole"].reset_index(drop=True)
+    sites = _make_sites(problem)
     done()
     if len(sites) == 0:
         msg = (
@@ -488,6 +477,27 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
         matrix=cm,
         meta=meta,
     )
+
+
+def _make_demand(problem: Problem) -> gpd.GeoDataFrame:
+    from coverage.demand import sample_demand
+
+    if problem.demand is not None:
+        return _own_demand(problem.demand, problem.scene)
+    return sample_demand(
+        problem.scene, spacing_m=problem.spacing_m, bandwidth_m=problem.bandwidth_m
+    )
+
+
+def _make_sites(problem: Problem) -> gpd.GeoDataFrame:
+    from coverage.candidates import candidate_sites
+
+    sites = candidate_sites(
+        problem.scene, candidate_spacing_m=problem.candidate_spacing_m, poles=problem.poles
+    )
+    if problem.candidates == "poles":
+        sites = sites[sites["kind"] == "pole"].reset_index(drop=True)
+    return sites
 
 
 def _own_demand(demand: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
@@ -605,3 +615,143 @@ def best_cover(
         quality[col[win]] = data[win]
         pos[col[win]] = r[win]
     return quality, pos
+
+
+def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
+    """Coverage of camera sets you give (a saved plan, a layout of your own).
+
+    The sets are placed as they are (points, with ``headings_deg``: the first
+    camera's heading is used and the others follow the camera set's relative
+    headings; a set without headings gets the default orientation). The
+    scene's existing cameras count too. The upper bound is the optimizer's
+    proven bound on the best plan with as many new sets on the problem's
+    candidate sites, so the gap says how far the given layout is from what
+    is possible.
+
+    Parameters
+    ----------
+    problem
+        The scene, camera model and settings (its budget is ignored).
+    sets
+        Points in any CRS; rows with ``status == "existing"`` are skipped
+        (the scene's own cameras are used instead).
+
+    Returns
+    -------
+    Plan
+        With ``meta["assessed"] = True``; ``rank`` follows the given order.
+    """
+    from coverage.optimize import objective as _objective
+
+    scene = problem.scene
+    if sets.crs is None:
+        msg = "The camera sets to assess have no CRS; set it (plan files are EPSG:4326)."
+        raise InputError(msg)
+    sets = sets.to_crs(scene.crs)
+    if "status" in sets.columns:
+        sets = sets[sets["status"].fillna("new") != "existing"]
+    sets = sets.reset_index(drop=True)
+    if len(sets) == 0:
+        msg = "There are no new camera sets to assess."
+        raise InputError(msg)
+    heads = np.full(len(sets), np.nan)
+    if "headings_deg" in sets.columns:
+        for i, v in enumerate(sets["headings_deg"]):
+            vals = v if isinstance(v, tuple | list) else str(v).split(";")
+            try:
+                heads[i] = float(vals[0])
+            except (ValueError, IndexError):
+                heads[i] = np.nan
+    demand = _make_demand(problem)
+    sites = _make_sites(problem)
+    cm = build_matrix(problem, demand, sites)
+    given = coverage_matrix(
+        np.empty((0, 2)),
+        _xy(demand),
+        problem.camera,
+        buildings=scene.buildings.geometry.values if problem.occlusion else None,
+        privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
+        existing_xy=_xy(sets),
+        existing_heading_deg=heads,
+    )
+    w = demand["weight"].to_numpy(dtype=np.float64)
+    bound = max_coverage(
+        cm.A,
+        w,
+        budget=min(len(sets), len(sites)),
+        groups=cm.groups,
+        fixed=cm.fixed,
+        method=problem.method,
+        time_limit_s=problem.time_limit_s,
+        gap_tol=problem.gap_tol,
+        rng=problem.rng,
+    )
+    from scipy.sparse import csr_array, vstack
+
+    n_ex = len(cm.fixed)
+    n_all = n_ex + len(sets)
+    k = max(cm.headings_deg.shape[1], given.headings_deg.shape[1])
+
+    def pad(h: np.ndarray) -> np.ndarray:
+        return np.pad(h, ((0, 0), (0, k - h.shape[1])), constant_values=np.nan)
+
+    stacked = CoverageMatrix(
+        A=csr_array(vstack([cm.A[cm.fixed], given.A]).tocsr()),
+        site=np.full(n_all, -1, dtype=np.int64),
+        existing=np.arange(n_all, dtype=np.int64),
+        rotation=np.zeros(n_all, dtype=np.int64),
+        headings_deg=np.vstack([pad(cm.headings_deg[cm.fixed]), pad(given.headings_deg)]),
+        fixed=np.arange(n_ex, dtype=np.int64),
+        groups=np.arange(n_all, dtype=np.int64),
+    )
+    rows = np.arange(n_all, dtype=np.int64)
+    value = float(_objective(stacked.A, w, rows))
+    quality, covered_by = best_cover(stacked, rows)
+    plan_demand = demand.copy()
+    plan_demand["quality"] = quality
+    plan_demand["covered_by"] = covered_by
+    existing = _camera_table(
+        problem, sites, cm, np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
+    ).drop(columns="_row")
+    new = gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, len(sets) + 1, dtype=np.int64),
+            "site": np.full(len(sets), -1, dtype=np.int64),
+            "district": district_of(sets.geometry.values, scene.districts),
+            "gain": np.zeros(len(sets)),
+            "headings_deg": [tuple(float(h) for h in _finite(r)) for r in given.headings_deg],
+            "hfov_deg": float(problem.camera.hfov_deg),
+            "range_m": float(problem.camera.range_m),
+            "phase": sets["phase"].to_numpy(dtype=np.int64)
+            if "phase" in sets.columns
+            else np.ones(len(sets), dtype=np.int64),
+            "status": "new",
+            "owner": sets["owner"].fillna("").astype(str).to_numpy()
+            if "owner" in sets.columns
+            else "police",
+        },
+        geometry=sets.geometry.values,
+        crs=scene.crs,
+    )
+    cameras = gpd.GeoDataFrame(
+        pd.concat([f for f in (existing, new) if len(f)], ignore_index=True), crs=scene.crs
+    )
+    ub = max(float(bound.upper_bound), value)
+    return Plan(
+        cameras=cameras,
+        demand=plan_demand,
+        objective=value,
+        upper_bound=ub,
+        gap=(ub - value) / ub if ub > 0 else 0.0,
+        solution=bound,
+        sites=sites,
+        matrix=stacked,
+        meta={
+            "assessed": True,
+            "best_possible_objective_found": float(bound.objective),
+            "occlusion": problem.occlusion,
+            "n_demand": len(demand),
+            "n_sites": len(sites),
+            "timings_s": {},
+        },
+    )

@@ -236,3 +236,23 @@ def test_quota_parameters_are_checked(tiny_scene):
         _problem(tiny_scene, 1, quotas={"Nowhere": (1, None)})
     with pytest.raises(cov.errors.ParameterError, match="quota of 'West' must be"):
         _problem(tiny_scene, 1, quotas={"West": (2, 1)})
+
+
+def test_assess_a_saved_plan(tiny_scene, tmp_path):
+    from coverage._io import write_frame
+
+    plan = cov.solve(_problem(tiny_scene, 2, method="greedy"))
+    write_frame(plan.cameras, tmp_path / "plan.geojson")
+    sets = gpd.read_file(tmp_path / "plan.geojson")
+    again = cov.plan.assess(_problem(tiny_scene, 2), sets)
+    assert again.objective == pytest.approx(40.0)  # the same coverage, read back from the file
+    assert again.upper_bound >= 40.0 - 1e-9
+    assert list(again.cameras["status"]) == ["existing", "new", "new"]
+    # a hand-made layout: one set at A facing N-S covers V 65..135 (8) + the existing 12
+    mine = gpd.GeoDataFrame(
+        {"headings_deg": ["0;180"]}, geometry=[tiny_poles().geometry.iloc[0]], crs=2326
+    )
+    hand = cov.plan.assess(_problem(tiny_scene, 1), mine)
+    assert hand.objective == pytest.approx(20.0)
+    assert hand.upper_bound >= 32.0 - 1e-9  # the best single set reaches 32
+    assert hand.gap == pytest.approx(1 - 20.0 / hand.upper_bound)
