@@ -247,29 +247,72 @@ def _kde_grid(
 
 
 def _modes(
-    starts: FloatArray, xy: FloatArray, w: FloatArray, h: float, iters: int = 100
+    starts: FloatArray, xy: FloatArray, w: FloatArray, h: float, iters: int = 200
 ) -> tuple[FloatArray, FloatArray]:
-    """Refine `starts` to local maxima of the kernel sum by mean shift; return (points, values)."""
+    """Refine `starts` toward local maxima of the kernel sum by mean shift.
+
+    Returns the distinct end points and their exact kernel sums. A point stops
+    when its step falls below 1e-4 h (the value is then within ~1e-8 of the
+    local maximum); points that meet (within 1e-3 h) are merged.
+    """
     p = starts.copy()
+    done = np.zeros(len(p), dtype=bool)
     tree = cKDTree(xy)
     r = KERNEL_CUTOFF * h
     for _ in range(iters):
-        pairs = cKDTree(p).sparse_distance_matrix(tree, r, output_type="ndarray")
+        act = np.flatnonzero(~done)
+        if act.size == 0:
+            break
+        pa = p[act]
+        pairs = cKDTree(pa).sparse_distance_matrix(tree, r, output_type="ndarray")
         i, j = pairs["i"], pairs["j"]
-        d2 = np.sum((xy[j] - p[i]) ** 2, axis=1)
+        d2 = np.sum((xy[j] - pa[i]) ** 2, axis=1)
         k = w[j] * np.exp(-0.5 * d2 / h**2)
-        s = np.bincount(i, weights=k, minlength=len(p))
-        mx = np.bincount(i, weights=k * xy[j, 0], minlength=len(p))
-        my = np.bincount(i, weights=k * xy[j, 1], minlength=len(p))
+        s = np.bincount(i, weights=k, minlength=len(pa))
+        mx = np.bincount(i, weights=k * xy[j, 0], minlength=len(pa))
+        my = np.bincount(i, weights=k * xy[j, 1], minlength=len(pa))
         ok = s > 0
-        new = p.copy()
+        new = pa.copy()
         new[ok, 0] = mx[ok] / s[ok]
         new[ok, 1] = my[ok] / s[ok]
-        step = np.max(np.hypot(*(new - p).T)) if len(p) else 0.0
-        p = new
-        if step < 1e-6 * h:
-            break
+        step = np.hypot(*(new - pa).T)
+        p[act] = new
+        done[act[step < 1e-4 * h]] = True
+        # merge points that have met: keep the first of each 1e-3 h cell
+        _, first = np.unique(np.round(p / (1e-3 * h)), axis=0, return_index=True)
+        keep = np.sort(first)
+        p, done = p[keep], done[keep]
     return p, _kde_exact(p, xy, w, h)
+
+
+def _kde_binned(
+    xy: FloatArray, w: FloatArray, h: float, xs: FloatArray, ys: FloatArray
+) -> FloatArray:
+    """Approximate kernel sums at the grid nodes: linear binning + Gaussian filter.
+
+    O(cells) instead of O(incidents × kernel cells); incidents outside the grid
+    are ignored. With cell h/8 the nodes are within ~0.3% of the maximum of the
+    exact sums (linear binning error).
+    """
+    c = float(xs[1] - xs[0])
+    fx = (xy[:, 0] - xs[0]) / c
+    fy = (xy[:, 1] - ys[0]) / c
+    nx, ny = len(xs), len(ys)
+    inside = (fx >= 0) & (fx <= nx - 1) & (fy >= 0) & (fy <= ny - 1)
+    fx, fy, w = fx[inside], fy[inside], w[inside]
+    i0 = np.minimum(np.floor(fx).astype(np.int64), nx - 2)
+    j0 = np.minimum(np.floor(fy).astype(np.int64), ny - 2)
+    a, b = fx - i0, fy - j0
+    g = np.zeros(nx * ny)
+    for di, wx in ((0, 1 - a), (1, a)):
+        for dj, wy in ((0, 1 - b), (1, b)):
+            g += np.bincount((j0 + dj) * nx + i0 + di, weights=w * wx * wy, minlength=nx * ny)
+    sigma = h / c
+    radius = int(KERNEL_CUTOFF * sigma + 0.5)
+    # gaussian_filter normalises its discrete kernel to sum 1; undo that (peak weight 1)
+    scale = float(np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2).sum())
+    z = ndimage.gaussian_filter(g.reshape(ny, nx), sigma, mode="constant", truncate=KERNEL_CUTOFF)
+    return np.asarray(z * scale * scale, dtype=float)
 
 
 def _kde_max(
@@ -279,14 +322,23 @@ def _kde_max(
     xs: FloatArray,
     ys: FloatArray,
     z: FloatArray,
-    n_starts: int = 16,
+    *,
+    z_exact: bool,
+    max_starts: int = 256,
 ) -> float:
-    """Maximum of the kernel sum: best grid node refined by mean shift."""
-    flat = np.argsort(-z, axis=None, kind="stable")[:n_starts]
-    iy, ix = np.unravel_index(flat, z.shape)
-    starts = np.column_stack([xs[ix], ys[iy]])
+    """Maximum of the kernel sum: the grid's near-top local maxima refined by mean shift.
+
+    Every local maximum of the grid within 5% of its top is refined (at most
+    `max_starts`, best first), so a peak ranked second on an approximate grid
+    is not missed.
+    """
+    local = (z == ndimage.maximum_filter(z, size=3, mode="constant")) & (z >= 0.95 * z.max())
+    iy, ix = np.nonzero(local)
+    order = np.argsort(-z[iy, ix], kind="stable")[:max_starts]
+    starts = np.column_stack([xs[ix[order]], ys[iy[order]]])
     _, vals = _modes(starts, xy, w, h)
-    return float(max(z.max(), vals.max()))
+    top = float(vals.max()) if len(vals) else 0.0
+    return max(top, float(z.max())) if z_exact else top
 
 
 def _check_bandwidth(bandwidth_m: Any, owner: str) -> float:
@@ -330,13 +382,14 @@ def hotspot_risk(
     -----
     Incident points: the risk is the kernel density
     ``f(x) = sum_i w_i exp(-|x - p_i|² / 2 h²)`` (``h = bandwidth_m``, kernel
-    cut at 4 h) divided by its maximum over the plane (the best node of a
-    grid of cell h/4, refined by mean shift to the exact local maximum).
-    It is evaluated exactly at the points while there are at most 5 million
-    (point, incident) pairs within 4 h; beyond that it is read from the
-    exact grid (cell h/4) by cubic-spline interpolation, which differs from
-    the exact value by less than 1e-3 of the maximum. The cutoff changes a
-    single incident's contribution by less than exp(-8) ≈ 3.4e-4.
+    cut at 4 h) divided by its maximum over the plane (the top local maxima
+    of a binned grid of cell h/4, refined by mean shift to exact local
+    maxima). It is evaluated exactly at the points while there are at most
+    5 million (point, incident) pairs within 4 h; beyond that it is read by
+    cubic-spline interpolation from a linearly binned grid of cell h/8,
+    within about 0.3% of the maximum of the exact value (binning error;
+    tested below 0.5%). The cutoff changes a single incident's contribution
+    by less than exp(-8) ≈ 3.4e-4.
 
     Polygon hotspots: the risk is the largest ``intensity`` of the polygons
     containing the point (boundary included), divided by the largest
@@ -383,21 +436,33 @@ def _risk(
     if len(w) == 0:
         return out
     xs, ys, _ = _grid_axes(pxy, h, None)
-    z = _kde_grid(pxy, w, h, xs, ys)
-    top = _kde_max(pxy, w, h, xs, ys, z)
+    top = _kde_max(pxy, w, h, xs, ys, _kde_binned(pxy, w, h, xs, ys), z_exact=False)
     if not top > 0:
         return out
-    n_pairs = int(cKDTree(pxy).count_neighbors(cKDTree(q), KERNEL_CUTOFF * h))
+    r = KERNEL_CUTOFF * h
+    n_pairs = int(cKDTree(pxy).count_neighbors(cKDTree(q), r))
     if n_pairs <= _EXACT_PAIRS_MAX:
         f = _kde_exact(q, pxy, w, h, n_pairs)
     else:
+        # a grid of cell h/8 over the query points (plus the cutoff), read by cubic splines
+        c = h / 8.0
+        lo = np.maximum(q.min(axis=0), pxy.min(axis=0) - r) - r - 2 * c
+        hi = np.minimum(q.max(axis=0), pxy.max(axis=0) + r) + r + 2 * c
+        n = np.maximum(np.ceil((hi - lo) / c).astype(np.int64) + 1, 2)
+        while n[0] * n[1] > _GRID_CELLS_MAX:
+            c *= 1.25
+            n = np.maximum(np.ceil((hi - lo) / c).astype(np.int64) + 1, 2)
+        gx = lo[0] + c * np.arange(n[0])
+        gy = lo[1] + c * np.arange(n[1])
         logger.info(
-            "hotspot_risk: %d point-incident pairs; interpolating the KDE grid (cell %.1f m).",
+            "hotspot_risk: %d point-incident pairs; reading a %d x %d KDE grid (cell %.1f m).",
             n_pairs,
-            xs[1] - xs[0],
+            n[0],
+            n[1],
+            c,
         )
-        c = xs[1] - xs[0]
-        coords = np.vstack([(q[:, 1] - ys[0]) / c, (q[:, 0] - xs[0]) / c])
+        z = _kde_binned(pxy, w, h, gx, gy)
+        coords = np.vstack([(q[:, 1] - gy[0]) / c, (q[:, 0] - gx[0]) / c])
         f = ndimage.map_coordinates(z, coords, order=3, mode="constant", cval=0.0)
     return np.clip(f / top, 0.0, 1.0)
 
@@ -589,7 +654,7 @@ def hotspot_polygons(
         return empty
     xs, ys, c = _grid_axes(xy, h, cell)
     z = _kde_grid(xy, w, h, xs, ys)
-    top = _kde_max(xy, w, h, xs, ys, z)
+    top = _kde_max(xy, w, h, xs, ys, z, z_exact=True)
     if not top > 0:
         return empty
     level = t * top

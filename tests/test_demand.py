@@ -144,7 +144,7 @@ def test_risk_matches_brute_force_kde_normalised_by_its_true_maximum():
     assert risk.max() <= 1.0
 
 
-def test_grid_interpolation_fallback_is_within_1e_3(monkeypatch):
+def test_grid_interpolation_fallback_is_within_half_a_percent(monkeypatch):
     rng = np.random.default_rng(1)
     xy = rng.normal(0, 200, size=(40, 2))
     scene = scene_of([LineString([(0, 0), (100, 0)])], hotspots=frame(shapely.points(xy)))
@@ -152,7 +152,7 @@ def test_grid_interpolation_fallback_is_within_1e_3(monkeypatch):
     exact = hotspot_risk(q, scene, bandwidth_m=80)
     monkeypatch.setattr(demand_mod, "_EXACT_PAIRS_MAX", 0)
     approx = hotspot_risk(q, scene, bandwidth_m=80)
-    assert np.abs(approx - exact).max() < 1e-3
+    assert np.abs(approx - exact).max() < 5e-3
     assert approx.min() >= 0
     assert approx.max() <= 1
 
