@@ -99,39 +99,90 @@ def grid_city(
     }
 
 
+def _along(lines: np.ndarray, step_m: float) -> np.ndarray:
+    """Points every ``step_m`` along each line (at least one per line), as (n, 2)."""
+    lengths = shapely.length(lines)
+    n = np.maximum(np.ceil(lengths / step_m).astype(np.int64), 1)
+    li = np.repeat(np.arange(len(lines)), n)
+    frac = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + 0.5) / np.repeat(n, n)
+    return shapely.get_coordinates(shapely.line_interpolate_point(lines[li], frac, normalized=True))
+
+
+def _from_layers(layers: dict[str, Any], demand_m: float, site_m: float) -> dict[str, Any]:
+    """Demand and sites sampled along the corridors; sites inside buildings/zones dropped."""
+    lines = layers["corridors"].geometry.to_numpy()
+    bld = layers["buildings"].geometry.to_numpy()
+    zones = layers["privacy_zones"].geometry.to_numpy()
+    sites = _along(lines, site_m)
+    bad = shapely.STRtree(np.concatenate([bld, zones])).query(
+        shapely.points(sites), predicate="intersects"
+    )[0]
+    sites = np.delete(sites, np.unique(bad), axis=0)
+    cams = layers["cameras"]
+    return {
+        "sites": sites,
+        "demand": _along(lines, demand_m),
+        "buildings": bld,
+        "privacy_zones": zones,
+        "existing_xy": shapely.get_coordinates(cams.geometry.to_numpy()),
+        "existing_heading_deg": cams["heading_deg"].to_numpy(dtype=float),
+        "existing_cameras": cams["cameras"].to_numpy(dtype=np.int64),
+        "corridor_km": float(shapely.length(lines).sum() / 1000.0),
+    }
+
+
 def _load_case(case: str) -> dict[str, Any]:
     if case == "sample":
-        try:
-            from coverage import candidates, datasets, demand  # type: ignore[attr-defined]
+        from coverage import datasets
 
-            scene = datasets.sample_city()
+        scene = datasets.sample_city()
+        layers = {
+            "corridors": scene.corridors,
+            "buildings": scene.buildings,
+            "privacy_zones": scene.privacy_zones,
+            "cameras": scene.cameras,
+        }
+        data = _from_layers(layers, 10.0, 25.0)
+        try:  # the pipeline's own demand and candidates when they work
+            from coverage import candidates, demand
+
             d = demand.sample_demand(scene)
             c = candidates.candidate_sites(scene)
-            return {
-                "sites": shapely.get_coordinates(c.geometry.to_numpy()),
-                "demand": shapely.get_coordinates(d.geometry.to_numpy()),
-                "buildings": scene.buildings.geometry.to_numpy(),
-                "privacy_zones": scene.privacy_zones.geometry.to_numpy(),
-                "corridor_km": float(scene.corridors.length.sum() / 1000.0),
-            }
-        except (ImportError, AttributeError) as e:
-            print(
-                f"# sample city not available ({e!r}); using the 'small' grid city", file=sys.stderr
-            )
-            case = "small"
+            data["demand"] = shapely.get_coordinates(d.geometry.to_numpy())
+            data["sites"] = shapely.get_coordinates(c.geometry.to_numpy())
+            data["source"] = "sample_city + sample_demand + candidate_sites"
+        except Exception as e:
+            data["source"] = f"sample_city, own sampling ({type(e).__name__})"
+        return data
+    if case == "hk-synth":
+        from coverage.synthetic import synthetic_city
+
+        t0 = time.perf_counter()
+        layers = synthetic_city(width_m=8000.0, height_m=6000.0, n_districts=18, seed=1)
+        data = _from_layers(layers, 2.4, 12.0)
+        data["source"] = f"synthetic_city 8x6 km ({time.perf_counter() - t0:.0f} s to generate)"
+        return data
     side, dsp, ssp = SCALES[case]
-    return grid_city(side, demand_spacing_m=dsp, site_spacing_m=ssp)
+    data = grid_city(side, demand_spacing_m=dsp, site_spacing_m=ssp)
+    data["source"] = f"grid city {side / 1000:.1f} km square"
+    return data
 
 
-def _run_one(case: str, occlusion: bool, privacy: bool, profile: bool) -> dict[str, Any]:
+def _run_one(
+    case: str, occlusion: bool, privacy: bool, profile: bool, workers: int
+) -> dict[str, Any]:
     data = _load_case(case)
     cs = CameraSet(cameras=3, hfov_deg=90, range_m=40)
-    kw: dict[str, Any] = {}
+    kw: dict[str, Any] = {"workers": workers}
     if occlusion:
         kw["buildings"] = data["buildings"]
     if privacy:
         kw["privacy_zones"] = data["privacy_zones"]
+    for key in ("existing_xy", "existing_heading_deg", "existing_cameras"):
+        if key in data and len(data["existing_xy"]):
+            kw[key] = data[key]
     prof = cProfile.Profile() if profile else None
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     if prof:
         prof.enable()
@@ -141,6 +192,7 @@ def _run_one(case: str, occlusion: bool, privacy: bool, profile: bool) -> dict[s
     secs = time.perf_counter() - t0
     out = {
         "case": case,
+        "source": data["source"],
         "occlusion": occlusion,
         "privacy": privacy,
         "corridor_km": round(data["corridor_km"], 1),
@@ -149,49 +201,60 @@ def _run_one(case: str, occlusion: bool, privacy: bool, profile: bool) -> dict[s
         "buildings": len(data["buildings"]),
         "rows": cm.shape[0],
         "nnz": int(cm.A.nnz),
-        "pairs_in_range": cm.meta["n_pairs_in_range"],
+        "meta": cm.meta,
         "seconds": round(secs, 2),
+        "rss_before_mb": round(rss0, 0),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
     }
     if prof:
         s = io.StringIO()
-        pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(20)
         out["profile"] = s.getvalue()
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--cases", default="sample,hk", help="comma list of sample, small, mid, hk")
+    """Run the cases, each in a fresh child process, and print the table."""
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument(
+        "--cases", default="sample,hk-synth", help="comma list of sample, small, mid, hk, hk-synth"
+    )
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-occlusion", action="store_true")
-    p.add_argument("--privacy", action="store_true")
+    p.add_argument("--no-privacy", action="store_true")
     p.add_argument("--profile", action="store_true")
     p.add_argument("--child", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
-        print(json.dumps(_run_one(a.child, not a.no_occlusion, a.privacy, a.profile)))
+        res = _run_one(a.child, not a.no_occlusion, not a.no_privacy, a.profile, a.workers)
+        print(json.dumps(res))
         return
     hdr = (
-        f"{'case':7} {'km':>7} {'sites':>8} {'demand':>8} {'bldgs':>7} {'rows':>8} "
-        f"{'nnz':>10} {'s(med)':>7} {'peakMB':>7}"
+        f"{'case':9} {'km':>6} {'sites':>7} {'demand':>7} {'bldgs':>6} {'rows':>7} "
+        f"{'nnz':>10} {'pairs':>10} {'excl':>5} {'s(med)':>7} {'runs':>18} {'peakMB':>7}"
     )
+    print(f"# workers={a.workers} occlusion={not a.no_occlusion} privacy={not a.no_privacy}")
     print(hdr)
     for case in a.cases.split(","):
         runs = []
         for _ in range(a.repeat):
-            cmd = [sys.executable, __file__, "--child", case]
-            cmd += ["--no-occlusion"] * a.no_occlusion + ["--privacy"] * a.privacy
+            cmd = [sys.executable, __file__, "--child", case, "--workers", str(a.workers)]
+            cmd += ["--no-occlusion"] * a.no_occlusion + ["--no-privacy"] * a.no_privacy
             cmd += ["--profile"] * a.profile
             res = subprocess.run(cmd, capture_output=True, text=True, check=True, env=os.environ)
             runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
         r = runs[0]
-        med = float(np.median([x["seconds"] for x in runs]))
+        secs = [x["seconds"] for x in runs]
+        med = float(np.median(secs))
         peak = max(x["peak_rss_mb"] for x in runs)
         print(
-            f"{case:7} {r['corridor_km']:7.0f} {r['sites']:8d} {r['demand']:8d} "
-            f"{r['buildings']:7d} {r['rows']:8d} {r['nnz']:10d} {med:7.1f} {peak:7.0f}"
+            f"{case:9} {r['corridor_km']:6.0f} {r['sites']:7d} {r['demand']:7d} "
+            f"{r['buildings']:6d} {r['rows']:7d} {r['nnz']:10d} "
+            f"{r['meta']['n_pairs_in_range']:10d} {r['meta']['n_privacy_excluded']:5d} "
+            f"{med:7.1f} {','.join(f'{x:.0f}' for x in secs):>18} {peak:7.0f}"
         )
+        print(f"#   {r['source']}; rss before build {r['rss_before_mb']:.0f} MB")
         if a.profile:
             print(r["profile"])
 

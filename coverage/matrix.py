@@ -20,6 +20,7 @@ How it is built (all in bulk, no Python loop over demand points or sites):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse import csr_array
+from scipy.sparse import coo_array, csr_array
 from scipy.spatial import cKDTree
 
 from coverage.camera import CameraSet
@@ -38,8 +39,7 @@ from coverage.visibility import (
     _as_xy,
     _Obstacles,
     _sector_polygons,
-    angular_difference_deg,
-    azimuth_deg,
+    _workers,
     isovists,
 )
 
@@ -139,6 +139,7 @@ def coverage_matrix(
     existing_cameras: ArrayLike | None = None,
     clearance_m: float = CLEARANCE_M,
     privacy_n_rays: int = 360,
+    workers: int = 1,
 ) -> CoverageMatrix:
     """Build the coverage matrix of every site configuration (and existing set) over demand.
 
@@ -166,6 +167,9 @@ def coverage_matrix(
         Inward shrink of footprints for occlusion.
     privacy_n_rays
         Rays per isovist when clipping views for the privacy test.
+    workers
+        Threads for the occlusion queries (shapely releases the GIL); -1 uses
+        every core. Results do not depend on it.
 
     Returns
     -------
@@ -194,6 +198,7 @@ def coverage_matrix(
     n_sites, m = len(sites), len(demand)
     bld = _as_polygons(buildings, "buildings", _OWNER)
     zones = _as_polygons(privacy_zones, "privacy_zones", _OWNER)
+    obs = _Obstacles(bld, clearance_m) if bld.size else None
 
     # ---- rows: candidates then existing
     c_site, c_rot, c_off = row_orientations(n_sites, camera_set, site_bearings_deg)
@@ -235,7 +240,7 @@ def coverage_matrix(
     n_excluded = 0
     if zones.size and len(c_site):
         keep = _privacy_keep(
-            sites, c_site, head_c, camera_set, zones, bld, clearance_m, privacy_n_rays
+            sites, c_site, head_c, camera_set, zones, obs, clearance_m, privacy_n_rays
         )
         n_excluded = int((~keep).sum())
         c_site, c_rot, head_c = c_site[keep], c_rot[keep], head_c[keep]
@@ -269,16 +274,21 @@ def coverage_matrix(
         ok = q > 0
         pi, pj, dist, q = pi[ok], pj[ok], dist[ok], q[ok]
         n_pairs = len(pi)
-        if bld.size and n_pairs:
-            obs = _Obstacles(bld, clearance_m)
-            vis = ~obs.blocked(origins, demand, pi, pj)
+        if obs is not None and n_pairs:
+            vis = ~obs.blocked(origins, demand, pi, pj, workers=_workers(workers))
             pi, pj, dist, q = pi[vis], pj[vis], dist[vis], q[vis]
         n_visible = len(pi)
+        # sector test by dot products: the angle to a camera's axis is <= hfov/2 exactly when
+        # cos(angle) = u . axis >= cos(hfov/2) (cos falls monotonically on [0, 180])
         d = demand[pj] - origins[pi]
-        az = azimuth_deg(d[:, 0], d[:, 1])
+        inv = 1.0 / np.where(dist > 0, dist, 1.0)
+        ux, uy = d[:, 0] * inv, d[:, 1] * inv
         at_pole = dist <= 1e-9
-        half = float(camera_set.hfov_deg) / 2.0 + 1e-9  # type: ignore[arg-type]
-        full = float(camera_set.hfov_deg) >= 360.0  # type: ignore[arg-type]
+        hfov = float(camera_set.hfov_deg)  # type: ignore[arg-type]
+        cos_half = math.cos(math.radians(min(hfov, 360.0) / 2.0)) - 1e-12
+        h_rad = np.radians(headings)
+        h_sin, h_cos = np.sin(h_rad), np.cos(h_rad)  # NaN for empty camera slots
+        has_cam = np.isfinite(headings).any(axis=1)
         cnt = counts[pi]
         st = starts[pi]
         for slot in range(int(counts.max(initial=0))):
@@ -286,16 +296,15 @@ def coverage_matrix(
             if sel.size == 0:
                 break
             row = st[sel] + slot
-            h = headings[row]
-            seen = np.zeros(sel.size, dtype=bool)
+            uxs, uys = ux[sel], uy[sel]
+            hs, hc = h_sin[row], h_cos[row]
+            seen = at_pole[sel] & has_cam[row]
             for c in range(kmax):
-                hc = h[:, c]
-                fin = np.isfinite(hc)
-                seen |= fin & (full | (angular_difference_deg(az[sel], hc) <= half))
-            seen |= at_pole[sel] & np.isfinite(h).any(axis=1)
+                seen |= uxs * hs[:, c] + uys * hc[:, c] >= cos_half
+            keep = sel[seen]
             rows_out.append(row[seen])
-            cols_out.append(pj[sel[seen]])
-            vals_out.append(q[sel[seen]])
+            cols_out.append(pj[keep])
+            vals_out.append(q[keep])
 
     if rows_out:
         rr = np.concatenate(rows_out)
@@ -335,16 +344,12 @@ def _csr(
     vals: NDArray[np.float64],
     shape: tuple[int, int],
 ) -> csr_array:
-    """CSR from unique (row, col) entries, built by a stable sort (no duplicate summing)."""
-    n_rows, m = shape
-    order = np.lexsort((cols, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    idx_dtype = np.int32 if max(m, len(cols)) < 2**31 - 1 else np.int64
-    return csr_array(
-        (vals.astype(np.float64), cols.astype(idx_dtype), indptr.astype(idx_dtype)), shape=shape
-    )
+    """Canonical CSR from unique (row, col) entries (linear-time COO -> CSR, then sorted)."""
+    idx = np.int32 if max(shape[0], shape[1], len(cols)) < 2**31 - 1 else np.int64
+    A = coo_array((vals.astype(np.float64), (rows.astype(idx), cols.astype(idx))), shape=shape)
+    out = csr_array(A.tocsr())
+    out.sort_indices()
+    return out
 
 
 def _pairs_within(
@@ -367,7 +372,7 @@ def _privacy_keep(
     head_c: NDArray[np.float64],
     camera_set: CameraSet,
     zones: NDArray[np.object_],
-    bld: NDArray[np.object_],
+    bld: _Obstacles | None,
     clearance_m: float,
     n_rays: int,
 ) -> NDArray[np.bool_]:
@@ -381,16 +386,25 @@ def _privacy_keep(
     if near_s.size == 0:
         return keep
     zone_union = shapely.union_all(zones)
+    shapely.prepare(zone_union)
     rows = np.flatnonzero(np.isin(c_site, near_s))
     k = head_c.shape[1]
     wedges = _sector_polygons(
         np.repeat(sites[c_site[rows]], k, axis=0), head_c[rows].ravel(), camera_set
     ).reshape(-1, k)
-    if bld.size:
-        iso = isovists(sites[near_s], bld, range_m=rng_m, n_rays=n_rays, clearance_m=clearance_m)
-        pos = np.searchsorted(near_s, c_site[rows])
-        wedges = shapely.intersection(wedges, iso[pos][:, None])
+    limit = float(camera_set.max_privacy_intrusion_m2) + 1e-6
     view = shapely.union_all(wedges, axis=1)
     area = shapely.area(shapely.intersection(view, zone_union))
-    keep[rows] = area <= float(camera_set.max_privacy_intrusion_m2) + 1e-6
+    # only rows whose open view intrudes need the (costlier) clipping by buildings
+    over = np.flatnonzero(area > limit)
+    if bld is not None and over.size:
+        sites_over = np.unique(c_site[rows[over]])
+        iso = isovists(
+            sites[sites_over], bld, range_m=rng_m, n_rays=n_rays, clearance_m=clearance_m
+        )
+        pos = np.searchsorted(sites_over, c_site[rows[over]])
+        clipped = shapely.intersection(wedges[over], iso[pos][:, None])
+        view_c = shapely.union_all(clipped, axis=1)
+        area[over] = shapely.area(shapely.intersection(view_c, zone_union))
+    keep[rows] = area <= limit
     return keep

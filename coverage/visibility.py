@@ -20,14 +20,16 @@ building is not seen.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from coverage.camera import CameraSet
-from coverage.errors import InputError
+from coverage.errors import InputError, ParameterError
 
 __all__ = [
     "CLEARANCE_M",
@@ -42,7 +44,17 @@ __all__ = [
 
 #: Default inward shrink of building footprints for occlusion, metres.
 CLEARANCE_M = 0.5
-_CHUNK = 1_000_000
+_CHUNK = 500_000
+
+
+def _workers(workers: int) -> int:
+    """Thread count from a scipy-style ``workers`` (-1 = all cores)."""
+    if workers == -1:
+        return os.cpu_count() or 1
+    if not isinstance(workers, int) or workers < 1:
+        msg = f"The 'workers' parameter must be an int >= 1 or -1. Got {workers!r} instead."
+        raise ParameterError(msg)
+    return workers
 
 
 def azimuth_deg(dx: ArrayLike, dy: ArrayLike) -> NDArray[np.float64]:
@@ -144,6 +156,19 @@ class _Obstacles:
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
         self.n = len(self.geoms)
+        self._edges: tuple[NDArray[np.float64], NDArray[np.int64], shapely.STRtree] | None = None
+
+    def edges(self) -> tuple[NDArray[np.float64], NDArray[np.int64], shapely.STRtree]:
+        """Boundary edges (E, 2, 2), the obstacle of each edge, and an STRtree over edges."""
+        if self._edges is None:
+            parts, pidx = shapely.get_parts(self.geoms, return_index=True)
+            rings, ridx = shapely.get_rings(parts, return_index=True)
+            xy, cidx = shapely.get_coordinates(rings, return_index=True)
+            same = cidx[1:] == cidx[:-1]  # consecutive vertices of one ring
+            seg = np.stack([xy[:-1][same], xy[1:][same]], axis=1)
+            owner = pidx[ridx[cidx[:-1][same]]].astype(np.int64)
+            self._edges = (seg, owner, shapely.STRtree(shapely.linestrings(seg)))
+        return self._edges
 
     def containing(self, xy: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """(point index, obstacle index) pairs where an obstacle contains a point."""
@@ -158,6 +183,7 @@ class _Obstacles:
         targets: NDArray[np.float64],
         oi: NDArray[np.int64],
         ti: NDArray[np.int64],
+        workers: int = 1,
     ) -> NDArray[np.bool_]:
         """True for each pair (origins[oi], targets[ti]) whose sightline is blocked."""
         out = np.zeros(len(oi), dtype=bool)
@@ -165,17 +191,27 @@ class _Obstacles:
             return out
         po, pb = self.containing(origins)
         ignore = np.unique(po * self.n + pb)
-        for s in range(0, len(oi), _CHUNK):
+
+        def work(s: int) -> NDArray[np.int64]:
             o = oi[s : s + _CHUNK]
             t = ti[s : s + _CHUNK]
-            coords = np.stack([origins[o], targets[t]], axis=1)
-            # zero-length sightlines (target at the pole) are points, never blocked here
-            lines = shapely.linestrings(coords)
+            # zero-length sightlines (target at the pole) cross nothing but a containing
+            # building, which is ignored
+            lines = shapely.linestrings(np.stack([origins[o], targets[t]], axis=1))
             li, bi = self.tree.query(lines, predicate="intersects")
             if ignore.size:
-                keep = ~np.isin(o[li].astype(np.int64) * self.n + bi, ignore, assume_unique=False)
-                li = li[keep]
-            out[s + np.unique(li)] = True
+                li = li[~np.isin(o[li].astype(np.int64) * self.n + bi, ignore)]
+            return s + np.unique(li)
+
+        starts = range(0, len(oi), _CHUNK)
+        if workers > 1 and len(starts) > 1:
+            # shapely releases the GIL in its vectorized functions and STRtree queries
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                hits = list(ex.map(work, starts))
+        else:
+            hits = [work(s) for s in starts]
+        for h in hits:
+            out[h] = True
         return out
 
 
@@ -186,6 +222,7 @@ def line_of_sight(
     *,
     pairs: tuple[ArrayLike, ArrayLike] | None = None,
     clearance_m: float = CLEARANCE_M,
+    workers: int = 1,
 ) -> NDArray[np.bool_]:
     """Whether each pole sees each target past the buildings (see the module's occlusion rule).
 
@@ -200,6 +237,8 @@ def line_of_sight(
         ``origins_xy[i]`` against ``targets_xy[i]`` (same length).
     clearance_m
         Inward shrink of footprints before testing.
+    workers
+        Threads for the sightline queries (-1: all cores).
 
     Returns
     -------
@@ -223,7 +262,7 @@ def line_of_sight(
         oi = np.asarray(pairs[0], dtype=np.int64)
         ti = np.asarray(pairs[1], dtype=np.int64)
     obs = _Obstacles(_as_polygons(buildings, "buildings", owner), clearance_m)
-    return ~obs.blocked(o, t, oi, ti)
+    return ~obs.blocked(o, t, oi, ti, workers=_workers(workers))
 
 
 def _wedge_coords(
@@ -280,6 +319,51 @@ def _sector_polygons(
     return out
 
 
+def _ray_reach(
+    pts: NDArray[np.float64], obs: _Obstacles, dirs: NDArray[np.float64], range_m: float
+) -> NDArray[np.float64]:
+    """Distance (n, n_rays) each ray from each point travels before it meets an obstacle.
+
+    Candidate (ray, edge) pairs come from an STRtree over the obstacles' boundary
+    edges; the crossing is then solved in numpy
+    (``p + t * range * dir = a + u * (b - a)``, both ``t`` and ``u`` in [0, 1]).
+    Obstacles containing the point are ignored (occlusion rule).
+    """
+    n, n_rays = len(pts), len(dirs)
+    reach = np.full((n, n_rays), range_m)
+    if obs.n == 0 or n == 0:
+        return reach
+    seg, seg_owner, etree = obs.edges()
+    po, pb = obs.containing(pts)
+    ignore = np.unique(po * obs.n + pb)
+    flat = reach.reshape(-1)
+    per = max(1, _CHUNK // n_rays)
+    for s in range(0, n, per):
+        p = pts[s : s + per]
+        ends = p[:, None, :] + range_m * dirs[None, :, :]
+        starts = np.broadcast_to(p[:, None, :], ends.shape)
+        rays = shapely.linestrings(np.stack([starts, ends], axis=2).reshape(-1, 2, 2))
+        ri, ei = etree.query(rays)  # bounding boxes only
+        if ri.size == 0:
+            continue
+        oi = s + ri // n_rays
+        if ignore.size:
+            keep = ~np.isin(oi * obs.n + seg_owner[ei], ignore)
+            ri, ei, oi = ri[keep], ei[keep], oi[keep]
+        r = range_m * dirs[ri % n_rays]  # ray vector
+        a, b = seg[ei, 0], seg[ei, 1]
+        e = b - a
+        w = a - pts[oi]
+        den = r[:, 0] * e[:, 1] - r[:, 1] * e[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (w[:, 0] * e[:, 1] - w[:, 1] * e[:, 0]) / den
+            u = (w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den
+        tol = 1e-12
+        hit = (np.abs(den) > tol) & (t >= -tol) & (t <= 1 + tol) & (u >= -tol) & (u <= 1 + tol)
+        np.minimum.at(flat, s * n_rays + ri[hit], np.clip(t[hit], 0.0, 1.0) * range_m)
+    return reach
+
+
 def isovists(
     xy: ArrayLike,
     buildings: object,
@@ -306,32 +390,14 @@ def isovists(
     """
     owner = "isovists"
     pts = _as_xy(xy, "xy", owner)
-    n = len(pts)
     ang = np.radians(np.arange(n_rays) * (360.0 / n_rays))
     dirs = np.stack([np.sin(ang), np.cos(ang)], axis=1)
-    reach = np.full((n, n_rays), float(range_m))
-    obs = _Obstacles(_as_polygons(buildings, "buildings", owner), clearance_m)
-    if obs.n and n:
-        po, pb = obs.containing(pts)
-        ignore = np.unique(po * obs.n + pb)
-        per = max(1, _CHUNK // n_rays)
-        for s in range(0, n, per):
-            p = pts[s : s + per]
-            ends = p[:, None, :] + range_m * dirs[None, :, :]
-            starts = np.broadcast_to(p[:, None, :], ends.shape)
-            rays = shapely.linestrings(np.stack([starts, ends], axis=2).reshape(-1, 2, 2))
-            ri, bi = obs.tree.query(rays, predicate="intersects")
-            oi = s + ri // n_rays
-            if ignore.size:
-                keep = ~np.isin(oi * obs.n + bi, ignore)
-                ri, bi, oi = ri[keep], bi[keep], oi[keep]
-            if ri.size == 0:
-                continue
-            hit = shapely.intersection(rays[ri], obs.geoms[bi])
-            d = shapely.distance(shapely.points(pts[oi]), hit)
-            flat = reach[s : s + per].reshape(-1)
-            np.minimum.at(flat, ri, np.nan_to_num(d, nan=range_m))
-            reach[s : s + per] = flat.reshape(-1, n_rays)
+    obs = (
+        buildings
+        if isinstance(buildings, _Obstacles)
+        else _Obstacles(_as_polygons(buildings, "buildings", owner), clearance_m)
+    )
+    reach = _ray_reach(pts, obs, dirs, float(range_m))
     ring = pts[:, None, :] + reach[:, :, None] * dirs[None, :, :]
     ring = np.concatenate([ring, ring[:, :1]], axis=1)
     polys = shapely.make_valid(shapely.polygons(ring))

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from coverage.camera import CameraSet
-from coverage.errors import InputError
+from coverage.errors import InputError, ParameterError
 from coverage.visibility import (
     angular_difference_deg,
     azimuth_deg,
@@ -131,3 +131,47 @@ def test_privacy_intrusion_hand_worked():
     # a building in front hides the first zone (x 0.5..1.7 shrinks to 1.0..1.2, |y| <= 2.5)
     hidden = privacy_intrusion((0.0, 0.0), [90.0], cs, zones[:1], [shapely.box(0.5, -3, 1.7, 3)])
     assert hidden[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_isovist_ray_reach_matches_shapely_intersection():
+    # independent: cut each ray by every shrunk footprint with shapely, nearest hit distance
+    g = np.random.default_rng(5)
+    c = g.uniform(-40, 40, (25, 2))
+    wh = g.uniform(2, 15, (25, 2))
+    bld = shapely.box(c[:, 0], c[:, 1], c[:, 0] + wh[:, 0], c[:, 1] + wh[:, 1])
+    pts = g.uniform(-30, 30, (6, 2))
+    n_rays, r = 90, 35.0
+    v = isovists(pts, bld, range_m=r, n_rays=n_rays)
+    shrunk = shapely.buffer(bld, -0.5, join_style="mitre")
+    ang = np.radians(np.arange(n_rays) * 360.0 / n_rays)
+    for p, poly in zip(pts, v, strict=True):
+        own = shapely.intersects(shrunk, shapely.Point(p))
+        ends = p + r * np.stack([np.sin(ang), np.cos(ang)], 1)
+        for e in ends:
+            ray = shapely.LineString([p, e])
+            hits = [ray.intersection(b) for b, o in zip(shrunk, own, strict=True) if not o]
+            d = min([shapely.Point(p).distance(h) for h in hits if not h.is_empty] + [r])
+            tip = p + (e - p) / r * d
+            # the isovist vertex on this ray sits at the nearest hit
+            assert shapely.distance(poly.exterior, shapely.Point(tip)) < 1e-6
+
+
+def test_line_of_sight_threads_give_same_answer(monkeypatch):
+    import coverage.visibility as vis
+
+    monkeypatch.setattr(vis, "_CHUNK", 37)
+    g = np.random.default_rng(2)
+    c = g.uniform(0, 100, (30, 2))
+    bld = shapely.box(c[:, 0], c[:, 1], c[:, 0] + 8, c[:, 1] + 5)
+    o = g.uniform(0, 100, (500, 2))
+    t = g.uniform(0, 100, (500, 2))
+    one = line_of_sight(o, t, bld)
+    two = line_of_sight(o, t, bld, workers=2)
+    np.testing.assert_array_equal(one, two)
+    shrunk = shapely.buffer(bld, -0.5, join_style="mitre")[None, :]
+    own = shapely.intersects(shapely.points(o)[:, None], shrunk)  # footprints holding the pole
+    crossed = shapely.intersects(shapely.linestrings(np.stack([o, t], 1))[:, None], shrunk)
+    expected = ~(crossed & ~own).any(axis=1)
+    np.testing.assert_array_equal(one, expected)
+    with pytest.raises(ParameterError, match="'workers' parameter"):
+        line_of_sight(o, t, bld, workers=0)
