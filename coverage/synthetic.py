@@ -216,6 +216,33 @@ def _sample_along(xy: NDArray[np.float64], step_m: float) -> tuple[NDArray, NDAr
     return pts, tan
 
 
+class _Curves:
+    """Nearest-curve queries on polylines sampled every 2 m (distances to within 0.1 m)."""
+
+    def __init__(self, curves: list[NDArray[np.float64]]) -> None:
+        xy, ids = [], []
+        for k, c in enumerate(curves):
+            dense, _ = _sample_along(c, 2.0)
+            xy.append(np.vstack([c[:1], dense, c[-1:]]))
+            ids.append(np.full(len(dense) + 2, k))
+        self.tree = cKDTree(np.vstack(xy))
+        self.ids = np.concatenate(ids)
+
+    def nearest(self, pts: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Distance to the nearest curve and that curve's index, for each point."""
+        d, i = self.tree.query(pts)
+        return d, self.ids[i]
+
+
+def _tiles(geom: Any, width_m: float, height_m: float, tile_m: float = 400.0) -> NDArray[Any]:
+    """Cut `geom` into square tiles (small envelopes make STRtree queries cheap)."""
+    xs = np.arange(0.0, width_m, tile_m)
+    ys = np.arange(0.0, height_m, tile_m)
+    gx, gy = (g.ravel() for g in np.meshgrid(xs, ys))
+    pieces = shapely.intersection(geom, shapely.box(gx, gy, gx + tile_m, gy + tile_m))
+    return pieces[~shapely.is_empty(pieces)]
+
+
 def _bearing_deg(dx: NDArray[np.float64], dy: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.mod(np.degrees(np.arctan2(dx, dy)), 360.0)
 
@@ -386,14 +413,10 @@ def synthetic_city(
         art_pts += [p + half_gap * nrm, p - half_gap * nrm]
         art_id += [np.full(len(p), k), np.full(len(p), k)]
     apts = np.vstack(art_pts)
-    aid = np.concatenate(art_id)
-    apt_geom = shapely.points(apts)
-    # drop pair points that sit close to another arterial (crossings)
-    dist_other = np.full(len(apts), np.inf)
-    for k, g in enumerate(curve_geoms):
-        d = shapely.distance(apt_geom, g)
-        dist_other = np.where(aid != k, np.minimum(dist_other, d), dist_other)
-    keep = dist_other > 0.9 * half_gap
+    # drop pair points that sit close to another arterial (crossings): their own
+    # arterial is half_gap away, so a nearer curve is another one
+    near_curves = _Curves(curves)
+    keep = near_curves.nearest(apts)[0] > 0.9 * half_gap
     apts = apts[keep]
 
     # ---- block centres: thinned Poisson field, denser in the old town
@@ -403,11 +426,7 @@ def synthetic_city(
     accept = rng.uniform(size=n0) < (s_min / spacing(cand)) ** 2
     bg = cand[accept]
     bg = bg[bg[:, 1] > _coast_y(bg[:, 0], W, H, phase) - 0.5 * block_spacing_m]
-    dmin = np.full(len(bg), np.inf)
-    bg_geom = shapely.points(bg)
-    for g in curve_geoms:
-        dmin = np.minimum(dmin, shapely.distance(bg_geom, g))
-    bg = bg[dmin > 1.3 * half_gap]
+    bg = bg[near_curves.nearest(bg)[0] > 1.3 * half_gap]
     n_art = len(apts)
     seeds = np.vstack([apts, bg])
     margin = 3.0 * block_spacing_m
@@ -416,7 +435,7 @@ def synthetic_city(
         cells = shapely.get_parts(
             shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=ext, ordered=True)
         )
-        cen = shapely.centroid(shapely.intersection(cells[n_art:], box))
+        cen = shapely.centroid(shapely.clip_by_rect(cells[n_art:], 0.0, 0.0, W, H))
         cen = np.column_stack([shapely.get_x(cen), shapely.get_y(cen)])
         seeds[n_art:] = cen
     cells = shapely.get_parts(
@@ -433,7 +452,14 @@ def synthetic_city(
     b = vor.vertices[rv[:, 1]]
     ridges = shapely.linestrings(np.stack([a, b], axis=1))
     land_box = shapely.intersection(land, box)
-    clipped = shapely.intersection(ridges, land_box)
+    land_inner = shapely.buffer(land_box, -12.0)
+    shapely.prepare(land_box)
+    shapely.prepare(land_inner)
+    inside = shapely.contains_xy(land_inner, a[:, 0], a[:, 1]) & shapely.contains_xy(
+        land_inner, b[:, 0], b[:, 1]
+    )
+    clipped = ridges.copy()
+    clipped[~inside] = shapely.intersection(ridges[~inside], land_box)
     parts, ridx = shapely.get_parts(clipped, return_index=True)
     ok = (shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 2.0)
     parts, ridx = parts[ok], ridx[ok]
@@ -444,13 +470,9 @@ def synthetic_city(
     # street kind: arterial when both ends hug an arterial curve
     kind = np.full(n_st, "residential", dtype=object)
     name = np.full(n_st, "", dtype=object)
-    e0, e1 = shapely.points(seg[:, 0]), shapely.points(seg[:, 1])
-    art_of = np.full(n_st, -1)
-    for k, g in enumerate(curve_geoms):
-        hug = (shapely.distance(e0, g) < 0.3 * half_gap) & (
-            shapely.distance(e1, g) < 0.3 * half_gap
-        )
-        art_of = np.where(hug & (art_of < 0), k, art_of)
+    d0, k0 = near_curves.nearest(seg[:, 0])
+    d1, k1 = near_curves.nearest(seg[:, 1])
+    art_of = np.where((d0 < 0.3 * half_gap) & (d1 < 0.3 * half_gap) & (k0 == k1), k0, -1)
     is_art = art_of >= 0
     kind[is_art] = np.asarray(kinds_art, dtype=object)[art_of[is_art]]
     name[is_art] = np.asarray(_ARTERIAL_NAMES * 4, dtype=object)[art_of[is_art]]
@@ -470,7 +492,6 @@ def synthetic_city(
 
     # ---- footpaths through blocks (stairs on the hills)
     n_cells = len(seeds)
-    land_inner = shapely.buffer(land_box, -12.0)
     seed_on_land = shapely.contains_xy(land_inner, seeds[:, 0], seeds[:, 1])
     side_cell = np.concatenate([gen[:, 0], gen[:, 1]])
     side_seg = np.concatenate([np.arange(n_st), np.arange(n_st)])
@@ -500,12 +521,9 @@ def synthetic_city(
     fw_kind = np.where(seeds[fw_cell, 1] > hills_y, "steps", "footway").astype(object)
     fw_name = np.full(len(footways), "", dtype=object)
     pick = rng.uniform(size=len(footways)) < 0.3
-    fw_name[pick] = np.char.add(
-        np.asarray(_STREET_WORDS)[rng.integers(0, len(_STREET_WORDS), int(pick.sum()))], " Path"
-    ).astype(object)
-    fw_name[pick & (fw_kind == "steps")] = np.char.replace(
-        fw_name[pick & (fw_kind == "steps")].astype(str), "Path", "Steps"
-    ).astype(object)
+    fw_words = np.asarray(_STREET_WORDS)[rng.integers(0, len(_STREET_WORDS), len(footways))]
+    fw_suffix = np.where(fw_kind == "steps", " Steps", " Path")
+    fw_name[pick] = np.char.add(fw_words, fw_suffix)[pick].astype(object)
     fw_clear = np.full(n_cells, None, dtype=object)
     fw_clear[fw_cell] = shapely.buffer(footways, _FOOTWAY_CLEAR_M)
 
@@ -555,36 +573,34 @@ def synthetic_city(
     bld = shapely.polygons(rect)
     # each frontage owns the triangle (block centre, segment ends): plots never overlap
     tri = shapely.polygons(np.stack([p0, p1, seeds[s_cell], p0], axis=1))
-    bld = shapely.intersection(bld, tri[rep])
+    block = shapely.buffer(cells, -(_HALF_WIDTH_M["residential"] + _SIDEWALK_M / 2))
+    tri = shapely.buffer(tri, -0.75, join_style="mitre")  # a 1.5 m gap between wedges
+    bld = shapely.intersection(bld, shapely.intersection(tri, block[s_cell])[rep])
     bcell = s_cell[rep]
-    built_land = shapely.difference(land_inner, shapely.buffer(coast_line, 30.0))
+    # keep clear of the sea front and of the full width of the arterials
     wide = np.isin(kind, ["primary", "secondary"])
-    wide_clear = shapely.union_all(
-        shapely.buffer(
-            parts[wide], np.array([_HALF_WIDTH_M[k] for k in kind[wide]]) + _SIDEWALK_M / 2
-        )
+    unbuilt = shapely.difference(box, land_inner)
+    obstacles = np.concatenate(
+        [
+            _tiles(shapely.union(unbuilt, shapely.buffer(coast_line, 30.0)), W, H),
+            shapely.buffer(
+                parts[wide], np.array([_HALF_WIDTH_M[k] for k in kind[wide]]) + _SIDEWALK_M / 2
+            ),
+        ]
     )
-    built_land = shapely.difference(built_land, wide_clear)
-    block = shapely.intersection(
-        shapely.buffer(cells, -(_HALF_WIDTH_M["residential"] + _SIDEWALK_M / 2)), built_land
-    )
-    shapely.prepare(block)
-    bld = shapely.intersection(bld, block[bcell])
+    ob_b, ob_o = shapely.STRtree(obstacles).query(bld, predicate="intersects")
+    order = np.lexsort((ob_o, ob_b))
+    ob_b, ob_o = ob_b[order], ob_o[order]
+    rank = np.arange(len(ob_b)) - np.searchsorted(ob_b, ob_b)
+    for r in range(int(rank.max()) + 1 if len(rank) else 0):
+        m = rank == r
+        bld[ob_b[m]] = shapely.difference(bld[ob_b[m]], obstacles[ob_o[m]])
     has_fw = np.array([g is not None for g in fw_clear[bcell]], dtype=bool)
     bld[has_fw] = shapely.difference(bld[has_fw], np.asarray(fw_clear[bcell][has_fw]))
     bparts, bidx = shapely.get_parts(bld, return_index=True)
     poly = (shapely.get_type_id(bparts) == 3) & (shapely.area(bparts) > 30.0)
     bparts, bidx = bparts[poly], bidx[poly]
     bcell = bcell[bidx]
-    # drop buildings overlapping an earlier one (block corners)
-    tree = shapely.STRtree(bparts)
-    i1, i2 = tree.query(bparts, predicate="intersects")
-    pair = i1 < i2
-    i1, i2 = i1[pair], i2[pair]
-    ov = shapely.area(shapely.intersection(bparts[i1], bparts[i2])) > 0.5
-    drop = np.zeros(len(bparts), dtype=bool)
-    drop[i2[ov]] = True
-    bparts, bcell = bparts[~drop], bcell[~drop]
     bxy = shapely.get_coordinates(shapely.centroid(bparts))
     db = np.hypot(bxy[:, 0] - old_town[0], bxy[:, 1] - old_town[1])
     dense_b = np.exp(-((db / (0.25 * max(W, H))) ** 2))
@@ -769,9 +785,12 @@ def synthetic_city(
 
     def place(geoms: NDArray[Any]) -> NDArray[Any]:
         moved = shapely.transform(geoms, lambda c: c + np.array([x0, y0]))
-        if precision_m > 0:
-            moved = shapely.set_precision(moved, precision_m)
-        return moved
+        if precision_m == 0:
+            return moved
+        snapped = shapely.transform(moved, lambda c: np.round(c / precision_m) * precision_m)
+        bad = ~shapely.is_valid(snapped)  # rare: a sliver collapsed; let GEOS repair it
+        snapped[bad] = shapely.set_precision(moved[bad], precision_m)
+        return snapped
 
     def frame(
         cols: dict[str, Any], geoms: NDArray[Any], types: tuple[int, ...]
