@@ -27,6 +27,7 @@ per-row constants and the subgradient method works on the *contested* columns.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,7 @@ from coverage._optimize_core import (
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Relax = Callable[[FloatArray], tuple[float, IntArray, FloatArray]]
 
 
 @dataclass
@@ -94,16 +96,27 @@ class LagrangeResult:
 
 
 def evaluate(
-    con: Contested, groups: GroupIndex, budget: int, lam: FloatArray
-) -> tuple[float, FloatArray, FloatArray, IntArray, IntArray]:
-    """``L(lam)``, row values, group maxima, their argmax rows and chosen groups."""
+    con: Contested,
+    groups: GroupIndex,
+    budget: int,
+    lam: FloatArray,
+    relax: Relax | None = None,
+) -> tuple[float, FloatArray, FloatArray, IntArray, IntArray, IntArray, FloatArray]:
+    """``L(lam)``, row values, group maxima and argmax rows, chosen groups, rows, weights."""
     Vc = con.V
     r = Vc.data - lam[Vc.indices]
     c = con.row_const + segment_sum(np.maximum(r, 0.0), Vc.indptr, Vc.shape[0])
     gm, arg = groups.group_max(c)
-    chosen = top_k(gm, budget)
-    value = float(lam.sum() + gm[chosen].sum())
-    return value, c, gm, arg, chosen
+    if relax is None:
+        chosen = top_k(gm, budget)
+        rows = arg[chosen]
+        weights = np.ones(rows.size)
+        inner = float(gm[chosen].sum())
+    else:
+        inner, rows, weights = relax(c)
+        chosen = groups.group_ids[rows]
+    value = float(lam.sum() + inner)
+    return value, c, gm, arg, chosen, rows, weights
 
 
 def subgradient(
@@ -118,6 +131,7 @@ def subgradient(
     max_iter: int = 1000,
     t0: float = 0.0,
     on_bound: object = None,
+    relax: Relax | None = None,
 ) -> LagrangeResult:
     """Minimize ``L`` by projected subgradient steps with Polyak step sizes.
 
@@ -126,8 +140,9 @@ def subgradient(
     """
     Vc = con.V
     lam = np.clip(lam0, 0.0, con.colmax)
-    value, c, gm, arg, chosen = evaluate(con, groups, budget, lam)
+    value, c, gm, arg, chosen, rows, wts = evaluate(con, groups, budget, lam, relax)
     best = LagrangeResult(value, lam.copy(), c, gm, arg, chosen, 0)
+    best_rw = (rows, wts)
     best.history.append((time.perf_counter() - t0, value))
     theta = 1.0
     since_improve = 0
@@ -138,10 +153,10 @@ def subgradient(
             break
         if time.perf_counter() > deadline:
             break
-        rows = arg[chosen]
         pos = gather_rows(Vc.indptr, rows)
-        pos = pos[Vc.data[pos] > lam[Vc.indices[pos]]]
-        g = 1.0 - np.bincount(Vc.indices[pos], minlength=lam.size)
+        wpos = np.repeat(wts, np.diff(Vc.indptr)[rows])
+        hit = Vc.data[pos] > lam[Vc.indices[pos]]
+        g = 1.0 - np.bincount(Vc.indices[pos[hit]], weights=wpos[hit], minlength=lam.size)
         # deflected direction (reduces zig-zag), projected on the box
         d = g + 0.3 * direction
         d[(lam <= 0.0) & (d > 0)] = 0.0
@@ -152,9 +167,10 @@ def subgradient(
         step = theta * (value - target) / norm2
         direction = d
         lam = np.clip(lam - step * d, 0.0, con.colmax)
-        value, c, gm, arg, chosen = evaluate(con, groups, budget, lam)
+        value, c, gm, arg, chosen, rows, wts = evaluate(con, groups, budget, lam, relax)
         if value < best.bound - 1e-12 * max(1.0, abs(best.bound)):
             best = LagrangeResult(value, lam.copy(), c, gm, arg, chosen, it, best.history)
+            best_rw = (rows, wts)
             best.history.append((time.perf_counter() - t0, value))
             since_improve = 0
         else:
@@ -170,6 +186,7 @@ def subgradient(
                     best.group_arg,
                     (best.chosen_groups),
                 )
+                rows, wts = best_rw
                 direction[:] = 0.0
                 if theta < 1e-5:
                     break

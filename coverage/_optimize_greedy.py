@@ -83,6 +83,10 @@ def lazy_greedy(
     t0: float,
     progress: Callable[[str, int, int, float, float], None] | None = None,
     n_checkpoints: int = 64,
+    can_add: Callable[[int], bool] | None = None,
+    on_add: Callable[[int], None] | None = None,
+    costs: FloatArray | None = None,
+    bound_fn: Callable[[FloatArray], float] | None = None,
 ) -> GreedyResult:
     """Run CELF greedy; ties are broken by the lowest row index.
 
@@ -105,15 +109,22 @@ def lazy_greedy(
         group_used[group_ids[fixed]] = True
         eligible &= ~group_used[group_ids]
 
+    if bound_fn is None:
+
+        def bound_fn(u: FloatArray) -> float:
+            return group_top_sum(u, group_ids, n_groups, budget)
+
+    inv_cost = None if costs is None else 1.0 / np.asarray(costs, dtype=np.float64)
     ub = row_gains(A, w, cover)  # exact at the start
     ub[fixed] = 0.0
-    bound = min(total_bound, value + group_top_sum(ub, group_ids, n_groups, budget))
+    bound = min(total_bound, value + bound_fn(ub))
     trace: list[tuple[float, float, float, str]] = [
         (time.perf_counter() - t0, value, bound, "greedy")
     ]
 
     order = np.flatnonzero(eligible & (ub > 0))
-    heap: list[tuple[float, int]] = list(zip((-ub[order]).tolist(), order.tolist(), strict=True))
+    key0 = ub[order] if inv_cost is None else ub[order] * inv_cost[order]
+    heap: list[tuple[float, int]] = list(zip((-key0).tolist(), order.tolist(), strict=True))
     heapq.heapify(heap)
     fresh_round = np.full(n, -1, dtype=np.int64)
     fresh_round[order] = 0
@@ -124,15 +135,20 @@ def lazy_greedy(
     step = max(1, budget // max(1, n_checkpoints))
     t = 0
     while t < budget and heap:
-        neg, i = heap[0]
+        i = heap[0][1]
         if not eligible[i]:
             heapq.heappop(heap)
             continue
         if fresh_round[i] == t:
             heapq.heappop(heap)
-            g = -neg
+            g = float(ub[i])
             if g <= 0.0:
                 break
+            if can_add is not None and not can_add(i):
+                eligible[i] = False
+                continue
+            if on_add is not None:
+                on_add(i)
             s, e = indptr[i], indptr[i + 1]
             idx = indices[s:e]
             cover[idx] = np.maximum(cover[idx], data[s:e])
@@ -149,7 +165,7 @@ def lazy_greedy(
                 if group_ids is not None:
                     # closing whole groups lazily: rows of used groups get skipped on pop
                     pass
-                b = value + group_top_sum(ub, group_ids, n_groups, budget)
+                b = value + bound_fn(ub)
                 bound = min(bound, b)
                 trace.append((time.perf_counter() - t0, value, bound, "greedy"))
                 if progress is not None:
@@ -168,14 +184,14 @@ def lazy_greedy(
         if g <= 0.0:
             heapq.heappop(heap)
         else:
-            heapq.heapreplace(heap, (-g, i))
+            heapq.heapreplace(heap, (-g if inv_cost is None else -g * inv_cost[i], i))
 
     # Final exact refresh: every marginal gain w.r.t. the final selection.
     ub = row_gains(A, w, cover)
     ub[fixed] = 0.0
     if selected:
         ub[np.asarray(selected, dtype=np.int64)] = 0.0
-    bound = min(bound, value + group_top_sum(ub, group_ids, n_groups, budget))
+    bound = min(bound, value + bound_fn(ub))
     exact_value = float(w @ cover)
     bound = max(bound, exact_value)
     trace.append((time.perf_counter() - t0, exact_value, bound, "greedy"))

@@ -16,7 +16,7 @@ the result is never worse than the start.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,7 +83,7 @@ def swap_search(
     start: IntArray,
     *,
     deadline: float,
-    feasible_swap: Callable[[int, int, NDArray[np.bool_]], bool] | None = None,
+    tracker: Any = None,
     max_passes: int = 200,
     n_low: int = 4,
 ) -> tuple[IntArray, int]:
@@ -94,9 +94,13 @@ def swap_search(
     ``n_low`` rows of least loss, or is ``k``'s group mate; then applies the
     best improving swaps whose columns do not overlap (so each delta stays
     exact).  Returns the selection (core row ids) and the number of swaps.
-    ``feasible_swap(i, k, in_s)`` may veto a move (``i = -1``: pure addition).
+    ``tracker`` (a ``_optimize_constraints.Tracker`` on the start plan) may
+    veto a move with ``can_swap(i, k)`` (``i = -1``: pure addition) and is
+    told of each applied move.
     """
     n, m = V.shape
+    if tracker is not None:
+        n_low = max(n_low, 8)
     in_s = np.zeros(n, dtype=bool)
     start = np.asarray(start, dtype=np.int64)
     in_s[start] = True
@@ -180,8 +184,12 @@ def swap_search(
             ci = indices[indptr[i] : indptr[i + 1]] if i >= 0 else ck[:0]
             if touched[ck].any() or touched[ci].any():
                 continue
-            if feasible_swap is not None and not feasible_swap(i, k, in_s):
-                continue
+            if tracker is not None:
+                if not tracker.can_swap(i, k):
+                    continue
+                if i >= 0:
+                    tracker.remove(i)
+                tracker.add(k)
             touched[ck] = True
             touched[ci] = True
             used_row[k] = True

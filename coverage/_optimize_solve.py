@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
 from coverage._optimize_bound import Contested, LagrangeResult, split_contested, subgradient
+from coverage._optimize_constraints import Constraints, Tracker
 from coverage._optimize_core import Core, GroupIndex, core_value, gather_rows
 from coverage._optimize_exact import ExtraRows, solve_milp
 from coverage._optimize_greedy import lazy_greedy
@@ -71,36 +72,50 @@ class RunState:
         return self.deadline - time.perf_counter()
 
 
-def run_greedy(core: Core, state: RunState) -> None:
-    """Lazy greedy on the core with its online bound."""
+def run_greedy(core: Core, state: RunState, con: Constraints) -> None:
+    """Lazy greedy on the core with its online bound (ratio greedy too with costs)."""
     V = core.V
     w = np.ones(V.shape[1])
     colmax = np.zeros(V.shape[1])
     if V.nnz:
         np.maximum.at(colmax, V.indices, V.data)
-    res = lazy_greedy(
-        V,
-        w,
-        budget=core.budget,
-        fixed=np.zeros(0, dtype=np.int64),
-        group_ids=core.groups.group_ids if core.groups.order is not None else None,
-        n_groups=core.groups.n_groups,
-        total_bound=float(colmax.sum()),
-        t0=state.t0,
-        progress=state.progress,
-    )
-    state.info["greedy_evaluations"] = res.evaluations
-    state.info["greedy_value"] = res.value
-    state.offer_plan(res.selected, res.value, "greedy")
-    state.offer_bound(res.bound, "online")
+    variants = [None] if con.costs is None else [con.costs, None]
+    for costs in variants:
+        tracker = None if con.plain else Tracker(con)
+        res = lazy_greedy(
+            V,
+            w,
+            budget=core.budget,
+            fixed=np.zeros(0, dtype=np.int64),
+            group_ids=core.groups.group_ids if core.groups.order is not None else None,
+            n_groups=core.groups.n_groups,
+            total_bound=float(colmax.sum()),
+            t0=state.t0,
+            progress=state.progress,
+            can_add=None if tracker is None else tracker.can_add,
+            on_add=None if tracker is None else tracker.add,
+            costs=costs,
+            bound_fn=None if con.plain else (lambda u: con.relaxed_max(u)[0]),
+        )
+        state.info["greedy_evaluations"] = state.info.get("greedy_evaluations", 0) + res.evaluations
+        if tracker is None or tracker.feasible():
+            state.offer_plan(res.selected, res.value, "greedy")
+        state.offer_bound(res.bound, "online")
 
 
-def run_local(core: Core, state: RunState, *, time_share: float = 1.0) -> None:
+def run_local(core: Core, state: RunState, con: Constraints, *, time_share: float = 1.0) -> None:
     """Swap local search from the current plan."""
-    if state.plan.size == 0 or state.left() <= 0:
+    if not state.method or state.left() <= 0:
         return
     deadline = time.perf_counter() + max(0.0, state.left() * time_share)
-    plan, swaps = swap_search(core.V, core.groups, core.budget, state.plan, deadline=deadline)
+    tracker = None
+    if not con.plain:
+        in_s = np.zeros(core.V.shape[0], dtype=bool)
+        in_s[state.plan] = True
+        tracker = Tracker(con, in_s)
+    plan, swaps = swap_search(
+        core.V, core.groups, con.K, state.plan, deadline=deadline, tracker=tracker
+    )
     state.info["swaps"] = state.info.get("swaps", 0) + swaps
     if swaps:
         state.offer_plan(plan, core_value(core.V, plan), "local")
@@ -109,7 +124,13 @@ def run_local(core: Core, state: RunState, *, time_share: float = 1.0) -> None:
 
 
 def run_lagrangian(
-    core: Core, con: Contested, state: RunState, *, gap_tol: float, time_share: float = 1.0
+    core: Core,
+    con: Contested,
+    state: RunState,
+    cons: Constraints,
+    *,
+    gap_tol: float,
+    time_share: float = 1.0,
 ) -> LagrangeResult:
     """Subgradient on the Lagrangian dual, started at the plan's cover levels."""
     lam0 = np.zeros(con.cols.size)
@@ -132,6 +153,7 @@ def run_lagrangian(
         deadline=deadline,
         t0=state.t0,
         on_bound=_cb,
+        relax=None if cons.plain else cons.relaxed_max,
     )
     state.info["lagrangian_iterations"] = (
         state.info.get("lagrangian_iterations", 0) + res.iterations
@@ -177,6 +199,7 @@ def run_exact(
     core: Core,
     con: Contested,
     state: RunState,
+    cons: Constraints,
     *,
     lag: LagrangeResult | None,
     gap_tol: float,
@@ -188,7 +211,7 @@ def run_exact(
     n = core.V.shape[0]
     keep = np.ones(n, dtype=bool)
     must = np.zeros(0, dtype=np.int64)
-    if lag is not None and state.plan.size:
+    if lag is not None and state.plan.size and cons.plain:
         keep, must = lagrangian_fixing(core, lag, state.value)
     gi = core.groups.group_ids
     # groups forced in with a single surviving row: fix that row to 1
@@ -221,6 +244,13 @@ def run_exact(
     sub_con = split_contested(Vs, sub_groups)
     state.info["exact_nnz"] = int(sub_con.V.nnz)
     extra = None
+    budget_row = None
+    if not cons.plain:
+        Mx, lo, hi = cons.milp_rows()
+        extra = ExtraRows(csr_array(Mx[:, free_rows]), lo, hi) if Mx.shape[0] else None
+        if cons.costs is not None:
+            budget_row = cons.costs[free_rows]
+            budget_left = cons.money
     if multi_groups.size:
         pos_in_sub = np.searchsorted(free_rows, free_rows)
         rows_g = gi[free_rows]
@@ -232,7 +262,7 @@ def run_exact(
         )
         extra = ExtraRows(M, np.ones(multi_groups.size), np.full(multi_groups.size, np.inf))
     warm = np.flatnonzero(np.isin(free_rows, state.plan))
-    if budget_left == 0 or free_rows.size == 0:
+    if budget_left <= 0 or free_rows.size == 0:
         _res_value, res_bound, sel_sub, optimal = 0.0, 0.0, np.zeros(0, dtype=np.int64), True
         status = "trivial"
     else:
@@ -246,6 +276,7 @@ def run_exact(
             gap_tol=gap_tol,
             extra=extra,
             threads=threads,
+            budget_row=budget_row,
         )
         _res_value, res_bound, sel_sub, optimal = res.value, res.bound, res.selected, res.optimal
         status = res.status
@@ -270,36 +301,45 @@ def solve_core(
     t0: float,
     progress: ProgressFn | None,
     threads: int | None = None,
+    cons: Constraints | None = None,
 ) -> RunState:
     """Run the stages that ``method`` asks for, within ``deadline``."""
     state = RunState(t0=t0, deadline=deadline, progress=progress)
-    if core.V.shape[0] == 0 or core.V.nnz == 0:
+    if cons is None:
+        cons = Constraints(groups=core.groups, K=core.budget)
+    if cons.plain and (core.V.shape[0] == 0 or core.V.nnz == 0):
         state.offer_plan(np.zeros(0, dtype=np.int64), 0.0, "greedy")
         state.offer_bound(0.0, "trivial")
         return state
-    run_greedy(core, state)
+    run_greedy(core, state, cons)
+    if not state.method:
+        # no feasible plan from greedy (quota minima): let the MILP find one
+        con = split_contested(core.V, core.groups)
+        run_exact(core, con, state, cons, lag=None, gap_tol=gap_tol, threads=threads)
+        if not state.method:
+            return state
     if method == "greedy" or state.gap() <= 1e-12:
         return state
     if method in ("local", "auto", "exact"):
-        run_local(core, state, time_share=0.3)
+        run_local(core, state, cons, time_share=0.3)
     con = split_contested(core.V, core.groups)
     state.info["contested_columns"] = int(con.cols.size)
     state.info["contested_nnz"] = int(con.V.nnz)
     lag = None
     if state.gap() > gap_tol and state.left() > 0:
-        lag = run_lagrangian(core, con, state, gap_tol=gap_tol, time_share=0.4)
+        lag = run_lagrangian(core, con, state, cons, gap_tol=gap_tol, time_share=0.4)
     if method == "local" or state.gap() <= gap_tol:
         return state
     if method in ("exact", "auto"):
         tol = 1e-9 if method == "exact" else gap_tol
-        run_exact(core, con, state, lag=lag, gap_tol=tol, threads=threads)
+        run_exact(core, con, state, cons, lag=lag, gap_tol=tol, threads=threads)
     return state
 
 
 def order_plan(core: Core, plan: IntArray, t0: float) -> tuple[IntArray, FloatArray]:
     """Greedy order of a plan's rows (core ids) and their marginal gains.
 
-    Rows that add nothing are dropped (the value is unchanged).
+    Rows that add nothing come last, with gain 0, in index order.
     """
     if plan.size == 0:
         return plan, np.zeros(0)
@@ -316,4 +356,6 @@ def order_plan(core: Core, plan: IntArray, t0: float) -> tuple[IntArray, FloatAr
         t0=t0,
         n_checkpoints=1,
     )
-    return plan[res.selected], res.gains
+    rest = np.setdiff1d(np.arange(plan.size), res.selected)
+    order = np.concatenate([res.selected, rest]).astype(np.int64)
+    return plan[order], np.concatenate([res.gains, np.zeros(rest.size)])

@@ -20,7 +20,7 @@ on the optimum) and ``gap = (upper_bound - objective) / upper_bound``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -29,10 +29,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.sparse import csr_array
 
-from coverage._optimize_core import build_core
+from coverage._optimize_constraints import Constraints
+from coverage._optimize_core import Core, build_core
 from coverage._optimize_solve import order_plan, solve_core
 from coverage._validate import check_choice, check_number
-from coverage.errors import InputError, ParameterError
+from coverage.errors import InputError, ParameterError, SolverError
 
 __all__ = [
     "Progress",
@@ -219,6 +220,126 @@ def _as_groups(
     return ids, int(ids.max()) + 1 if ids.size else 0
 
 
+def core_rows_count(n: int, fx: NDArray[np.int64]) -> int:
+    """Largest count budget (every selectable row)."""
+    return max(1, n - fx.size)
+
+
+def _as_costs(costs: ArrayLike, n: int, owner: str) -> NDArray[np.float64]:
+    c = np.asarray(costs, dtype=np.float64)
+    if c.ndim != 1 or c.size != n:
+        msg = (
+            f"The 'costs' parameter of {owner} must be 1-D with one cost per row of A ({n}). "
+            f"Got shape {c.shape} instead."
+        )
+        raise InputError(msg)
+    bad = np.flatnonzero(~np.isfinite(c) | (c <= 0))
+    if bad.size:
+        msg = (
+            f"The 'costs' parameter of {owner}: {bad.size} value(s) are not finite and > 0 "
+            f"(rows {bad[:5].tolist()}{'…' if bad.size > 5 else ''})."
+        )
+        raise InputError(msg)
+    return c
+
+
+def _as_quotas(
+    labels: ArrayLike | None,
+    quotas: Mapping[Any, tuple[int | None, int | None]] | None,
+    n: int,
+    owner: str,
+) -> tuple[NDArray[np.int64] | None, NDArray[np.int64] | None, NDArray[np.int64] | None]:
+    if quotas is None or len(quotas) == 0:
+        return None, None, None
+    if labels is None:
+        msg = f"The 'quotas' parameter of {owner} needs 'labels' (one label per row of A)."
+        raise InputError(msg)
+    lab = np.asarray(labels, dtype=object)
+    if lab.ndim != 1 or lab.size != n:
+        msg = (
+            f"The 'labels' parameter of {owner} must be 1-D with one label per row of A ({n}). "
+            f"Got shape {lab.shape} instead."
+        )
+        raise InputError(msg)
+    keys = list(quotas)
+    ids = np.full(n, -1, dtype=np.int64)
+    qmin = np.zeros(len(keys), dtype=np.int64)
+    qmax = np.zeros(len(keys), dtype=np.int64)
+    for t, key in enumerate(keys):
+        pair = quotas[key]
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            msg = f"The 'quotas' entry {key!r} of {owner} must be a (min, max) pair. Got {pair!r}."
+            raise InputError(msg)
+        lo, hi = pair
+        lo = (
+            0 if lo is None else check_number(lo, f"quotas[{key!r}][0]", owner, low=0, integer=True)
+        )
+        hi = (
+            n if hi is None else check_number(hi, f"quotas[{key!r}][1]", owner, low=0, integer=True)
+        )
+        if lo > hi:
+            msg = f"The 'quotas' entry {key!r} of {owner} has min {lo} > max {hi}."
+            raise InputError(msg)
+        qmin[t], qmax[t] = lo, hi
+        ids[lab == key] = t
+    return ids, qmin, qmax
+
+
+def _separation_pairs(
+    xy: ArrayLike | None, min_separation_m: float | None, n: int, owner: str
+) -> NDArray[np.int64] | None:
+    if min_separation_m is None:
+        return None
+    sep = check_number(min_separation_m, "min_separation_m", owner, low=0, low_open=True)
+    if xy is None:
+        msg = f"The 'min_separation_m' parameter of {owner} needs 'xy' (row coordinates, metres)."
+        raise InputError(msg)
+    pts = np.asarray(xy, dtype=np.float64)
+    if pts.shape != (n, 2) or not np.all(np.isfinite(pts)):
+        msg = (
+            f"The 'xy' parameter of {owner} must be a finite array of shape ({n}, 2). "
+            f"Got shape {pts.shape} instead."
+        )
+        raise InputError(msg)
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(pts).query_pairs(sep * (1 - 1e-12), output_type="ndarray")
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def _core_constraints(
+    core: Core,
+    costs: NDArray[np.float64] | None,
+    budget: float,
+    label_ids: NDArray[np.int64] | None,
+    qmin: NDArray[np.int64] | None,
+    qmax: NDArray[np.int64] | None,
+    pairs: NDArray[np.int64] | None,
+) -> Constraints:
+    rows = core.rows
+    conflicts = None
+    if pairs is not None and pairs.size:
+        pos = np.full(int(rows.max(initial=-1)) + 2 + int(pairs.max()), -1, dtype=np.int64)
+        pos[rows] = np.arange(rows.size)
+        a, b = pos[pairs[:, 0]], pos[pairs[:, 1]]
+        ok = (a >= 0) & (b >= 0)
+        a, b = a[ok], b[ok]
+        conflicts = csr_array(
+            (np.ones(2 * a.size, dtype=bool), (np.r_[a, b], np.r_[b, a])),
+            shape=(rows.size, rows.size),
+        )
+    return Constraints(
+        groups=core.groups,
+        K=core.budget,
+        costs=None if costs is None else costs[rows],
+        money=float(budget) if costs is not None else np.inf,
+        labels=None if label_ids is None else label_ids[rows],
+        qmin=qmin,
+        qmax=qmax,
+        conflicts=conflicts,
+    )
+
+
 def _gap(obj: float, ub: float) -> float:
     if ub <= 0:
         return 0.0
@@ -282,8 +403,13 @@ def is_feasible(
     budget: int,
     groups: ArrayLike | None = None,
     fixed: ArrayLike | None = None,
+    costs: ArrayLike | None = None,
+    labels: ArrayLike | None = None,
+    quotas: Mapping[Any, tuple[int | None, int | None]] | None = None,
+    xy: ArrayLike | None = None,
+    min_separation_m: float | None = None,
 ) -> bool:
-    """Check that a selection respects the budget and the one-per-group rule.
+    """Check that a selection respects the budget, groups and side constraints.
 
     Parameters
     ----------
@@ -297,6 +423,8 @@ def is_feasible(
         Group id per row: at most one row per group (fixed rows included).
     fixed
         Rows already installed: they may not be selected again.
+    costs, labels, quotas, xy, min_separation_m
+        As in :func:`max_coverage`: with `costs`, `budget` is money.
 
     Returns
     -------
@@ -314,13 +442,30 @@ def is_feasible(
     sel = np.asarray(sol.selected if isinstance(sol, Solution) else sol)
     n = A.shape[0]
     if sel.size == 0:
-        return True
+        sel = np.zeros(0, dtype=np.int64)
     if sel.ndim != 1 or not np.issubdtype(sel.dtype, np.integer):
         return False
     if np.any(sel < 0) or np.any(sel >= n):
         return False
-    if np.unique(sel).size != sel.size or sel.size > budget:
+    if np.unique(sel).size != sel.size:
         return False
+    if costs is None:
+        if sel.size > budget:
+            return False
+    elif float(np.asarray(costs, dtype=np.float64)[sel].sum()) > budget * (1 + 1e-12):
+        return False
+    if quotas:
+        lab = np.asarray(labels, dtype=object)[sel]
+        for key, (lo, hi) in quotas.items():
+            count = int(np.sum(lab == key))
+            if (lo is not None and count < lo) or (hi is not None and count > hi):
+                return False
+    if min_separation_m is not None and sel.size > 1:
+        pts = np.asarray(xy, dtype=np.float64)[sel]
+        d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+        np.fill_diagonal(d, np.inf)
+        if d.min() < min_separation_m * (1 - 1e-12):
+            return False
     fx = _as_index(fixed, n, "fixed", "is_feasible")
     if np.intersect1d(sel, fx).size:
         return False
@@ -349,6 +494,13 @@ def max_coverage(
     gap_tol: float = 1e-3,
     rng: SeedLike = None,
     progress: Callable[[Progress], None] | None = None,
+    costs: ArrayLike | None = None,
+    labels: ArrayLike | None = None,
+    quotas: Mapping[Any, tuple[int | None, int | None]] | None = None,
+    xy: ArrayLike | None = None,
+    min_separation_m: float | None = None,
+    k_coverage: int = 1,
+    combine: str = "max",
 ) -> Solution:
     """Choose at most `budget` configurations that maximize covered demand weight.
 
@@ -378,6 +530,26 @@ def max_coverage(
         Seed or Generator (normalized once; used by randomized phases).
     progress
         Optional callable receiving a :class:`Progress` now and then.
+    costs
+        Optional cost per row (finite, > 0).  Then `budget` is the total cost
+        allowed (a number) instead of a count.
+    labels
+        Optional label per row (e.g. the district), used by `quotas`.
+    quotas
+        ``{label: (min, max)}``: how many chosen rows each label must and may
+        get (None: no limit on that side).  Fixed rows do not count.
+    xy
+        Row coordinates, shape (n_configurations, 2), in metres; needed by
+        `min_separation_m`.
+    min_separation_m
+        Chosen rows must be at least this far apart (fixed rows excepted).
+    k_coverage
+        A demand point earns credit only when at least `k_coverage` chosen or
+        fixed rows cover it; the credit is its weight times the k-th best
+        quality.  A point with fewer than k possible coverers never earns.
+    combine
+        ``"max"`` (credit = best quality) or ``"probabilistic"`` (credit =
+        ``1 - prod(1 - q)`` over the covering rows, detections independent).
 
     Returns
     -------
@@ -420,8 +592,19 @@ def max_coverage(
         time_limit_s = check_number(time_limit_s, "time_limit_s", owner, low=0, low_open=True)
     gap_tol = check_number(gap_tol, "gap_tol", owner, low=0, high=1)
     fx = np.unique(_as_index(fixed, n, "fixed", owner))
-    budget = check_number(budget, "budget", owner, low=1, high=max(n - fx.size, 1), integer=True)
+    if costs is None:
+        budget = check_number(
+            budget, "budget", owner, low=1, high=max(n - fx.size, 1), integer=True
+        )
+        cost_arr = None
+    else:
+        budget = check_number(budget, "budget", owner, low=0, low_open=True)
+        cost_arr = _as_costs(costs, n, owner)
     group_ids, _n_groups = _as_groups(groups, n, owner)
+    k_coverage = check_number(k_coverage, "k_coverage", owner, low=1, integer=True)
+    combine = check_choice(combine, "combine", owner, ("max", "probabilistic"))
+    label_ids, qmin, qmax = _as_quotas(labels, quotas, n, owner)
+    sep_pairs = _separation_pairs(xy, min_separation_m, n, owner)
     rng = np.random.default_rng(rng)
     if progress is not None and not callable(progress):
         msg = f"The 'progress' parameter of {owner} must be callable or None."
@@ -432,7 +615,14 @@ def max_coverage(
             progress(Progress(stage, done, total, obj, ub, time.perf_counter() - t0))
 
     deadline = t0 + (time_limit_s if time_limit_s is not None else _DEFAULT_LIMIT_S[method])
-    core = build_core(M, w, budget=budget, fixed=fx, group_ids=group_ids)
+    core = build_core(
+        M,
+        w,
+        budget=budget if cost_arr is None else core_rows_count(n, fx),
+        fixed=fx,
+        group_ids=group_ids,
+    )
+    cons = _core_constraints(core, cost_arr, budget, label_ids, qmin, qmax, sep_pairs)
     state = solve_core(
         core,
         method=method,
@@ -440,7 +630,15 @@ def max_coverage(
         gap_tol=gap_tol,
         t0=t0,
         progress=_progress,
+        cons=cons,
     )
+    if not state.method:
+        msg = (
+            f"{owner} found no plan that meets every constraint (quota minima, money, "
+            "separation) within the time limit. Check that the quotas can be met together, "
+            "or raise time_limit_s."
+        )
+        raise SolverError(msg)
     ordered, gains = order_plan(core, state.plan, t0)
     selected = core.rows[ordered]
     obj = objective(M, w, selected, fx)

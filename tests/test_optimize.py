@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_array
 
-from coverage.errors import InputError, ParameterError
+from coverage.errors import InputError, ParameterError, SolverError
 from coverage.optimize import Progress, Solution, is_feasible, max_coverage, objective
 from tests.strategies import coverage_instances
 
@@ -401,3 +401,103 @@ def test_time_limit_is_enforced_on_exact():
     assert time.perf_counter() - t < 5.0
     assert sol.objective <= sol.upper_bound + 1e-9
     assert is_feasible(sol, D, budget=60)
+
+
+# --------------------------------------------------------------------------- constraints
+
+
+def brute_force_general(A, w, feasible, fixed=None, value=None):
+    """Optimum over every subset that `feasible(rows)` accepts."""
+    D = A.toarray()
+    n = D.shape[0]
+    fx = [] if fixed is None else [int(i) for i in fixed]
+    cand = [i for i in range(n) if i not in fx]
+    value = value or (lambda rows: dense_value(D, w, rows))
+    best = -np.inf
+    for k in range(len(cand) + 1):
+        for combo in itertools.combinations(cand, k):
+            if feasible(list(combo)):
+                best = max(best, value(fx + list(combo)))
+    return best
+
+
+@st.composite
+def constrained_instances(draw):
+    inst = draw(coverage_instances(max_sites=8, max_demand=10, with_groups=True, with_fixed=True))
+    n = inst.A.shape[0]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    kind = draw(st.sampled_from(["costs", "quotas", "separation", "all"]))
+    kw = {}
+    if kind in ("costs", "all"):
+        kw["costs"] = rng.choice([1.0, 1.5, 2.0, 3.0], size=n)
+    if kind in ("quotas", "all"):
+        kw["labels"] = rng.choice(["a", "b", "c"], size=n)
+        kw["quotas"] = {"a": (draw(st.integers(0, 1)), draw(st.integers(1, 2))), "b": (0, 1)}
+    if kind in ("separation", "all"):
+        kw["xy"] = rng.integers(0, 4, size=(n, 2)).astype(float) * 10.0
+        kw["min_separation_m"] = float(draw(st.sampled_from([5.0, 10.0, 15.0])))
+    return inst, kw
+
+
+def check_constraints(rows, inst, budget, kw):
+    """Independent feasibility check used by the brute force."""
+    rows = list(rows)
+    if inst.fixed is not None and set(rows) & set(inst.fixed.tolist()):
+        return False
+    if inst.groups is not None:
+        gs = [inst.groups[i] for i in rows]
+        fixed_g = set() if inst.fixed is None else {inst.groups[i] for i in inst.fixed}
+        if len(set(gs)) < len(gs) or set(gs) & fixed_g:
+            return False
+    if "costs" in kw:
+        if sum(kw["costs"][i] for i in rows) > budget + 1e-12:
+            return False
+    elif len(rows) > budget:
+        return False
+    if "quotas" in kw:
+        for lab, (lo, hi) in kw["quotas"].items():
+            c = sum(1 for i in rows if kw["labels"][i] == lab)
+            if c < lo or c > hi:
+                return False
+    if "min_separation_m" in kw:
+        for a, b in itertools.combinations(rows, 2):
+            if np.hypot(*(kw["xy"][a] - kw["xy"][b])) < kw["min_separation_m"]:
+                return False
+    return True
+
+
+@prop(80)
+@given(
+    data=constrained_instances(),
+    budget=st.integers(1, 4),
+    method=st.sampled_from(["greedy", "local", "exact", "auto"]),
+)
+def test_constraints_vs_brute_force(data, budget, method):
+    inst, kw = data
+    n = inst.A.shape[0]
+    nfix = 0 if inst.fixed is None else inst.fixed.size
+    if n - nfix < 1:
+        return
+    budget = min(budget, n - nfix) if "costs" not in kw else float(budget) + 0.5
+    opt = brute_force_general(
+        inst.A, inst.weights, lambda r: check_constraints(r, inst, budget, kw), inst.fixed
+    )
+    kwargs = {"groups": inst.groups, "fixed": inst.fixed, **kw}
+    if opt == -np.inf:  # no feasible plan at all
+        with pytest.raises(SolverError, match="no plan that meets every constraint"):
+            max_coverage(inst.A, inst.weights, budget=budget, method=method, **kwargs)
+        return
+    try:
+        sol = max_coverage(inst.A, inst.weights, budget=budget, method=method, **kwargs)
+    except SolverError:
+        # heuristics may miss a feasible plan under quota minima; exact must not
+        assert method in ("greedy", "local")
+        assert "quotas" in kw
+        return
+    assert check_constraints(sol.selected.tolist(), inst, budget, kw)
+    assert is_feasible(sol, inst.A, budget=budget, **kwargs)
+    assert sol.objective == pytest.approx(objective(inst.A, inst.weights, sol.selected, inst.fixed))
+    assert sol.objective <= opt + 1e-9
+    assert sol.upper_bound >= opt - 1e-9
+    if method == "exact":
+        assert sol.objective == pytest.approx(opt)
