@@ -177,3 +177,46 @@ def test_candidate_sites_scale_to_a_city():
     elapsed = time.perf_counter() - t
     assert len(sites) > 90_000
     assert elapsed < 20, elapsed
+
+
+def test_privacy_zone_over_everything_leaves_an_empty_frame_with_the_columns():
+    scene = scene_of(CROSS, privacy_zones=frame([box(-100, -100, 100, 100)], name=["all"]))
+    sites = candidate_sites(scene)
+    assert len(sites) == 0
+    assert list(sites.columns) == ["kind", "district", "corridor", "bearings_deg", "geometry"]
+    assert sites.crs == scene.crs
+
+
+def test_sample_city_sites_invariants(sample_scene):
+    sites = candidate_sites(sample_scene)
+    assert set(sites["kind"]) == {"intersection", "corridor"}
+    pts = np.asarray(sites.geometry.values, dtype=object)
+    for layer in (sample_scene.buildings, sample_scene.privacy_zones):
+        tree = shapely.STRtree(pts)
+        assert tree.query(layer.geometry.values, predicate="intersects").size == 0
+    b = np.concatenate([np.asarray(t, dtype=float) for t in sites["bearings_deg"]])
+    assert ((b >= 0) & (b < 360)).all()
+    corr = sites[sites["kind"] == "corridor"]
+    assert (corr["bearings_deg"].map(len) == 2).all()
+    lines = sample_scene.corridors.geometry.values[corr["corridor"].to_numpy()]
+    assert shapely.distance(corr.geometry.values, lines).max() < 1e-6
+    # junction bearings: one per edge at the node
+    g = sample_scene.graph
+    xy = {(round(d["x"], 3), round(d["y"], 3)): g.degree(n) for n, d in g.nodes(data=True)}
+    inter = sites[sites["kind"] == "intersection"]
+    for p, bear in zip(xy_of(inter).round(3).tolist(), inter["bearings_deg"], strict=True):
+        assert len(bear) == xy[tuple(p)]
+
+
+def test_translating_the_scene_translates_the_sites():
+    dx, dy = 834_000.5, 817_000.25
+    moved = [shapely.transform(g, lambda c: c + np.array([dx, dy])) for g in CROSS]
+    district = box(-100 + dx, -100 + dy, 100 + dx, 100 + dy)
+    a = candidate_sites(scene_of(CROSS), candidate_spacing_m=20)
+    b = candidate_sites(
+        scene_of(moved, districts=frame([district], name=["A"])), candidate_spacing_m=20
+    )
+    np.testing.assert_allclose(xy_of(b) - [dx, dy], xy_of(a), atol=1e-6)
+    assert a["kind"].tolist() == b["kind"].tolist()
+    for s, t in zip(a["bearings_deg"], b["bearings_deg"], strict=True):
+        np.testing.assert_allclose(s, t, atol=1e-9)

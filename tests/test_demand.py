@@ -315,3 +315,64 @@ def test_sample_demand_scales_to_a_city():
     elapsed = time.perf_counter() - t
     assert len(d) > 450_000
     assert elapsed < 30, elapsed
+
+
+def test_translating_the_scene_changes_nothing_but_coordinates():
+    rng = np.random.default_rng(3)
+    lines = [LineString(rng.uniform(0, 500, size=(3, 2))) for _ in range(6)]
+    inc = rng.uniform(0, 500, size=(30, 2))
+    dx, dy = 834_567.25, 817_654.5
+
+    def shifted(geoms, ox, oy):
+        return [shapely.transform(g, lambda c: c + np.array([ox, oy])) for g in geoms]
+
+    out = []
+    for ox, oy in ((0.0, 0.0), (dx, dy)):
+        districts = frame(
+            shifted([box(0, 0, 250, 500), box(250, 0, 500, 500)], ox, oy), name=["W", "E"]
+        )
+        hot = frame(shifted(shapely.points(inc), ox, oy), weight=np.linspace(1, 2, 30))
+        scene = Scene(districts, frame(shifted(lines, ox, oy)), hotspots=hot, crs=CRS)
+        out.append(sample_demand(scene, spacing_m=7, bandwidth_m=60))
+    a, b = out
+    np.testing.assert_allclose(
+        shapely.get_coordinates(b.geometry.values) - [dx, dy],
+        shapely.get_coordinates(a.geometry.values),
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(a["risk"], b["risk"], atol=1e-9)
+    assert a["district"].tolist() == b["district"].tolist()
+
+
+def test_sample_city_demand_invariants(sample_scene):
+    d = sample_demand(sample_scene)
+    assert d.crs == sample_scene.crs
+    assert d["risk"].between(0, 1).all()
+    assert d["risk"].max() > 0.5
+    np.testing.assert_allclose(d["weight"], d["footfall"] * (1 + d["risk"]))
+    # every corridor has at least one point, and the points lie on their corridor
+    assert set(d["corridor"]) == set(sample_scene.corridors.index)
+    lines = sample_scene.corridors.geometry.values[d["corridor"].to_numpy()]
+    assert shapely.distance(d.geometry.values, lines).max() < 1e-6
+    inside = shapely.intersects(
+        np.asarray(d.geometry.values), shapely.union_all(sample_scene.districts.geometry.values)
+    )
+    assert (d["district"].to_numpy()[inside] != "").all()
+    assert (d["district"].to_numpy()[~inside] == "").all()
+
+
+def test_hong_kong_risk_matches_brute_force(hk_path):
+    from coverage.datasets import hong_kong
+
+    scene = hong_kong(hk_path, incidents="tst")
+    d = sample_demand(scene, spacing_m=10, bandwidth_m=150)
+    assert len(d) > 1000
+    hs = scene.hotspots
+    xy = shapely.get_coordinates(hs.geometry.values)
+    w = hs["weight"].to_numpy(dtype=float)
+    pick = np.random.default_rng(0).choice(len(d), 40, replace=False)
+    q = shapely.get_coordinates(d.geometry.values[pick])
+    f = brute_kde(q, xy, w, 150.0)
+    top = f / d["risk"].to_numpy()[pick]
+    np.testing.assert_allclose(top, top[0], rtol=1e-9)  # risk = f / one normalising constant
+    assert d["risk"].max() <= 1.0
