@@ -1,0 +1,340 @@
+"""Planning configurations in TOML: the scene, the camera, the plan, the outputs.
+
+A configuration file is what the ``coverage`` command reads. Every key is
+checked; an unknown key, a missing one or a value of the wrong kind is a
+:class:`~coverage.errors.ConfigError` that names the file, the ``[section]``,
+the key, what was expected and what was found. Relative paths are relative to
+the configuration file.
+
+A documented template (``coverage init FILE`` writes it)::
+
+    [scene]
+    dataset = "sample_city"     # "sample_city", "hong_kong", or leave out and give files:
+    # districts = "districts.gpkg"          # polygons with a 'name' column
+    # corridors = "streets.geojson"         # lines; optional 'footfall', 'name', 'kind'
+    # hotspots = "incidents.gpkg"           # points ('weight', 'category'), or polygons
+    # buildings = "buildings.gpkg"          # polygons that block views
+    # cameras = "existing_cameras.geojson"  # points; 'owner', 'heading_deg', 'cameras'
+    # privacy_zones = "privacy.geojson"     # polygons no camera may look into
+    # landmarks = "stations.geojson"        # points: transit exits, police stations
+    # crs = "EPSG:2326"                     # metric CRS to work in (default: chosen for you)
+    # name = "My city"
+    # attribution = ["© OpenStreetMap contributors"]
+    # path = "../shared/data/hong-kong"     # dataset = "hong_kong" only
+    # incidents = "tst"                     # dataset = "hong_kong" only: "all" or "tst"
+    # [scene.layers]                        # layer names inside multi-layer files
+    # corridors = "streets"
+    # [scene.rename.districts]              # column renames, per layer
+    # DISTRICT_NAME = "name"
+
+    [camera]
+    cameras = 3             # cameras per pole
+    hfov_deg = 90           # horizontal field of view of each camera
+    range_m = 40            # useful range; leave out with resolution_px to use DORI tiers
+    rotations = 4           # orientations tried per site, or "corridors" (along the streets)
+    # resolution_px = 1920
+    # mount_height_m = 6
+    # tilt_deg = 20
+    # min_tier = "observe"
+    # max_privacy_intrusion_m2 = 0
+
+    [plan]
+    budget = 200            # new sets; a list such as [2000, 2000] plans phases
+    spacing_m = 10          # demand points along corridors
+    candidate_spacing_m = 25
+    bandwidth_m = 150       # incident density bandwidth
+    occlusion = true        # buildings block views
+    method = "auto"         # "auto", "greedy", "local" or "exact"
+    time_limit_s = 60
+    gap_tol = 0.001         # stop at a proven gap of 0.1 %
+    seed = 0
+    # poles = "my_poles.geojson"   # candidate poles of your own (points)
+    # candidates = "poles"         # "generated" (default, plus poles) or "poles" (only those)
+
+    # [quotas]              # sets per district and phase: min and/or max
+    # "Harbour & Market" = { min = 5, max = 40 }
+
+    [output]
+    folder = "out/plan"     # relative to this file
+    map = true
+    report = true
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coverage.errors import ConfigError, CoverageError
+
+__all__ = ["TEMPLATE", "Config", "load_config"]
+
+TEMPLATE = __doc__.split("::\n\n", 1)[1].replace("\n    ", "\n").strip() + "\n"
+TEMPLATE = TEMPLATE[TEMPLATE.index("[scene]") :]
+
+_SCENE_FILES = (
+    "districts",
+    "corridors",
+    "hotspots",
+    "buildings",
+    "cameras",
+    "privacy_zones",
+    "landmarks",
+)
+_SCENE_KEYS = {
+    "dataset": str,
+    "path": str,
+    "incidents": str,
+    "crs": str,
+    "name": str,
+    "attribution": list,
+    "layers": dict,
+    "rename": dict,
+    **dict.fromkeys(_SCENE_FILES, str),
+}
+_CAMERA_KEYS = {
+    "cameras": int,
+    "hfov_deg": float,
+    "range_m": float,
+    "rotations": (int, str),
+    "relative_headings_deg": list,
+    "resolution_px": int,
+    "mount_height_m": float,
+    "tilt_deg": float,
+    "min_tier": str,
+    "min_range_m": float,
+    "max_privacy_intrusion_m2": float,
+}
+_PLAN_KEYS = {
+    "budget": (int, list),
+    "spacing_m": float,
+    "candidate_spacing_m": float,
+    "bandwidth_m": float,
+    "occlusion": bool,
+    "method": str,
+    "time_limit_s": float,
+    "gap_tol": float,
+    "seed": int,
+    "poles": str,
+    "candidates": str,
+}
+_OUTPUT_KEYS = {"folder": str, "map": bool, "report": bool}
+_SECTIONS = {
+    "scene": _SCENE_KEYS,
+    "camera": _CAMERA_KEYS,
+    "plan": _PLAN_KEYS,
+    "quotas": None,
+    "output": _OUTPUT_KEYS,
+}
+_KIND = {
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded configuration: the raw tables, checked, and where they came from."""
+
+    path: Path
+    scene: dict[str, Any]
+    camera: dict[str, Any]
+    plan: dict[str, Any]
+    quotas: dict[str, tuple[int | None, int | None]] | None
+    output: dict[str, Any]
+
+    def resolve(self, value: str) -> Path:
+        """A path from the file, relative to the file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.path.parent / p)
+
+    @property
+    def folder(self) -> Path:
+        """The output folder."""
+        return self.resolve(self.output.get("folder", "out/plan"))
+
+    def error(self, section: str, key: str | None, message: str) -> ConfigError:
+        """A ConfigError naming this file, the section and the key."""
+        where = f"[{section}]" + (f" {key}" if key else "")
+        return ConfigError(f"{self.path}: {where}: {message}")
+
+    # ---------------------------------------------------------------- building
+    def build_scene(self) -> Any:
+        """The Scene the configuration describes."""
+        from coverage import datasets
+        from coverage.scene import Scene
+
+        s = self.scene
+        dataset = s.get("dataset")
+        try:
+            if dataset == "sample_city":
+                return datasets.sample_city(self.resolve(s["path"]) if "path" in s else None)
+            if dataset == "hong_kong":
+                path = self.resolve(s["path"]) if "path" in s else datasets.DEFAULT_HONG_KONG_PATH
+                return datasets.hong_kong(path, incidents=s.get("incidents", "all"))
+            files = {k: self.resolve(s[k]) for k in _SCENE_FILES if k in s}
+            return Scene.from_files(
+                files.pop("districts"),
+                files.pop("corridors"),
+                **files,
+                layers=s.get("layers"),
+                rename=s.get("rename"),
+                crs=s.get("crs"),
+                name=s.get("name", ""),
+                attribution=s.get("attribution", ()),
+            )
+        except FileNotFoundError as exc:
+            msg = "scene"
+            raise self.error(msg, None, str(exc)) from exc
+
+    def build_camera(self) -> Any:
+        """The CameraSet of the [camera] section."""
+        from coverage.camera import CameraSet
+
+        kw = dict(self.camera)
+        if "relative_headings_deg" in kw:
+            kw["relative_headings_deg"] = tuple(kw["relative_headings_deg"])
+        try:
+            return CameraSet(**kw)
+        except (CoverageError, ValueError, TypeError) as exc:
+            msg = "camera"
+            raise self.error(msg, None, str(exc)) from exc
+
+    def build_problem(self, scene: Any = None) -> Any:
+        """The Problem: scene, camera and the [plan] and [quotas] sections."""
+        from coverage.plan import Problem
+
+        scene = scene if scene is not None else self.build_scene()
+        camera = self.build_camera()
+        kw = dict(self.plan)
+        kw["rng"] = kw.pop("seed", 0)
+        if "poles" in kw:
+            from coverage.scene import read_layer
+
+            try:
+                kw["poles"] = read_layer(self.resolve(kw["poles"]), what="poles").to_crs(scene.crs)
+            except FileNotFoundError as exc:
+                err = self.error("plan", "poles", str(exc))
+                raise err from exc
+        if isinstance(kw.get("budget"), list):
+            kw["budget"] = tuple(kw["budget"])
+        try:
+            return Problem(scene, camera, quotas=self.quotas, **kw)
+        except (CoverageError, ValueError, TypeError) as exc:
+            section = "quotas" if "quota" in str(exc) else "plan"
+            raise self.error(section, None, str(exc)) from exc
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a TOML configuration file.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    coverage.errors.ConfigError
+        The file is not valid TOML, or a section or key is unknown, missing or
+        of the wrong kind (the message names the file, section and key).
+    """
+    p = Path(path)
+    if not p.is_file():
+        msg = (
+            f"Configuration file {str(p)!r} does not exist. "
+            f"Write a template with 'coverage init {p}'."
+        )
+        raise FileNotFoundError(msg)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{p}: not valid TOML: {exc}."
+        raise ConfigError(msg) from exc
+    problems: list[str] = []
+    for section in raw:
+        if section not in _SECTIONS:
+            problems.append(
+                f"unknown section [{section}]; the sections are "
+                + ", ".join(f"[{s}]" for s in _SECTIONS)
+            )
+    for section, keys in _SECTIONS.items():
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            problems.append(f"[{section}] must be a table")
+            continue
+        if keys is None:
+            continue
+        for key, value in table.items():
+            if key not in keys:
+                problems.append(
+                    f"[{section}] unknown key {key!r}; expected one of {', '.join(sorted(keys))}"
+                )
+                continue
+            want = keys[key]
+            kinds = want if isinstance(want, tuple) else (want,)
+            ok = any(_is(value, k) for k in kinds)
+            if not ok:
+                expected = " or ".join(_KIND[k] for k in kinds)
+                problems.append(f"[{section}] {key} must be {expected}; got {value!r}")
+    scene = raw.get("scene", {})
+    if isinstance(scene, dict):
+        dataset = scene.get("dataset")
+        if dataset is not None and dataset not in ("sample_city", "hong_kong"):
+            problems.append(
+                f'[scene] dataset must be "sample_city" or "hong_kong"; got {dataset!r} '
+                "(or leave it out and give the layer files)"
+            )
+        if dataset is None and not ("districts" in scene and "corridors" in scene):
+            problems.append(
+                '[scene] needs dataset = "sample_city" / "hong_kong", or the files '
+                'districts = "..." and corridors = "..."'
+            )
+    plan = raw.get("plan", {})
+    if isinstance(plan, dict) and "budget" in plan:
+        b = plan["budget"]
+        if isinstance(b, list) and not all(_is(x, int) for x in b):
+            problems.append(f"[plan] budget must be an integer or a list of integers; got {b!r}")
+    quotas = _quotas(raw.get("quotas"), problems)
+    if problems:
+        msg = f"{p}: the configuration has problems:\n- " + "\n- ".join(problems)
+        raise ConfigError(msg)
+    return Config(
+        path=p.resolve(),
+        scene=dict(raw.get("scene", {})),
+        camera=dict(raw.get("camera", {})),
+        plan=dict(raw.get("plan", {})),
+        quotas=quotas,
+        output=dict(raw.get("output", {})),
+    )
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _quotas(table: Any, problems: list[str]) -> dict[str, tuple[int | None, int | None]] | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        return None
+    out: dict[str, tuple[int | None, int | None]] = {}
+    for district, q in table.items():
+        if not isinstance(q, dict) or not set(q) <= {"min", "max"} or not q:
+            problems.append(
+                f"[quotas] {district!r} must be a table like {{ min = 2, max = 10 }}; got {q!r}"
+            )
+            continue
+        bad = [k for k, v in q.items() if not (_is(v, int) and v >= 0)]
+        if bad:
+            problems.append(f"[quotas] {district!r}: {', '.join(bad)} must be integers >= 0")
+            continue
+        out[district] = (q.get("min"), q.get("max"))
+    return out

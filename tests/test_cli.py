@@ -1,0 +1,176 @@
+"""The command line, through its real entry points (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from conftest import tiny_layers, tiny_poles
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coverage", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    for name, frame in tiny_layers().items():
+        frame.to_file(tmp_path / f"{name}.gpkg")
+    tiny_poles().to_file(tmp_path / "poles.geojson")
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        """
+[scene]
+districts = "districts.gpkg"
+corridors = "corridors.gpkg"
+buildings = "buildings.gpkg"
+cameras = "cameras.gpkg"
+name = "Tiny <b>town</b>"
+
+[camera]
+cameras = 2
+hfov_deg = 90
+range_m = 40
+rotations = 2
+
+[plan]
+budget = [1, 1]
+method = "exact"
+poles = "poles.geojson"
+candidates = "poles"
+
+[output]
+folder = "out/tiny"
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_help_reads_like_a_planner_guide():
+    res = run("--help")
+    assert res.returncode == 0
+    for word in ("coverage init", "coverage plan", "proven upper bound"):
+        assert word in res.stdout
+    res = run("plan", "--help")
+    assert res.returncode == 0 and "--force" in res.stdout
+
+
+def test_plan_writes_everything_and_reruns_identically(tiny_config: Path):
+    res = run("plan", str(tiny_config), "--quiet")
+    assert res.returncode == 0, res.stderr
+    out = tiny_config.parent / "out" / "tiny"
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "plan.geojson",
+        "plan.gpkg",
+        "plan.csv",
+        "districts.csv",
+        "phases.csv",
+        "meta.json",
+        "map.html",
+        "report.html",
+        "config.toml",
+    } <= names
+    plan = gpd.read_file(out / "plan.geojson")
+    assert list(plan["status"]) == ["existing", "new", "new"]
+    assert list(plan["phase"]) == [0, 1, 2]
+    meta = json.loads((out / "meta.json").read_text())
+    # worked on paper in test_pipeline: phase 1 = 32, phase 2 = 40
+    assert [p["objective"] for p in meta["phases"]] == pytest.approx([32.0, 40.0])
+    assert meta["objective"] == pytest.approx(40.0)
+    assert meta["upper_bound"] >= 40.0 - 1e-9
+    assert "load scene" in meta["timings_s"] and "matrix" in meta["timings_s"]
+    before = (out / "plan.csv").read_text()
+
+    # an existing folder is never overwritten without --force, and is left as it was
+    res = run("plan", str(tiny_config), "--quiet")
+    assert res.returncode == 1
+    assert "already exists" in res.stderr and "--force" in res.stderr
+    assert (out / "plan.csv").read_text() == before
+
+    res = run("plan", str(tiny_config), "--quiet", "--force")
+    assert res.returncode == 0, res.stderr
+    assert (out / "plan.csv").read_text() == before  # same config and seed, same plan
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp folders
+
+
+def test_bad_config_fails_clearly_and_writes_nothing(tiny_config: Path):
+    text = tiny_config.read_text()
+    bad = tiny_config.with_name("bad.toml")
+    bad.write_text(
+        text.replace("hfov_deg = 90", 'hfov_deg = "wide"').replace(
+            "[output]", '[output]\nformat = "shp"'
+        ),
+        encoding="utf-8",
+    )
+    res = run("plan", str(bad))
+    assert res.returncode == 1
+    assert "[camera] hfov_deg must be a number; got 'wide'" in res.stderr
+    assert "[output] unknown key 'format'" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tiny_config.parent / "out").exists()
+
+    # a value the camera model refuses names the section too, and leaves nothing behind
+    bad.write_text(text.replace("hfov_deg = 90", "hfov_deg = -5"), encoding="utf-8")
+    res = run("plan", str(bad))
+    assert res.returncode == 1
+    assert "[camera]" in res.stderr and "hfov_deg" in res.stderr
+    assert not (tiny_config.parent / "out").exists()
+
+    res = run("plan", str(tiny_config.with_name("missing.toml")))
+    assert res.returncode == 1 and "coverage init" in res.stderr
+
+
+def test_evaluate_and_map_a_saved_plan(tiny_config: Path):
+    assert run("plan", str(tiny_config), "--quiet").returncode == 0
+    plan = tiny_config.parent / "out" / "tiny" / "plan.geojson"
+    res = run("evaluate", str(plan), str(tiny_config), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert "2 sets cover 40.0" in res.stdout
+    html = tiny_config.parent / "m.html"
+    res = run("map", str(plan), str(tiny_config), "--quiet", "-o", str(html))
+    assert res.returncode == 0, res.stderr
+    assert html.stat().st_size > 10_000
+
+
+def test_init_writes_a_template_that_plans(tmp_path: Path):
+    cfg = tmp_path / "my.toml"
+    res = run("init", str(cfg))
+    assert res.returncode == 0, res.stderr
+    from coverage.config import load_config
+
+    loaded = load_config(cfg)  # the template itself is a valid configuration
+    assert loaded.scene["dataset"] == "sample_city"
+    assert run("init", str(cfg)).returncode == 1  # never overwrites
+
+
+def test_entry_point_on_the_sample_city(tmp_path: Path):
+    cfg = tmp_path / "sample.toml"
+    cfg.write_text(
+        '[scene]\ndataset = "sample_city"\n[plan]\nbudget = 20\nmethod = "greedy"\n'
+        '[output]\nfolder = "out"\nreport = false\n',
+        encoding="utf-8",
+    )
+    exe = BIN / "coverage"
+    if not exe.exists():
+        pytest.skip("the 'coverage' script is not installed (pip install -e .)")
+    res = subprocess.run(
+        [str(exe), "plan", str(cfg), "--quiet"], capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 0, res.stderr
+    plan = gpd.read_file(tmp_path / "out" / "plan.geojson")
+    assert (plan["status"] == "new").sum() == 20
