@@ -23,6 +23,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import Voronoi, cKDTree
 
 from coverage._crs import require_metric
@@ -32,7 +34,15 @@ from coverage.errors import ParameterError
 __all__ = ["DISTRICT_NAMES", "INCIDENT_CATEGORIES", "LAYERS", "synthetic_city"]
 
 #: Layer names, in the order they are returned and written.
-LAYERS = ("districts", "corridors", "hotspots", "buildings", "cameras", "privacy_zones")
+LAYERS = (
+    "districts",
+    "corridors",
+    "hotspots",
+    "buildings",
+    "cameras",
+    "privacy_zones",
+    "landmarks",
+)
 
 #: Fictional district names (one with an ampersand, one with an apostrophe).
 DISTRICT_NAMES = (
@@ -290,8 +300,10 @@ def synthetic_city(
         ``"corridors"`` (LineString, "footfall", "name", "kind"),
         ``"hotspots"`` (incident Points, "weight", "category"),
         ``"buildings"`` (Polygon, "height_m"), ``"cameras"`` (Points,
-        "owner", "heading_deg", "cameras") and ``"privacy_zones"`` (Polygon,
-        "name"); each with a RangeIndex and in `crs`.
+        "owner", "heading_deg", "cameras"), ``"privacy_zones"`` (Polygon,
+        "name") and ``"landmarks"`` (Points: station exits, markets and police
+        stations, with "kind", "name", "weight"); each with a RangeIndex and
+        in `crs`.
 
     Raises
     ------
@@ -317,8 +329,9 @@ def synthetic_city(
     Examples
     --------
     >>> city = synthetic_city(width_m=600.0, height_m=500.0, n_districts=3, seed=1)
-    >>> sorted(city)
-    ['buildings', 'cameras', 'corridors', 'districts', 'hotspots', 'privacy_zones']
+    >>> list(city)  # doctest: +NORMALIZE_WHITESPACE
+    ['districts', 'corridors', 'hotspots', 'buildings', 'cameras', 'privacy_zones',
+     'landmarks']
     >>> list(city["corridors"].columns)
     ['footfall', 'name', 'kind', 'geometry']
     >>> city["districts"].crs.to_epsg()
@@ -518,6 +531,7 @@ def synthetic_city(
     footways = shapely.linestrings(fw_xy)
     fw_ok = shapely.is_valid(footways) & (shapely.length(footways) > 10.0)
     footways, fw_cell = footways[fw_ok], fw_cell[fw_ok]
+    fw_a, fw_b = fw_a[fw_ok], fw_b[fw_ok]
     fw_kind = np.where(seeds[fw_cell, 1] > hills_y, "steps", "footway").astype(object)
     fw_name = np.full(len(footways), "", dtype=object)
     pick = rng.uniform(size=len(footways)) < 0.3
@@ -609,10 +623,42 @@ def synthetic_city(
     height = np.maximum(height, 3.0)
 
     # ---- corridors frame
-    st_geoms = parts
-    all_geoms = np.concatenate([st_geoms, footways, shapely.get_parts(np.array([promenade]))])
-    all_kind = np.concatenate([kind, fw_kind, np.array(["pedestrian"], dtype=object)])
-    all_name = np.concatenate([name, fw_name, np.array(["Harbourfront Promenade"], dtype=object)])
+    # streets where a footpath starts are split there, so that the two share a vertex
+    split = np.zeros(n_st, dtype=bool)
+    split[fw_a] = True
+    split[fw_b] = True
+    halves = np.where(split, 2, 1)
+    row = np.repeat(np.arange(n_st), halves)
+    second = np.arange(len(row)) - np.repeat(np.cumsum(halves) - halves, halves)
+    start = np.where((second == 1)[:, None], mid[row], seg[row, 0])
+    end = np.where((second == 0)[:, None] & split[row][:, None], mid[row], seg[row, 1])
+    st_geoms = shapely.linestrings(np.stack([start, end], axis=1))
+    # drop scraps cut off from the network (short pieces clipped by the coast)
+    st_xy = np.concatenate([np.stack([start, end], axis=1), fw_xy[fw_ok][:, [0, 2]]])
+    node_xy, node_id = np.unique(np.round(st_xy.reshape(-1, 2), 3), axis=0, return_inverse=True)
+    node_id = node_id.reshape(-1, 2)
+    adj = coo_array(
+        (np.ones(len(node_id)), (node_id[:, 0], node_id[:, 1])), shape=(len(node_xy),) * 2
+    )
+    _, comp = connected_components(adj, directed=False)
+    edge_comp = comp[node_id[:, 0]]
+    comp_len = np.bincount(
+        edge_comp, weights=np.concatenate([shapely.length(st_geoms), shapely.length(footways)])
+    )
+    keep_st = comp_len[edge_comp[: len(st_geoms)]] >= 150.0
+    keep_fw = comp_len[edge_comp[len(st_geoms) :]] >= 150.0
+    prom_parts = shapely.get_parts(np.array([promenade]))
+    all_geoms = np.concatenate([st_geoms[keep_st], footways[keep_fw], prom_parts])
+    all_kind = np.concatenate(
+        [kind[row][keep_st], fw_kind[keep_fw], np.full(len(prom_parts), "pedestrian", dtype=object)]
+    )
+    all_name = np.concatenate(
+        [
+            name[row][keep_st],
+            fw_name[keep_fw],
+            np.full(len(prom_parts), "Harbourfront Promenade", dtype=object),
+        ]
+    )
 
     # ---- hotspot centres: markets, stations (arterial crossings), nightlife
     cross = shapely.get_parts(
@@ -732,6 +778,34 @@ def synthetic_city(
     cams_head.append(_street_bearing(jt))
     cams_n.append(np.full(len(jt), 2))
 
+    # ---- landmarks: station exits, markets and police stations at street junctions
+    exit_near = jtree.query_ball_point(stations, r=0.9 * block_spacing_m + 60.0)
+    st_words = np.asarray(_STREET_WORDS)[rng.integers(0, len(_STREET_WORDS), len(stations))]
+    lm_xy, lm_kind, lm_name, lm_w = [], [], [], []
+    for i, near in enumerate(exit_near):
+        near_idx = np.sort(np.asarray(near, dtype=np.int64))
+        if near_idx.size == 0:
+            continue
+        n_exit = min(near_idx.size, int(rng.integers(2, 5)))
+        ex = rng.choice(near_idx, n_exit, replace=False)
+        lm_xy.append(junction[ex])
+        lm_kind += ["station_exit"] * n_exit
+        lm_name += [f"{st_words[i]} Station exit {chr(65 + e)}" for e in range(n_exit)]
+        lm_w.append(np.full(n_exit, 3.0))
+    mk = np.unique(jtree.query(markets)[1])
+    lm_xy.append(junction[mk])
+    lm_kind += ["market"] * len(mk)
+    mk_words = np.asarray(_STREET_WORDS)[rng.integers(0, len(_STREET_WORDS), len(mk))]
+    lm_name += [f"{w} Market" for w in mk_words]
+    lm_w.append(np.full(len(mk), 2.0))
+    n_ps = max(1, round(2 * scale))
+    ps = np.sort(rng.choice(len(junction), n_ps, replace=False))
+    lm_xy.append(junction[ps])
+    lm_kind += ["police_station"] * n_ps
+    ps_words = np.asarray(_STREET_WORDS)[rng.integers(0, len(_STREET_WORDS), n_ps)]
+    lm_name += [f"{w} Police Station" for w in ps_words]
+    lm_w.append(np.full(n_ps, 1.0))
+
     # ---- privacy zones: schools, clinics and residential courtyards
     n_pz = max(3, round(9 * scale))
     area_c = shapely.area(block)
@@ -828,5 +902,14 @@ def synthetic_city(
             (0,),
         ),
         "privacy_zones": frame({"name": pz_name.astype(str)}, pz_geom, (3,)),
+        "landmarks": frame(
+            {
+                "kind": np.asarray(lm_kind, dtype=str),
+                "name": np.asarray(lm_name, dtype=str),
+                "weight": np.concatenate(lm_w).astype(float),
+            },
+            shapely.points(np.vstack(lm_xy)),
+            (0,),
+        ),
     }
     return city

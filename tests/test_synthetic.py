@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -27,6 +28,7 @@ COLUMNS = {
     "buildings": ["height_m"],
     "cameras": ["owner", "heading_deg", "cameras"],
     "privacy_zones": ["name"],
+    "landmarks": ["kind", "name", "weight"],
 }
 GEOM_TYPES = {
     "districts": {"Polygon", "MultiPolygon"},
@@ -35,6 +37,7 @@ GEOM_TYPES = {
     "buildings": {"Polygon"},
     "cameras": {"Point"},
     "privacy_zones": {"Polygon"},
+    "landmarks": {"Point"},
 }
 
 
@@ -132,7 +135,7 @@ def test_buildings_do_not_cross_streets_or_each_other(bundled):
 
 def test_points_are_outside_buildings(bundled):
     tree = shapely.STRtree(bundled["buildings"].geometry.values)
-    for layer in ("hotspots", "cameras"):
+    for layer in ("hotspots", "cameras", "landmarks"):
         hits = tree.query(bundled[layer].geometry.values, predicate="intersects")
         assert hits.shape[1] == 0, layer
 
@@ -191,6 +194,36 @@ def test_existing_cameras(bundled):
     assert np.all((known >= 0) & (known < 360))
     assert set(cams["cameras"]) <= {2, 3}
     assert cams["cameras"].dtype == np.int64
+
+
+def test_street_network_is_connected(bundled):
+    # Streets and footpaths meet at shared vertices (the promenade crosses them).
+    cor = bundled["corridors"]
+    lines = cor.geometry.values[cor["name"].to_numpy() != "Harbourfront Promenade"]
+    ends = np.stack(
+        [
+            shapely.get_coordinates(shapely.get_point(lines, 0)),
+            shapely.get_coordinates(shapely.get_point(lines, -1)),
+        ],
+        axis=1,
+    )
+    graph = nx.Graph()
+    graph.add_edges_from(
+        ((a, b), (c, d)) for a, b, c, d in np.round(ends, 2).reshape(-1, 4).tolist()
+    )
+    assert nx.number_connected_components(graph) == 1
+    prom = cor.geometry.values[cor["name"].to_numpy() == "Harbourfront Promenade"]
+    assert len(prom) >= 1
+    assert bool(np.any(shapely.intersects(prom[0], lines)))
+
+
+def test_landmarks(bundled):
+    lm = bundled["landmarks"]
+    assert {"station_exit", "market", "police_station"} <= set(lm["kind"])
+    assert bool(np.all(lm["weight"] > 0))
+    cor = shapely.STRtree(bundled["corridors"].geometry.values)
+    dist = cor.query_nearest(lm.geometry.values, return_distance=True)[1]
+    assert dist.max() < 0.1  # on the street network
 
 
 def test_privacy_zones_are_named_kinds(bundled):
