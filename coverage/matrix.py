@@ -385,16 +385,17 @@ def _privacy_keep(
     )
     if near_s.size == 0:
         return keep
-    zone_union = shapely.union_all(zones)
-    shapely.prepare(zone_union)
+    zone_tree = shapely.STRtree(zones)
     rows = np.flatnonzero(np.isin(c_site, near_s))
     k = head_c.shape[1]
     wedges = _sector_polygons(
         np.repeat(sites[c_site[rows]], k, axis=0), head_c[rows].ravel(), camera_set
     ).reshape(-1, k)
     limit = float(camera_set.max_privacy_intrusion_m2) + 1e-6
-    view = shapely.union_all(wedges, axis=1)
-    area = shapely.area(shapely.intersection(view, zone_union))
+    # Summing per-camera areas equals the union's area when the wedges of a set do not
+    # overlap, and with a zero limit only "any area" matters; otherwise take the union.
+    use_sum = limit <= 1e-6 or _wedges_disjoint(camera_set)
+    area = _zone_area(wedges if use_sum else shapely.union_all(wedges, axis=1)[:, None], zone_tree)
     # only rows whose open view intrudes need the (costlier) clipping by buildings
     over = np.flatnonzero(area > limit)
     if bld is not None and over.size:
@@ -403,8 +404,31 @@ def _privacy_keep(
             sites[sites_over], bld, range_m=rng_m, n_rays=n_rays, clearance_m=clearance_m
         )
         pos = np.searchsorted(sites_over, c_site[rows[over]])
-        clipped = shapely.intersection(wedges[over], iso[pos][:, None])
-        view_c = shapely.union_all(clipped, axis=1)
-        area[over] = shapely.area(shapely.intersection(view_c, zone_union))
+        w_over = wedges[over]
+        if not use_sum:
+            w_over = shapely.union_all(w_over, axis=1)[:, None]
+        clipped = shapely.intersection(w_over, iso[pos][:, None])
+        area[over] = _zone_area(clipped, zone_tree)
     keep[rows] = area <= limit
     return keep
+
+
+def _wedges_disjoint(camera_set: CameraSet) -> bool:
+    """True when no two cameras' view wedges of the set overlap (beyond the pole)."""
+    rel = np.sort(np.asarray(camera_set.relative_headings_deg, dtype=np.float64))
+    if len(rel) < 2:
+        return True
+    gaps = np.diff(np.concatenate([rel, rel[:1] + 360.0]))
+    return bool(gaps.min() >= float(camera_set.hfov_deg) - 1e-9)  # type: ignore[arg-type]
+
+
+def _zone_area(polys: NDArray[np.object_], zone_tree: shapely.STRtree) -> NDArray[np.float64]:
+    """Per row of ``polys`` (n, k): summed area of overlap with the zones in ``zone_tree``."""
+    n, k = polys.shape
+    flat = polys.ravel()
+    pi, zi = zone_tree.query(flat, predicate="intersects")
+    area = np.zeros(n)
+    if pi.size:
+        a = shapely.area(shapely.intersection(flat[pi], zone_tree.geometries[zi]))
+        np.add.at(area, pi // k, a)
+    return area

@@ -21,7 +21,6 @@ building is not seen.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -119,7 +118,9 @@ def _as_xy(xy: ArrayLike, name: str, owner: str) -> NDArray[np.float64]:
     return arr
 
 
-def _as_polygons(geoms: object, name: str, owner: str) -> NDArray[np.object_]:
+def _as_polygons(
+    geoms: object, name: str, owner: str, *, keep_empty: bool = False
+) -> NDArray[np.object_]:
     """Polygon array from None, a sequence/array of geometries or a GeoSeries/GeoDataFrame."""
     if geoms is None:
         return np.empty(0, dtype=object)
@@ -139,7 +140,7 @@ def _as_polygons(geoms: object, name: str, owner: str) -> NDArray[np.object_]:
             f"{bad.size} are not (positions {bad[:5].tolist()}{'…' if bad.size > 5 else ''})."
         )
         raise InputError(msg)
-    return arr[~shapely.is_empty(arr)]
+    return arr if keep_empty else arr[~shapely.is_empty(arr)]
 
 
 class _Obstacles:
@@ -201,7 +202,7 @@ class _Obstacles:
             li, bi = self.tree.query(lines, predicate="intersects")
             if ignore.size:
                 li = li[~np.isin(o[li].astype(np.int64) * self.n + bi, ignore)]
-            return s + np.unique(li)
+            return s + li
 
         starts = range(0, len(oi), _CHUNK)
         if workers > 1 and len(starts) > 1:
@@ -469,10 +470,27 @@ def privacy_intrusion(
     n_rays: int = 720,
     clearance_m: float = CLEARANCE_M,
 ) -> NDArray[np.float64]:
-    """Area (m²) of each privacy zone seen by one camera set at ``xy`` with ``headings_deg``.
+    """Area (m²) of each privacy zone seen by a camera set at ``xy`` with ``headings_deg``.
 
     The set's view is the union of its camera wedges, clipped by buildings when
-    given.
+    given (isovist with ``n_rays`` rays).
+
+    Parameters
+    ----------
+    xy, headings_deg
+        One set: ``(x, y)`` and ``(k,)`` headings. Several sets: ``(n, 2)`` and
+        ``(n, k)`` (NaN = no camera in that slot).
+    camera_set
+        Gives ``hfov_deg``, ``range_m`` and ``min_range_m``.
+    privacy_zones
+        Polygons (array, GeoSeries); the result keeps their order and length.
+    buildings
+        Footprints that hide parts of the zones, or None.
+
+    Returns
+    -------
+    ndarray
+        ``(n_zones,)`` for one set, ``(n, n_zones)`` for several.
 
     Examples
     --------
@@ -480,14 +498,19 @@ def privacy_intrusion(
     >>> zones = [shapely.box(0, -100, 100, 100), shapely.box(-100, -100, -1, 100)]
     >>> privacy_intrusion((0.0, 0.0), [90.0], cs, zones).round(1).tolist()  # east half only
     [78.5, 0.0]
+    >>> # facing west: the wedge minus the triangle x > -1 (1 m2)
+    >>> privacy_intrusion([[0.0, 0.0], [0.0, 0.0]], [[90.0], [270.0]], cs, zones).round(1).tolist()
+    [[78.5, 0.0], [0.0, 77.5]]
     """
-    zones = _as_polygons(privacy_zones, "privacy_zones", "privacy_intrusion")
+    zones = _as_polygons(privacy_zones, "privacy_zones", "privacy_intrusion", keep_empty=True)
+    single = np.asarray(xy).ndim == 1
     w = view_sectors(
         xy, headings_deg, camera_set, buildings=buildings, n_rays=n_rays, clearance_m=clearance_m
     )
-    view = shapely.union_all(np.asarray(w).ravel())
-    return np.asarray(shapely.area(shapely.intersection(zones, view)), dtype=np.float64)
-
-
-def _zones_or_empty(zones: Sequence[object] | None) -> NDArray[np.object_]:
-    return _as_polygons(zones, "privacy_zones", "coverage_matrix")
+    w = np.atleast_2d(np.asarray(w, dtype=object))
+    view = shapely.union_all(w, axis=1)
+    out = np.zeros((len(view), len(zones)))
+    if len(zones) and len(view):
+        vi, zi = shapely.STRtree(zones).query(view, predicate="intersects")
+        out[vi, zi] = shapely.area(shapely.intersection(view[vi], zones[zi]))
+    return out[0] if single else out

@@ -384,3 +384,33 @@ def test_tst_no_camera_sees_through_a_building(tst_arrays):
     dense = cm.A[rows].toarray()
     assert (dense[ri[clear], ji[clear]] == 1.0).all()
     assert (dense[ri[~clear], ji[~clear]] == 0.0).all()
+
+
+def test_privacy_exclusion_agrees_with_privacy_intrusion():
+    from coverage.visibility import privacy_intrusion
+
+    sites, demand, buildings, _ = random_scene(21, n_sites=15, n_demand=100)
+    g = np.random.default_rng(3)
+    zc = g.uniform(0, 150, (4, 2))
+    zones = shapely.box(zc[:, 0], zc[:, 1], zc[:, 0] + 12, zc[:, 1] + 9)
+    cs = CameraSet(cameras=2, hfov_deg=70, range_m=30, rotations=4)
+    full = coverage_matrix(sites, demand, cs, buildings=buildings)
+    cm = coverage_matrix(sites, demand, cs, buildings=buildings, privacy_zones=zones)
+    area = privacy_intrusion(
+        sites[full.site], full.headings_deg, cs, zones, buildings, n_rays=360
+    ).sum(axis=1)
+    kept = set(zip(cm.site.tolist(), cm.rotation.tolist(), strict=True))
+    expect = {
+        (s, r)
+        for s, r, a in zip(full.site.tolist(), full.rotation.tolist(), area, strict=True)
+        if a <= 1e-6
+    }
+    assert kept == expect
+    assert 0 < len(kept) < full.A.shape[0]  # some rows go, some stay
+    # and the kept rows are the same rows as in the full matrix, minus the zone columns
+    in_zone = shapely.STRtree(zones).query(shapely.points(demand), predicate="intersects")[0]
+    pos = {k: i for i, k in enumerate(zip(full.site.tolist(), full.rotation.tolist(), strict=True))}
+    idx = [pos[k] for k in zip(cm.site.tolist(), cm.rotation.tolist(), strict=True)]
+    ref = full.A.toarray()[idx]
+    ref[:, in_zone] = 0.0
+    np.testing.assert_array_equal(cm.A.toarray(), ref)

@@ -175,3 +175,15 @@ def test_line_of_sight_threads_give_same_answer(monkeypatch):
     np.testing.assert_array_equal(one, expected)
     with pytest.raises(ParameterError, match="'workers' parameter"):
         line_of_sight(o, t, bld, workers=0)
+
+
+def test_privacy_intrusion_many_sets_keeps_zone_order():
+    cs = CameraSet(cameras=2, hfov_deg=90, range_m=10)
+    zones = [shapely.box(2, -1, 4, 1), shapely.Polygon(), shapely.box(-4, -1, -2, 1)]
+    xy = [[0.0, 0.0], [0.0, 0.0], [50.0, 50.0]]
+    heads = [[90.0, 270.0], [0.0, 180.0], [90.0, 270.0]]
+    many = privacy_intrusion(xy, heads, cs, zones)
+    assert many.shape == (3, 3)
+    for i in range(3):
+        np.testing.assert_allclose(many[i], privacy_intrusion(xy[i], heads[i], cs, zones))
+    np.testing.assert_allclose(many, [[4.0, 0.0, 4.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
