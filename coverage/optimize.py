@@ -340,6 +340,97 @@ def _core_constraints(
     )
 
 
+def _solve_generic(
+    M: csr_array,
+    w: NDArray[np.float64],
+    fx: NDArray[np.int64],
+    core: Core,
+    cons: Constraints,
+    *,
+    method: str,
+    deadline: float,
+    gap_tol: float,
+    t0: float,
+    k: int,
+    combine: str,
+    owner: str,
+) -> Solution:
+    """k-coverage and probabilistic objectives (see ``_optimize_generic``)."""
+    from coverage import _optimize_generic as gen
+
+    kind = "prob" if combine == "probabilistic" else "kcov"
+    P = gen.make_problem(M, w, core.rows, fx, k, kind)
+    trace: list[TracePoint] = []
+
+    def value_of(plan: NDArray[np.int64]) -> float:
+        in_s = np.zeros(core.rows.size, dtype=bool)
+        in_s[plan] = True
+        return gen.value(P, in_s)
+
+    plan, bound = gen.greedy(P, cons, deadline=deadline)
+    bound = min(bound, gen.trivial_bound(P))
+    used = "greedy"
+    best = None if (plan.size and plan[0] < 0) else plan
+    best_value = -np.inf if best is None else value_of(best)
+    trace.append(TracePoint(time.perf_counter() - t0, best_value, bound, "greedy"))
+    info: dict[str, Any] = {}
+    if best is not None and method in ("local", "auto", "exact") and bound > best_value:
+        plan2, swaps = gen.swap_search(
+            P, cons, best, deadline=t0 + (deadline - t0) * 0.5 if method != "local" else deadline
+        )
+        info["swaps"] = swaps
+        v2 = value_of(plan2)
+        if v2 > best_value + 1e-12 * max(1.0, abs(best_value)):
+            best, best_value, used = plan2, v2, "local"
+        trace.append(TracePoint(time.perf_counter() - t0, best_value, bound, "local"))
+    need_exact = best is None or (
+        method in ("exact", "auto")
+        and _gap(best_value, bound) > (1e-9 if method == "exact" else gap_tol)
+    )
+    if need_exact:
+        tol = 1e-9 if method == "exact" else gap_tol
+        plan3, b3, optimal = gen.solve_milp(P, cons, deadline=deadline, warm=best, gap_tol=tol)
+        info["milp_optimal"] = optimal
+        if plan3 is not None:
+            v3 = value_of(plan3)
+            if best is None or v3 > best_value + 1e-12 * max(1.0, abs(best_value)):
+                best, best_value, used = plan3, v3, "exact"
+        if np.isfinite(b3):
+            bound = min(bound, b3)
+        trace.append(TracePoint(time.perf_counter() - t0, best_value, bound, "milp"))
+    if best is None:
+        msg = (
+            f"{owner} found no plan that meets every constraint (quota minima, money, "
+            "separation) within the time limit. Check that the quotas can be met together, "
+            "or raise time_limit_s."
+        )
+        raise SolverError(msg)
+    selected = core.rows[np.sort(best)]
+    # gains along the plan's order (ascending row index; greedy order when greedy)
+    if used == "greedy":
+        selected = core.rows[best]
+    gains = []
+    prev = objective(M, w, [], fx, k_coverage=k, combine=combine)
+    for t in range(1, selected.size + 1):
+        cur = objective(M, w, selected[:t], fx, k_coverage=k, combine=combine)
+        gains.append(cur - prev)
+        prev = cur
+    obj = objective(M, w, selected, fx, k_coverage=k, combine=combine)
+    ub = max(bound, obj)
+    return Solution(
+        selected=selected.astype(np.int64),
+        gains=np.asarray(gains, dtype=np.float64),
+        objective=obj,
+        upper_bound=ub,
+        gap=_gap(obj, ub),
+        method=used,
+        trace=tuple(trace),
+        bound_method="milp" if need_exact else ("online" if kind == "prob" else "trivial"),
+        elapsed_s=time.perf_counter() - t0,
+        info=info,
+    )
+
+
 def _gap(obj: float, ub: float) -> float:
     if ub <= 0:
         return 0.0
@@ -354,8 +445,15 @@ def objective(
     weights: ArrayLike,
     selected: ArrayLike,
     fixed: ArrayLike | None = None,
+    *,
+    k_coverage: int = 1,
+    combine: str = "max",
 ) -> float:
     """Covered weight of a selection: ``sum_j w_j * max_{i in selected ∪ fixed} A[i, j]``.
+
+    With ``k_coverage=k`` the credit of a point is its weight times the k-th
+    best quality among the rows (0 with fewer than k); with
+    ``combine="probabilistic"`` it is ``w_j * (1 - prod_i (1 - A[i, j]))``.
 
     Parameters
     ----------
@@ -367,6 +465,8 @@ def objective(
         Row indices chosen.
     fixed
         Row indices already installed (counted too).
+    k_coverage, combine
+        As in :func:`max_coverage`.
 
     Returns
     -------
@@ -384,6 +484,8 @@ def objective(
     """
     M = _as_csr(A, "objective")
     w = _as_weights(weights, M.shape[1], "objective")
+    k_coverage = check_number(k_coverage, "k_coverage", "objective", low=1, integer=True)
+    combine = check_choice(combine, "combine", "objective", ("max", "probabilistic"))
     rows = np.concatenate(
         [
             _as_index(selected, M.shape[0], "selected", "objective"),
@@ -392,8 +494,16 @@ def objective(
     )
     if rows.size == 0:
         return 0.0
-    best = M[np.unique(rows)].max(axis=0)
-    return float(np.asarray(best.toarray() if sparse.issparse(best) else best).ravel() @ w)
+    sub = M[np.unique(rows)].tocsc()
+    sub.sort_indices()
+    credit = np.zeros(M.shape[1])
+    for j in np.flatnonzero(np.diff(sub.indptr)).tolist():
+        q = np.sort(sub.data[sub.indptr[j] : sub.indptr[j + 1]])[::-1]
+        if combine == "probabilistic":
+            credit[j] = 1.0 - float(np.prod(1.0 - q))
+        elif q.size >= k_coverage:
+            credit[j] = q[k_coverage - 1]
+    return float(credit @ w)
 
 
 def is_feasible(
@@ -623,6 +733,21 @@ def max_coverage(
         group_ids=group_ids,
     )
     cons = _core_constraints(core, cost_arr, budget, label_ids, qmin, qmax, sep_pairs)
+    if k_coverage > 1 or combine == "probabilistic":
+        return _solve_generic(
+            M,
+            w,
+            fx,
+            core,
+            cons,
+            method=method,
+            deadline=deadline,
+            gap_tol=gap_tol,
+            t0=t0,
+            k=k_coverage,
+            combine=combine,
+            owner=owner,
+        )
     state = solve_core(
         core,
         method=method,
