@@ -578,10 +578,20 @@ def district_of(points: Any, districts: gpd.GeoDataFrame) -> np.ndarray:
     out = np.full(len(geoms), "", dtype=object)
     if len(geoms) == 0 or len(districts) == 0:
         return out
-    tree = shapely.STRtree(districts.geometry.values)
-    pt, poly = tree.query(geoms, predicate="intersects")
-    order = np.lexsort((poly, pt))  # per point, the first-listed district wins
-    pt, poly = pt[order], poly[order]
-    first = np.r_[True, pt[1:] != pt[:-1]]
-    out[pt[first]] = districts["name"].to_numpy()[poly[first]]
+    xy = shapely.get_coordinates(geoms)
+    if len(xy) != len(geoms):
+        msg = "district_of takes single points (one coordinate pair each)."
+        raise InputError(msg)
+    names = districts["name"].to_numpy()
+    polys = districts.geometry.values
+    # the first-listed district wins on shared borders: assign in reverse order
+    for name, poly in zip(names[::-1], polys[::-1], strict=True):
+        lo = shapely.bounds(poly)
+        near = np.flatnonzero(
+            (xy[:, 0] >= lo[0]) & (xy[:, 0] <= lo[2]) & (xy[:, 1] >= lo[1]) & (xy[:, 1] <= lo[3])
+        )
+        if near.size:
+            shapely.prepare(poly)
+            hit = near[shapely.intersects_xy(poly, xy[near, 0], xy[near, 1])]
+            out[hit] = name
     return out
