@@ -20,7 +20,7 @@ on the optimum) and ``gap = (upper_bound - objective) / upper_bound``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -36,12 +36,15 @@ from coverage._validate import check_choice, check_number
 from coverage.errors import InputError, ParameterError, SolverError
 
 __all__ = [
+    "CoverageCurve",
     "Progress",
     "Solution",
     "TracePoint",
+    "coverage_curve",
     "is_feasible",
     "max_coverage",
     "objective",
+    "plan_phases",
 ]
 
 SeedLike = int | np.random.Generator | None
@@ -782,4 +785,145 @@ def max_coverage(
         bound_method=state.bound_method,
         elapsed_s=time.perf_counter() - t0,
         info={"n_rows": n, "n_demand": m, "nnz": M.nnz, **state.info},
+    )
+
+
+# --------------------------------------------------------------------------- phases, curve
+
+
+def plan_phases(
+    A: Any,
+    weights: ArrayLike,
+    *,
+    budgets: Sequence[float],
+    fixed: ArrayLike | None = None,
+    method: str = "auto",
+    time_limit_s: float | None = None,
+    **options: Any,
+) -> tuple[Solution, ...]:
+    """Plan in phases: each phase adds to the plans of the phases before it.
+
+    Phase ``p`` solves :func:`max_coverage` with ``budget=budgets[p]`` and the
+    rows of ``fixed`` and of every earlier phase as fixed rows, so the plans
+    are nested: the first phase is what to install first.
+
+    Parameters
+    ----------
+    A, weights
+        As in :func:`max_coverage`.
+    budgets
+        Budget of each phase (counts, or money with ``costs``).
+    fixed
+        Rows already installed before the first phase.
+    method
+        Method of every phase.
+    time_limit_s
+        Wall-time limit of each phase.
+    **options
+        Any other keyword of :func:`max_coverage` (groups, costs, quotas,
+        k_coverage, ...); quotas apply to each phase separately.
+
+    Returns
+    -------
+    tuple of Solution
+        One per phase: ``selected`` holds the rows that phase adds,
+        ``objective`` the coverage of everything installed after it, and
+        ``upper_bound`` a bound on the best that phase could add given the
+        earlier phases.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.eye(4)
+    >>> p1, p2 = plan_phases(A, [4, 3, 2, 1], budgets=[1, 2], method="greedy")
+    >>> p1.selected.tolist(), p2.selected.tolist(), p2.objective
+    ([0], [1, 2], 9.0)
+    """
+    if isinstance(budgets, str) or not isinstance(budgets, Sequence) or len(budgets) == 0:
+        msg = (
+            f"The 'budgets' parameter of plan_phases must be a non-empty sequence. Got {budgets!r}."
+        )
+        raise ParameterError(msg)
+    M = _as_csr(A, "plan_phases")
+    installed = _as_index(fixed, M.shape[0], "fixed", "plan_phases")
+    out: list[Solution] = []
+    for b in budgets:
+        sol = max_coverage(
+            M,
+            weights,
+            budget=b,
+            fixed=installed,
+            method=method,
+            time_limit_s=time_limit_s,
+            **options,
+        )
+        out.append(sol)
+        installed = np.concatenate([installed, sol.selected])
+    return tuple(out)
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageCurve:
+    """Coverage against budget, with the proven bound at each point."""
+
+    budgets: NDArray[np.float64]
+    objective: NDArray[np.float64]
+    upper_bound: NDArray[np.float64]
+    gap: NDArray[np.float64]
+    solutions: tuple[Solution, ...]
+
+
+def coverage_curve(
+    A: Any,
+    weights: ArrayLike,
+    *,
+    budgets: Sequence[float],
+    method: str = "greedy",
+    time_limit_s: float | None = None,
+    **options: Any,
+) -> CoverageCurve:
+    """Best coverage found and its proven bound for each budget.
+
+    Each point is an independent :func:`max_coverage` run.  With
+    ``method="greedy"`` the plans are nested (each is a prefix of the next).
+
+    Parameters
+    ----------
+    A, weights
+        As in :func:`max_coverage`.
+    budgets
+        The budgets to evaluate.
+    method, time_limit_s
+        Method and wall-time limit of each point.
+    **options
+        Any other keyword of :func:`max_coverage`.
+
+    Returns
+    -------
+    CoverageCurve
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curve = coverage_curve(np.eye(3), [3, 2, 1], budgets=[1, 2, 3])
+    >>> curve.objective.tolist(), curve.upper_bound.tolist()
+    ([3.0, 5.0, 6.0], [3.0, 5.0, 6.0])
+    """
+    if isinstance(budgets, str) or not isinstance(budgets, Sequence) or len(budgets) == 0:
+        msg = (
+            "The 'budgets' parameter of coverage_curve must be a non-empty sequence. "
+            f"Got {budgets!r}."
+        )
+        raise ParameterError(msg)
+    M = _as_csr(A, "coverage_curve")
+    sols = tuple(
+        max_coverage(M, weights, budget=b, method=method, time_limit_s=time_limit_s, **options)
+        for b in budgets
+    )
+    return CoverageCurve(
+        budgets=np.asarray(budgets, dtype=np.float64),
+        objective=np.array([s.objective for s in sols]),
+        upper_bound=np.array([s.upper_bound for s in sols]),
+        gap=np.array([s.gap for s in sols]),
+        solutions=sols,
     )
