@@ -1021,9 +1021,9 @@ def coverage_curve(
 ) -> pd.DataFrame:
     """Coverage reached and its proven upper bound against the budget.
 
-    Re-solves the plan's coverage matrix (same weights, existing sets fixed,
-    one configuration per site) for each budget with
-    :func:`coverage.optimize.max_coverage`. Greedy (the default) is nested:
+    The plan-level door to :func:`coverage.optimize.coverage_curve`: re-solves
+    the plan's coverage matrix (same weights, existing sets fixed, one
+    configuration per site) for each budget. Greedy (the default) is nested:
     the plan for a budget extends the plan for any smaller budget, so the
     curve is also a placement order. The plan's own (objective, bound) is used
     at its budget where better, and each bound is tightened to the smallest
@@ -1065,7 +1065,7 @@ def coverage_curve(
     >>> c[["budget", "objective", "upper_bound"]].values.tolist()
     [[0.0, 0.0, 0.0], [1.0, 9.0, 9.0], [2.0, 18.0, 18.0], [4.0, 28.0, 30.0]]
     """
-    from coverage.optimize import max_coverage, objective
+    from coverage import optimize
 
     cm = plan.matrix
     w = plan.demand["weight"].to_numpy(dtype=np.float64)
@@ -1073,22 +1073,23 @@ def coverage_curve(
     if budgets is None:
         top = min(cap, max(2 * len(plan.new_cameras), 1))
         budgets = sorted({round(b) for b in np.linspace(0, top, 11)})
-    out = []
-    base = objective(cm.A, w, np.zeros(0, dtype=np.int64), cm.fixed)
-    total = float(w.sum())
-    for b in sorted(
+    wanted = sorted(
         {
             int(check_number(b, "budgets", "coverage_curve", low=0, high=cap, integer=True))
             for b in budgets
         }
-    ):
-        if b == 0:
-            out.append((0, base, base, 0.0, "existing"))
-            continue
-        sol = max_coverage(
+    )
+    base = optimize.objective(cm.A, w, np.zeros(0, dtype=np.int64), cm.fixed)
+    total = float(w.sum())
+    out: list[tuple[int, float, float, float, str]] = []
+    if 0 in wanted:
+        out.append((0, base, base, 0.0, "existing"))
+    positive = [b for b in wanted if b > 0]
+    if positive:
+        curve = optimize.coverage_curve(
             cm.A,
             w,
-            budget=b,
+            budgets=positive,
             groups=cm.groups,
             fixed=cm.fixed,
             method=method,
@@ -1096,7 +1097,8 @@ def coverage_curve(
             gap_tol=gap_tol,
             rng=rng,
         )
-        out.append((b, sol.objective, sol.upper_bound, sol.gap, sol.method))
+        for b, sol in zip(positive, curve.solutions, strict=True):
+            out.append((b, sol.objective, sol.upper_bound, sol.gap, sol.method))
     frame = pd.DataFrame(out, columns=["budget", "objective", "upper_bound", "gap", "method"])
     # The plan itself is a point of the curve: keep it where it is better.
     nb = len(plan.new_cameras)
