@@ -169,8 +169,8 @@ def test_tiny_scene_sites_avoid_the_building(tiny_scene):
 def test_candidate_sites_scale_to_a_city():
     from test_demand import random_city
 
-    districts, corridors, _ = random_city(1000)
-    scene = Scene(districts, corridors, crs=CRS)
+    layers = random_city(1000)  # ~1,000 km of corridors, 50,000 buildings
+    scene = Scene(layers.pop("districts"), layers.pop("corridors"), **layers, crs=CRS)
     scene.graph  # noqa: B018 (built by the Scene, timed separately)
     t = time.perf_counter()
     sites = candidate_sites(scene, candidate_spacing_m=10)

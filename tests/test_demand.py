@@ -284,11 +284,12 @@ def test_tiny_scene_demand(tiny_scene):
     assert h["district"].tolist() == ["West"] * 10 + ["East"] * 10
 
 
-def random_city(km: float, seed: int = 0, n_incidents: int = 20_000):
-    """Random straight corridors of 50-300 m, ~`km` km in total, over a square city."""
+def random_city(km: float, seed: int = 0, n_incidents: int = 90_000, n_buildings: int = 50_000):
+    """A dense random city: straight corridors of 50-300 m, ~`km` km in total (10 km per km²),
+    18 districts, `n_buildings` small boxes, 200 round privacy zones, uniform incidents."""
     rng = np.random.default_rng(seed)
     n = int(km * 1000 / 175)
-    side = math.sqrt(km) * 1000.0  # ~1 km of corridor per km²
+    side = math.sqrt(km / 10) * 1000.0
     a = rng.uniform(0, side, size=(n, 2))
     ang = rng.uniform(0, 2 * np.pi, n)
     ln = rng.uniform(50, 300, n)
@@ -296,20 +297,30 @@ def random_city(km: float, seed: int = 0, n_incidents: int = 20_000):
     lines = shapely.linestrings(np.stack([a, b], axis=1))
     districts = frame(
         [
-            box(x, y, x + side / 4, y + side / 4)
-            for x in np.arange(4) * side / 4
-            for y in np.arange(4) * side / 4
+            box(x, y, x + side / 6, y + side / 3)
+            for x in np.arange(6) * side / 6
+            for y in np.arange(3) * side / 3
         ],
-        name=[f"D{i}" for i in range(16)],
+        name=[f"D{i}" for i in range(18)],
     )
+    c = rng.uniform(0, side, size=(n_buildings, 2))
+    wh = rng.uniform(5, 15, size=(n_buildings, 2))
+    buildings = frame(shapely.box(c[:, 0], c[:, 1], c[:, 0] + wh[:, 0], c[:, 1] + wh[:, 1]))
+    privacy = frame(shapely.buffer(shapely.points(rng.uniform(0, side, size=(200, 2))), 40))
     inc = frame(shapely.points(rng.uniform(0, side, size=(n_incidents, 2))))
-    return districts, frame(lines), inc
+    return {
+        "districts": districts,
+        "corridors": frame(lines),
+        "hotspots": inc,
+        "buildings": buildings,
+        "privacy_zones": privacy,
+    }
 
 
 @pytest.mark.slow
 def test_sample_demand_scales_to_a_city():
-    districts, corridors, inc = random_city(1000)
-    scene = Scene(districts, corridors, hotspots=inc, crs=CRS)
+    layers = random_city(1000)
+    scene = Scene(layers.pop("districts"), layers.pop("corridors"), **layers, crs=CRS)
     t = time.perf_counter()
     d = sample_demand(scene, spacing_m=2.0)  # ~500,000 points
     elapsed = time.perf_counter() - t
