@@ -6,11 +6,13 @@ footpaths through blocks and stairways up the hills), building footprints
 along the street frontages, incidents clustered into hotspots, footfall that
 varies street by street, existing camera sets and privacy zones.
 
-Everything is vectorized (numpy, scipy.spatial, shapely 2), so a city the size
-of Hong Kong's urban area takes seconds, and everything is drawn from one
-seeded :class:`numpy.random.Generator`: the same arguments give the same
-frames.  The bundled sample city (``data/sample_city.gpkg``) is made by
-``data/make_sample_city.py`` with this module.
+Everything is vectorized (numpy, scipy.spatial, shapely 2): the default
+4 km x 3 km city takes about 2 s, and a Hong Kong-sized one (12 km x 8 km:
+2,500 km of corridors, 130,000 buildings, 28,000 incidents) about 20 s of CPU
+and 0.7 GB. Every draw comes from one :class:`numpy.random.Generator` seeded
+once, so the same arguments give the same frames. The bundled sample city
+(``data/sample_city.gpkg``) is made by ``data/make_sample_city.py`` with this
+module.
 """
 
 from __future__ import annotations
@@ -187,12 +189,13 @@ def _coast_y(
 ) -> NDArray[np.float64]:
     """Northing of the coastline (the sea lies south of it) at eastings `x`."""
     u = x / width_m
-    return height_m * (
+    y: NDArray[np.float64] = height_m * (
         0.10
         + 0.035 * np.sin(2 * np.pi * (1.3 * u + phase[0]))
         + 0.02 * np.sin(2 * np.pi * (3.7 * u + phase[1]))
         + 0.06 * np.exp(-(((u - 0.45) / 0.12) ** 2))  # a headland
     )
+    return y
 
 
 def _curve(
@@ -210,10 +213,13 @@ def _curve(
     off = bend * np.sin(np.pi * t) + waves * np.sin(2 * np.pi * (2.0 * t + phase)) * np.sin(
         np.pi * t
     )
-    return p0 + t[:, None] * d + off[:, None] * normal
+    out: NDArray[np.float64] = p0 + t[:, None] * d + off[:, None] * normal
+    return out
 
 
-def _sample_along(xy: NDArray[np.float64], step_m: float) -> tuple[NDArray, NDArray]:
+def _sample_along(
+    xy: NDArray[np.float64], step_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Points every `step_m` along a polyline, with unit tangents."""
     seg = np.diff(xy, axis=0)
     seglen = np.hypot(seg[:, 0], seg[:, 1])
@@ -250,7 +256,8 @@ def _tiles(geom: Any, width_m: float, height_m: float, tile_m: float = 400.0) ->
     ys = np.arange(0.0, height_m, tile_m)
     gx, gy = (g.ravel() for g in np.meshgrid(xs, ys))
     pieces = shapely.intersection(geom, shapely.box(gx, gy, gx + tile_m, gy + tile_m))
-    return pieces[~shapely.is_empty(pieces)]
+    out: NDArray[Any] = pieces[~shapely.is_empty(pieces)]
+    return out
 
 
 def _bearing_deg(dx: NDArray[np.float64], dy: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -324,7 +331,12 @@ def synthetic_city(
     Footfall is a base value by street kind, raised near hotspots and
     stations, times log-normal noise. Incidents are drawn from a Gaussian
     mixture around markets, stations and nightlife, then snapped to the
-    nearest corridor (within 2 m).
+    nearest corridor (within 2 m). Counts of incidents, cameras, privacy
+    zones and landmarks grow with the area.
+
+    See Also
+    --------
+    coverage.datasets.sample_city : the bundled city made with this function.
 
     Examples
     --------
@@ -371,7 +383,8 @@ def synthetic_city(
     def spacing(p: NDArray[np.float64]) -> NDArray[np.float64]:
         d = np.hypot(p[:, 0] - old_town[0], p[:, 1] - old_town[1])
         s = block_spacing_m * (0.6 + 0.55 * (1.0 - np.exp(-((d / (0.35 * max(W, H))) ** 2))))
-        return s * np.where(p[:, 1] > hills_y, 1.35, 1.0)
+        out: NDArray[np.float64] = s * np.where(p[:, 1] > hills_y, 1.35, 1.0)
+        return out
 
     # ---- arterials: curves across the city, and one along the harbour
     n_ew = max(1, round(H / 1500.0))
@@ -858,10 +871,12 @@ def synthetic_city(
     x0, y0 = float(origin[0]), float(origin[1])
 
     def place(geoms: NDArray[Any]) -> NDArray[Any]:
-        moved = shapely.transform(geoms, lambda c: c + np.array([x0, y0]))
+        moved: NDArray[Any] = shapely.transform(geoms, lambda c: c + np.array([x0, y0]))
         if precision_m == 0:
             return moved
-        snapped = shapely.transform(moved, lambda c: np.round(c / precision_m) * precision_m)
+        snapped: NDArray[Any] = shapely.transform(
+            moved, lambda c: np.round(c / precision_m) * precision_m
+        )
         bad = ~shapely.is_valid(snapped)  # rare: a sliver collapsed; let GEOS repair it
         snapped[bad] = shapely.set_precision(moved[bad], precision_m)
         return snapped
