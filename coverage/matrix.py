@@ -407,8 +407,7 @@ def _privacy_keep(
         w_over = wedges[over]
         if not use_sum:
             w_over = shapely.union_all(w_over, axis=1)[:, None]
-        clipped = shapely.intersection(w_over, iso[pos][:, None])
-        area[over] = _zone_area(clipped, zone_tree)
+        area[over] = _zone_area(w_over, zone_tree, clip=iso, clip_of_row=pos)
     keep[rows] = area <= limit
     return keep
 
@@ -422,13 +421,34 @@ def _wedges_disjoint(camera_set: CameraSet) -> bool:
     return bool(gaps.min() >= float(camera_set.hfov_deg) - 1e-9)  # type: ignore[arg-type]
 
 
-def _zone_area(polys: NDArray[np.object_], zone_tree: shapely.STRtree) -> NDArray[np.float64]:
-    """Per row of ``polys`` (n, k): summed area of overlap with the zones in ``zone_tree``."""
+def _zone_area(
+    polys: NDArray[np.object_],
+    zone_tree: shapely.STRtree,
+    *,
+    clip: NDArray[np.object_] | None = None,
+    clip_of_row: NDArray[np.int64] | None = None,
+) -> NDArray[np.float64]:
+    """Per row of ``polys`` (n, k): summed area of overlap with the zones in ``zone_tree``.
+
+    With ``clip`` (one polygon per site, e.g. isovists) and ``clip_of_row``, each
+    overlap is also cut by the row's clip polygon. Each (clip, zone) intersection
+    is computed once and then cut by the small view wedges, which is much
+    cheaper than cutting every wedge by a many-vertex isovist.
+    """
     n, k = polys.shape
     flat = polys.ravel()
     pi, zi = zone_tree.query(flat, predicate="intersects")
     area = np.zeros(n)
-    if pi.size:
-        a = shapely.area(shapely.intersection(flat[pi], zone_tree.geometries[zi]))
-        np.add.at(area, pi // k, a)
+    if pi.size == 0:
+        return area
+    zones = zone_tree.geometries
+    if clip is None or clip_of_row is None:
+        a = shapely.area(shapely.intersection(flat[pi], zones[zi]))
+    else:
+        ci = clip_of_row[pi // k]
+        key = ci.astype(np.int64) * len(zones) + zi
+        uniq, inv = np.unique(key, return_inverse=True)
+        clipped_zone = shapely.intersection(clip[uniq // len(zones)], zones[uniq % len(zones)])
+        a = shapely.area(shapely.intersection(flat[pi], clipped_zone[inv]))
+    np.add.at(area, pi // k, a)
     return area

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
@@ -187,3 +188,51 @@ def test_privacy_intrusion_many_sets_keeps_zone_order():
     for i in range(3):
         np.testing.assert_allclose(many[i], privacy_intrusion(xy[i], heads[i], cs, zones))
     np.testing.assert_allclose(many, [[4.0, 0.0, 4.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def _odd_buildings(seed: int, n: int = 40):
+    """Rotated boxes, L- and U-shapes and multipolygons: hard cases for angular bins."""
+    g = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        cx, cy = g.uniform(0, 120, 2)
+        kind = g.integers(0, 4)
+        if kind == 0:
+            poly = shapely.box(cx, cy, cx + g.uniform(2, 25), cy + g.uniform(2, 25))
+        elif kind == 1:  # L
+            poly = shapely.union(
+                shapely.box(cx, cy, cx + 20, cy + 4), shapely.box(cx, cy, cx + 4, cy + 20)
+            )
+        elif kind == 2:  # U around an open court
+            poly = shapely.difference(
+                shapely.box(cx, cy, cx + 24, cy + 20), shapely.box(cx + 4, cy + 4, cx + 20, cy + 21)
+            )
+        else:
+            poly = shapely.MultiPolygon(
+                [
+                    shapely.box(cx, cy, cx + 3, cy + 3),
+                    shapely.box(cx + 30, cy - 20, cx + 34, cy - 10),
+                ]
+            )
+        ang = g.uniform(0, 360)
+        out.append(shapely.affinity.rotate(poly, ang, origin="centroid"))
+    return np.array(out, dtype=object)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_line_of_sight_matches_brute_force_on_odd_shapes(seed):
+    bld = _odd_buildings(seed)
+    g = np.random.default_rng(100 + seed)
+    o = g.uniform(0, 120, (60, 2))
+    t = g.uniform(0, 120, (400, 2))
+    oi = np.repeat(np.arange(60), 400)
+    ti = np.tile(np.arange(400), 60)
+    d = np.hypot(*(t[ti] - o[oi]).T)
+    oi, ti = oi[d < 45], ti[d < 45]
+    vis = line_of_sight(o, t, bld, pairs=(oi, ti))
+    shrunk = shapely.buffer(bld, -0.5, join_style="mitre")
+    own = shapely.intersects(shapely.points(o)[:, None], shrunk[None, :])
+    lines = shapely.linestrings(np.stack([o[oi], t[ti]], 1))
+    crossed = shapely.intersects(lines[:, None], shrunk[None, :]) & ~own[oi]
+    np.testing.assert_array_equal(vis, ~crossed.any(axis=1))
+    assert 0.1 < vis.mean() < 0.95  # both outcomes occur
