@@ -1,0 +1,46 @@
+"""Package-level promises: light imports, the curated namespace, no coverage.py clash."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import coverage as cov
+
+
+def _modules_after(stmt: str) -> set[str]:
+    code = f"import sys; {stmt}; print('\\n'.join(sorted(sys.modules)))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(res.stdout.split())
+
+
+def test_optimize_needs_no_geometry_stack():
+    mods = _modules_after("import coverage.optimize")
+    assert "numpy" in mods and "scipy.sparse" in mods
+    for heavy in ("geopandas", "shapely", "folium", "pandas", "networkx"):
+        assert heavy not in mods, heavy
+
+
+def test_import_coverage_is_light():
+    mods = _modules_after("import coverage")
+    assert not {"geopandas", "folium", "scipy", "shapely"} & mods
+
+
+@pytest.mark.parametrize("name", cov.__all__)
+def test_every_public_name_resolves(name):
+    assert getattr(cov, name) is not None
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = cov.nope
+
+
+def test_it_is_our_coverage_not_coverage_py():
+    assert hasattr(cov, "Scene")
+    res = subprocess.run(
+        [sys.executable, "-m", "pip", "show", "coverage"], capture_output=True, text=True
+    )
+    assert res.returncode != 0, "coverage.py is installed: it shares our import name"
