@@ -1,0 +1,557 @@
+"""One self-contained HTML report of a plan: headline numbers, tables, curve and map.
+
+:func:`write_report` writes a single ``.html`` file that loads nothing from
+the network: the interactive map from :func:`coverage.render.render_map` is
+embedded in an ``<iframe srcdoc=...>`` (itself offline, checked), the
+coverage-vs-budget curve is a PNG inlined as a ``data:`` URI, and every
+table is plain HTML. Every string that comes from the user's data (scene
+name, district names, owners, categories, notes, attribution) is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coverage._io import write_text
+from coverage.errors import InputError
+
+__all__ = ["check_self_contained", "report_html", "write_report"]
+
+Fmt = Callable[[Any], str]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1200px;padding:1.5rem;color:#222;line-height:1.4}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;
+border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.sub{color:#666;margin-top:0}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem}
+.card{border:1px solid #ddd;border-radius:6px;padding:.6rem .9rem;min-width:10rem}
+.card .v{font-size:1.3rem;font-weight:600}.card .k{color:#666;font-size:.85rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border-bottom:1px solid #e5e5e5;padding:.25rem .5rem;text-align:right}
+th{background:#f6f6f6;position:sticky;top:0}
+td:first-child,th:first-child{text-align:left}
+tr.total td{font-weight:600;border-top:2px solid #999}
+iframe{width:100%;height:640px;border:1px solid #ccc}
+img.curve{max-width:100%;height:auto}
+.note{color:#555;font-size:.85rem}
+footer{margin-top:2rem;color:#666;font-size:.8rem}
+"""
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _missing(x: Any) -> bool:
+    try:
+        return x is None or (isinstance(x, float | np.floating) and math.isnan(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _int(x: Any) -> str:
+    return "–" if _missing(x) else f"{round(float(x)):,}"
+
+
+def _num(digits: int) -> Fmt:
+    def f(x: Any) -> str:
+        return "–" if _missing(x) else f"{float(x):,.{digits}f}"
+
+    return f
+
+
+def _pct(x: Any) -> str:
+    return "–" if _missing(x) else f"{100 * float(x):.1f}%"
+
+
+def _signed_pct(x: Any) -> str:
+    return "–" if _missing(x) else f"{100 * float(x):+.1f} pts"
+
+
+def _text(x: Any) -> str:
+    return "" if _missing(x) else str(x)
+
+
+def _table(
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, str, Fmt]],
+    *,
+    total: dict[str, Any] | None = None,
+    max_rows: int | None = None,
+) -> str:
+    """An HTML table of the given (column, header, formatter), skipping absent columns."""
+    cols = [c for c in columns if c[0] in frame.columns]
+    head = "".join(f"<th>{_esc(h)}</th>" for _, h, _ in cols)
+    rows = []
+    shown = frame if max_rows is None else frame.head(max_rows)
+    for rec in shown.to_dict("records"):
+        cells = "".join(f"<td>{_esc(fmt(rec.get(c)))}</td>" for c, _, fmt in cols)
+        rows.append(f"<tr>{cells}</tr>")
+    if total is not None:
+        cells = "".join(
+            f"<td>{_esc(fmt(total[c]) if c in total else '')}</td>" for c, _, fmt in cols
+        )
+        rows.append(f'<tr class="total">{cells}</tr>')
+    more = ""
+    if max_rows is not None and len(frame) > max_rows:
+        more = f'<p class="note">First {max_rows:,} of {len(frame):,} rows.</p>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def _cards(items: Iterable[tuple[str, str]]) -> str:
+    cards = "".join(
+        f'<div class="card"><div class="v">{_esc(v)}</div><div class="k">{_esc(k)}</div></div>'
+        for k, v in items
+    )
+    return f'<div class="cards">{cards}</div>'
+
+
+# ----------------------------------------------------------------------------- sections
+
+_DISTRICT_COLUMNS: list[tuple[str, str, Fmt]] = [
+    ("district", "District", _text),
+    ("sets_new", "New sets", _int),
+    ("sets_existing", "Existing sets", _int),
+    ("weighted_coverage_before", "Weighted coverage before", _pct),
+    ("weighted_coverage", "Weighted coverage after", _pct),
+    ("point_coverage_before", "Points watched before", _pct),
+    ("point_coverage", "Points watched after", _pct),
+    ("incidents", "Incidents", _int),
+    ("incidents_covered_before", "Incidents watched before", _int),
+    ("incidents_covered", "Incidents watched after", _int),
+    ("area_km2", "Area km²", _num(2)),
+    ("sets_per_km2", "Sets per km²", _num(1)),
+    ("sets_per_10k_residents", "Sets per 10,000 residents", _num(2)),
+    ("privacy_seen_m2", "Privacy-zone area seen m²", _num(0)),
+]
+
+_CURVE_COLUMNS: list[tuple[str, str, Fmt]] = [
+    ("budget", "Budget (sets)", _int),
+    ("objective", "Covered weight", _num(1)),
+    ("upper_bound", "Proven upper bound", _num(1)),
+    ("gap", "Gap", _pct),
+    ("weighted_coverage", "Weighted coverage", _pct),
+    ("upper_bound_coverage", "Bound on coverage", _pct),
+    ("method", "Method", _text),
+]
+
+
+def _district_columns(scene: Any, report: Any) -> list[tuple[str, str, Fmt]]:
+    """District columns to show: incident, resident and privacy columns only with data."""
+    d = report.districts
+    hide = set()
+    if not report.total.get("incidents"):
+        hide |= {"incidents", "incidents_covered_before", "incidents_covered"}
+    if "sets_per_10k_residents" not in d or d["sets_per_10k_residents"].isna().all():
+        hide.add("sets_per_10k_residents")
+    if len(getattr(scene, "privacy_zones", ())) == 0:
+        hide.add("privacy_seen_m2")
+    return [c for c in _DISTRICT_COLUMNS if c[0] not in hide]
+
+
+def _headline(plan: Any, report: Any) -> str:
+    t = report.total
+    items = [
+        ("new sets (existing)", f"{t['sets_new']:,} ({t['sets_existing']:,})"),
+        (
+            "weighted coverage before → after",
+            f"{_pct(t['weighted_coverage_before'])} → {_pct(t['weighted_coverage'])}",
+        ),
+        (
+            "demand points watched before → after",
+            f"{_pct(t['point_coverage_before'])} → {_pct(t['point_coverage'])}",
+        ),
+        ("objective (covered weight)", _num(1)(plan.objective)),
+        ("proven upper bound", _num(1)(plan.upper_bound)),
+        ("optimality gap", f"{100 * float(plan.gap):.2f}%"),
+    ]
+    if t.get("incidents"):
+        items.append(
+            (
+                "incidents watched before → after",
+                f"{t['incidents_covered_before']:,} → {t['incidents_covered']:,} "
+                f"of {t['incidents']:,}",
+            )
+        )
+    if "longest_unwatched_m" in t:
+        items.append(("longest unobserved stretch", f"{_num(0)(t['longest_unwatched_m'])} m"))
+        items.append(
+            (
+                f"routes watched ≥ {t['route_threshold']:.0%} of their length",
+                f"{_pct(t['share_routes_watched'])} of {int(t['routes'])}",
+            )
+        )
+    return _cards(items)
+
+
+def _timings(plan: Any) -> str:
+    meta = getattr(plan, "meta", {}) or {}
+    timings = meta.get("timings_s") or {}
+    if not timings:
+        return ""
+    frame = pd.DataFrame({"stage": list(timings), "seconds": [float(v) for v in timings.values()]})
+    total = {"stage": "total", "seconds": float(frame["seconds"].sum())}
+    table = _table(frame, [("stage", "Stage", _text), ("seconds", "Seconds", _num(2))], total=total)
+    settings = [
+        (k, meta[k])
+        for k in (
+            "solver_method",
+            "budget",
+            "spacing_m",
+            "candidate_spacing_m",
+            "bandwidth_m",
+            "occlusion",
+            "rng",
+            "n_demand",
+            "n_sites",
+            "n_configurations",
+            "camera",
+        )
+        if k in meta
+    ]
+    kv = pd.DataFrame({"setting": [k for k, _ in settings], "value": [v for _, v in settings]})
+    return (
+        "<h2>Run</h2>"
+        + table
+        + _table(kv, [("setting", "Setting", _text), ("value", "Value", _text)])
+    )
+
+
+def _continuity(report: Any) -> str:
+    c = getattr(report, "continuity", None)
+    if c is None:
+        return ""
+    ends = ""
+    if c.longest_unwatched_ends is not None:
+        (x0, y0), (x1, y1) = c.longest_unwatched_ends
+        ends = (
+            f" It runs from ({x0:,.0f}, {y0:,.0f}) to ({x1:,.0f}, {y1:,.0f}) (metres, scene CRS)."
+        )
+    text = (
+        f"<p>Longest unobserved stretch: <b>{c.longest_unwatched_m:,.0f} m</b> (the longest "
+        "shortest walk that stays on unwatched corridor)."
+        f"{_esc(ends)} Largest connected unwatched network: "
+        f"{c.largest_unwatched_network_m:,.0f} m. Watched corridor: "
+        f"{c.watched_length_m:,.0f} m of {c.corridor_length_m:,.0f} m.</p>"
+    )
+    if len(c.routes):
+        text += (
+            f"<p>{int(c.routes['watched'].sum())} of {len(c.routes)} shortest walking routes "
+            f"between landmarks and hotspots are watched for at least {c.threshold:.0%} of "
+            f"their length ({_pct(c.share_routes_watched)}).</p>"
+        )
+        text += _table(
+            c.routes.sort_values("watched_share", ascending=False, kind="stable"),
+            [
+                ("origin", "From", _text),
+                ("target", "To", _text),
+                ("length_m", "Length m", _num(0)),
+                ("watched_m", "Watched m", _num(0)),
+                ("watched_share", "Watched share", _pct),
+            ],
+            max_rows=100,
+        )
+    return "<h2>Corridor continuity</h2>" + text
+
+
+def _incidents(report: Any) -> str:
+    inc = getattr(report, "incidents", None)
+    if inc is None or len(inc) == 0:
+        return ""
+    by_cat = (
+        inc.groupby("category", sort=True)[["incidents", "covered_before", "covered"]]
+        .sum()
+        .reset_index()
+    )
+    by_cat["coverage"] = by_cat["covered"] / by_cat["incidents"].where(by_cat["incidents"] > 0)
+    cols: list[tuple[str, str, Fmt]] = [
+        ("category", "Category", _text),
+        ("incidents", "Incidents", _int),
+        ("covered_before", "Watched before", _int),
+        ("covered", "Watched after", _int),
+        ("coverage", "Share watched", _pct),
+    ]
+    return (
+        "<h2>Incidents by category</h2><p class='note'>An incident counts as watched when a set "
+        "of the plan sees its location.</p>"
+        + _table(by_cat, cols)
+        + "<h3>By district and category</h3>"
+        + _table(inc, [("district", "District", _text), *cols], max_rows=500)
+    )
+
+
+def _comparison(comparison: pd.DataFrame | None) -> str:
+    if comparison is None or len(comparison) == 0:
+        return ""
+    cols: list[tuple[str, str, Fmt]] = []
+    for c in comparison.columns:
+        if c == "district":
+            cols.append((c, "District", _text))
+        elif c == "difference":
+            cols.append((c, "Difference (weighted coverage)", _signed_pct))
+        elif "coverage" in c:
+            cols.append((c, c.replace("_", " "), _pct))
+        elif c.startswith(("sets", "incidents")):
+            cols.append((c, c.replace("_", " "), _int))
+        else:
+            cols.append((c, c.replace("_", " "), _text))
+    return "<h2>Plan comparison</h2>" + _table(comparison, cols)
+
+
+def _new_sets(plan: Any, max_rows: int = 50) -> str:
+    cams = plan.cameras
+    new = cams[cams["status"].astype(str) == "new"].sort_values("rank", kind="stable")
+    if len(new) == 0:
+        return ""
+    frame = pd.DataFrame(
+        {
+            "rank": new["rank"].to_numpy(),
+            "district": new["district"].astype(str).to_numpy(),
+            "gain": new["gain"].to_numpy(dtype=float),
+            "headings": [", ".join(f"{float(h):.0f}°" for h in hd) for hd in new["headings_deg"]],
+            "x": new.geometry.x.to_numpy(),
+            "y": new.geometry.y.to_numpy(),
+            "owner": new["owner"].astype(str).to_numpy() if "owner" in new else "",
+        }
+    )
+    return "<h2>New sets in the order chosen</h2>" + _table(
+        frame,
+        [
+            ("rank", "Rank", _int),
+            ("district", "District", _text),
+            ("gain", "Marginal gain", _num(2)),
+            ("headings", "Camera headings", _text),
+            ("x", "x (m)", _num(1)),
+            ("y", "y (m)", _num(1)),
+            ("owner", "Owner", _text),
+        ],
+        max_rows=max_rows,
+    )
+
+
+def _curve_section(curve: pd.DataFrame, png: bytes | None) -> str:
+    img = ""
+    if png is not None:
+        data = base64.b64encode(png).decode("ascii")
+        img = (
+            f'<img class="curve" alt="Covered weight and proven upper bound against budget" '
+            f'src="data:image/png;base64,{data}">'
+        )
+    return (
+        "<h2>Coverage against budget</h2><p class='note'>Covered demand weight for each budget "
+        "and the proven upper bound on the best possible: the truth lies between the two "
+        "lines.</p>" + img + _table(curve, _CURVE_COLUMNS)
+    )
+
+
+# ----------------------------------------------------------------------------- checks
+
+_REF = re.compile(
+    r"""<[a-zA-Z][^>]*?\s(?:src|href|srcset|poster|background|action|data)\s*=\s*["']?"""
+    r"""(?!data:|\#|["'\s>])""",
+    re.IGNORECASE,
+)
+_CSS_URL = re.compile(r"""url\(\s*["']?(?!data:|\#)|@import""", re.IGNORECASE)
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
+_SRCDOC = re.compile(r'\ssrcdoc="[^"]*"', re.IGNORECASE)
+
+
+def check_self_contained(text: str) -> None:
+    """Raise InputError if the report's own markup would load anything.
+
+    Checks every tag's ``src``/``href``/... attribute (only ``data:`` URIs and
+    ``#`` anchors pass) and CSS ``url()``/``@import``. The embedded map (an
+    escaped ``srcdoc``) is left out here: it is checked on its own (see
+    :func:`coverage.render.save_map`).
+
+    Examples
+    --------
+    >>> check_self_contained('<img src="data:image/png;base64,AAAA">')
+    >>> check_self_contained('<script src="https://cdn.example/x.js"></script>')
+    Traceback (most recent call last):
+    ...
+    coverage.errors.InputError: The report is not self-contained: ...
+    """
+    own = _SRCDOC.sub(' srcdoc=""', text)
+    bad = [m.group(0)[:80] for m in _REF.finditer(own)]
+    bad += [m.group(0) for style in _STYLE.findall(own) for m in _CSS_URL.finditer(style)]
+    if bad:
+        msg = f"The report is not self-contained: {bad[:5]!r} would load from outside the file."
+        raise InputError(msg)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def report_html(
+    scene: Any,
+    plan: Any,
+    *,
+    report: Any = None,
+    curve: pd.DataFrame | bool | None = None,
+    comparison: pd.DataFrame | None = None,
+    title: str | None = None,
+    notes: str | Sequence[str] = (),
+    include_map: bool = True,
+) -> str:
+    """The report of :func:`write_report` as a string (same parameters, no path)."""
+    from coverage.evaluate import coverage_curve, evaluate
+
+    if report is None:
+        report = evaluate(scene, plan)
+    if curve is None or curve is True:
+        curve = coverage_curve(plan)
+    name = str(getattr(scene, "name", "") or "")
+    if title is None:
+        title = f"Camera plan — {name}" if name else "Camera plan"
+    if isinstance(notes, str):
+        notes = [notes] if notes else []
+    png: bytes | None = None
+    map_html: str | None = None
+    with tempfile.TemporaryDirectory(prefix="coverage-report-") as tmp:
+        if isinstance(curve, pd.DataFrame) and len(curve):
+            from coverage.render import plot_curve
+
+            png = plot_curve(curve, Path(tmp) / "curve.png", dpi=110).read_bytes()
+        if include_map:
+            from coverage.render import render_map, save_map
+
+            path = save_map(render_map(scene, plan), Path(tmp) / "map.html", offline=True)
+            map_html = path.read_text(encoding="utf-8")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_esc(title)}</h1>",
+        f'<p class="sub">{_esc(name)}{" — " if name else ""}'
+        f"{len(plan.new_cameras):,} new camera sets, solver "
+        f"{_esc(getattr(plan.solution, 'method', ''))}.</p>",
+    ]
+    parts += [f'<p class="note">{_esc(n)}</p>' for n in notes]
+    parts.append(_headline(plan, report))
+    if map_html is not None:
+        parts.append(
+            '<h2>Map</h2><iframe title="Coverage map" sandbox="allow-scripts" '
+            f'srcdoc="{html.escape(map_html, quote=True)}"></iframe>'
+        )
+    total = {"district": "All districts", **report.total}
+    parts.append(
+        "<h2>Districts</h2><p class='note'>Area is the district polygon's; administrative "
+        "districts that include sea (Hong Kong's do) show low densities per km².</p>"
+    )
+    parts.append(_table(report.districts, _district_columns(scene, report), total=total))
+    parts.append(_incidents(report))
+    parts.append(_continuity(report))
+    if isinstance(curve, pd.DataFrame) and len(curve):
+        parts.append(_curve_section(curve, png))
+    parts.append(_comparison(comparison))
+    parts.append(_new_sets(plan))
+    parts.append(_timings(plan))
+    attribution = [str(a) for a in getattr(scene, "attribution", ()) or ()]
+    foot = "".join(f"<div>{_esc(a)}</div>" for a in attribution)
+    parts.append(f"<footer><div>Data:</div>{foot}</footer>" if foot else "<footer></footer>")
+    parts.append("</body></html>")
+    text = "\n".join(p for p in parts if p)
+    check_self_contained(text)
+    return text
+
+
+def write_report(
+    path: str | os.PathLike[str],
+    scene: Any,
+    plan: Any,
+    *,
+    report: Any = None,
+    curve: pd.DataFrame | bool | None = None,
+    comparison: pd.DataFrame | None = None,
+    title: str | None = None,
+    notes: str | Sequence[str] = (),
+    include_map: bool = True,
+) -> Path:
+    """Write one self-contained HTML report of a plan, atomically.
+
+    Parameters
+    ----------
+    path
+        Output ``.html`` file.
+    scene
+        The scene the plan was made for.
+    plan
+        The plan.
+    report
+        A :class:`coverage.evaluate.Report`; None: ``evaluate(scene, plan)``.
+    curve
+        A frame from :func:`coverage.evaluate.coverage_curve` (``budget``,
+        ``objective``, ``upper_bound``); None or True: computed with the
+        default budgets (greedy); False: no curve section.
+    comparison
+        A frame from :func:`coverage.evaluate.compare`, shown as a table.
+    title
+        Page title; None: "Camera plan — <scene name>".
+    notes
+        Paragraphs of your own, shown under the title.
+    include_map
+        Embed the interactive map (:func:`coverage.render.render_map`).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    coverage.errors.InputError
+        If the page would load anything from the network (never expected).
+
+    Notes
+    -----
+    The page holds: headline numbers (objective, proven upper bound, gap,
+    coverage before and after, incidents, continuity), the map in an
+    ``<iframe srcdoc>``, the district table, incidents by category, corridor
+    continuity and routes, the coverage-vs-budget curve (PNG as a ``data:``
+    URI) with its table, the comparison, the first new sets, stage timings
+    and settings, and the scene's attribution lines.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, box
+    >>> import coverage as cov
+    >>> d = gpd.GeoDataFrame({"name": ["D"]}, geometry=[box(0, -50, 300, 50)], crs=2326)
+    >>> c = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (300, 0)])], crs=2326)
+    >>> scene = cov.Scene(d, c, name="Line <street>")
+    >>> plan = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=2, method="greedy"))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = write_report(pathlib.Path(tmp) / "r.html", scene, plan, include_map=False)
+    ...     text = p.read_text(encoding="utf-8")
+    >>> "Line &lt;street&gt;" in text and "<street>" not in text
+    True
+    """
+    text = report_html(
+        scene,
+        plan,
+        report=report,
+        curve=curve,
+        comparison=comparison,
+        title=title,
+        notes=notes,
+        include_map=include_map,
+    )
+    return write_text(path, text)
