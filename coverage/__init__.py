@@ -46,6 +46,7 @@ _MODULES = {
     "render",
     "synthetic",
     "cli",
+    "config",
 }
 
 __all__ = sorted([*_NAMES, *_MODULES])
