@@ -1,0 +1,193 @@
+"""write_report: one self-contained, escaped HTML file (tiny scene, see test_pipeline)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+
+import geopandas as gpd
+import pytest
+from conftest import X0, Y0, tiny_layers, tiny_poles
+from shapely.geometry import Point
+
+import coverage as cov
+from coverage.errors import InputError
+from coverage.evaluate import compare, coverage_curve, evaluate
+from coverage.report import check_self_contained, report_html, write_report
+
+CAMERA = cov.CameraSet(cameras=2, hfov_deg=90, range_m=40, rotations=2)
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def _scene(*, incidents: bool = True) -> cov.Scene:
+    with_incidents = incidents
+    layers = tiny_layers()
+    layers["districts"]["name"] = [EVIL, "East"]
+    layers["districts"]["population"] = [1000.0, 2000.0]
+    cams = layers["cameras"]
+    cams["owner"] = ["<script>alert('owner')</script>"]
+    incidents = gpd.GeoDataFrame(
+        {"category": ["theft", "<b>assault</b>"], "weight": 1.0},
+        geometry=[Point(X0 + 30, Y0 + 100), Point(X0 + 150, Y0 + 100)],
+        crs="EPSG:2326",
+    )
+    return cov.Scene(
+        layers["districts"],
+        layers["corridors"],
+        buildings=layers["buildings"],
+        cameras=cams,
+        hotspots=incidents if with_incidents else None,
+        name="Tiny <town> & co",
+        attribution=("© OpenStreetMap contributors <ODbL>", "Incidents: made up"),
+    )
+
+
+@pytest.fixture(scope="module")
+def solved():
+    """The budget-1 plan of the paper (solved without incidents, so weights are footfall)."""
+    base = _scene(incidents=False)
+    problem = cov.Problem(base, CAMERA, budget=1, poles=tiny_poles(), candidates="poles")
+    return _scene(), cov.solve(problem)
+
+
+@pytest.fixture(scope="module")
+def page(solved, tmp_path_factory):
+    scene, plan = solved
+    base = _scene(incidents=False)
+    two = cov.solve(cov.Problem(base, CAMERA, budget=2, poles=tiny_poles(), candidates="poles"))
+    path = tmp_path_factory.mktemp("report") / "plan.html"
+    out = write_report(
+        path,
+        scene,
+        plan,
+        comparison=compare(scene, plan, two, labels=("one", "two")),
+        notes=["Draft <for> review"],
+    )
+    assert out == path
+    return path.read_text(encoding="utf-8")
+
+
+def _outer(text: str) -> str:
+    """The page without the embedded map document and without the inlined PNG."""
+    text = re.sub(r'srcdoc="[^"]*"', 'srcdoc=""', text)
+    return re.sub(r"base64,[A-Za-z0-9+/=]+", "base64,", text)
+
+
+def _srcdoc(text: str) -> str:
+    m = re.search(r'srcdoc="([^"]*)"', text)
+    assert m is not None
+    return html.unescape(m.group(1))
+
+
+def test_nothing_loads_from_the_network(page):
+    outer = _outer(page)
+    # no tag in the page points anywhere but a data: URI
+    refs = re.findall(r"""<[a-z]+[^>]*\s(?:src|href)\s*=\s*["']?([^"'\s>]*)""", outer, re.I)
+    assert refs, "the curve image should be there"
+    assert all(r.startswith("data:") for r in refs)
+    assert not re.search(r"https?://", outer)
+    # the map inside the iframe loads nothing either
+    inner = _srcdoc(page)
+    assert "<html" in inner.lower()
+    loads = re.findall(
+        r"""<(?:script|link|img|iframe)[^>]*\s(?:src|href)\s*=\s*["']?(https?:)?//""", inner, re.I
+    )
+    assert loads == []
+
+
+def test_user_strings_are_escaped(page):
+    outer = _outer(page)
+    assert EVIL not in outer
+    assert html.escape(EVIL) in outer
+    assert "<town>" not in outer and "Tiny &lt;town&gt; &amp; co" in outer
+    assert "<b>assault</b>" not in outer and "&lt;b&gt;assault&lt;/b&gt;" in outer
+    assert "<for>" not in outer and "Draft &lt;for&gt; review" in outer
+    assert "<script>alert" not in page
+    # the only live tags are ours
+    tags = set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", outer))
+    assert tags <= {
+        "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "div", "b",
+        "iframe", "table", "thead", "tbody", "tr", "th", "td", "img", "footer",
+    }  # fmt: skip
+    # the map escapes the district name too
+    assert EVIL not in _srcdoc(page)
+
+
+def test_district_table_values(page, solved):
+    scene, plan = solved
+    outer = _outer(page)
+    # West: 60.0% -> 70.0% weighted; East: 0.0% -> 45.0%; totals 20.0% -> 53.3%
+    row = re.search(r"<tr><td>" + re.escape(html.escape(EVIL)) + r"</td>(.*?)</tr>", outer)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells[:4] == ["0", "1", "60.0%", "70.0%"]
+    east = re.search(r"<tr><td>East</td>(.*?)</tr>", outer)
+    assert re.findall(r"<td>(.*?)</td>", east.group(1))[:4] == ["1", "0", "0.0%", "45.0%"]
+    assert "53.3%" in outer
+    # per 10,000 residents: one set for 1,000 (West) and 2,000 (East) residents
+    assert "<td>10.00</td>" in row.group(1) and "<td>5.00</td>" in east.group(1)
+    # incidents: the West one is seen by the existing set, the East one by the new set
+    report = evaluate(scene, plan, continuity=False)
+    assert report.total["incidents_covered"] == 2
+    assert "1 → 2 of 2" in outer
+
+
+def test_headline_curve_timings_attribution(page, solved):
+    _, plan = solved
+    outer = _outer(page)
+    assert f"{plan.objective:,.1f}" in outer and f"{plan.upper_bound:,.1f}" in outer
+    assert "optimality gap" in outer
+    for stage in plan.meta["timings_s"]:
+        assert f"<td>{stage}</td>" in outer
+    assert "© OpenStreetMap contributors &lt;ODbL&gt;" in outer
+    assert "Incidents: made up" in outer
+    png = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert png is not None and base64.b64decode(png.group(1))[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Plan comparison" in outer and "+20.0 pts" in outer
+    assert "Longest unobserved stretch" in outer
+
+
+def test_report_without_map_or_curve(solved):
+    scene, plan = solved
+    text = report_html(scene, plan, curve=False, include_map=False, title="Only tables")
+    assert "<iframe" not in text
+    assert "data:image/png" not in text
+    assert "<title>Only tables</title>" in text
+
+
+def test_given_curve_is_drawn(solved):
+    scene, plan = solved
+    curve = coverage_curve(plan, [0, 1, 3], method="exact")
+    text = report_html(scene, plan, curve=curve, include_map=False)
+    assert "data:image/png;base64," in text
+    assert "<td>46.0</td>" in text  # budget 3 on paper
+
+
+def test_write_is_atomic(solved, tmp_path, monkeypatch):
+    scene, plan = solved
+    path = tmp_path / "r.html"
+    path.write_text("old", encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        msg = "render failed"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr("coverage.report.report_html", boom)
+    with pytest.raises(RuntimeError):
+        write_report(path, scene, plan)
+    assert path.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+
+
+def test_check_self_contained():
+    check_self_contained('<img src="data:image/png;base64,AAAA"><a href="#top">top</a>')
+    check_self_contained('<iframe srcdoc="&lt;script src=&quot;https://x&quot;&gt;"></iframe>')
+    for bad in (
+        '<script src="https://cdn.example/x.js"></script>',
+        '<link rel="stylesheet" href="//cdn.example/x.css">',
+        "<img src=x>",
+        "<style>body{background:url(https://x/y.png)}</style>",
+    ):
+        with pytest.raises(InputError, match="not self-contained"):
+            check_self_contained(bad)
