@@ -68,6 +68,11 @@ class _Polylines:
         keep = np.ones(len(coords), dtype=bool)
         keep[1:] = ~((cidx[1:] == cidx[:-1]) & np.all(coords[1:] == coords[:-1], axis=1))
         coords, cidx = coords[keep], cidx[keep]
+        self.start = np.zeros((len(lines), 2))  # first vertex of each line
+        at = np.searchsorted(cidx, np.arange(len(lines)))
+        ok = at < len(cidx)
+        ok[ok] = cidx[at[ok]] == np.flatnonzero(ok)
+        self.start[ok] = coords[at[ok]]
         seg = np.flatnonzero(cidx[:-1] == cidx[1:])
         self.p0 = coords[seg]
         self.d = coords[seg + 1] - coords[seg]
@@ -95,7 +100,11 @@ class _Polylines:
         safe = np.where(seg_len > 0, seg_len, 1.0)
         frac = np.clip(np.where(seg_len > 0, (g - self.cum_start[s]) / safe, 0.0), 0.0, 1.0)
         xy = self.p0[s] + frac[:, None] * self.d[s]
-        return xy, _azimuth_deg(self.d[s, 0], self.d[s, 1])
+        az = _azimuth_deg(self.d[s, 0], self.d[s, 1])
+        flat = self.last[line] < self.first[line]  # a line with no extent: its vertex
+        xy[flat] = self.start[line[flat]]
+        az[flat] = 0.0
+        return xy, az
 
 
 def _azimuth_deg(dx: FloatArray, dy: FloatArray) -> FloatArray:
@@ -461,7 +470,18 @@ def hotspot_risk(
     owner = "hotspot_risk"
     h = _check_bandwidth(bandwidth_m, owner)
     cw = _check_category_weights(category_weights, owner)
-    q = np.asarray(xy, dtype=float).reshape(-1, 2)
+    try:
+        q = np.asarray(xy, dtype=float)
+    except (TypeError, ValueError):
+        q = np.full((1, 1), np.nan)
+    if q.size == 0:
+        q = q.reshape(0, 2)
+    if q.ndim != 2 or q.shape[1] != 2 or not np.isfinite(q).all():
+        msg = (
+            f"The 'xy' parameter of {owner} must be finite coordinates of shape (n, 2), in the "
+            f"scene's CRS. Got an array of shape {np.shape(q)} instead."
+        )
+        raise ParameterError(msg)
     return _risk(q, scene, h, cw, None)
 
 

@@ -167,6 +167,14 @@ def test_multipoint_incident_counts_each_part():
     np.testing.assert_allclose(a, b)
 
 
+def test_risk_points_must_be_finite_pairs():
+    scene = scene_of([LineString([(0, 0), (100, 0)])], hotspots=frame([Point(0, 0)]))
+    for bad in ([1, 2, 3], [[0, np.nan]], [[0, 0, 0]], "ab"):
+        with pytest.raises(ParameterError, match=r"'xy' parameter of hotspot_risk.*shape \(n, 2\)"):
+            hotspot_risk(bad, scene)
+    assert hotspot_risk([], scene).shape == (0,)
+
+
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), "x"])
 def test_bad_category_weight_is_a_parameter_error(bad):
     scene = scene_of([LineString([(0, 0), (100, 0)])], hotspots=frame([Point(0, 0)]))
