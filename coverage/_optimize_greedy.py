@@ -35,6 +35,7 @@ class GreedyResult:
     cover: FloatArray
     trace: list[tuple[float, float, float, str]] = field(default_factory=list)
     evaluations: int = 0
+    best_step: int = 0  # number of choices at the step with the best online bound
 
 
 def row_gains(A: csr_array, w: FloatArray, cover: FloatArray) -> FloatArray:
@@ -56,6 +57,22 @@ def segment_sum(values: FloatArray, indptr: NDArray[Any], n: int) -> FloatArray:
     return out
 
 
+_ORDER_CACHE: dict[int, tuple[IntArray, IntArray, IntArray]] = {}
+
+
+def _group_order(group_ids: IntArray) -> tuple[IntArray, IntArray]:
+    """Rows sorted by group and the start of each group (cached per array)."""
+    hit = _ORDER_CACHE.get(id(group_ids))
+    if hit is not None and hit[0] is group_ids:
+        return hit[1], hit[2]
+    order = np.argsort(group_ids, kind="stable")
+    g = group_ids[order]
+    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+    _ORDER_CACHE.clear()
+    _ORDER_CACHE[id(group_ids)] = (group_ids, order, starts)
+    return order, starts
+
+
 def group_top_sum(ub: FloatArray, group_ids: IntArray | None, n_groups: int, k: int) -> float:
     """Largest sum of ``k`` values of ``ub`` with at most one per group."""
     if k <= 0 or ub.size == 0:
@@ -64,7 +81,8 @@ def group_top_sum(ub: FloatArray, group_ids: IntArray | None, n_groups: int, k: 
         vals = ub
     else:
         vals = np.zeros(n_groups, dtype=np.float64)
-        np.maximum.at(vals, group_ids, ub)
+        order, starts = _group_order(group_ids)
+        vals = np.maximum.reduceat(ub[order], starts)
     if k >= vals.size:
         return float(np.sum(vals[vals > 0]))
     top = np.partition(vals, vals.size - k)[vals.size - k :]
@@ -82,7 +100,7 @@ def lazy_greedy(
     total_bound: float,
     t0: float,
     progress: Callable[[str, int, int, float, float], None] | None = None,
-    n_checkpoints: int = 64,
+    n_checkpoints: int = 24,
     can_add: Callable[[int], bool] | None = None,
     on_add: Callable[[int], None] | None = None,
     costs: FloatArray | None = None,
@@ -131,6 +149,7 @@ def lazy_greedy(
 
     selected: list[int] = []
     gains: list[float] = []
+    best_step = 0
     evaluations = 0
     step = max(1, budget // max(1, n_checkpoints))
     t = 0
@@ -166,7 +185,9 @@ def lazy_greedy(
                     # closing whole groups lazily: rows of used groups get skipped on pop
                     pass
                 b = value + bound_fn(ub)
-                bound = min(bound, b)
+                if b < bound:
+                    bound = b
+                    best_step = t
                 trace.append((time.perf_counter() - t0, value, bound, "greedy"))
                 if progress is not None:
                     progress("greedy", t, budget, value, bound)
@@ -191,7 +212,10 @@ def lazy_greedy(
     ub[fixed] = 0.0
     if selected:
         ub[np.asarray(selected, dtype=np.int64)] = 0.0
-    bound = min(bound, value + bound_fn(ub))
+    final = value + bound_fn(ub)
+    if final < bound:
+        bound = final
+        best_step = len(selected)
     exact_value = float(w @ cover)
     bound = max(bound, exact_value)
     trace.append((time.perf_counter() - t0, exact_value, bound, "greedy"))
@@ -203,4 +227,5 @@ def lazy_greedy(
         cover=cover,
         trace=trace,
         evaluations=evaluations,
+        best_step=best_step,
     )

@@ -20,7 +20,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage._optimize_bound import Contested, LagrangeResult, split_contested, subgradient
+from coverage._optimize_bound import (
+    Contested,
+    LagrangeResult,
+    evaluate,
+    split_contested,
+    subgradient,
+)
 from coverage._optimize_constraints import Constraints, Tracker
 from coverage._optimize_core import Core, GroupIndex, core_value, gather_rows
 from coverage._optimize_exact import ExtraRows, solve_milp
@@ -100,6 +106,8 @@ def run_greedy(core: Core, state: RunState, con: Constraints) -> None:
         state.info["greedy_evaluations"] = state.info.get("greedy_evaluations", 0) + res.evaluations
         if tracker is None or tracker.feasible():
             state.offer_plan(res.selected, res.value, "greedy")
+            state.info["greedy_prefix"] = res.selected[: res.best_step]
+            state.info["greedy_plan"] = (res.selected, res.gains)
         state.offer_bound(res.bound, "online")
 
 
@@ -133,10 +141,20 @@ def run_lagrangian(
     time_share: float = 1.0,
 ) -> LagrangeResult:
     """Subgradient on the Lagrangian dual, started at the plan's cover levels."""
+    # start at the cover levels of the plan or of the greedy prefix with the best online bound
+    starts = [state.plan, state.info.get("greedy_prefix", state.plan)]
     lam0 = np.zeros(con.cols.size)
-    if state.plan.size:
-        pos = gather_rows(con.V.indptr, state.plan)
-        np.maximum.at(lam0, con.V.indices[pos], con.V.data[pos])
+    best_l = np.inf
+    for plan in starts:
+        lam = np.zeros(con.cols.size)
+        if plan.size:
+            pos = gather_rows(con.V.indptr, plan)
+            np.maximum.at(lam, con.V.indices[pos], con.V.data[pos])
+        val = evaluate(
+            con, core.groups, core.budget, lam, None if cons.plain else cons.relaxed_max
+        )[0]
+        if val < best_l:
+            best_l, lam0 = val, lam
     deadline = time.perf_counter() + max(0.0, state.left() * time_share)
 
     def _cb(it: int, b: float) -> None:
@@ -336,13 +354,20 @@ def solve_core(
     return state
 
 
-def order_plan(core: Core, plan: IntArray, t0: float) -> tuple[IntArray, FloatArray]:
+def order_plan(
+    core: Core,
+    plan: IntArray,
+    t0: float,
+    greedy: tuple[IntArray, FloatArray] | None = None,
+) -> tuple[IntArray, FloatArray]:
     """Greedy order of a plan's rows (core ids) and their marginal gains.
 
     Rows that add nothing come last, with gain 0, in index order.
     """
     if plan.size == 0:
         return plan, np.zeros(0)
+    if greedy is not None and np.array_equal(greedy[0], plan):
+        return greedy
     plan = np.sort(np.asarray(plan, dtype=np.int64))
     sub = core.V[plan]
     res = lazy_greedy(

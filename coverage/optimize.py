@@ -497,15 +497,22 @@ def objective(
     )
     if rows.size == 0:
         return 0.0
-    sub = M[np.unique(rows)].tocsc()
-    sub.sort_indices()
+    sub = csr_array(M[np.unique(rows)]).tocoo()
+    cols, vals = sub.col.astype(np.int64), sub.data
     credit = np.zeros(M.shape[1])
-    for j in np.flatnonzero(np.diff(sub.indptr)).tolist():
-        q = np.sort(sub.data[sub.indptr[j] : sub.indptr[j + 1]])[::-1]
-        if combine == "probabilistic":
-            credit[j] = 1.0 - float(np.prod(1.0 - q))
-        elif q.size >= k_coverage:
-            credit[j] = q[k_coverage - 1]
+    if combine == "probabilistic":
+        with np.errstate(divide="ignore"):
+            logs = np.log1p(-vals)
+        s = np.zeros(M.shape[1])
+        np.add.at(s, cols, logs)
+        credit = -np.expm1(s)
+    else:
+        order = np.lexsort((-vals, cols))
+        cols, vals = cols[order], vals[order]
+        first = np.concatenate([[True], cols[1:] != cols[:-1]])
+        start = np.maximum.accumulate(np.where(first, np.arange(cols.size), 0))
+        hit = (np.arange(cols.size) - start) == k_coverage - 1
+        credit[cols[hit]] = vals[hit]
     return float(credit @ w)
 
 
@@ -767,7 +774,8 @@ def max_coverage(
             "or raise time_limit_s."
         )
         raise SolverError(msg)
-    ordered, gains = order_plan(core, state.plan, t0)
+    ordered, gains = order_plan(core, state.plan, t0, state.info.pop("greedy_plan", None))
+    state.info.pop("greedy_prefix", None)
     selected = core.rows[ordered]
     obj = objective(M, w, selected, fx)
     ub = max(core.base + state.bound, obj)
