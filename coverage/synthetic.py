@@ -748,7 +748,7 @@ def synthetic_city(
     nodes, inv = np.unique(np.round(seg.reshape(-1, 2), 1), axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     deg = np.bincount(inv, minlength=len(nodes))
-    junction = nodes[deg >= 3]
+    junction = nodes[deg >= 3] if np.count_nonzero(deg >= 3) >= 3 else nodes
     jtree = cKDTree(junction)
     cams_xy, cams_owner, cams_head, cams_n = [], [], [], []
 
@@ -772,7 +772,7 @@ def synthetic_city(
     # police at markets and nightlife, plus some random junctions
     n_pol = max(2, round(6 * scale))
     pol_near = jtree.query(np.vstack([markets, night]))[1]
-    pol_rand = rng.choice(len(junction), n_pol, replace=False)
+    pol_rand = rng.choice(len(junction), min(n_pol, len(junction)), replace=False)
     jp = np.setdiff1d(np.unique(np.concatenate([pol_near, pol_rand])), js)
     cams_xy.append(junction[jp])
     cams_owner += ["police"] * len(jp)
@@ -811,7 +811,7 @@ def synthetic_city(
     mk_words = np.asarray(_STREET_WORDS)[rng.integers(0, len(_STREET_WORDS), len(mk))]
     lm_name += [f"{w} Market" for w in mk_words]
     lm_w.append(np.full(len(mk), 2.0))
-    n_ps = max(1, round(2 * scale))
+    n_ps = min(max(1, round(2 * scale)), len(junction))
     ps = np.sort(rng.choice(len(junction), n_ps, replace=False))
     lm_xy.append(junction[ps])
     lm_kind += ["police_station"] * n_ps

@@ -114,6 +114,21 @@ def test_bundled_footfall_varies_by_street(bundled):
     assert med["pedestrian"] > med["residential"]
 
 
+def test_busy_streets_are_near_incidents(bundled):
+    # Footfall rises near markets, stations and nightlife, where incidents cluster:
+    # within each kind, streets with many incidents nearby are busier.
+    cor = bundled["corridors"]
+    tree = shapely.STRtree(bundled["hotspots"].geometry.values)
+    near = np.bincount(
+        tree.query(cor.geometry.values, predicate="dwithin", distance=100.0)[0],
+        minlength=len(cor),
+    )
+    for kind in ("residential", "footway"):
+        sel = (cor["kind"] == kind).to_numpy()
+        ff, n = cor["footfall"].to_numpy()[sel], near[sel]
+        assert np.median(ff[n >= 10]) > 1.5 * np.median(ff[n == 0]), kind
+
+
 def test_bundled_geometries_valid(bundled):
     for layer, frame in bundled.items():
         geoms = frame.geometry.values
