@@ -284,7 +284,7 @@ def coverage_matrix(
         inv = 1.0 / np.where(dist > 0, dist, 1.0)
         ux, uy = d[:, 0] * inv, d[:, 1] * inv
         at_pole = dist <= 1e-9
-        hfov = float(camera_set.hfov_deg)  # type: ignore[arg-type]
+        hfov = float(camera_set.hfov_deg)
         cos_half = math.cos(math.radians(min(hfov, 360.0) / 2.0)) - 1e-12
         h_rad = np.radians(headings)
         h_sin, h_cos = np.sin(h_rad), np.cos(h_rad)  # NaN for empty camera slots
@@ -418,7 +418,7 @@ def _wedges_disjoint(camera_set: CameraSet) -> bool:
     if len(rel) < 2:
         return True
     gaps = np.diff(np.concatenate([rel, rel[:1] + 360.0]))
-    return bool(gaps.min() >= float(camera_set.hfov_deg) - 1e-9)  # type: ignore[arg-type]
+    return bool(gaps.min() >= float(camera_set.hfov_deg) - 1e-9)
 
 
 def _zone_area(

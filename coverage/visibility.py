@@ -78,7 +78,8 @@ def angular_difference_deg(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
     [20.0, 170.0]
     """
     d = np.mod(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), 360.0)
-    return np.minimum(d, 360.0 - d)
+    out: NDArray[np.float64] = np.minimum(d, 360.0 - d)
+    return out
 
 
 def in_sector(az_deg: ArrayLike, heading_deg: ArrayLike, hfov_deg: float) -> NDArray[np.bool_]:
@@ -132,7 +133,7 @@ def _as_polygons(
     if arr.size == 0:
         return arr
     ok = shapely.is_geometry(arr)
-    types = shapely.get_type_id(np.where(ok, arr, None))
+    types = shapely.get_type_id(np.where(ok, arr, np.array(None, dtype=object)))
     bad = np.flatnonzero(~ok | ~np.isin(types, [3, 6]))  # Polygon, MultiPolygon
     if bad.size:
         msg = (
@@ -206,7 +207,7 @@ class _Obstacles:
             li, bi = self.tree.query(lines, predicate="intersects")
             if ignore.size:
                 li = li[~np.isin(o[li].astype(np.int64) * self.n + bi, ignore)]
-            return s + li
+            return np.asarray(s + li, dtype=np.int64)
 
         starts = range(0, len(oi), _CHUNK)
         if workers > 1 and len(starts) > 1:
@@ -520,7 +521,7 @@ def view_sectors(
         iso = isovists(
             pts,
             buildings,
-            range_m=float(camera_set.range_m),
+            range_m=float(camera_set.range_m),  # type: ignore[arg-type]
             n_rays=n_rays,
             clearance_m=clearance_m,
         )
