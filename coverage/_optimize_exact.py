@@ -112,7 +112,121 @@ def new_highs() -> Any:
     return h
 
 
+#: Models with at least this many matrix entries run in a child process that is
+#: killed at the deadline (HiGHS may not honour interrupts in every phase).
+ISOLATE_NNZ = 40_000
+
+
 def solve_milp(
+    Vc: csr_array,
+    row_const: FloatArray,
+    group_ids: IntArray | None,
+    budget: float,
+    *,
+    time_limit_s: float,
+    isolate: bool | None = None,
+    **kwargs: Any,
+) -> MilpResult:
+    """Solve the level MILP under a hard time limit (see ``_solve_here``).
+
+    Large models (``isolate``, default: ``Vc.nnz >= ISOLATE_NNZ``) run in a
+    spawned child process; the parent receives each improving plan and the
+    dual bound as they come, and kills the child at the deadline, keeping the
+    best plan and bound received.
+    """
+    if isolate is None:
+        isolate = Vc.nnz >= ISOLATE_NNZ and not kwargs.get("relax", False)
+    if not isolate:
+        return _solve_here(Vc, row_const, group_ids, budget, time_limit_s=time_limit_s, **kwargs)
+    import multiprocessing as mp
+
+    t_start = time.perf_counter()
+    deadline = t_start + float(time_limit_s)
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_child_main,
+        args=(child, Vc, row_const, group_ids, budget, float(time_limit_s), kwargs),
+        daemon=True,
+    )
+    proc.start()
+    child.close()
+    n = Vc.shape[0]
+    best_sel = np.zeros(0, dtype=np.int64)
+    best_val = -np.inf
+    bound = np.inf
+    result: MilpResult | None = None
+    killed = False
+    grace = 0.25
+    while True:
+        left = deadline + grace - time.perf_counter()
+        if left <= 0:
+            killed = True
+            break
+        try:
+            ready = parent.poll(min(left, 0.2))
+        except (EOFError, OSError):
+            break
+        if not ready:
+            if not proc.is_alive() and not parent.poll(0):
+                break
+            continue
+        try:
+            kind, *payload = parent.recv()
+        except (EOFError, OSError):
+            break
+        if kind == "sol":
+            sel, val = payload
+            if val > best_val:
+                best_sel, best_val = np.asarray(sel, dtype=np.int64), float(val)
+        elif kind == "bound":
+            bound = min(bound, float(payload[0]))
+        elif kind == "done":
+            result = payload[0]
+            break
+    if proc.is_alive():
+        proc.kill()
+    proc.join(timeout=5)
+    parent.close()
+    seconds = time.perf_counter() - t_start
+    if result is not None:
+        if result.value < best_val:
+            result.selected, result.value = best_sel, best_val
+        result.bound = min(result.bound, bound) if np.isfinite(result.bound) else bound
+        result.seconds = seconds
+        result.info["isolated"] = True
+        return result
+    del n
+    return MilpResult(
+        selected=best_sel,
+        value=best_val,
+        bound=bound,
+        status="killed at the time limit" if killed else "child process ended",
+        seconds=seconds,
+        optimal=False,
+        info={"isolated": True, "killed": killed},
+    )
+
+
+def _child_main(
+    conn: Any,
+    Vc: csr_array,
+    row_const: FloatArray,
+    group_ids: IntArray | None,
+    budget: float,
+    time_limit_s: float,
+    kwargs: dict[str, Any],
+) -> None:  # pragma: no cover - runs in a child process
+    try:
+        res = _solve_here(
+            Vc, row_const, group_ids, budget, time_limit_s=time_limit_s, conn=conn, **kwargs
+        )
+        conn.send(("done", res))
+    finally:
+        conn.close()
+
+
+def _solve_here(
     Vc: csr_array,
     row_const: FloatArray,
     group_ids: IntArray | None,
@@ -126,8 +240,12 @@ def solve_milp(
     budget_row: FloatArray | None = None,
     fix_one: IntArray | None = None,
     threads: int | None = None,
+    conn: Any = None,
 ) -> MilpResult:
-    """Solve the level MILP (or its LP with ``relax=True``) under a hard time limit.
+    """Solve the level MILP (or its LP with ``relax=True``) in this process.
+
+    The time limit is enforced with HiGHS interrupt callbacks; with ``conn``
+    (a pipe end), improving plans and dual bounds are sent as they come.
 
     ``budget_row`` replaces the all-ones budget row (costs); ``fix_one`` rows
     are forced to 1.  Returns the best plan and the best proven bound.
@@ -203,24 +321,37 @@ def solve_milp(
     h.passModel(lp)
 
     deadline = t_start + float(time_limit_s)
-    state = {"bound": np.inf, "interrupted": False}
+    state = {"bound": np.inf, "interrupted": False, "sent": 0.0}
 
     def _interrupt(e: Any) -> None:
         try:
             if not relax:
                 b = float(e.data_out.mip_dual_bound)
-                if np.isfinite(b):
-                    state["bound"] = min(state["bound"], b)
+                if np.isfinite(b) and b < state["bound"]:
+                    state["bound"] = b
+                    now = time.perf_counter()
+                    if conn is not None and now - state["sent"] > 0.1:
+                        state["sent"] = now
+                        conn.send(("bound", b))
         except Exception:  # pragma: no cover - depends on the event kind
             pass
         if time.perf_counter() > deadline:
             state["interrupted"] = True
             e.interrupt()
 
+    def _improving(e: Any) -> None:  # pragma: no cover - runs in the child process
+        try:
+            x = np.asarray(e.data_out.mip_solution)[:n]
+            conn.send(("sol", np.flatnonzero(x > 0.5), float(e.data_out.objective_function_value)))
+        except Exception:
+            pass
+
     h.cbSimplexInterrupt += _interrupt
     h.cbIpmInterrupt += _interrupt
     if not relax:
         h.cbMipInterrupt += _interrupt
+        if conn is not None:
+            h.cbMipImprovingSolution += _improving
         if warm_start is not None and warm_start.size:
             x0 = np.zeros(n_var)
             x0[warm_start] = 1.0

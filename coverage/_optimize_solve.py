@@ -29,7 +29,7 @@ from coverage._optimize_bound import (
 )
 from coverage._optimize_constraints import Constraints, Tracker
 from coverage._optimize_core import Core, GroupIndex, core_value, gather_rows
-from coverage._optimize_exact import ExtraRows, solve_milp
+from coverage._optimize_exact import ISOLATE_NNZ, ExtraRows, solve_milp
 from coverage._optimize_greedy import lazy_greedy
 from coverage._optimize_local import swap_search
 
@@ -280,6 +280,11 @@ def run_exact(
         )
         extra = ExtraRows(M, np.ones(multi_groups.size), np.full(multi_groups.size, np.inf))
     warm = np.flatnonzero(np.isin(free_rows, state.plan))
+    # a child process needs about a second to start: not worth it at the very end
+    min_left = 2.0 if sub_con.V.nnz >= ISOLATE_NNZ else 0.3
+    if state.left() < min_left:
+        state.info["milp_status"] = "skipped: too little time left"
+        return
     if budget_left <= 0 or free_rows.size == 0:
         _res_value, res_bound, sel_sub, optimal = 0.0, 0.0, np.zeros(0, dtype=np.int64), True
         status = "trivial"
