@@ -356,7 +356,9 @@ def _privacy_seen(
     xy = _xy(cams.geometry)
     near = np.unique(
         shapely.STRtree(zones).query(
-            shapely.points(xy), predicate="dwithin", distance=float(cs.range_m)
+            shapely.points(xy),
+            predicate="dwithin",
+            distance=float(cs.range_m),  # type: ignore[arg-type]
         )[0]
     )
     if near.size == 0:
@@ -903,9 +905,10 @@ def corridor_continuity(
 
     *Routes.* Each landmark is joined to each hotspot (without landmarks:
     each pair of hotspots) by the shortest walk on the graph (networkx
-    Dijkstra on ``length_m``), ends snapped to the nearest graph node; its
-    watched share is the watched length of its edges over its length.
-    Routes whose ends snap to one node or that cannot be walked are left out.
+    Dijkstra on ``length_m``), ends snapped to the nearest node of the
+    largest connected piece of the graph; its watched share is the watched
+    length of its edges over its length. Routes whose ends snap to one node
+    are left out.
 
     Examples
     --------
@@ -967,7 +970,9 @@ def _routes(
     )
     if G.number_of_nodes() == 0 or len(hot) == 0:
         return pd.DataFrame({c: [] for c in cols})
-    node_ids = np.array(sorted(r.node_xy), dtype=np.int64)
+    # snap to the largest connected piece of the graph (ties: the one with the lowest node id)
+    main = max(nx.connected_components(G), key=lambda c: (len(c), -min(c)))
+    node_ids = np.array(sorted(main), dtype=np.int64)
     tree = cKDTree(np.array([r.node_xy[int(i)] for i in node_ids]))
 
     def snap(frame: pd.DataFrame) -> list[int]:
