@@ -308,7 +308,7 @@ def synthetic_city(
         ``"hotspots"`` (incident Points, "weight", "category"),
         ``"buildings"`` (Polygon, "height_m"), ``"cameras"`` (Points,
         "owner", "heading_deg", "cameras"), ``"privacy_zones"`` (Polygon,
-        "name") and ``"landmarks"`` (Points: station exits, markets and police
+        "name") and ``"landmarks"`` (Points: MTR exits, markets and police
         stations, with "kind", "name", "weight"); each with a RangeIndex and
         in `crs`.
 
@@ -802,7 +802,7 @@ def synthetic_city(
         n_exit = min(near_idx.size, int(rng.integers(2, 5)))
         ex = rng.choice(near_idx, n_exit, replace=False)
         lm_xy.append(junction[ex])
-        lm_kind += ["station_exit"] * n_exit
+        lm_kind += ["mtr_exit"] * n_exit
         lm_name += [f"{st_words[i]} Station exit {chr(65 + e)}" for e in range(n_exit)]
         lm_w.append(np.full(n_exit, 3.0))
     mk = np.unique(jtree.query(markets)[1])

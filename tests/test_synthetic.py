@@ -234,7 +234,7 @@ def test_street_network_is_connected(bundled):
 
 def test_landmarks(bundled):
     lm = bundled["landmarks"]
-    assert {"station_exit", "market", "police_station"} <= set(lm["kind"])
+    assert {"mtr_exit", "market", "police_station"} <= set(lm["kind"])
     assert bool(np.all(lm["weight"] > 0))
     cor = shapely.STRtree(bundled["corridors"].geometry.values)
     dist = cor.query_nearest(lm.geometry.values, return_distance=True)[1]
