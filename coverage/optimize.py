@@ -641,13 +641,22 @@ def max_coverage(
         Optional row indices already installed: they count toward coverage
         and not toward the budget.
     method
-        ``"greedy"`` (lazy greedy with its online bound) or ``"auto"``.
+        ``"greedy"``: lazy greedy and its online bound.  ``"local"``: greedy,
+        then swap local search and the Lagrangian bound.  ``"exact"``: all of
+        that, then the HiGHS MILP (reduced first) to proven optimality or the
+        time limit.  ``"auto"``: the stages in that order, stopping as soon as
+        the gap is at most `gap_tol` or the time is up.
     time_limit_s
-        Wall-time limit for the improving phases (None: no limit).
+        Wall-time limit of the whole call (greedy always completes).  None
+        means 60 s for ``"auto"``, 30 s for ``"local"``, 300 s for
+        ``"exact"`` and none for ``"greedy"``.  The limit is enforced on HiGHS
+        too (large models run in a child process killed at the deadline).
     gap_tol
-        Relative gap at which ``"auto"`` stops.
+        Relative gap at which ``"auto"``, ``"local"`` stop (``"exact"``
+        aims at 1e-9).
     rng
-        Seed or Generator (normalized once; used by randomized phases).
+        Seed or Generator, normalized once.  Every stage is currently
+        deterministic, so it does not change the result.
     progress
         Optional callable receiving a :class:`Progress` now and then.
     costs
@@ -687,10 +696,35 @@ def max_coverage(
     Notes
     -----
     Objective: ``f(S) = sum_j w_j * max_{i in S ∪ fixed} A[i, j]``, monotone
-    submodular.  Greedy is lazy (CELF): stale gains are upper bounds, ties go
-    to the lowest row index.  Its online bound is
-    ``min(sum_j w_j max_i A_ij, f(S_t) + sum of the budget largest marginal
-    gains w.r.t. S_t, at most one per group)``, the best over the steps.
+    submodular.  The fixed rows are folded into a base level first, so every
+    stage works on ``V_ij = w_j (A_ij - c0_j)^+`` over the selectable rows.
+
+    - Greedy is lazy (CELF): stale gains are upper bounds; ties go to the
+      lowest row index; with `costs` the ratio greedy and the plain greedy
+      both run and the better plan is kept.  Its online bound is
+      ``min(sum_j w_j max_i A_ij, f(S_t) + sum of the budget largest marginal
+      gains w.r.t. S_t, at most one per group)``, the best over the steps.
+    - Local search applies improving swaps (row out, row in) in batches whose
+      columns do not overlap; it never makes the plan worse.
+    - The Lagrangian bound relaxes ``sum_i u_ij <= 1`` in the LP
+      ``max sum V_ij u_ij, u_ij <= x_i, sum x_i <= K, one per group``:
+      ``L(lam) = sum_j lam_j + top-K group maxima of sum_j (V_ij - lam_j)^+``
+      is an upper bound for every ``lam >= 0`` (its minimum is the LP bound);
+      projected subgradient steps lower it.  Columns covered by one group only
+      keep ``lam_j = 0`` (optimal), so the steps work on contested columns.
+    - Exact: rows that cannot be in any plan better than the incumbent (by the
+      Lagrangian reduced costs) are removed, groups that must be used are
+      forced, and the remaining level MILP goes to HiGHS with the warm start.
+      The bound is then ``max(incumbent, MILP dual bound)``.
+    - Side constraints enter every stage: greedy and swaps check them (and
+      reserve room for quota minima), bounds relax them (minima and separation
+      dropped, money by a fractional knapsack), and the MILP has them as rows.
+    - ``k_coverage > 1`` and ``combine="probabilistic"`` use a simpler path
+      (surrogate greedy for k-coverage, swaps on the true objective, MILP with
+      binary levels or tangent cuts); meant for small and medium instances.
+
+    ``upper_bound`` is always a proven bound; ``objective`` is always
+    recomputed from ``selected`` by :func:`objective`.
 
     Examples
     --------

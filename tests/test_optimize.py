@@ -638,3 +638,84 @@ def test_coverage_curve_bounds_and_monotone():
     # greedy plans are nested
     sels = [s.selected.tolist() for s in curve.solutions]
     assert all(a == b[: len(a)] for a, b in itertools.pairwise(sels))
+
+
+# --------------------------------------------------------------------------- solver plumbing
+
+
+def test_milp_in_child_process_matches_in_process():
+    from coverage._optimize_core import GroupIndex
+    from coverage._optimize_exact import solve_milp
+
+    rng = np.random.default_rng(21)
+    D = (rng.random((30, 60)) < 0.1) * rng.choice([0.5, 1.0], size=(30, 60))
+    V = csr_array(D * rng.random(60))
+    g = GroupIndex(None, 30).group_ids
+    here = solve_milp(V, np.zeros(30), g, 5, time_limit_s=30, isolate=False, gap_tol=1e-9)
+    child = solve_milp(V, np.zeros(30), g, 5, time_limit_s=30, isolate=True, gap_tol=1e-9)
+    assert child.info.get("isolated")
+    assert child.value == pytest.approx(here.value)
+    assert child.bound == pytest.approx(here.bound, rel=1e-6)
+
+
+def test_auto_reports_progress_and_a_consistent_trace():
+    rng = np.random.default_rng(8)
+    D = (rng.random((80, 300)) < 0.04) * rng.choice([0.25, 0.5, 1.0], size=(80, 300))
+    events: list[Progress] = []
+    sol = max_coverage(
+        csr_array(D),
+        rng.random(300),
+        budget=10,
+        method="auto",
+        gap_tol=0.0,
+        progress=events.append,
+        time_limit_s=20,
+    )
+    assert {e.stage for e in events} >= {"greedy"}
+    bounds = [tp.upper_bound for tp in sol.trace]
+    values = [tp.objective for tp in sol.trace]
+    assert all(b2 <= b1 + 1e-9 for b1, b2 in itertools.pairwise(bounds))
+    assert all(v2 >= v1 - 1e-9 for v1, v2 in itertools.pairwise(values))
+    assert sol.objective <= sol.upper_bound + 1e-9
+    assert sol.gap <= 1e-6  # auto with gap_tol=0 proves optimality on this size
+    assert sol.gains.sum() == pytest.approx(sol.objective)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"costs": [1, 0, 1]}, r"'costs'.*not finite and > 0"),
+        ({"costs": [1, 1]}, r"one cost per row"),
+        ({"quotas": {"a": (0, 1)}}, r"needs 'labels'"),
+        ({"quotas": {"a": (2, 1)}, "labels": ["a", "a", "b"]}, r"min 2 > max 1"),
+        ({"min_separation_m": 5.0}, r"needs 'xy'"),
+        ({"min_separation_m": 5.0, "xy": [[0, 0]]}, r"shape \(3, 2\)"),
+        ({"k_coverage": 0}, r"'k_coverage'"),
+        ({"combine": "sum"}, r"'combine'"),
+    ],
+)
+def test_bad_constraint_parameters(kwargs, match):
+    with pytest.raises((InputError, ParameterError), match=match):
+        max_coverage(np.eye(3), np.ones(3), budget=1, **kwargs)
+
+
+def test_budget_is_money_with_costs():
+    A = csr_array(np.eye(4))
+    w = np.array([4.0, 3.0, 2.0, 1.0])
+    costs = np.array([3.0, 1.0, 1.0, 1.0])
+    for method in ("greedy", "local", "exact", "auto"):
+        sol = max_coverage(A, w, budget=3.0, costs=costs, method=method)
+        assert costs[sol.selected].sum() <= 3.0
+        # best: {1, 2, 3} = 6 > {0} = 4
+        if method in ("exact", "auto"):
+            assert sol.objective == pytest.approx(6.0)
+        assert sol.upper_bound >= 6.0 - 1e-9
+
+
+def test_separation_blocks_close_sites():
+    A = csr_array(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 1.0]]))
+    xy = np.array([[0.0, 0.0], [5.0, 0.0], [30.0, 0.0]])
+    for method in ("greedy", "local", "exact"):
+        sol = max_coverage(A, np.ones(3), budget=2, xy=xy, min_separation_m=10.0, method=method)
+        assert is_feasible(sol, A, budget=2, xy=xy, min_separation_m=10.0)
+        assert sol.objective == pytest.approx(3.0)
