@@ -296,7 +296,8 @@ def synthetic_city(
     block_spacing_m
         Typical distance between block centres in the middle-density parts of
         the city (the old town is about 0.6 times denser, the hills sparser).
-        Smaller values give more streets and buildings.
+        Smaller values give more streets and buildings; below about 50 m the
+        blocks get too small to hold buildings behind the street setbacks.
     precision_m
         Coordinates are snapped to this grid (0 keeps full precision).
 
