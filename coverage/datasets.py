@@ -106,7 +106,7 @@ def sample_city(path: str | os.PathLike[str] | None = None) -> Scene:
     Examples
     --------
     >>> scene = sample_city()
-    >>> len(scene.districts) >= 6 and scene.corridors.length.sum() > 80_000
+    >>> bool(len(scene.districts) >= 6 and scene.corridors.length.sum() > 80_000)
     True
     """
     import pyogrio
