@@ -42,20 +42,29 @@ COORD_DECIMALS = 5  # 1e-5 degree is about 1.1 m north-south
 def escape_text(value: Any) -> str:
     """Escape a user string for HTML, JavaScript template literals and script blocks.
 
-    ``html.escape`` plus backtick, ``$``, backslash and ``/`` as character
-    references, so the text shows as itself in a tooltip, popup, legend or
-    layer name, cannot close a ``<script>`` block or a template literal, and
-    writes no ``http://`` into the file.
+    ``html.escape`` plus backtick, ``$``, backslash, ``/`` and braces as
+    character references, so the text shows as itself in a tooltip, popup,
+    legend or layer name, cannot close a ``<script>`` block or a template
+    literal, is never read as a Jinja template, and writes no ``http://`` into
+    the file.
 
     Examples
     --------
     >>> escape_text("<img src=x onerror=alert(1)>")
     '&lt;img src=x onerror=alert(1)&gt;'
     >>> escape_text("${alert(1)}`</script>")
-    '&#36;{alert(1)}&#96;&lt;&#47;script&gt;'
+    '&#36;&#123;alert(1)&#125;&#96;&lt;&#47;script&gt;'
     """
     text = html.escape(str(value), quote=True)
-    for raw, ref in (("`", "&#96;"), ("$", "&#36;"), ("\\", "&#92;"), ("/", "&#47;")):
+    pairs = (
+        ("`", "&#96;"),
+        ("$", "&#36;"),
+        ("\\", "&#92;"),
+        ("/", "&#47;"),
+        ("{", "&#123;"),
+        ("}", "&#125;"),
+    )
+    for raw, ref in pairs:
         text = text.replace(raw, ref)
     return text
 
@@ -341,7 +350,24 @@ def set_wedges(
     xy = shapely.get_coordinates(plan_cameras.geometry.to_numpy())
     hfov = plan_cameras["hfov_deg"].to_numpy(dtype=float)
     rng_m = plan_cameras["range_m"].to_numpy(dtype=float)
-    polys = _view_sectors(xy, row, flat, hfov, rng_m, buildings)
+    polys = None
+    if buildings is not None and len(buildings):
+        # only poles with a building within range need the (costly) isovist
+        near = np.zeros(len(xy), dtype=bool)
+        hit = shapely.STRtree(np.asarray(buildings, dtype=object)).query(
+            shapely.points(xy), predicate="dwithin", distance=float(np.nanmax(rng_m))
+        )[0]
+        near[hit] = True
+        polys = np.empty(len(row), dtype=object)
+        occl = near[row]
+        blocked = _view_sectors(xy, row[occl], flat[occl], hfov, rng_m, buildings)
+        clear = _view_sectors(xy, row[~occl], flat[~occl], hfov, rng_m, None)
+        if blocked is None or clear is None:
+            polys = None
+        else:
+            polys[occl], polys[~occl] = blocked, clear
+    else:
+        polys = _view_sectors(xy, row, flat, hfov, rng_m, None)
     if polys is None:
         polys = wedge_polygons(xy[row], flat, hfov[row], rng_m[row])
         if buildings is not None and len(buildings):
@@ -367,6 +393,8 @@ def _view_sectors(
     except ImportError:  # pragma: no cover - both modules ship together
         return None
     out = np.empty(len(row), dtype=object)
+    if len(row) == 0:
+        return out
     b = None if buildings is None or len(buildings) == 0 else buildings
     # one call per (hfov, range) group; each pole's cameras as one row
     key = np.stack([hfov[row], range_m[row]], axis=1)
@@ -414,7 +442,7 @@ def district_stats(scene: Any, plan: Any, *, incident_radius_m: float = 25.0) ->
     "Before" is the demand the existing sets cover (rows ``plan.matrix.fixed``
     of the coverage matrix; without a matrix, the demand whose best set is an
     existing one); an incident is covered
-    when a covered demand point lies within `incident_radius_m`.
+    when its nearest demand point (within `incident_radius_m`) is covered.
     """
     names = scene.districts["name"].astype(str).to_numpy()
     d = plan.demand
@@ -464,13 +492,13 @@ def district_stats(scene: Any, plan: Any, *, incident_radius_m: float = 25.0) ->
             pts, predicate="within"
         )[::-1]
         inc_total = np.bincount(di, minlength=len(names))
-        cpts = d.geometry.to_numpy()[covered]
-        if cpts.size:
-            near = shapely.STRtree(cpts).query(
-                pts[pi], predicate="dwithin", distance=incident_radius_m
+        dpts = d.geometry.to_numpy()
+        if dpts.size:
+            qi, nj = shapely.STRtree(dpts).query_nearest(
+                pts[pi], max_distance=incident_radius_m, all_matches=False
             )
             hit = np.zeros(pi.size, dtype=bool)
-            hit[np.unique(near[0])] = True
+            hit[qi] = covered[nj]
             inc_cov = np.bincount(di[hit], minlength=len(names))
     out["incidents"] = inc_total
     out["incidents_covered"] = inc_cov
@@ -500,7 +528,10 @@ def to_lonlat(geoms: NDArray[Any], crs: Any) -> NDArray[Any]:
 
 
 def features_json(
-    geoms: NDArray[Any], properties: Sequence[Mapping[str, Any]] | None = None
+    geoms: NDArray[Any],
+    properties: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
     """A GeoJSON FeatureCollection as script-safe text (EPSG:4326 geometries in)."""
     geoms = np.asarray(geoms, dtype=object)
@@ -515,4 +546,35 @@ def features_json(
         f'{{"type":"Feature","geometry":{g},"properties":{js_json(p)}}}'
         for g, p in zip(gj.tolist(), props, strict=True)
     ]
-    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+    tail = "".join(f",{js_json(k)}:{js_json(v)}" for k, v in (extra or {}).items())
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]" + tail + "}"
+
+
+PACK_ZOOM = 18  # integer Web Mercator pixels at this zoom (~0.6 m at the equator)
+
+
+def pack_lines(geoms: NDArray[Any]) -> list[dict[str, list[int]]]:
+    """Encode (Multi)LineStrings in EPSG:4326 for the map's fast line layer.
+
+    One dict per geometry: ``n`` (points per part) and ``d``: Web Mercator
+    pixel coordinates at zoom 18 (Leaflet's ``map.project(latlng, 18)``,
+    rounded), delta-encoded over all parts (x and y interleaved; the first pair
+    absolute).
+
+    Examples
+    --------
+    >>> pack_lines(np.array([shapely.LineString([(0.0, 0.0), (0.001, 0.0)])]))
+    [{'n': [2], 'd': [33554432, 33554432, 186, 0]}]
+    """
+    out = []
+    world = 256.0 * 2.0**PACK_ZOOM
+    for g in geoms:
+        parts = shapely.get_parts(g)
+        coords, idx = shapely.get_coordinates(parts, return_index=True)
+        lat = np.radians(np.clip(coords[:, 1], -85.0511287798, 85.0511287798))
+        x = world * (coords[:, 0] / 360.0 + 0.5)
+        y = world * (0.5 - np.log(np.tan(np.pi / 4 + lat / 2)) / (2 * np.pi))
+        xy = np.round(np.column_stack([x, y])).astype(np.int64)
+        d = np.diff(xy, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+        out.append({"n": np.bincount(idx, minlength=len(parts)).tolist(), "d": d.tolist()})
+    return out

@@ -30,6 +30,7 @@ import shapely
 from coverage import _offline
 from coverage._render_geo import (
     CHOROPLETH_COLOURS,
+    PACK_ZOOM,
     TIER_COLOURS,
     choropleth_colour,
     corridor_runs,
@@ -37,6 +38,7 @@ from coverage._render_geo import (
     escape_text,
     features_json,
     js_json,
+    pack_lines,
     plan_tier_weights,
     quality_codes,
     quality_tier,
@@ -67,8 +69,8 @@ OfflineError = _offline.OfflineError
 #: Above this many corridor runs, runs of one tier are drawn as one merged
 #: feature (no per-street tooltip): too dense to hover at city zoom anyway.
 MAX_CORRIDOR_FEATURES = 20_000
-_PHASE_COLOURS = ("#d7301f", "#2171b5", "#6a51a3", "#cc4c02", "#238b45", "#ce1256")
-_OWNER_COLOURS = {"Police": "#08306b", "MTR": "#b2182b", "Other departments": "#5e3c99"}
+_PHASE_COLOURS = ("#d7301f", "#ff7f00", "#e7298a", "#a50f15", "#fdae61", "#ce1256")
+_OWNER_COLOURS = {"Police": "#08306b", "MTR": "#01665e", "Other departments": "#5e3c99"}
 
 
 def _folium() -> Any:
@@ -84,14 +86,19 @@ def _folium() -> Any:
 
 
 def _element_classes() -> dict[str, type]:
-    """folium element classes, defined lazily (folium is an optional import)."""
+    """folium element classes, defined lazily (folium is an optional import).
+
+    Our layers write their script text directly (``RawScript``). folium's
+    MacroElement would wrap the rendered script in a new Jinja template and
+    render it again: slow for megabytes of GeoJSON, and any ``{{ ... }}`` in
+    user data would then be executed by Jinja.
+    """
     if _CLASSES:
         return _CLASSES
     folium = _folium()
-    from branca.element import Element, Figure, MacroElement
-    from folium.elements import JSCSSMixin
+    from branca.element import Element, Figure, JavascriptLink
+    from folium.elements import ElementAddToElement
     from folium.map import Layer
-    from folium.template import Template
 
     class OfflineFigure(Figure):  # type: ignore[misc]
         """A Figure whose HTML inlines every asset and fails closed."""
@@ -102,36 +109,50 @@ def _element_classes() -> dict[str, type]:
             _offline.check_offline(out)
             return out
 
-    class GeoJsonLayer(Layer):  # type: ignore[misc]
+    class RawScript(Element):  # type: ignore[misc]
+        """Script text emitted as it is (never parsed as a template)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self._name = "RawScript"
+            self.text = text
+
+        def render(self, **kwargs: Any) -> str:
+            return str(self.text)
+
+    class RawLayer(Layer):  # type: ignore[misc]
+        """A Layer whose script is built in Python; ``self.js()`` returns it."""
+
+        default_js: list[tuple[str, str]] = []  # noqa: RUF012
+
+        def js(self) -> str:  # pragma: no cover - abstract
+            raise NotImplementedError
+
+        def render(self, **kwargs: Any) -> None:
+            figure = self.get_root()
+            for name, url in self.default_js:
+                figure.header.add_child(JavascriptLink(url), name=name)
+            if self.show:
+                self.add_child(
+                    ElementAddToElement(
+                        element_name=self.get_name(),
+                        element_parent_name=self._parent.get_name(),
+                    ),
+                    name=self.get_name() + "_add",
+                )
+            figure.script.add_child(RawScript(self.js()), name=self.get_name())
+            for child in list(self._children.values()):
+                child.render(**kwargs)
+
+    class GeoJsonLayer(RawLayer):  # type: ignore[misc]
         """``L.geoJSON`` with styles, tooltips and popups taken from feature properties.
 
         Per-feature ``properties.style`` is merged over the layer style (no
         per-feature JS switch), ``properties.tip`` becomes a sticky tooltip and
-        ``properties.popup`` a popup (both already-escaped HTML).
+        ``properties.popup`` a popup (already-escaped HTML). ``properties.row``
+        holds escaped values for a popup table whose labels are given once per
+        layer (`popup_rows`), so thousands of sets do not repeat the labels.
         """
-
-        _template = Template(
-            """
-            {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
-                style: function (f) {
-                    return Object.assign({}, {{ this.style }}, f.properties.style || {});
-                },
-                pointToLayer: function (f, latlng) {
-                    return L.circleMarker(latlng, Object.assign({}, {{ this.point_style }},
-                                                                f.properties.style || {}));
-                },
-                onEachFeature: function (f, layer) {
-                    var p = f.properties;
-                    if (p.tip) { layer.bindTooltip(p.tip, {sticky: true}); }
-                    if (p.popup) { layer.bindPopup(p.popup, {maxWidth: 360}); }
-                },
-                interactive: {{ this.interactive }},
-                bubblingMouseEvents: false
-            });
-            {% endmacro %}
-            """
-        )
 
         def __init__(
             self,
@@ -142,7 +163,7 @@ def _element_classes() -> dict[str, type]:
             point_style: Mapping[str, Any] | None = None,
             interactive: bool = True,
             show: bool = True,
-            n_features: int = 0,
+            popup_rows: Sequence[str] = (),
         ) -> None:
             super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
             self._name = "CoverageGeoJson"
@@ -150,22 +171,104 @@ def _element_classes() -> dict[str, type]:
             self.style = js_json(dict(style))
             self.point_style = js_json(dict(point_style or {"radius": 4}))
             self.interactive = "true" if interactive else "false"
-            self.n_features = n_features
+            self.popup_rows = js_json([escape_text(r) for r in popup_rows])
 
-    class HeatLayer(JSCSSMixin, Layer):  # type: ignore[misc]
+        def render(self, **kwargs: Any) -> None:
+            # the data goes in an inert JSON block: JSON.parse is much faster
+            # than parsing megabytes of object literals as code
+            block = (
+                f'<script type="application/json" id="{self.get_name()}_data">{self.data}</script>'
+            )
+            self.get_root().html.add_child(RawScript(block), name=self.get_name() + "_data")
+            super().render(**kwargs)
+
+        def js(self) -> str:
+            return (
+                f"var {self.get_name()} = (function () {{\n"
+                f"var data = JSON.parse(document.getElementById('{self.get_name()}_data')"
+                ".textContent);\n"
+                f"var rows = {self.popup_rows};\n"
+                "function table(v) { var h = '<b>' + v[0] + '</b><table>';"
+                " for (var i = 0; i < rows.length; i++) { if (v[i + 1] !== '') {"
+                " h += '<tr><th style=\"text-align:left;padding-right:6px\">' + rows[i] +"
+                " '</th><td>' + v[i + 1] + '</td></tr>'; } } return h + '</table>'; }\n"
+                "return L.geoJSON(data, {\n"
+                f"style: function (f) {{ return Object.assign({{}}, {self.style},"
+                " f.properties.style || {}); },\n"
+                "pointToLayer: function (f, ll) { return L.circleMarker(ll, Object.assign({},"
+                f" {self.point_style}, f.properties.style || {{}})); }},\n"
+                "onEachFeature: function (f, layer) { var p = f.properties;"
+                " if (p.tip) { layer.bindTooltip(p.tip, {sticky: true}); }"
+                " if (p.popup) { layer.bindPopup(p.popup, {maxWidth: 360}); }"
+                " else if (p.i !== undefined && data.popups) { layer.bindPopup(function () {"
+                " return table(data.popups[p.i]); }, {maxWidth: 360}); } },\n"
+                f"interactive: {self.interactive}, bubblingMouseEvents: false}});\n"
+                "})();\n"
+            )
+
+    class PackedLinesLayer(GeoJsonLayer):  # type: ignore[misc]
+        """Dense polylines drawn straight onto one canvas (no Leaflet path objects).
+
+        For city-size corridor networks: hundreds of thousands of street
+        pieces in a few typed arrays (pre-projected Web Mercator pixels, see
+        :func:`pack_lines`), redrawn on each move; no per-piece tooltip.
+        """
+
+        def js(self) -> str:
+            return (
+                f"var {self.get_name()} = (function () {{\n"
+                f"var data = JSON.parse(document.getElementById('{self.get_name()}_data')"
+                ".textContent);\n"
+                f"var base = {self.style};\n"
+                "var tiers = data.map(function (t) { var d = t.d, xy = new Float64Array(d.length),"
+                " x = 0, y = 0; for (var k = 0; k < d.length; k += 2) { x += d[k]; y += d[k + 1];"
+                " xy[k] = x; xy[k + 1] = y; } return {n: t.n, xy: xy,"
+                " style: Object.assign({}, base, t.style)}; });\n"
+                "var Lines = L.Layer.extend({\n"
+                " onAdd: function (map) { var c = this._canvas ="
+                " L.DomUtil.create('canvas', 'leaflet-layer coverage-lines');"
+                " c.style.pointerEvents = 'none';"
+                " L.DomUtil.addClass(c, map._zoomAnimated ? 'leaflet-zoom-animated'"
+                " : 'leaflet-zoom-hide');"
+                " this.getPane().appendChild(c);"
+                " map.on('moveend resize', this._reset, this);"
+                " if (map._zoomAnimated) { map.on('zoomanim', this._zoomAnim, this); }"
+                " this._reset(); },\n"
+                " onRemove: function (map) { L.DomUtil.remove(this._canvas);"
+                " map.off('moveend resize', this._reset, this);"
+                " map.off('zoomanim', this._zoomAnim, this); },\n"
+                " _zoomAnim: function (e) { var m = this._map;"
+                " L.DomUtil.setTransform(this._canvas,"
+                " m._latLngBoundsToNewLayerBounds(this._bounds, e.zoom, e.center).min,"
+                " m.getZoomScale(e.zoom)); },\n"
+                " _reset: function () { var m = this._map, c = this._canvas, size = m.getSize(),"
+                " tl = m.containerPointToLayerPoint([0, 0]), r = window.devicePixelRatio || 1;"
+                " this._bounds = m.getBounds(); L.DomUtil.setPosition(c, tl);"
+                " c.width = size.x * r; c.height = size.y * r;"
+                " c.style.width = size.x + 'px'; c.style.height = size.y + 'px';"
+                " var ctx = c.getContext('2d'); ctx.setTransform(r, 0, 0, r, 0, 0);"
+                f" var z = m.getZoom(), s = Math.pow(2, z - {PACK_ZOOM}), o = m.getPixelOrigin(),"
+                " ox = o.x + tl.x, oy = o.y + tl.y, w = Math.min(1, Math.pow(2, z - 16));"
+                " ctx.lineCap = 'round'; ctx.lineJoin = 'round';"
+                " tiers.forEach(function (t) { var xy = t.xy, n = t.n, k = 0; ctx.beginPath();"
+                " for (var p = 0; p < n.length; p++) {"
+                " ctx.moveTo(xy[k] * s - ox, xy[k + 1] * s - oy); k += 2;"
+                " for (var j = 1; j < n[p]; j++, k += 2) { ctx.lineTo(xy[k] * s - ox,"
+                " xy[k + 1] * s - oy); } }"
+                " ctx.strokeStyle = t.style.color; ctx.globalAlpha = t.style.opacity || 1;"
+                " ctx.lineWidth = Math.max(0.75, (t.style.weight || 3) * w); ctx.stroke(); }); }\n"
+                "});\n"
+                "return new Lines();\n})();\n"
+            )
+
+    class HeatLayer(RawLayer):  # type: ignore[misc]
         """Leaflet.heat layer with the data inlined as one array."""
 
-        _template = Template(
-            """
-            {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.heatLayer({{ this.data }}, {{ this.options }});
-            {% endmacro %}
-            """
-        )
-        default_js = [  # noqa: RUF012 - same shape as folium's HeatMap
+        default_js = [  # noqa: RUF012 - same name and URL as folium's HeatMap
             (
                 "leaflet-heat.js",
-                "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js",
+                "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/"
+                "folium/templates/leaflet_heat.min.js",
             )
         ]
 
@@ -175,27 +278,28 @@ def _element_classes() -> dict[str, type]:
             self.data = data
             self.options = js_json(dict(options))
 
-    class MapScript(MacroElement):  # type: ignore[misc]
-        """Raw script run after the map exists; ``{map}`` is replaced by its JS name."""
+        def js(self) -> str:
+            return f"var {self.get_name()} = L.heatLayer({self.data}, {self.options});\n"
 
-        _template = Template(
-            """
-            {% macro script(this, kwargs) %}
-            {{ this.code.replace("{map}", this._parent.get_name()) }}
-            {% endmacro %}
-            """
-        )
+    class MapScript(Element):  # type: ignore[misc]
+        """Script run after the map exists; ``{map}`` is replaced by its JS name."""
 
         def __init__(self, code: str) -> None:
             super().__init__()
             self._name = "CoverageScript"
             self.code = code
 
+        def render(self, **kwargs: Any) -> None:
+            text = self.code.replace("{map}", self._parent.get_name())
+            self.get_root().script.add_child(RawScript(text), name=self.get_name())
+
     _CLASSES.update(
         OfflineFigure=OfflineFigure,
         GeoJsonLayer=GeoJsonLayer,
+        PackedLinesLayer=PackedLinesLayer,
         HeatLayer=HeatLayer,
         MapScript=MapScript,
+        RawScript=RawScript,
         Element=Element,
         Figure=Figure,
         folium=folium,  # type: ignore[dict-item]
@@ -283,6 +387,7 @@ def _add_layers(
     layer_names: Mapping[str, str] | None,
     max_corridor_features: int,
     title: str | None,
+    simplify_m: float = 1.0,
 ) -> dict[str, int]:
     """Add every layer of one plan to map `m`; return drawn path counts per layer."""
     cls = _element_classes()
@@ -394,60 +499,68 @@ def _add_layers(
     starts = np.searchsorted(wrow, np.arange(len(cams)))
     ends = np.searchsorted(wrow, np.arange(len(cams)), side="right")
     status = cams["status"].astype(str).to_numpy()
-    groups: dict[str, list[int]] = {}
-    for i in range(len(cams)):
-        if status[i] == "existing":
-            key = f"Existing cameras: {_owner_group(cams['owner'].iloc[i])}"
-        else:
-            key = f"New sets: phase {int(cams['phase'].iloc[i])}"
-        groups.setdefault(key, []).append(i)
+    owner = cams["owner"].astype(str).to_numpy()
+    district = cams["district"].astype(str).to_numpy()
+    rank = cams["rank"].to_numpy(dtype=np.int64)
+    phase = cams["phase"].to_numpy(dtype=np.int64)
+    gain = cams["gain"].to_numpy(dtype=float)
     heads = cams["headings_deg"].to_numpy()
-    ordered = sorted(groups, key=lambda k: (not k.startswith("Existing"), k))
-    for gi, key in enumerate(ordered):
-        rows = groups[key]
-        if key.startswith("Existing"):
+    keys = np.array(
+        [
+            f"Existing cameras: {_owner_group(owner[i])}"
+            if status[i] == "existing"
+            else f"New sets: phase {phase[i]}"
+            for i in range(len(cams))
+        ],
+        dtype=object,
+    )
+    ordered = sorted(set(keys.tolist()), key=lambda k: (not k.startswith("Existing"), k))
+    esc_owner = {o: escape_text(o) for o in set(owner.tolist())}
+    esc_district = {d: escape_text(d) for d in set(district.tolist())}
+    existing_rows = ("Owner", "District", "Cameras", "Tiers reached")
+    new_rows = ("Rank", "Marginal gain", "District", "Phase", "Cameras", "Tiers reached")
+    for key in ordered:
+        rows = np.flatnonzero(keys == key)
+        is_existing = key.startswith("Existing")
+        if is_existing:
             colour = _OWNER_COLOURS[key.split(": ", 1)[1]]
         else:
             colour = _PHASE_COLOURS[(int(key.rsplit(" ", 1)[1]) - 1) % len(_PHASE_COLOURS)]
-        geoms, gprops = [], []
-        n_paths = 0
-        for i in rows:
-            parts = [*wedges[starts[i] : ends[i]].tolist(), poles[i]]
-            n_paths += len(parts)
-            geoms.append(shapely.geometrycollections(parts))
-            hd = ", ".join(f"{float(h):.0f}°" for h in heads[i])
-            if status[i] == "existing":
-                rows_html = [
-                    ("Owner", escape_text(cams["owner"].iloc[i])),
-                    ("District", escape_text(cams["district"].iloc[i])),
-                ]
-                title_html = "Existing set"
+        geoms, gprops, popups = [], [], []
+        for k, i in enumerate(rows.tolist()):
+            parts = wedges[starts[i] : ends[i]]
+            if len(parts):
+                geoms.append(shapely.multipolygons(shapely.get_parts(parts)))
+                gprops.append({"i": k})
+            geoms.append(poles[i])
+            gprops.append({"i": k})
+            cams_txt = (
+                f"{len(heads[i])} (headings {', '.join(f'{float(h):.0f}°' for h in heads[i])})"
+            )
+            tiers_txt = escape_text(reached.get(i, "none"))
+            if is_existing:
+                row = ["Existing set", esc_owner[owner[i]], esc_district[district[i]]]
             else:
-                rows_html = [
-                    ("Rank", str(int(cams["rank"].iloc[i]))),
-                    ("Marginal gain", f"{float(cams['gain'].iloc[i]):.4g}"),
-                    ("District", escape_text(cams["district"].iloc[i])),
-                    ("Phase", str(int(cams["phase"].iloc[i]))),
+                row = [
+                    f"New set #{rank[i]}",
+                    str(rank[i]),
+                    f"{gain[i]:.4g}",
+                    esc_district[district[i]],
+                    str(phase[i]),
                 ]
-                title_html = f"New set #{int(cams['rank'].iloc[i])}"
-            rows_html += [
-                ("Cameras", f"{len(heads[i])} (headings {hd})"),
-                ("Tiers reached", escape_text(reached.get(i, "none"))),
-            ]
-            gprops.append({"popup": _table(rows_html, title=title_html)})
+            popups.append([*row, cams_txt, tiers_txt])
+        n_paths = len(geoms)
         GeoJsonLayer(
-            features_json(np.asarray(geoms, dtype=object), gprops),
+            features_json(np.asarray(geoms, dtype=object), gprops, extra={"popups": popups}),
             name=_layer_name(key, layer_names),
             style={"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.25},
             point_style={"radius": 3},
-            show=True,
+            popup_rows=existing_rows if is_existing else new_rows,
         ).add_to(m)
         counts[key] = n_paths
-        del gi
 
     # corridors by tier
     lines, run_code, run_ci = corridor_runs(scene.corridors, plan.demand, codes, unwatched)
-    lines = shapely.simplify(lines, 1.0)
     tier_style = [{"color": TIER_COLOURS.get(t, "#1a9850")} for t in names]
     if len(lines) > max_corridor_features:
         order = np.argsort(run_code, kind="stable")
@@ -455,9 +568,15 @@ def _add_layers(
         merged = shapely.multilinestrings(
             lines[order], indices=np.searchsorted(present, run_code[order])
         )
-        merged = shapely.line_merge(merged)
-        cprops = [{"style": tier_style[c], "tip": escape_text(names[c])} for c in present]
-        cjson = features_json(to_lonlat(np.asarray(merged, dtype=object), crs), cprops)
+        merged = shapely.simplify(shapely.line_merge(merged), simplify_m)
+        packed = pack_lines(to_lonlat(np.asarray(merged, dtype=object), crs))
+        for c, item in zip(present.tolist(), packed, strict=True):
+            item.update(style=tier_style[c], tip=escape_text(names[c]))
+        cls["PackedLinesLayer"](
+            js_json(packed),
+            name=_layer_name("Corridors (quality tier)", layer_names),
+            style={"weight": 3, "opacity": 0.9},
+        ).add_to(m)
         n_corr = len(present)
     else:
         cname = scene.corridors["name"].astype(str).to_numpy()
@@ -469,13 +588,12 @@ def _add_layers(
             cprops.append(
                 {"style": tier_style[c], "tip": f"{label}{kind}: {escape_text(names[c])}"}
             )
-        cjson = features_json(to_lonlat(lines, crs), cprops)
+        GeoJsonLayer(
+            features_json(to_lonlat(shapely.simplify(lines, simplify_m), crs), cprops),
+            name=_layer_name("Corridors (quality tier)", layer_names),
+            style={"weight": 3, "opacity": 0.9},
+        ).add_to(m)
         n_corr = len(lines)
-    GeoJsonLayer(
-        cjson,
-        name=_layer_name("Corridors (quality tier)", layer_names),
-        style={"weight": 3, "opacity": 0.9},
-    ).add_to(m)
     counts["Corridors (quality tier)"] = n_corr
 
     # legend, title and attribution
@@ -484,7 +602,7 @@ def _add_layers(
     code = (
         "(function(){var map={map};"
         "var css=document.createElement('style');"
-        "css.textContent='.leaflet-heatmap-layer{opacity:.6}';document.head.appendChild(css);"
+        "css.textContent='.leaflet-heatmap-layer{opacity:.6;pointer-events:none}';document.head.appendChild(css);"
         "var legend=L.control({position:'bottomright'});"
         "legend.onAdd=function(){var d=L.DomUtil.create('div','coverage-legend');"
         "d.style.cssText='background:rgba(255,255,255,.9);padding:6px 8px;font:12px sans-serif;"
@@ -731,11 +849,8 @@ def save_map(m: Any, path: str | os.PathLike[str], *, offline: bool | None = Non
     is_offline = type(root).__name__ == "OfflineFigure"
     if offline is None:
         offline = is_offline
-    if offline:
-        if not is_offline:
-            _offline.prepare_offline(root)
-            html = _offline.inline_assets(root.render())
-        _offline.check_offline(html)
+    if offline and not is_offline:
+        _offline.check_offline(html)  # an online map fails here: it needs CDNs and tiles
     return _offline.save_html(html, path)
 
 

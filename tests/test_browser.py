@@ -1,0 +1,229 @@
+"""Open the maps in a real headless Chromium, offline.
+
+Debian's ``chromium`` driven by the ``playwright`` package: every request that
+is not ``file://`` is aborted and recorded, so a map that needs the network
+shows up as a failed request. Skipped with a reason when Chromium or
+playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from coverage._render_geo import corridor_runs, quality_codes, tier_names, to_lonlat
+from coverage._render_synth import tiny_plan, tiny_scene
+from coverage.render import render_comparison, render_map, save_map
+
+CHROMIUM = Path(os.environ.get("COVERAGE_CHROMIUM", "/usr/bin/chromium"))
+X0, Y0 = 836_000.0, 818_000.0
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+
+class Opened:
+    """A loaded page and what happened while loading it."""
+
+    def __init__(self, page, failed, errors, dialogs, blocked, load_s):
+        self.page, self.failed, self.errors = page, failed, errors
+        self.dialogs, self.blocked, self.load_s = dialogs, blocked, load_s
+
+    def assert_clean(self):
+        assert self.failed == [], f"failed requests: {self.failed[:5]}"
+        assert self.blocked == [], f"network requests: {self.blocked[:5]}"
+        assert self.errors == [], f"page errors: {self.errors[:5]}"
+        assert self.dialogs == [], f"dialogs fired: {self.dialogs}"
+
+    def paths(self, index: int = 0) -> int:
+        """Vector layers (L.Path) drawn on the `index`-th map of the page."""
+        return self.page.evaluate(
+            """(i) => { const id = document.querySelectorAll('.folium-map')[i].id;
+                        const m = window[id]; let n = 0;
+                        m.eachLayer(l => { if (l instanceof L.Path) n++; }); return n; }""",
+            index,
+        )
+
+    def pixel(self, lat: float, lon: float, index: int = 0) -> tuple[float, float]:
+        return tuple(
+            self.page.evaluate(
+                """([lat, lon, i]) => { const el = document.querySelectorAll('.folium-map')[i];
+                       const p = window[el.id].latLngToContainerPoint([lat, lon]);
+                       const r = el.getBoundingClientRect();
+                       return [p.x + r.left, p.y + r.top]; }""",
+                [lat, lon, index],
+            )
+        )
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    scratch = tmp_path_factory.mktemp("chromium")
+    (scratch / "home").mkdir()
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(scratch / "profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            env={**os.environ, "HOME": str(scratch / "home")},
+            viewport={"width": 1200, "height": 900},
+        )
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+
+
+@pytest.fixture
+def open_map(browser):
+    pages = []
+
+    def _open(path: Path) -> Opened:
+        page = browser.new_page()
+        pages.append(page)
+        failed, errors, dialogs, blocked = [], [], [], []
+        page.on("requestfailed", lambda r: failed.append(r.url[:120]))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def on_dialog(d):
+            dialogs.append(d.message)
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
+
+        def route(r):
+            if r.request.url.startswith("file:"):
+                r.continue_()
+            else:
+                blocked.append(r.request.url[:120])
+                r.abort()
+
+        page.route("**/*", route)
+        t0 = time.perf_counter()
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        load_s = time.perf_counter() - t0
+        page.wait_for_timeout(200)  # let late handlers (sync, heat redraw) run
+        # requests aborted by us count as "failed" too; keep only genuine failures
+        genuine = [u for u in failed if u not in blocked]
+        return Opened(page, genuine, errors, dialogs, blocked, load_s)
+
+    yield _open
+    for p in pages:
+        p.close()
+
+
+def _expected_paths(scene, plan) -> int:
+    """Vector features the tiny map must draw, counted from the inputs."""
+    names = tier_names(plan.meta.get("tier_weights"))
+    codes = quality_codes(plan.demand["quality"], plan.meta.get("tier_weights"))
+    runs, _, _ = corridor_runs(scene.corridors, plan.demand, codes, len(names) - 1)
+    sets = 2 * len(plan.cameras)  # wedges (one shape per set) + pole
+    return len(scene.districts) + 1 + len(scene.privacy_zones) + len(runs) + sets
+
+
+def _lonlat(scene, x, y):
+    p = to_lonlat(np.array([shapely.Point(X0 + x, Y0 + y)]), scene.crs)[0]
+    return p.y, p.x
+
+
+def test_tiny_map_offline(open_map, tmp_path):
+    scene = tiny_scene()
+    plan = tiny_plan(scene)
+    path = save_map(render_map(scene, plan), tmp_path / "tiny.html")
+    o = open_map(path)
+    o.assert_clean()
+    assert o.paths() == _expected_paths(scene, plan)
+    # hover an empty corner of the West district: its tooltip appears
+    o.page.mouse.move(*o.pixel(*_lonlat(scene, 15, 185)))
+    tip = o.page.wait_for_selector(".leaflet-tooltip", timeout=3000)
+    assert "West" in tip.inner_text() and "Coverage after" in tip.inner_text()
+    # click the lane set's pole: its popup
+    o.page.mouse.move(1, 1)
+    o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 45)))  # inside its north wedge
+    popup = o.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+    assert "New set #2" in popup.inner_text() and "Marginal gain" in popup.inner_text()
+    assert o.page.locator(".leaflet-control-layers-overlays label").count() == 9
+    assert "DATA.GOV.HK" in o.page.inner_text(".leaflet-control-attribution")
+    shot = tmp_path / "tiny.png"
+    o.page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+
+def test_injection_payloads_show_as_text(open_map, tmp_path):
+    payloads = ("<img src=x onerror=alert(1)>", "${alert(1)}</script><script>alert(2)</script>")
+    scene = tiny_scene(district_names=payloads)
+    scene.cameras["owner"] = ["<b onmouseover=alert(3)>police</b>", "`${alert(4)}`"]
+    scene.privacy_zones["name"] = ["<svg onload=alert(5)>"]
+    scene.attribution = ("<img src=y onerror=alert(6)>",)
+    plan = tiny_plan(scene)
+    m = render_map(scene, plan, title="${alert(7)}", layer_names={"Hotspots": "<i>x</i>"})
+    o = open_map(save_map(m, tmp_path / "evil.html"))
+    o.assert_clean()
+    assert o.page.locator("img[src=x], img[src=y], svg[onload]").count() == 0
+    o.page.mouse.move(*o.pixel(*_lonlat(scene, 15, 185)))
+    tip = o.page.wait_for_selector(".leaflet-tooltip", timeout=3000)
+    assert payloads[0] in tip.inner_text()  # shown literally
+    assert "<img src=y onerror=alert(6)>" in o.page.inner_text(".leaflet-control-attribution")
+    assert "<i>x</i>" in o.page.inner_text(".leaflet-control-layers")
+    o.page.screenshot(path=str(tmp_path / "evil.png"))
+    assert o.dialogs == []
+
+
+def test_comparison_offline(open_map, tmp_path):
+    scene = tiny_scene()
+    plan = tiny_plan(scene)
+    fig = render_comparison(scene, plan, plan, labels=("Before", "After"))
+    o = open_map(save_map(fig, tmp_path / "cmp.html"))
+    o.assert_clean()
+    assert o.paths(0) == o.paths(1) == _expected_paths(scene, plan)
+    # zooming the left map moves the right one
+    o.page.evaluate(
+        "() => { const e = document.querySelectorAll('.folium-map')[0]; window[e.id].zoomIn(); }"
+    )
+    o.page.wait_for_timeout(300)
+    zooms = o.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.folium-map'))"
+        ".map(e => window[e.id].getZoom())"
+    )
+    assert zooms[0] == zooms[1]
+    o.page.screenshot(path=str(tmp_path / "cmp.png"))
+
+
+def test_sample_city_map_offline(open_map, tmp_path, sample_scene):
+    import coverage as cov
+
+    plan = cov.solve(
+        cov.Problem(sample_scene, cov.CameraSet(cameras=3, hfov_deg=90, range_m=40), budget=40)
+    )
+    m = render_map(sample_scene, plan)
+    o = open_map(save_map(m, tmp_path / "sample.html"))
+    o.assert_clean()
+    assert o.paths() == sum(m.coverage_counts.values())
+    o.page.screenshot(path=str(tmp_path / "sample.png"))
+
+
+@pytest.mark.browser_heavy
+def test_hong_kong_map_offline(open_map, tmp_path, hk_path):
+    import coverage as cov
+
+    scene = cov.datasets.hong_kong(hk_path)
+    plan = cov.solve(
+        cov.Problem(scene, cov.CameraSet(cameras=3, hfov_deg=90, range_m=40), budget=100)
+    )
+    m = render_map(scene, plan)
+    o = open_map(save_map(m, tmp_path / "hk.html"))
+    o.assert_clean()
+    assert o.paths() == sum(m.coverage_counts.values())
+    o.page.screenshot(path=str(tmp_path / "hk.png"))

@@ -1,0 +1,432 @@
+"""Maps: tiers, corridor runs, wedges, district stats, offline HTML, escaping, figures.
+
+Browser checks live in tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from coverage import _offline
+from coverage._render_geo import (
+    choropleth_colour,
+    corridor_runs,
+    district_stats,
+    escape_text,
+    plan_tier_weights,
+    quality_codes,
+    quality_tier,
+    set_wedges,
+    wedge_polygons,
+)
+from coverage._render_synth import FakePlan, _gdf, tiny_plan, tiny_scene
+from coverage.errors import InputError, ParameterError
+from coverage.render import (
+    OfflineError,
+    plot_curve,
+    plot_map,
+    render_comparison,
+    render_map,
+    save_map,
+)
+
+X0, Y0 = 836_000.0, 818_000.0
+PAYLOADS = ("<img src=x onerror=alert(1)>", "${alert(1)}", "</script><script>alert(2)</script>")
+DORI = {"identify": 1.0, "recognise": 0.75, "observe": 0.5, "detect": 0.25}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    scene = tiny_scene()
+    return scene, tiny_plan(scene)
+
+
+@pytest.fixture(scope="module")
+def tiny_html(tiny):
+    scene, plan = tiny
+    return render_map(scene, plan).get_root().render()
+
+
+# ----------------------------------------------------------------------------- tiers
+
+
+def test_quality_tier_dori_thresholds():
+    q = [0.0, 1.0, 0.999_999_9, 0.75, 0.6, 0.5, 0.3, 0.25, 0.1]
+    got = quality_tier(q, DORI).tolist()
+    assert got == [
+        "unwatched",
+        "identify",
+        "identify",  # within rtol of 1.0
+        "recognise",
+        "observe",
+        "observe",
+        "detect",
+        "detect",
+        "detect",  # positive but below every weight: weakest tier
+    ]
+
+
+def test_quality_tier_binary_and_order_independent():
+    assert quality_tier([0, 0.3, 1]).tolist() == ["unwatched", "covered", "covered"]
+    shuffled = dict(reversed(list(DORI.items())))
+    assert quality_tier([0.8], shuffled).tolist() == ["recognise"]
+    assert quality_codes([0.0, 1.0], DORI).tolist() == [4, 0]
+
+
+@pytest.mark.parametrize("bad", [{"identify": 0.0}, {"identify": 1.5}, {}])
+def test_quality_tier_rejects_bad_weights(bad):
+    with pytest.raises(ParameterError, match="tier_weights"):
+        quality_tier([0.5], bad)
+
+
+def test_plan_tier_weights_lookup(tiny):
+    _, plan = tiny
+    assert plan_tier_weights(plan) == DORI  # recorded in meta
+    binary = FakePlan(plan.cameras, plan.demand.assign(quality=1.0), 1.0, 1.0, 0.0)
+    assert plan_tier_weights(binary) is None
+    inferred = FakePlan(plan.cameras, plan.demand, 1.0, 1.0, 0.0)  # no meta: DORI defaults
+    assert plan_tier_weights(inferred) == {
+        "detect": 0.25,
+        "observe": 0.5,
+        "recognise": 0.75,
+        "identify": 1.0,
+    }
+
+
+# ----------------------------------------------------------------------------- corridor runs
+
+
+def _corridors(*lines):
+    return _gdf(
+        {"footfall": 1.0, "name": [f"c{i}" for i in range(len(lines))], "kind": ""},
+        [shapely.LineString(c) for c in lines],
+    )
+
+
+def _demand(points, corridor):
+    return _gdf({"corridor": corridor}, shapely.points(points))
+
+
+def test_corridor_runs_cut_at_midpoints_and_merge_equal_tiers():
+    corr = _corridors([(0, 0), (100, 0)])
+    dem = _demand([(90, 0), (10, 0), (30, 0), (50, 0), (70, 0)], [0] * 5)  # unsorted on purpose
+    codes = np.array([0, 0, 0, 1, 1])  # by row: 90->0, 10->0, 30->0, 50->1, 70->1
+    lines, code, ci = corridor_runs(corr, dem, codes, unwatched=2)
+    got = sorted(
+        (shapely.get_coordinates(g)[0, 0], shapely.get_coordinates(g)[-1, 0], c)
+        for g, c in zip(lines, code, strict=True)
+    )
+    assert got == [(0.0, 40.0, 0), (40.0, 80.0, 1), (80.0, 100.0, 0)]
+    assert ci.tolist() == [0, 0, 0]
+    assert sum(shapely.length(lines)) == pytest.approx(100.0)
+
+
+def test_corridor_runs_keep_bends_and_unsampled_corridors():
+    corr = _corridors([(0, 0), (50, 0), (50, 50)], [(0, 10), (0, 30)])
+    dem = _demand([(20, 0), (50, 10)], [0, 0])  # positions 20 and 60: cut at 40
+    lines, code, ci = corridor_runs(corr, dem, np.array([1, 0]), unwatched=2)
+    by = {
+        (int(c), int(k)): shapely.get_coordinates(g).tolist()
+        for g, c, k in zip(lines, code, ci, strict=True)
+    }
+    assert by[(1, 0)] == [[0, 0], [40, 0]]
+    assert by[(0, 0)] == [[40, 0], [50, 0], [50, 50]]  # the bend is kept
+    assert by[(2, 1)] == [[0, 10], [0, 30]]  # no demand: one unwatched run
+
+
+def test_corridor_runs_follow_corridor_labels():
+    corr = _corridors([(0, 0), (10, 0)], [(0, 5), (10, 5)])
+    corr.index = [7, 3]
+    dem = _demand([(5, 5)], [3])
+    _lines, code, ci = corridor_runs(corr, dem, np.array([0]), unwatched=1)
+    assert sorted(zip(ci.tolist(), code.tolist(), strict=True)) == [(0, 1), (1, 0)]
+
+
+# ----------------------------------------------------------------------------- wedges
+
+
+def test_wedge_polygons_geometry():
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0]])
+    w = wedge_polygons(
+        xy, np.array([90.0, 0.0, 0.0]), np.array([60.0, 90.0, 360.0]), np.full(3, 20.0)
+    )
+    # area of a circular sector, polygonised (slightly smaller)
+    for poly, fov in zip(w, (60.0, 90.0, 360.0), strict=True):
+        exact = math.pi * 400 * fov / 360
+        assert 0.97 * exact < shapely.area(poly) <= exact
+    assert shapely.contains_xy(w[0], 15.0, 0.0)  # east of the first pole
+    assert not shapely.contains_xy(w[0], 0.0, 15.0)  # north: outside a 60° east wedge
+    assert not shapely.contains_xy(w[0], -5.0, 0.0)  # behind it
+    assert shapely.contains_xy(w[2], -10.0, 95.0)  # full circle
+
+
+def test_set_wedges_clipped_by_buildings():
+    cams = _gdf(
+        {"headings_deg": [(90.0,)], "hfov_deg": 60.0, "range_m": 40.0},
+        [shapely.Point(0, 0)],
+    )
+    wall = np.array([shapely.box(10, -5, 12, 5)])
+    open_w, row = set_wedges(cams)
+    clipped, _ = set_wedges(cams, buildings=wall)
+    assert row.tolist() == [0]
+    assert shapely.contains_xy(open_w[0], 30.0, 0.0)
+    assert not shapely.contains_xy(clipped[0], 30.0, 0.0)  # hidden behind the wall
+    assert shapely.contains_xy(clipped[0], 5.0, 0.0)  # in front of it
+    assert shapely.contains_xy(clipped[0], 30.0, 15.0)  # beside the shadow
+
+
+def test_set_wedges_one_per_camera(tiny):
+    _, plan = tiny
+    _wedges, row = set_wedges(plan.cameras)
+    assert np.bincount(row).tolist() == [len(h) for h in plan.cameras["headings_deg"]]
+
+
+# ----------------------------------------------------------------------------- districts
+
+
+def test_district_stats_by_brute_force(tiny):
+    scene, plan = tiny
+    stats = district_stats(scene, plan).set_index("district")
+    d = plan.demand
+    cams = plan.cameras
+    for name in scene.districts["name"]:
+        tot = cov = before = 0.0
+        for _, r in d.iterrows():
+            if r["district"] != name:
+                continue
+            tot += r["weight"]
+            if r["quality"] > 0:
+                cov += r["weight"]
+            if r["covered_by"] >= 0 and cams["status"].iloc[r["covered_by"]] == "existing":
+                before += r["weight"]
+        assert stats.loc[name, "weight_total"] == pytest.approx(tot)
+        assert stats.loc[name, "weighted_coverage"] == pytest.approx(cov / tot)
+        assert stats.loc[name, "weighted_coverage_before"] == pytest.approx(before / tot)
+    # tiny plan by hand: the crossing set lies on the border (district ""), the lane set in West
+    assert stats["sets_new"].to_dict() == {"West": 1, "East": 0}
+    assert stats["sets_existing"].to_dict() == {"West": 1, "East": 0}
+    # incidents: West holds (30,20) next to the lane set, (95,105) at the crossing;
+    # East holds (150,100) (unwatched stretch), (100,40)->x=100 is on the border (in neither),
+    # (105,98) at the crossing.
+    assert stats["incidents"].to_dict() == {"West": 2, "East": 2}
+    assert stats["incidents_covered"].to_dict() == {"West": 2, "East": 1}
+
+
+def test_choropleth_colour_bins():
+    got = choropleth_colour(np.array([0.0, 0.19, 0.2, 0.99, 1.0, np.nan]))
+    assert got.tolist() == ["#f7fcf5", "#f7fcf5", "#c7e9c0", "#006d2c", "#006d2c", "#ffffff"]
+
+
+# ----------------------------------------------------------------------------- offline HTML
+
+
+def test_offline_map_inlines_everything(tiny_html):
+    html = tiny_html
+    assert "<script src=" not in html and "<link " not in html
+    assert "cdn.jsdelivr" not in html and "code.jquery" not in html
+    assert "bootstrap" not in html.lower() and "font-awesome" not in html.lower()
+    assert "(c) 2010-2022 Vladimir Agafonkin" in html  # licence header kept
+    assert "url(images/" not in html and "data:image/png;base64," in html
+    assert "L.Icon.Default.mergeOptions" in html
+    assert '"maxZoom": 20' in html and '"preferCanvas": true' in html
+    assert "L.control.scale()" in html and "L.control.layers(" in html
+    _offline.check_offline(html)
+
+
+def test_offline_styles_are_feature_properties(tiny_html):
+    assert "switch(feature" not in tiny_html.replace(" ", "")
+    assert '"properties":{"style":{"fillColor":' in tiny_html
+
+
+def test_folium_class_lists_untouched(tiny):
+    import folium
+    import folium.plugins
+
+    before = (list(folium.Map.default_js), list(folium.plugins.HeatMap.default_js))
+    scene, plan = tiny
+    render_map(scene, plan).get_root().render()
+    assert (list(folium.Map.default_js), list(folium.plugins.HeatMap.default_js)) == before
+    assert any(u.startswith("https://") for _, u in folium.Map.default_js)
+
+
+def test_online_map_keeps_tiles(tiny, tmp_path):
+    scene, plan = tiny
+    m = render_map(scene, plan, offline=False)
+    out = save_map(m, tmp_path / "online.html")  # no offline check by default
+    html = out.read_text()
+    assert "tile.openstreetmap.org" in html and "<script src=" in html
+    with pytest.raises(OfflineError, match="not self-contained"):
+        save_map(m, tmp_path / "forced.html", offline=True)  # tiles need the network
+    assert not (tmp_path / "forced.html").exists()
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<script src="https://cdn.example/x.js"></script>',
+        '<link rel="stylesheet" href="//cdn.example/x.css"/>',
+        "<style>.a{background:url(http://x/y.png)}</style>",
+        "<style>@import 'x.css';</style>",
+        "<p>see https://example.org</p>",
+        '<img src="images/local.png">',
+    ],
+)
+def test_check_offline_fails_closed(snippet):
+    with pytest.raises(OfflineError, match="not self-contained"):
+        _offline.check_offline(f"<html><body>{snippet}</body></html>")
+
+
+def test_check_offline_accepts_data_uris_and_escaped_text():
+    _offline.check_offline(
+        "<style>.a{background:url(data:image/png;base64,AAAA)}</style>"
+        f"<p>{escape_text('https://example.org <img src=x>')}</p>"
+    )
+
+
+def test_unknown_plugin_is_an_error(tiny):
+    import folium.plugins
+
+    scene, plan = tiny
+    m = render_map(scene, plan)
+    folium.plugins.Fullscreen().add_to(m)
+    with pytest.raises(OfflineError, match="no local copy"):
+        m.get_root().render()
+
+
+def test_save_map_is_atomic(tiny, tmp_path):
+    scene, plan = tiny
+    path = tmp_path / "maps" / "tiny.html"
+    save_map(render_map(scene, plan), path)
+    assert path.stat().st_size > 100_000
+    assert [p.name for p in path.parent.iterdir()] == ["tiny.html"]
+    # a failing save leaves the previous file intact and no temp file behind
+    good = path.read_bytes()
+    m = render_map(scene, plan, offline=False)
+    with pytest.raises(OfflineError):
+        save_map(m, path, offline=True)
+    assert path.read_bytes() == good
+    assert [p.name for p in path.parent.iterdir()] == ["tiny.html"]
+
+
+# ----------------------------------------------------------------------------- escaping
+
+
+def _hostile_scene():
+    scene = tiny_scene(district_names=(PAYLOADS[0], PAYLOADS[1]))
+    scene.privacy_zones["name"] = [PAYLOADS[2]]
+    scene.cameras["owner"] = [PAYLOADS[0], "MTR"]
+    scene.corridors["name"] = [PAYLOADS[1], PAYLOADS[2], "`${x}`"]
+    scene.attribution = (PAYLOADS[2], "© OSM")
+    return scene
+
+
+def test_user_strings_are_escaped():
+    scene = _hostile_scene()
+    plan = tiny_plan(scene)
+    m = render_map(scene, plan, title=PAYLOADS[1], layer_names={"Hotspots": PAYLOADS[0]})
+    html = m.get_root().render()
+    for p in (*PAYLOADS, "`${x}`", "alert(2)</script>"):
+        assert p not in html
+    assert "${alert" not in html
+    # every script block is closed exactly once: no payload ends one early
+    own = re.sub(r"/\*<coverage-vendor>\*/.*?/\*</coverage-vendor>\*/", "", html, flags=re.S)
+    assert len(re.findall(r"<script\b", own)) == len(re.findall(r"</script>", own))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    _offline.check_offline(html)
+
+
+def test_escape_text():
+    assert escape_text("a & b") == "a &amp; b"
+    assert escape_text("`x` $y \\ https://h") == "&#96;x&#96; &#36;y &#92; https:&#47;&#47;h"
+    assert escape_text(3) == "3"
+
+
+# ----------------------------------------------------------------------------- content
+
+
+def test_layers_and_counts(tiny, tiny_html):
+    scene, plan = tiny
+    m = render_map(scene, plan)
+    c = m.coverage_counts
+    assert c["Districts (coverage)"] == 2
+    assert c["Privacy zones"] == 1
+    assert c["Buildings"] == 1
+    assert c["Existing cameras: Police"] == 1 + 1  # its wedges (one shape) and the pole
+    assert c["Existing cameras: MTR"] == 2
+    assert c["New sets: phase 1"] == 2 and c["New sets: phase 2"] == 2
+    for text in ("© OpenStreetMap contributors", "DATA.GOV.HK", "L.heatLayer(", "New set #1"):
+        assert text in tiny_html
+    assert "Rank" in tiny_html and "Marginal gain" in tiny_html and "Tiers reached" in tiny_html
+    assert "Coverage before" in tiny_html and "Incidents covered" in tiny_html
+    assert "Nathan Road (primary): identify" in tiny_html
+
+
+def test_corridors_aggregate_past_the_limit(tiny):
+    scene, plan = tiny
+    m = render_map(scene, plan, max_corridor_features=3)
+    tiers = set(quality_tier(plan.demand["quality"], DORI).tolist()) | {"unwatched"}
+    assert m.coverage_counts["Corridors (quality tier)"] == len(tiers)
+
+
+def test_binary_plan_has_two_corridor_tiers(tiny):
+    scene, plan = tiny
+    binary = FakePlan(
+        plan.cameras, plan.demand.assign(quality=(plan.demand["quality"] > 0) * 1.0), 1, 1, 0
+    )
+    html = render_map(scene, binary).get_root().render()
+    assert "covered" in html and "recognise" not in html
+
+
+def test_plan_crs_must_match(tiny):
+    scene, plan = tiny
+    other = FakePlan(plan.cameras, plan.demand, 1.0, 1.0, 0.0, crs="EPSG:32650")
+    with pytest.raises(InputError, match="differs from the scene"):
+        render_map(scene, other)
+    with pytest.raises(InputError, match="lacks the column"):
+        render_map(scene, FakePlan(plan.cameras.drop(columns="phase"), plan.demand, 1, 1, 0))
+
+
+def test_comparison_has_two_synced_maps(tiny):
+    scene, plan = tiny
+    fig = render_comparison(scene, plan, plan, labels=("Now", PAYLOADS[0]))
+    html = fig.render()
+    a, b = (mm.get_name() for mm in fig.coverage_maps)
+    assert f"link({a},{b});link({b},{a})" in html
+    assert PAYLOADS[0] not in html
+    _offline.check_offline(html)
+
+
+def test_real_plan_renders(tiny_scene):
+    """A Plan from the pipeline (conftest's tiny scene) renders and names its layers."""
+    import coverage as cov
+
+    plan = cov.solve(
+        cov.Problem(tiny_scene, cov.CameraSet(cameras=3, hfov_deg=90, range_m=40), budget=1)
+    )
+    m = render_map(tiny_scene, plan)
+    html = m.get_root().render()
+    assert m.coverage_counts["New sets: phase 1"] >= 2
+    assert "Existing cameras: Police" in html
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def test_plot_map_and_curve(tiny, tmp_path):
+    scene, plan = tiny
+    p = plot_map(scene, plan, tmp_path / "map.png", dpi=50)
+    assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    curve = pd.DataFrame(
+        {"budget": [1, 5, 10], "objective": [1.0, 4.0, 6.0], "upper_bound": [1.0, 4.5, 7.0]}
+    )
+    q = plot_curve(curve, tmp_path / "curve.png", dpi=50)
+    assert q.read_bytes()[:4] == b"\x89PNG"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["curve.png", "map.png"]
+    with pytest.raises(InputError, match="upper_bound"):
+        plot_curve(curve.drop(columns="upper_bound"), tmp_path / "bad.png")
