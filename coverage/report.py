@@ -42,7 +42,7 @@ border-bottom:1px solid #ddd;padding-bottom:.2rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
 th,td{border-bottom:1px solid #e5e5e5;padding:.25rem .5rem;text-align:right}
 th{background:#f6f6f6;position:sticky;top:0}
-td:first-child,th:first-child{text-align:left}
+td.t,th.t{text-align:left}
 tr.total td{font-weight:600;border-top:2px solid #999}
 iframe{width:100%;height:640px;border:1px solid #ccc}
 img.curve{max-width:100%;height:auto}
@@ -97,15 +97,20 @@ def _table(
 ) -> str:
     """An HTML table of the given (column, header, formatter), skipping absent columns."""
     cols = [c for c in columns if c[0] in frame.columns]
-    head = "".join(f"<th>{_esc(h)}</th>" for _, h, _ in cols)
+    left = [' class="t"' if fmt is _text else "" for _, _, fmt in cols]
+    head = "".join(f"<th{a}>{_esc(h)}</th>" for (_, h, _), a in zip(cols, left, strict=True))
     rows = []
     shown = frame if max_rows is None else frame.head(max_rows)
     for rec in shown.to_dict("records"):
-        cells = "".join(f"<td>{_esc(fmt(rec.get(c)))}</td>" for c, _, fmt in cols)
+        cells = "".join(
+            f"<td{a}>{_esc(fmt(rec.get(c)))}</td>"
+            for (c, _, fmt), a in zip(cols, left, strict=True)
+        )
         rows.append(f"<tr>{cells}</tr>")
     if total is not None:
         cells = "".join(
-            f"<td>{_esc(fmt(total[c]) if c in total else '')}</td>" for c, _, fmt in cols
+            f"<td{a}>{_esc(fmt(total[c]) if c in total else '')}</td>"
+            for (c, _, fmt), a in zip(cols, left, strict=True)
         )
         rows.append(f'<tr class="total">{cells}</tr>')
     more = ""

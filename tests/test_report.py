@@ -118,11 +118,13 @@ def test_district_table_values(page, solved):
     scene, plan = solved
     outer = _outer(page)
     # West: 60.0% -> 70.0% weighted; East: 0.0% -> 45.0%; totals 20.0% -> 53.3%
-    row = re.search(r"<tr><td>" + re.escape(html.escape(EVIL)) + r"</td>(.*?)</tr>", outer)
+    row = re.search(
+        r"<tr><td class=\"t\">" + re.escape(html.escape(EVIL)) + r"</td>(.*?)</tr>", outer
+    )
     assert row is not None
     cells = re.findall(r"<td>(.*?)</td>", row.group(1))
     assert cells[:4] == ["0", "1", "60.0%", "70.0%"]
-    east = re.search(r"<tr><td>East</td>(.*?)</tr>", outer)
+    east = re.search(r"<tr><td class=\"t\">East</td>(.*?)</tr>", outer)
     assert re.findall(r"<td>(.*?)</td>", east.group(1))[:4] == ["1", "0", "0.0%", "45.0%"]
     assert "53.3%" in outer
     # per 10,000 residents: one set for 1,000 (West) and 2,000 (East) residents
@@ -139,7 +141,7 @@ def test_headline_curve_timings_attribution(page, solved):
     assert f"{plan.objective:,.1f}" in outer and f"{plan.upper_bound:,.1f}" in outer
     assert "optimality gap" in outer
     for stage in plan.meta["timings_s"]:
-        assert f"<td>{stage}</td>" in outer
+        assert f'<td class="t">{stage}</td>' in outer
     assert "© OpenStreetMap contributors &lt;ODbL&gt;" in outer
     assert "Incidents: made up" in outer
     png = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
