@@ -80,6 +80,20 @@ def _intersections(scene: Scene) -> tuple[FloatArray, list[tuple[float, ...]]]:
     return sel_xy, bearings
 
 
+def _tuples(items: list[tuple[float, ...]]) -> NDArray[np.object_]:
+    """A 1-D object array of tuples (numpy would otherwise try to make a 2-D array)."""
+    out = np.empty(len(items), dtype=object)
+    for i, t in enumerate(items):
+        out[i] = t
+    return out
+
+
+def _both_ways(az: FloatArray) -> list[tuple[float, ...]]:
+    """(a, a + 180) mod 360, sorted, per azimuth: the two directions along a corridor."""
+    two = np.sort(np.round(np.column_stack([az, az + 180.0]), 9) % 360.0, axis=1)
+    return [(a, b) for a, b in two.tolist()]
+
+
 def _check_poles(poles: Any, scene: Scene) -> gpd.GeoDataFrame:
     if not isinstance(poles, gpd.GeoDataFrame):
         msg = (
@@ -234,10 +248,7 @@ def candidate_sites(
         dist, _ = cKDTree(ixy).query(cxy, distance_upper_bound=s / 2)
         far = dist >= s / 2 - 1e-9
         cxy, caz, line = cxy[far], caz[far], line[far]
-    cbear = [
-        tuple(b.tolist())
-        for b in np.sort(np.column_stack([caz, np.mod(caz + 180.0, 360.0)]), axis=1)
-    ]
+    cbear = _both_ways(caz)
 
     # drop generated sites in buildings and privacy zones
     gen_xy = np.vstack([ixy, cxy])
@@ -255,8 +266,7 @@ def candidate_sites(
     ni = len(ixy)
     kind = np.array(["intersection"] * ni + ["corridor"] * len(cxy), dtype=object)
     corridor = np.concatenate([np.full(ni, -1, dtype=object), corridors.index.to_numpy()[line]])
-    bearings = np.empty(len(gen_xy), dtype=object)
-    bearings[:] = [*ibear, *cbear]
+    bearings = _tuples([*ibear, *cbear])
     ok = ~drop
     pts, kind, corridor, bearings = gen_pts[ok], kind[ok], corridor[ok], bearings[ok]
 
@@ -283,11 +293,7 @@ def candidate_sites(
         near[p_idx] = l_idx
         t = shapely.line_locate_point(lines[near], poles.geometry.values)
         _, paz = poly.at(near, t)
-        pbear = np.empty(len(ppts), dtype=object)
-        pbear[:] = [
-            tuple(b.tolist())
-            for b in np.sort(np.column_stack([paz, np.mod(paz + 180.0, 360.0)]), axis=1)
-        ]
+        pbear = _tuples(_both_ways(paz))
         pts = np.concatenate([pts, ppts])
         kind = np.concatenate([kind, np.full(len(ppts), "pole", dtype=object)])
         corridor = np.concatenate([corridor, np.full(len(ppts), -1, dtype=object)])

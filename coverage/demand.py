@@ -615,6 +615,13 @@ def sample_demand(
     points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
     tree = shapely.STRtree(points)
     risk = _risk(xy, scene, h, cw, tree)
+    logger.info(
+        "sample_demand: %d points on %d corridors (spacing %g m, hotspots: %s).",
+        len(xy),
+        len(lines),
+        s,
+        scene.hotspot_kind,
+    )
     return gpd.GeoDataFrame(
         {
             "weight": footfall * (1.0 + risk),
