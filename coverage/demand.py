@@ -395,6 +395,9 @@ def _kde_max(
     iy, ix = np.nonzero(local)
     order = np.argsort(-z[iy, ix], kind="stable")[:max_starts]
     starts = np.column_stack([xs[ix[order]], ys[iy[order]]])
+    # and the incident nearest each, in case the grid is coarse next to h
+    _, nearest = cKDTree(xy).query(starts)
+    starts = np.vstack([starts, xy[nearest]])
     _, vals = _modes(starts, xy, w, h)
     top = float(vals.max()) if len(vals) else 0.0
     return max(top, float(z.max())) if z_exact else top
