@@ -602,7 +602,8 @@ def _add_layers(
     code = (
         "(function(){var map={map};"
         "var css=document.createElement('style');"
-        "css.textContent='.leaflet-heatmap-layer{opacity:.6;pointer-events:none}';document.head.appendChild(css);"
+        "css.textContent='.leaflet-heatmap-layer{opacity:.6;pointer-events:none}"
+        ".leaflet-control-attribution{max-width:60vw;font-size:10px;line-height:1.3}';document.head.appendChild(css);"
         "var legend=L.control({position:'bottomright'});"
         "legend.onAdd=function(){var d=L.DomUtil.create('div','coverage-legend');"
         "d.style.cssText='background:rgba(255,255,255,.9);padding:6px 8px;font:12px sans-serif;"
@@ -653,7 +654,10 @@ def _new_map(scene: Any, *, offline: bool, **kwargs: Any) -> Any:
         **({"maxZoom": 20, "minZoom": 3} if offline else {}),
         **kwargs,
     )
-    m.fit_bounds([[s, w], [n, e]])
+    # fit before any layer is added (no re-projection, no start-up animation)
+    cls["MapScript"](f"{{map}}.fitBounds({js_json([[s, w], [n, e]])}, {{animate: false}});").add_to(
+        m
+    )
     return m
 
 

@@ -201,11 +201,48 @@ def test_comparison_offline(open_map, tmp_path):
     o.page.screenshot(path=str(tmp_path / "cmp.png"))
 
 
+def test_dense_corridor_canvas(open_map, tmp_path):
+    """Past max_corridor_features the corridors go on one canvas: drawn, no errors."""
+    scene = tiny_scene()
+    plan = tiny_plan(scene)
+    m = render_map(scene, plan, max_corridor_features=0, heat=False)
+    o = open_map(save_map(m, tmp_path / "dense.html"))
+    o.assert_clean()
+    # the canvas holds grey (unwatched) and green (identify) street pixels
+    colours = o.page.evaluate(
+        """() => { const c = document.querySelector('canvas.coverage-lines');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let grey = 0, green = 0;
+                   for (let i = 0; i < d.length; i += 4) {
+                     if (d[i + 3] < 200) continue;
+                     const near = (r, g, b) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g)
+                                               + Math.abs(d[i + 2] - b) < 9;
+                     if (near(0x9e, 0x9e, 0x9e)) grey++;
+                     if (near(0x1a, 0x98, 0x50)) green++; }
+                   return [grey, green]; }"""
+    )
+    assert colours[0] > 100 and colours[1] > 100
+    # zooming redraws without errors; hiding the layer removes its canvas
+    o.page.evaluate(
+        "() => { const e = document.querySelector('.folium-map'); window[e.id].zoomOut(); }"
+    )
+    o.page.wait_for_timeout(400)
+    o.page.get_by_text("Corridors (quality tier)").click()
+    assert o.page.locator("canvas.coverage-lines").count() == 0
+    o.assert_clean()
+    o.page.screenshot(path=str(tmp_path / "dense.png"))
+
+
 def test_sample_city_map_offline(open_map, tmp_path, sample_scene):
     import coverage as cov
 
     plan = cov.solve(
-        cov.Problem(sample_scene, cov.CameraSet(cameras=3, hfov_deg=90, range_m=40), budget=40)
+        cov.Problem(
+            sample_scene,
+            cov.CameraSet(cameras=3, hfov_deg=90, range_m=40),
+            budget=40,
+            method="greedy",
+        )
     )
     m = render_map(sample_scene, plan)
     o = open_map(save_map(m, tmp_path / "sample.html"))
