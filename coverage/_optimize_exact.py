@@ -241,11 +241,15 @@ def _solve_here(
     fix_one: IntArray | None = None,
     threads: int | None = None,
     conn: Any = None,
+    presolve: bool | None = None,
 ) -> MilpResult:
     """Solve the level MILP (or its LP with ``relax=True``) in this process.
 
     The time limit is enforced with HiGHS interrupt callbacks; with ``conn``
     (a pipe end), improving plans and dual bounds are sent as they come.
+    ``presolve`` defaults to off when a warm start is given: HiGHS' presolve
+    was seen to map a warm start of value 7777 to 7729 in its reduced space,
+    and our models come reduced already.
 
     ``budget_row`` replaces the all-ones budget row (costs); ``fix_one`` rows
     are forced to 1.  Returns the best plan and the best proven bound.
@@ -300,6 +304,9 @@ def _solve_here(
     h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
     h.setOptionValue("mip_rel_gap", float(gap_tol))
     h.setOptionValue("random_seed", 0)
+    if presolve is None:
+        presolve = warm_start is None or warm_start.size == 0
+    h.setOptionValue("presolve", "on" if presolve else "off")
     if threads is not None:
         h.setOptionValue("threads", int(threads))
     lp = highspy.HighsLp()
