@@ -19,8 +19,9 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from coverage._validate import _fmt_rows, check_number
-from coverage.demand import _azimuth_deg, _district_of, _Polylines
+from coverage.demand import _azimuth_deg, _Polylines
 from coverage.errors import CRSError, InputError, ParameterError
+from coverage.scene import district_of
 
 if TYPE_CHECKING:
     from coverage.scene import Scene
@@ -304,7 +305,7 @@ def candidate_sites(
     return gpd.GeoDataFrame(
         {
             "kind": kind,
-            "district": _district_of(shapely.STRtree(pts), len(pts), scene.districts),
+            "district": district_of(pts, scene.districts),
             "corridor": corridor,
             "bearings_deg": bearings,
         },

@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 from coverage._crs import require_metric
 from coverage._validate import _fmt_rows, check_number
 from coverage.errors import CRSError, InputError, ParameterError
+from coverage.scene import district_of
 
 if TYPE_CHECKING:
     from coverage.scene import Scene
@@ -112,21 +113,6 @@ def _azimuth_deg(dx: FloatArray, dy: FloatArray) -> FloatArray:
     az = np.mod(np.degrees(np.arctan2(dx, dy)), 360.0)
     az[az >= 360.0] = 0.0
     return az + 0.0  # no negative zeros
-
-
-def _district_of(tree: shapely.STRtree, n: int, districts: gpd.GeoDataFrame) -> NDArray[np.object_]:
-    """District name of each of the `n` points in `tree` ("" outside all; first district wins).
-
-    The districts are the query side, so GEOS prepares each polygon once.
-    """
-    names = np.append(districts["name"].astype(str).to_numpy(dtype=object), "")
-    if n == 0 or len(districts) == 0:
-        return np.full(n, "", dtype=object)
-    d_idx, p_idx = tree.query(districts.geometry.values, predicate="intersects")
-    best = np.full(n, len(districts), dtype=np.int64)
-    np.minimum.at(best, p_idx, d_idx)
-    out: NDArray[np.object_] = names[best]
-    return out
 
 
 # --------------------------------------------------------------------------- kernel density
@@ -630,7 +616,7 @@ def sample_demand(
             "weight": footfall * (1.0 + risk),
             "footfall": footfall,
             "risk": risk,
-            "district": _district_of(tree, len(xy), scene.districts),
+            "district": district_of(xy, scene.districts),
             "corridor": corridors.index.to_numpy()[line],
         },
         geometry=gpd.GeoSeries(points, crs=scene.crs).values,

@@ -556,7 +556,8 @@ def district_of(points: Any, districts: gpd.GeoDataFrame) -> np.ndarray:
     Parameters
     ----------
     points
-        An array of shapely Points (or a GeoSeries) in the districts' CRS.
+        An array of shapely Points (or a GeoSeries), or an (n, 2) array of
+        coordinates, in the districts' CRS.
     districts
         Polygons with a ``name`` column.
 
@@ -574,14 +575,17 @@ def district_of(points: Any, districts: gpd.GeoDataFrame) -> np.ndarray:
     >>> district_of(np.array([Point(0.5, 0.5), Point(1.5, 0.5), Point(5, 5)]), d).tolist()
     ['W', 'E', '']
     """
-    geoms = np.asarray(getattr(points, "values", points))
-    out = np.full(len(geoms), "", dtype=object)
-    if len(geoms) == 0 or len(districts) == 0:
+    arr = np.asarray(getattr(points, "values", points))
+    out = np.full(len(arr), "", dtype=object)
+    if len(arr) == 0 or len(districts) == 0:
         return out
-    xy = shapely.get_coordinates(geoms)
-    if len(xy) != len(geoms):
-        msg = "district_of takes single points (one coordinate pair each)."
-        raise InputError(msg)
+    if arr.dtype == object:
+        xy = shapely.get_coordinates(arr)
+        if len(xy) != len(arr):
+            msg = "district_of takes single points (one coordinate pair each)."
+            raise InputError(msg)
+    else:
+        xy = arr.astype(np.float64).reshape(-1, 2)
     names = districts["name"].to_numpy()
     polys = districts.geometry.values
     # the first-listed district wins on shared borders: assign in reverse order
