@@ -139,10 +139,13 @@ def run_lagrangian(
     *,
     gap_tol: float,
     time_share: float = 1.0,
+    lam_start: FloatArray | None = None,
 ) -> LagrangeResult:
     """Subgradient on the Lagrangian dual, started at the plan's cover levels."""
     # start at the cover levels of the plan or of the greedy prefix with the best online bound
     starts = [state.plan, state.info.get("greedy_prefix", state.plan)]
+    if lam_start is not None:
+        starts = []
     lam0 = np.zeros(con.cols.size)
     best_l = np.inf
     for plan in starts:
@@ -155,6 +158,8 @@ def run_lagrangian(
         )[0]
         if val < best_l:
             best_l, lam0 = val, lam
+    if lam_start is not None:
+        lam0 = lam_start
     deadline = time.perf_counter() + max(0.0, state.left() * time_share)
 
     def _cb(it: int, b: float) -> None:
@@ -344,18 +349,26 @@ def solve_core(
     if method == "greedy" or state.gap() <= 1e-12:
         return state
     if method in ("local", "auto", "exact"):
-        run_local(core, state, cons, time_share=0.3)
+        run_local(core, state, cons, time_share=0.2)
     con = split_contested(core.V, core.groups)
     state.info["contested_columns"] = int(con.cols.size)
     state.info["contested_nnz"] = int(con.V.nnz)
+    # a MILP is worth starting when the model is small or there is time for it
+    milp_ok = method == "exact" or con.V.nnz < 4 * ISOLATE_NNZ or state.left() > 30.0
     lag = None
     if state.gap() > gap_tol and state.left() > 0:
-        lag = run_lagrangian(core, con, state, cons, gap_tol=gap_tol, time_share=0.4)
+        share = 1.0 if (method == "local" or not milp_ok) else 0.5
+        lag = run_lagrangian(core, con, state, cons, gap_tol=gap_tol, time_share=share)
     if method == "local" or state.gap() <= gap_tol:
         return state
-    if method in ("exact", "auto"):
+    if method == "exact" or (method == "auto" and milp_ok):
         tol = 1e-9 if method == "exact" else gap_tol
         run_exact(core, con, state, cons, lag=lag, gap_tol=tol, threads=threads)
+    if method == "auto" and state.gap() > gap_tol and state.left() > 0.2 and lag is not None:
+        # time left after the MILP (or none tried): resume the subgradient from its best point
+        lag = run_lagrangian(
+            core, con, state, cons, gap_tol=gap_tol, time_share=1.0, lam_start=lag.lam
+        )
     return state
 
 
