@@ -236,18 +236,19 @@ def coverage_matrix(
         r = rel if c == k else np.arange(c) * (360.0 / c)
         head_e[np.ix_(sel, np.arange(c))] = np.mod(ex_off[sel, None] + r[None, :], 360.0)
 
-    # ---- privacy: configurations whose view reaches into a zone
-    n_excluded = 0
+    # ---- privacy: configurations whose view reaches into a zone (dropped at the end, so
+    # that every site keeps the same rows while the entries are generated)
+    row_keep = np.ones(len(c_site), dtype=bool)
     if zones.size and len(c_site):
-        keep = _privacy_keep(
+        row_keep = _privacy_keep(
             sites, c_site, head_c, camera_set, zones, obs, clearance_m, privacy_n_rays
         )
-        n_excluded = int((~keep).sum())
-        c_site, c_rot, head_c = c_site[keep], c_rot[keep], head_c[keep]
+    n_excluded = int((~row_keep).sum())
 
     row_origin = np.concatenate([c_site, n_sites + np.arange(n_ex, dtype=np.int64)])
+    keep_rows = np.concatenate([row_keep, np.ones(n_ex, dtype=bool)])
     headings = np.concatenate([head_c, head_e])
-    n_rows = len(row_origin)
+    n_full = len(row_origin)
     origins = np.concatenate([sites, ex])
 
     # rows are sorted by origin: start and count per origin
@@ -266,9 +267,11 @@ def coverage_matrix(
     cols_out: list[NDArray[np.int64]] = []
     vals_out: list[NDArray[np.float64]] = []
     n_pairs = n_visible = 0
-    if n_rows and dem_idx.size:
-        active = np.flatnonzero(counts > 0)
-        pi, pj, dist = _pairs_within(origins[active], demand[dem_idx], float(camera_set.range_m))  # type: ignore[arg-type]
+    if n_full and dem_idx.size:
+        live = np.bincount(row_origin[keep_rows], minlength=len(origins))
+        active = np.flatnonzero(live > 0)
+        rng_m = float(camera_set.range_m)  # type: ignore[arg-type]
+        pi, pj, dist = _pairs_within(origins[active], demand[dem_idx], rng_m)
         pi, pj = active[pi], dem_idx[pj]
         q = camera_set.quality(dist)
         ok = q > 0
@@ -283,28 +286,50 @@ def coverage_matrix(
         d = demand[pj] - origins[pi]
         inv = 1.0 / np.where(dist > 0, dist, 1.0)
         ux, uy = d[:, 0] * inv, d[:, 1] * inv
+        del d, inv
         at_pole = dist <= 1e-9
         hfov = float(camera_set.hfov_deg)
         cos_half = math.cos(math.radians(min(hfov, 360.0) / 2.0)) - 1e-12
         h_rad = np.radians(headings)
         h_sin, h_cos = np.sin(h_rad), np.cos(h_rad)  # NaN for empty camera slots
         has_cam = np.isfinite(headings).any(axis=1)
-        cnt = counts[pi]
-        st = starts[pi]
-        for slot in range(int(counts.max(initial=0))):
-            sel = np.flatnonzero(cnt > slot)
-            if sel.size == 0:
-                break
-            row = st[sel] + slot
-            uxs, uys = ux[sel], uy[sel]
-            hs, hc = h_sin[row], h_cos[row]
-            seen = at_pole[sel] & has_cam[row]
-            for c in range(kmax):
-                seen |= uxs * hs[:, c] + uys * hc[:, c] >= cos_half
-            keep = sel[seen]
-            rows_out.append(row[seen])
-            cols_out.append(pj[keep])
-            vals_out.append(q[keep])
+
+        def per_row(sel: NDArray[np.int64]) -> None:
+            """General case: headings looked up row by row."""
+            cnt = counts[pi[sel]]
+            st = starts[pi[sel]]
+            for slot in range(int(cnt.max(initial=0))):
+                sub = np.flatnonzero(cnt > slot)
+                row = st[sub] + slot
+                idx = sel[sub]
+                uxs, uys = ux[idx], uy[idx]
+                seen = at_pole[idx] & has_cam[row]
+                for c in range(kmax):
+                    seen |= uxs * h_sin[row, c] + uys * h_cos[row, c] >= cos_half
+                rows_out.append(row[seen])
+                cols_out.append(pj[idx[seen]])
+                vals_out.append(q[idx[seen]])
+
+        if camera_set.rotations == "corridors" or n_sites == 0:
+            per_row(np.arange(n_visible))
+        else:
+            # every site has the same r orientations: row = site * r + slot, and the headings
+            # of a slot are the same numbers at every site
+            r = len(c_off) // n_sites
+            cand = pi < n_sites
+            ci = np.flatnonzero(cand)
+            pic, uxc, uyc, apc = pi[ci], ux[ci], uy[ci], at_pole[ci]
+            pjc, qc = pj[ci], q[ci]
+            for slot in range(r):
+                seen = apc.copy()
+                for c in range(k):
+                    hs, hc = h_sin[slot, c], h_cos[slot, c]
+                    seen |= uxc * hs + uyc * hc >= cos_half
+                rows_out.append(pic[seen] * r + slot)
+                cols_out.append(pjc[seen])
+                vals_out.append(qc[seen])
+            if n_ex:
+                per_row(np.flatnonzero(~cand))
 
     if rows_out:
         rr = np.concatenate(rows_out)
@@ -313,6 +338,12 @@ def coverage_matrix(
     else:
         rr = cc = np.zeros(0, dtype=np.int64)
         vv = np.zeros(0)
+    if n_excluded:
+        kept = keep_rows[rr]
+        rr, cc, vv = rr[kept], cc[kept], vv[kept]
+        rr = (np.cumsum(keep_rows) - 1)[rr]
+        c_site, c_rot, headings = c_site[row_keep], c_rot[row_keep], headings[keep_rows]
+    n_rows = n_full - n_excluded
     A = _csr(rr, cc, vv, (n_rows, m))
 
     site = np.concatenate([c_site, np.full(n_ex, -1, dtype=np.int64)])

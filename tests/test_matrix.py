@@ -394,6 +394,15 @@ def test_privacy_exclusion_agrees_with_privacy_intrusion():
     zc = g.uniform(0, 150, (4, 2))
     zones = shapely.box(zc[:, 0], zc[:, 1], zc[:, 0] + 12, zc[:, 1] + 9)
     cs = CameraSet(cameras=2, hfov_deg=70, range_m=30, rotations=4)
+    ex = {"existing_xy": g.uniform(0, 150, (3, 2)), "existing_heading_deg": [10.0, np.nan, 200.0]}
+    full = coverage_matrix(sites, demand, cs, buildings=buildings, **ex)
+    cm = coverage_matrix(sites, demand, cs, buildings=buildings, privacy_zones=zones, **ex)
+    in_zone = shapely.STRtree(zones).query(shapely.points(demand), predicate="intersects")[0]
+    # existing sets are never excluded; their rows lose only the zone columns
+    ref_fixed = full.A.toarray()[full.fixed]
+    ref_fixed[:, in_zone] = 0.0
+    np.testing.assert_array_equal(cm.A.toarray()[cm.fixed], ref_fixed)
+    assert cm.existing[cm.fixed].tolist() == [0, 1, 2]
     full = coverage_matrix(sites, demand, cs, buildings=buildings)
     cm = coverage_matrix(sites, demand, cs, buildings=buildings, privacy_zones=zones)
     area = privacy_intrusion(
@@ -408,7 +417,6 @@ def test_privacy_exclusion_agrees_with_privacy_intrusion():
     assert kept == expect
     assert 0 < len(kept) < full.A.shape[0]  # some rows go, some stay
     # and the kept rows are the same rows as in the full matrix, minus the zone columns
-    in_zone = shapely.STRtree(zones).query(shapely.points(demand), predicate="intersects")[0]
     pos = {k: i for i, k in enumerate(zip(full.site.tolist(), full.rotation.tolist(), strict=True))}
     idx = [pos[k] for k in zip(cm.site.tolist(), cm.rotation.tolist(), strict=True)]
     ref = full.A.toarray()[idx]
