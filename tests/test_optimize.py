@@ -223,7 +223,7 @@ def test_import_is_light():
 # --------------------------------------------------------------------------- brute force
 
 
-@prop(150)
+@prop(100)
 @given(
     inst=coverage_instances(max_sites=8, max_demand=10, with_groups=True, with_fixed=True),
     budget=st.integers(1, 4),
@@ -359,7 +359,7 @@ def test_every_method_vs_brute_force(inst, budget, method):
         assert sol.gap <= 1e-6
 
 
-@prop(15)
+@prop(10)
 @given(
     inst=coverage_instances(max_sites=25, max_demand=40, with_groups=True, with_fixed=True),
     budget=st.integers(1, 8),
