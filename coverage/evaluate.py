@@ -8,6 +8,8 @@
   the share of walking routes (landmarks to hotspots) that are watched.
 * :func:`coverage_curve` — objective and proven upper bound against budget.
 * :func:`compare` — two plans side by side, district by district.
+
+:mod:`coverage.report` turns these into one self-contained HTML page.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ __all__ = [
     "edge_watch",
     "evaluate",
     "incident_coverage",
+    "plan_camera_set",
+    "route_ends",
 ]
 
 #: Label of demand outside every district.
