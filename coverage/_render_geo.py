@@ -276,7 +276,7 @@ def _substrings(
     out[is_start] = p0
     out[is_end] = p1
     out[inner] = coords[a[run_of[inner]] + k[inner] - 1]
-    return shapely.linestrings(out, indices=run_of)
+    return np.asarray(shapely.linestrings(out, indices=run_of), dtype=object)
 
 
 # ----------------------------------------------------------------------------- wedges
@@ -326,7 +326,8 @@ def wedge_polygons(
     )
     ring = np.concatenate([ring, ring[:, :1]], axis=1)
     polys = shapely.polygons(ring)
-    return shapely.simplify(polys, 0.05 * np.maximum(range_m, 1.0) * np.radians(step_deg) ** 2)
+    tol = 0.05 * np.maximum(range_m, 1.0) * np.radians(step_deg) ** 2
+    return np.asarray(shapely.simplify(polys, tol), dtype=object)
 
 
 def set_wedges(
@@ -524,7 +525,7 @@ def to_lonlat(geoms: NDArray[Any], crs: Any) -> NDArray[Any]:
         raise InputError(msg)
     out = gpd.GeoSeries(geoms, crs=crs).to_crs(4326).to_numpy()
     out = shapely.transform(out, lambda c: np.round(c, COORD_DECIMALS))
-    return shapely.remove_repeated_points(out)
+    return np.asarray(shapely.remove_repeated_points(out), dtype=object)
 
 
 def features_json(
@@ -553,7 +554,7 @@ def features_json(
 PACK_ZOOM = 18  # integer Web Mercator pixels at this zoom (~0.6 m at the equator)
 
 
-def pack_lines(geoms: NDArray[Any]) -> list[dict[str, list[int]]]:
+def pack_lines(geoms: NDArray[Any]) -> list[dict[str, Any]]:
     """Encode (Multi)LineStrings in EPSG:4326 for the map's fast line layer.
 
     One dict per geometry: ``n`` (points per part) and ``d``: Web Mercator
@@ -566,7 +567,7 @@ def pack_lines(geoms: NDArray[Any]) -> list[dict[str, list[int]]]:
     >>> pack_lines(np.array([shapely.LineString([(0.0, 0.0), (0.001, 0.0)])]))
     [{'n': [2], 'd': [33554432, 33554432, 186, 0]}]
     """
-    out = []
+    out: list[dict[str, Any]] = []
     world = 256.0 * 2.0**PACK_ZOOM
     for g in geoms:
         parts = shapely.get_parts(g)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,8 @@ OfflineError = _offline.OfflineError
 #: Above this many corridor runs, runs of one tier are drawn as one merged
 #: feature (no per-street tooltip): too dense to hover at city zoom anyway.
 MAX_CORRIDOR_FEATURES = 20_000
+#: Buildings are drawn merged per square cell of this size (metres).
+BUILDING_CELL_M = 250.0
 _PHASE_COLOURS = ("#d7301f", "#ff7f00", "#e7298a", "#a50f15", "#fdae61", "#ce1256")
 _OWNER_COLOURS = {"Police": "#08306b", "MTR": "#01665e", "Other departments": "#5e3c99"}
 
@@ -85,7 +87,7 @@ def _folium() -> Any:
 # ----------------------------------------------------------------------------- elements
 
 
-def _element_classes() -> dict[str, type]:
+def _element_classes() -> dict[str, Any]:
     """folium element classes, defined lazily (folium is an optional import).
 
     Our layers write their script text directly (``RawScript``). folium's
@@ -100,7 +102,7 @@ def _element_classes() -> dict[str, type]:
     from folium.elements import ElementAddToElement
     from folium.map import Layer
 
-    class OfflineFigure(Figure):  # type: ignore[misc]
+    class OfflineFigure(Figure):
         """A Figure whose HTML inlines every asset and fails closed."""
 
         def render(self, **kwargs: Any) -> str:
@@ -109,7 +111,7 @@ def _element_classes() -> dict[str, type]:
             _offline.check_offline(out)
             return out
 
-    class RawScript(Element):  # type: ignore[misc]
+    class RawScript(Element):
         """Script text emitted as it is (never parsed as a template)."""
 
         def __init__(self, text: str) -> None:
@@ -120,7 +122,7 @@ def _element_classes() -> dict[str, type]:
         def render(self, **kwargs: Any) -> str:
             return str(self.text)
 
-    class RawLayer(Layer):  # type: ignore[misc]
+    class RawLayer(Layer):
         """A Layer whose script is built in Python; ``self.js()`` returns it."""
 
         default_js: list[tuple[str, str]] = []  # noqa: RUF012
@@ -128,15 +130,16 @@ def _element_classes() -> dict[str, type]:
         def js(self) -> str:  # pragma: no cover - abstract
             raise NotImplementedError
 
-        def render(self, **kwargs: Any) -> None:
-            figure = self.get_root()
+        def render(self, **kwargs: Any) -> Any:
+            figure: Any = self.get_root()
+            parent: Any = self._parent
             for name, url in self.default_js:
                 figure.header.add_child(JavascriptLink(url), name=name)
             if self.show:
                 self.add_child(
                     ElementAddToElement(
                         element_name=self.get_name(),
-                        element_parent_name=self._parent.get_name(),
+                        element_parent_name=parent.get_name(),
                     ),
                     name=self.get_name() + "_add",
                 )
@@ -144,7 +147,7 @@ def _element_classes() -> dict[str, type]:
             for child in list(self._children.values()):
                 child.render(**kwargs)
 
-    class GeoJsonLayer(RawLayer):  # type: ignore[misc]
+    class GeoJsonLayer(RawLayer):
         """``L.geoJSON`` with styles, tooltips and popups taken from feature properties.
 
         Per-feature ``properties.style`` is merged over the layer style (no
@@ -173,13 +176,14 @@ def _element_classes() -> dict[str, type]:
             self.interactive = "true" if interactive else "false"
             self.popup_rows = js_json([escape_text(r) for r in popup_rows])
 
-        def render(self, **kwargs: Any) -> None:
+        def render(self, **kwargs: Any) -> Any:
             # the data goes in an inert JSON block: JSON.parse is much faster
             # than parsing megabytes of object literals as code
             block = (
                 f'<script type="application/json" id="{self.get_name()}_data">{self.data}</script>'
             )
-            self.get_root().html.add_child(RawScript(block), name=self.get_name() + "_data")
+            root: Any = self.get_root()
+            root.html.add_child(RawScript(block), name=self.get_name() + "_data")
             super().render(**kwargs)
 
         def js(self) -> str:
@@ -206,7 +210,7 @@ def _element_classes() -> dict[str, type]:
                 "})();\n"
             )
 
-    class PackedLinesLayer(GeoJsonLayer):  # type: ignore[misc]
+    class PackedLinesLayer(GeoJsonLayer):
         """Dense polylines drawn straight onto one canvas (no Leaflet path objects).
 
         For city-size corridor networks: hundreds of thousands of street
@@ -261,7 +265,7 @@ def _element_classes() -> dict[str, type]:
                 "return new Lines();\n})();\n"
             )
 
-    class HeatLayer(RawLayer):  # type: ignore[misc]
+    class HeatLayer(RawLayer):
         """Leaflet.heat layer with the data inlined as one array."""
 
         default_js = [  # noqa: RUF012 - same name and URL as folium's HeatMap
@@ -278,10 +282,21 @@ def _element_classes() -> dict[str, type]:
             self.data = data
             self.options = js_json(dict(options))
 
-        def js(self) -> str:
-            return f"var {self.get_name()} = L.heatLayer({self.data}, {self.options});\n"
+        def render(self, **kwargs: Any) -> Any:
+            root: Any = self.get_root()
+            block = (
+                f'<script type="application/json" id="{self.get_name()}_data">{self.data}</script>'
+            )
+            root.html.add_child(RawScript(block), name=self.get_name() + "_data")
+            return super().render(**kwargs)
 
-    class MapScript(Element):  # type: ignore[misc]
+        def js(self) -> str:
+            return (
+                f"var {self.get_name()} = L.heatLayer(JSON.parse(document.getElementById("
+                f"'{self.get_name()}_data').textContent), {self.options});\n"
+            )
+
+    class MapScript(Element):
         """Script run after the map exists; ``{map}`` is replaced by its JS name."""
 
         def __init__(self, code: str) -> None:
@@ -289,9 +304,11 @@ def _element_classes() -> dict[str, type]:
             self._name = "CoverageScript"
             self.code = code
 
-        def render(self, **kwargs: Any) -> None:
-            text = self.code.replace("{map}", self._parent.get_name())
-            self.get_root().script.add_child(RawScript(text), name=self.get_name())
+        def render(self, **kwargs: Any) -> Any:
+            parent: Any = self._parent
+            root: Any = self.get_root()
+            text = self.code.replace("{map}", parent.get_name())
+            root.script.add_child(RawScript(text), name=self.get_name())
 
     _CLASSES.update(
         OfflineFigure=OfflineFigure,
@@ -302,7 +319,7 @@ def _element_classes() -> dict[str, type]:
         RawScript=RawScript,
         Element=Element,
         Figure=Figure,
-        folium=folium,  # type: ignore[dict-item]
+        folium=folium,
     )
     return _CLASSES
 
@@ -423,17 +440,24 @@ def _add_layers(
     ).add_to(m)
     counts["Districts (coverage)"] = len(dgeom)
 
-    # buildings: the basemap, one merged non-interactive feature
+    # buildings: the basemap, merged per 250 m grid cell (non-interactive):
+    # few canvas paths, yet a hover redraw only repaints nearby cells
     if len(scene.buildings):
-        b = shapely.simplify(scene.buildings.geometry.to_numpy(), 0.5)
-        merged = np.array([shapely.multipolygons(shapely.get_parts(b))], dtype=object)
+        parts = shapely.get_parts(shapely.simplify(scene.buildings.geometry.to_numpy(), 0.75))
+        parts = parts[~shapely.is_empty(parts)]
+        cxy = shapely.get_coordinates(shapely.centroid(parts))
+        cell = np.floor(cxy / BUILDING_CELL_M).astype(np.int64)
+        _, group = np.unique(cell, axis=0, return_inverse=True)
+        group = group.ravel()
+        order = np.argsort(group, kind="stable")
+        merged = shapely.multipolygons(parts[order], indices=group[order])
         GeoJsonLayer(
-            features_json(to_lonlat(merged, crs)),
+            features_json(to_lonlat(np.asarray(merged, dtype=object), crs)),
             name=_layer_name("Buildings", layer_names),
             style={"color": "#8c8c8c", "weight": 0.5, "fillColor": "#d9d9d9", "fillOpacity": 0.7},
             interactive=False,
         ).add_to(m)
-        counts["Buildings"] = 1
+        counts["Buildings"] = len(merged)
 
     # privacy zones, outlined
     if len(scene.privacy_zones):
@@ -739,7 +763,6 @@ def render_map(
     if tier_weights is None:
         tier_weights = plan_tier_weights(plan)
     cls = _element_classes()
-    folium = cls["folium"]
     m = _new_map(scene, offline=offline)
     if offline:
         m.add_to(cls["OfflineFigure"]())
@@ -754,9 +777,9 @@ def render_map(
         max_corridor_features=max_corridor_features,
         title=getattr(scene, "name", "") if title is None else title,
     )
-    folium.LayerControl(collapsed=False).add_to(m)
+    cls["folium"].LayerControl(collapsed=False).add_to(m)
     m.coverage_counts = counts
-    return m
+    return cast("folium.Map", m)
 
 
 def render_comparison(
@@ -928,7 +951,9 @@ def plot_map(
         cxy = shapely.get_coordinates(cams.geometry.to_numpy())
         ax.scatter(cxy[new, 0], cxy[new, 1], s=6, c="#d7301f", zorder=3)
         ax.scatter(cxy[~new, 0], cxy[~new, 1], s=6, c="#08306b", zorder=3)
-        handles = [Line2D([], [], color=TIER_COLOURS.get(t, "#1a9850"), label=t) for t in names]
+        handles: list[Any] = [
+            Line2D([], [], color=TIER_COLOURS.get(t, "#1a9850"), label=t) for t in names
+        ]
         handles += [
             Patch(color="#d7301f", alpha=0.5, label="new sets"),
             Patch(color="#08306b", alpha=0.4, label="existing sets"),
