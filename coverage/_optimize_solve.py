@@ -182,7 +182,25 @@ def run_lagrangian(
         state.info.get("lagrangian_iterations", 0) + res.iterations
     )
     state.offer_bound(res.bound, "lagrangian")
+    if cons.plain and state.gap() > gap_tol and state.left() > 0.1:
+        lagrangian_heuristic(core, res, state, cons)
     return res
+
+
+def lagrangian_heuristic(
+    core: Core, lag: LagrangeResult, state: RunState, cons: Constraints
+) -> None:
+    """The inner solution at the best multipliers is a plan: polish it by swaps."""
+    rows = lag.group_arg[lag.chosen_groups]
+    if rows.size == 0:
+        return
+    value = core_value(core.V, rows)
+    deadline = time.perf_counter() + max(0.0, state.left() * 0.3)
+    plan, swaps = swap_search(core.V, core.groups, cons.K, rows, deadline=deadline)
+    if swaps:
+        value = core_value(core.V, plan)
+    state.info["lagrangian_plan_value"] = value
+    state.offer_plan(plan, value, "lagrangian")
 
 
 def lagrangian_fixing(
