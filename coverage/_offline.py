@@ -112,6 +112,13 @@ _INERT_URLS = frozenset(
         "https://github.com/mourner/simpleheat",
         "https://leaflet.github.io/Leaflet.heat/dist/leaflet-heat.js",
         "https://github.com/Leaflet/Leaflet.markercluster",
+        "http://en.literateprograms.org/Quickhull_(Javascript",
+        "http://jsperf.com/flag-nodes-in-power-hierarchy/2",
+        "http://jsperf.com/for-loop-changing-length/6",
+        "http://stackoverflow.com/questions/8455200/svg-animate-with-dynamically-added-elements",
+        "https://en.wikipedia.org/wiki/Web_Mercator#Formulas",
+        "https://github.com/jawj/OverlappingMarkerSpiderfier-Leaflet",
+        "https://jakearchibald.com/2013/animated-line-drawing-svg/",
     }
 )
 

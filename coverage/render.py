@@ -97,10 +97,10 @@ def _element_classes() -> dict[str, Any]:
     """
     if _CLASSES:
         return _CLASSES
-    folium = _folium()
+    fol = _folium()
     from branca.element import Element, Figure, JavascriptLink
     from folium.elements import ElementAddToElement
-    from folium.map import Layer
+    from folium.map import Layer, LayerControl
 
     class OfflineFigure(Figure):
         """A Figure whose HTML inlines every asset and fails closed."""
@@ -310,7 +310,20 @@ def _element_classes() -> dict[str, Any]:
             text = self.code.replace("{map}", parent.get_name())
             root.script.add_child(RawScript(text), name=self.get_name())
 
+    class CoverageMap(fol.Map):  # type: ignore[misc,name-defined]
+        """folium.Map whose layer controls render last.
+
+        So layers a user adds after :func:`render_map` (markers, clusters)
+        are defined before the control that lists them.
+        """
+
+        def render(self, **kwargs: Any) -> Any:
+            for key in [k for k, c in self._children.items() if isinstance(c, LayerControl)]:
+                self._children.move_to_end(key)
+            return super().render(**kwargs)
+
     _CLASSES.update(
+        CoverageMap=CoverageMap,
         OfflineFigure=OfflineFigure,
         GeoJsonLayer=GeoJsonLayer,
         PackedLinesLayer=PackedLinesLayer,
@@ -319,7 +332,7 @@ def _element_classes() -> dict[str, Any]:
         RawScript=RawScript,
         Element=Element,
         Figure=Figure,
-        folium=folium,
+        folium=fol,
     )
     return _CLASSES
 
@@ -665,11 +678,10 @@ def _legend_html(names: Sequence[str], *, title: str | None) -> str:
 
 def _new_map(scene: Any, *, offline: bool, **kwargs: Any) -> Any:
     cls = _element_classes()
-    folium = cls["folium"]
     b = np.asarray(scene.bounds, dtype=float)
     box = to_lonlat(np.array([shapely.box(*b)], dtype=object), scene.crs)
     w, s, e, n = shapely.bounds(box[0])
-    m = folium.Map(
+    m = cls["CoverageMap"](
         location=[(s + n) / 2, (w + e) / 2],
         zoom_start=14,
         tiles=None if offline else "OpenStreetMap",

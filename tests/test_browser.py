@@ -233,6 +233,26 @@ def test_dense_corridor_canvas(open_map, tmp_path):
     o.page.screenshot(path=str(tmp_path / "dense.png"))
 
 
+def test_marker_cluster_and_default_icons_offline(open_map, tmp_path):
+    """Plugins with a local copy are inlined; Leaflet's marker icons are data URIs."""
+    import folium.plugins
+
+    scene = tiny_scene()
+    m = render_map(scene, tiny_plan(scene))
+    cluster = folium.plugins.MarkerCluster(name="Landmarks").add_to(m)
+    for x, y in ((10, 10), (12, 11), (190, 190)):
+        folium.Marker(_lonlat(scene, x, y), tooltip="Landmark").add_to(cluster)
+    o = open_map(save_map(m, tmp_path / "cluster.html"))
+    o.assert_clean()
+    o.page.evaluate(
+        "() => { const e = document.querySelector('.folium-map'); window[e.id].setZoom(20); }"
+    )
+    o.page.wait_for_timeout(600)
+    icons = o.page.eval_on_selector_all("img.leaflet-marker-icon", "els => els.map(e => e.src)")
+    assert icons and all(src.startswith("data:image/png;base64,") for src in icons)
+    o.assert_clean()
+
+
 def test_sample_city_map_offline(open_map, tmp_path, sample_scene):
     import coverage as cov
 
