@@ -223,7 +223,7 @@ def _as_groups(
     return ids, int(ids.max()) + 1 if ids.size else 0
 
 
-def core_rows_count(n: int, fx: NDArray[np.int64]) -> int:
+def _core_rows_count(n: int, fx: NDArray[np.int64]) -> int:
     """Largest count budget (every selectable row)."""
     return max(1, n - fx.size)
 
@@ -759,7 +759,7 @@ def max_coverage(
     combine = check_choice(combine, "combine", owner, ("max", "probabilistic"))
     label_ids, qmin, qmax = _as_quotas(labels, quotas, n, owner)
     sep_pairs = _separation_pairs(xy, min_separation_m, n, owner)
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(rng)  # normalized once; every stage is deterministic today
     if progress is not None and not callable(progress):
         msg = f"The 'progress' parameter of {owner} must be callable or None."
         raise ParameterError(msg)
@@ -772,7 +772,7 @@ def max_coverage(
     core = build_core(
         M,
         w,
-        budget=budget if cost_arr is None else core_rows_count(n, fx),
+        budget=budget if cost_arr is None else _core_rows_count(n, fx),
         fixed=fx,
         group_ids=group_ids,
     )
