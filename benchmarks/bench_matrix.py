@@ -188,7 +188,8 @@ def _run_one(
     for key in ("existing_xy", "existing_heading_deg", "existing_cameras"):
         if key in data and len(data["existing_xy"]):
             kw[key] = data[key]
-    prof = cProfile.Profile() if profile else None
+    # CPU-time profile: robust to other processes sharing the cores (use with --workers 1)
+    prof = cProfile.Profile(time.process_time) if profile else None
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0, c0 = time.perf_counter(), time.process_time()
     if prof:

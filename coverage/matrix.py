@@ -9,13 +9,21 @@ How it is built (all in bulk, no Python loop over demand points or sites):
 1. demand inside a privacy zone is dropped (its column stays empty);
 2. candidate (pole, demand) pairs within ``range_m`` from a k-d tree;
 3. quality by distance (range, blind zone, DORI tiers) in numpy;
-4. occlusion: one sightline per remaining pair, ``STRtree.query(lines,
-   predicate="intersects")`` against building footprints shrunk by 0.5 m
-   (rule in :mod:`coverage.visibility`);
-5. for each orientation slot, the sector test in numpy (azimuth against each
-   camera heading of the row);
-6. configurations whose view reaches into a privacy zone by more than
-   ``camera_set.max_privacy_intrusion_m2`` are dropped (candidate rows only).
+4. occlusion, exact: an angular-bin prefilter first clears every pair nearer than
+   all (shrunk) building footprints in its bin around the pole; the remaining
+   sightlines go to ``STRtree.query(lines, predicate="intersects")`` (rule in
+   :mod:`coverage.visibility`, optionally in threads);
+5. for each orientation slot, the sector test in numpy (unit vector to the
+   point dotted with each camera axis, against ``cos(hfov / 2)``);
+6. configurations whose view (wedges clipped by a ray-cast isovist) reaches
+   into a privacy zone by more than ``camera_set.max_privacy_intrusion_m2`` are
+   dropped (candidate rows only; existing sets stay).
+
+Orientations: ``rotations=r`` gives ``r`` turns of the whole set, evenly spaced
+over its symmetry period (``k * period / r``: 0/30/60/90° for the default
+0/120/240 set with ``r = 4``); ``rotations="corridors"`` aims the first camera
+along each corridor bearing of the site. An existing set with a known heading
+has its first camera on that heading; with NaN it uses offset 0.
 """
 
 from __future__ import annotations
