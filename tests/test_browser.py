@@ -273,14 +273,15 @@ def test_sample_city_map_offline(open_map, tmp_path, sample_scene):
 
 @pytest.mark.browser_heavy
 def test_hong_kong_map_offline(open_map, tmp_path, hk_path):
+    """The real Hong Kong scene (18 districts, ~90k incidents, TST streets) opens offline."""
     import coverage as cov
 
     scene = cov.datasets.hong_kong(hk_path)
-    plan = cov.solve(
-        cov.Problem(scene, cov.CameraSet(cameras=3, hfov_deg=90, range_m=40), budget=100)
-    )
+    camera = cov.CameraSet(cameras=3, hfov_deg=90, range_m=40)
+    plan = cov.solve(cov.Problem(scene, camera, budget=150, method="greedy"))
     m = render_map(scene, plan)
     o = open_map(save_map(m, tmp_path / "hk.html"))
     o.assert_clean()
     assert o.paths() == sum(m.coverage_counts.values())
+    assert "DATA.GOV.HK" in o.page.inner_text(".leaflet-control-attribution")
     o.page.screenshot(path=str(tmp_path / "hk.png"))

@@ -341,9 +341,33 @@ def test_user_strings_are_escaped():
     _offline.check_offline(html)
 
 
+def test_user_strings_never_reach_jinja():
+    """folium re-renders script output as a template: braces in user data must not run."""
+    scene = tiny_scene(district_names=("{{ 'jin' ~ 'ja' }}ZZ", "{% raw %}"))
+    scene.attribution = ("{{ cycler.__init__.__globals__ }}",)
+    html = render_map(scene, tiny_plan(scene), title="{# x #}").get_root().render()
+    assert "jinjaZZ" not in html
+    assert "&#123;&#123; &#x27;jin&#x27; ~ &#x27;ja&#x27; &#125;&#125;ZZ" in html
+    assert "__globals__" in html and "<function" not in html
+
+
+def test_polygon_hotspots_are_shaded(tiny):
+    _, plan = tiny
+    poly = tiny_scene()
+    poly.hotspots = _gdf(
+        {"intensity": [1.0, 4.0]},
+        [shapely.box(X0 + 90, Y0 + 90, X0 + 110, Y0 + 110), shapely.box(X0, Y0, X0 + 20, Y0 + 20)],
+    )
+    m = render_map(poly, plan)
+    html = m.get_root().render()
+    assert m.coverage_counts["Hotspots"] == 2
+    assert "Hotspot intensity 0.25" in html and "Hotspot intensity 1.00" in html
+
+
 def test_escape_text():
     assert escape_text("a & b") == "a &amp; b"
     assert escape_text("`x` $y \\ https://h") == "&#96;x&#96; &#36;y &#92; https:&#47;&#47;h"
+    assert escape_text("{{x}}") == "&#123;&#123;x&#125;&#125;"
     assert escape_text(3) == "3"
 
 
