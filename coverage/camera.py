@@ -91,7 +91,7 @@ def _normalize_tiers(
     return tuple(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Camera:
     """One camera: horizontal field of view, sensor resolution, mounting.
 
@@ -319,7 +319,7 @@ def rotation_offsets_deg(period_deg: float, count: int) -> NDArray[np.float64]:
     return np.arange(count, dtype=np.float64) * (period_deg / count)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CameraSet:
     """Cameras on one pole, turned together; the unit placed at a site.
 
