@@ -444,7 +444,10 @@ def _add_layers(
             ],
             title=escape_text(r.district),
         )
-        props.append({"style": {"fillColor": str(fills[i])}, "tip": tip})
+        style: dict[str, Any] = {"fillColor": str(fills[i])}
+        if not np.isfinite(share[i]):
+            style["fillOpacity"] = 0.15
+        props.append({"style": style, "tip": tip})
     dgeom = shapely.simplify(scene.districts.geometry.to_numpy(), 1.0)
     GeoJsonLayer(
         features_json(to_lonlat(dgeom, crs), props),
@@ -634,7 +637,7 @@ def _add_layers(
     counts["Corridors (quality tier)"] = n_corr
 
     # legend, title and attribution
-    legend = _legend_html(names, title=title)
+    legend = _legend_html(names, title=title, no_demand=bool(np.isnan(share).any()))
     attribution = " | ".join(escape_text(a) for a in getattr(scene, "attribution", ()) if str(a))
     code = (
         "(function(){var map={map};"
@@ -654,7 +657,7 @@ def _add_layers(
     return counts
 
 
-def _legend_html(names: Sequence[str], *, title: str | None) -> str:
+def _legend_html(names: Sequence[str], *, title: str | None, no_demand: bool = False) -> str:
     parts = []
     if title:
         parts.append(f"<b>{escape_text(title)}</b><br>")
@@ -665,6 +668,11 @@ def _legend_html(names: Sequence[str], *, title: str | None) -> str:
         parts.append(
             f"<span style='display:inline-block;width:14px;height:10px;background:{c};"
             f"border:1px solid #999'></span> {lo}–{hi}%<br>"
+        )
+    if no_demand:
+        parts.append(
+            "<span style='display:inline-block;width:14px;height:10px;background:#ffffff;"
+            "border:1px solid #999'></span> no demand<br>"
         )
     parts.append("<b>Corridors</b><br>")
     for t in names:
