@@ -430,6 +430,8 @@ def test_curve_on_paper(tiny_plan):
     greedy = coverage_curve(plan)  # default budgets: 0 .. 2 x the plan's, capped at 3 sites
     assert greedy["budget"].tolist() == [0, 1, 2]
     assert greedy["objective"].is_monotonic_increasing
+    # proven bounds: never below the optimum worked on paper
+    assert (greedy["upper_bound"].to_numpy() >= np.array([12.0, 32.0, 40.0]) - 1e-9).all()
 
 
 def test_curve_budget_out_of_range(tiny_plan):
