@@ -557,8 +557,14 @@ def _add_layers(
     ordered = sorted(set(keys.tolist()), key=lambda k: (not k.startswith("Existing"), k))
     esc_owner = {o: escape_text(o) for o in set(owner.tolist())}
     esc_district = {d: escape_text(d) for d in set(district.tolist())}
-    existing_rows = ("Owner", "District", "Cameras", "Tiers reached")
-    new_rows = ("Rank", "Marginal gain", "District", "Phase", "Cameras", "Tiers reached")
+    note_col = next((c for c in ("notes", "note") if c in cams.columns), None)
+    notes = (
+        [escape_text(v) if isinstance(v, str) else "" for v in cams[note_col].tolist()]
+        if note_col
+        else [""] * len(cams)
+    )
+    existing_rows = ("Owner", "District", "Cameras", "Tiers reached", "Notes")
+    new_rows = ("Rank", "Marginal gain", "District", "Phase", "Cameras", "Tiers reached", "Notes")
     for key in ordered:
         rows = np.flatnonzero(keys == key)
         is_existing = key.startswith("Existing")
@@ -588,7 +594,7 @@ def _add_layers(
                     esc_district[district[i]],
                     str(phase[i]),
                 ]
-            popups.append([*row, cams_txt, tiers_txt])
+            popups.append([*row, cams_txt, tiers_txt, notes[i]])
         n_paths = len(geoms)
         GeoJsonLayer(
             features_json(np.asarray(geoms, dtype=object), gprops, extra={"popups": popups}),

@@ -168,6 +168,7 @@ def test_injection_payloads_show_as_text(open_map, tmp_path):
     scene.privacy_zones["name"] = ["<svg onload=alert(5)>"]
     scene.attribution = ("<img src=y onerror=alert(6)>",)
     plan = tiny_plan(scene)
+    plan.cameras["notes"] = ["<script>alert(8)</script>", None, "", "`${alert(9)}`"]
     m = render_map(scene, plan, title="${alert(7)}", layer_names={"Hotspots": "<i>x</i>"})
     o = open_map(save_map(m, tmp_path / "evil.html"))
     o.assert_clean()
@@ -177,6 +178,10 @@ def test_injection_payloads_show_as_text(open_map, tmp_path):
     assert payloads[0] in tip.inner_text()  # shown literally
     assert "<img src=y onerror=alert(6)>" in o.page.inner_text(".leaflet-control-attribution")
     assert "<i>x</i>" in o.page.inner_text(".leaflet-control-layers")
+    o.page.mouse.move(1, 1)
+    o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 45)))  # the lane set: its popup
+    popup = o.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+    assert "`${alert(9)}`" in popup.inner_text()
     o.page.screenshot(path=str(tmp_path / "evil.png"))
     assert o.dialogs == []
 
