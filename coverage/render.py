@@ -422,7 +422,6 @@ def _add_layers(
     """Add every layer of one plan to map `m`; return drawn path counts per layer."""
     cls = _element_classes()
     GeoJsonLayer, HeatLayer, MapScript = cls["GeoJsonLayer"], cls["HeatLayer"], cls["MapScript"]
-    folium = cls["folium"]
     crs = scene.crs
     counts: dict[str, int] = {}
     names = tier_names(tier_weights)
@@ -625,8 +624,10 @@ def _add_layers(
         ).add_to(m)
         n_corr = len(present)
     else:
-        cname = scene.corridors["name"].astype(str).to_numpy()
-        ckind = scene.corridors["kind"].astype(str).to_numpy()
+        corr = scene.corridors
+        blank = np.full(len(corr), "", dtype=object)
+        cname = corr["name"].fillna("").astype(str).to_numpy() if "name" in corr else blank
+        ckind = corr["kind"].fillna("").astype(str).to_numpy() if "kind" in corr else blank
         cprops = []
         for c, k in zip(run_code.tolist(), run_ci.tolist(), strict=True):
             label = escape_text(cname[k]) or "Unnamed corridor"
@@ -659,7 +660,6 @@ def _add_layers(
         + "})();"
     )
     MapScript(code).add_to(m)
-    del folium
     return counts
 
 

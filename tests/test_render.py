@@ -426,6 +426,12 @@ def test_comparison_has_two_synced_maps(tiny):
     _offline.check_offline(html)
 
 
+def test_comparison_online(tiny):
+    scene, plan = tiny
+    html = render_comparison(scene, plan, plan, offline=False).render()
+    assert html.count("tile.openstreetmap.org") >= 2
+
+
 def test_real_plan_renders(tiny_scene):
     """A Plan from the pipeline (conftest's tiny scene) renders and names its layers."""
     import coverage as cov
