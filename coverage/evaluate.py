@@ -799,6 +799,16 @@ def _top_separated(
     return np.asarray(picked, dtype=np.int64)
 
 
+def _main_nodes(G: nx.Graph) -> tuple[NDArray[np.int64], cKDTree | None]:
+    """Node ids of the largest connected piece of `G` (ties: lowest node id) and their k-d tree."""
+    if G.number_of_nodes() == 0:
+        return np.zeros(0, dtype=np.int64), None
+    main = max(nx.connected_components(G), key=lambda c: (len(c), -min(c)))
+    ids = np.array(sorted(main), dtype=np.int64)
+    xy = np.array([(G.nodes[int(i)]["x"], G.nodes[int(i)]["y"]) for i in ids], dtype=float)
+    return ids, cKDTree(xy)
+
+
 def route_ends(
     scene: Scene,
     plan: Any,
@@ -806,36 +816,47 @@ def route_ends(
     n_landmarks: int = 10,
     n_hotspots: int = 10,
     separation_m: float = 300.0,
+    max_snap_m: float = 250.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The landmarks and hotspots that walking routes join.
 
-    Landmarks: the `n_landmarks` of ``scene.landmarks`` with the largest
-    ``weight`` (ties by row). Hotspots: up to `n_hotspots` locations of
-    highest incident density (``hotspot_risk`` at the incidents), of highest
-    polygon intensity (polygon hotspots, centroids) or, with no hotspots, of
-    highest demand weight, picked greedily at least `separation_m` apart.
+    Only places within `max_snap_m` of a node of the corridor graph's largest
+    connected piece count. Landmarks: up to `n_landmarks` of
+    ``scene.landmarks`` by ``weight``; hotspots: up to `n_hotspots` locations
+    of highest incident density (``hotspot_risk`` at the incidents), of
+    highest polygon intensity (polygon hotspots, centroids) or, with no
+    hotspots, of highest demand weight. Both are picked greedily by score
+    (ties by row), each at least `separation_m` from those already picked.
 
     Returns
     -------
     (landmarks, hotspots)
         Frames with ``name``, ``x``, ``y``, ``score``.
     """
+    _, tree = _main_nodes(scene.graph)
+
+    def near(xy: NDArray[np.float64]) -> NDArray[np.bool_]:
+        if tree is None or len(xy) == 0:
+            return np.zeros(len(xy), dtype=bool)
+        d, _ = tree.query(xy)
+        return np.asarray(d <= max_snap_m)
+
+    def pick(xy: NDArray[np.float64], score: NDArray[np.float64], n: int) -> NDArray[np.int64]:
+        ok = np.flatnonzero(near(xy))
+        if ok.size == 0 or n == 0:
+            return np.zeros(0, dtype=np.int64)
+        return ok[_top_separated(xy[ok], score[ok], n, separation_m)]
+
     lm = scene.landmarks
+    lmk = pd.DataFrame({"name": [], "x": [], "y": [], "score": []})
     if len(lm):
+        p = _xy(lm.geometry)
         score = lm["weight"].to_numpy(dtype=float) if "weight" in lm.columns else np.ones(len(lm))
-        o = np.lexsort((np.arange(len(lm)), -score))[:n_landmarks]
-        names = (
-            lm["name"].astype(str).to_numpy()[o]
-            if "name" in lm.columns
-            else np.array([f"landmark {i + 1}" for i in o])
-        )
-        names = np.array(
-            [nm if nm else f"landmark {i + 1}" for nm, i in zip(names, o, strict=True)]
-        )
-        p = _xy(lm.geometry)[o]
-        lmk = pd.DataFrame({"name": names, "x": p[:, 0], "y": p[:, 1], "score": score[o]})
-    else:
-        lmk = pd.DataFrame({"name": [], "x": [], "y": [], "score": []})
+        o = pick(p, score, n_landmarks)
+        raw = lm["name"].astype(str).to_numpy() if "name" in lm.columns else np.full(len(lm), "")
+        names = [raw[i] if raw[i] else f"landmark {i + 1}" for i in o]
+        if o.size:
+            lmk = pd.DataFrame({"name": names, "x": p[o, 0], "y": p[o, 1], "score": score[o]})
     kind = scene.hotspot_kind
     if kind == "points":
         from coverage.demand import hotspot_risk
@@ -849,13 +870,13 @@ def route_ends(
     else:
         p = _xy(plan.demand.geometry)
         score = plan.demand["weight"].to_numpy(dtype=float)
-    pick = _top_separated(p, score, n_hotspots, separation_m) if len(p) else np.zeros(0, int)
+    h = pick(p, score, n_hotspots)
     hot = pd.DataFrame(
         {
-            "name": [f"hotspot {k + 1}" for k in range(pick.size)],
-            "x": p[pick, 0] if pick.size else [],
-            "y": p[pick, 1] if pick.size else [],
-            "score": score[pick] if pick.size else [],
+            "name": [f"hotspot {k + 1}" for k in range(h.size)],
+            "x": p[h, 0] if h.size else [],
+            "y": p[h, 1] if h.size else [],
+            "score": score[h] if h.size else [],
         }
     )
     return lmk, hot
@@ -869,6 +890,7 @@ def corridor_continuity(
     n_landmarks: int = 10,
     n_hotspots: int = 10,
     separation_m: float = 300.0,
+    max_snap_m: float = 250.0,
     min_quality: float = 0.0,
 ) -> Continuity:
     """How continuously the corridors are watched.
@@ -882,7 +904,7 @@ def corridor_continuity(
         ``quality`` (and ``corridor``, ``weight`` where used).
     threshold
         Share of its length a route needs watched to count as watched.
-    n_landmarks, n_hotspots, separation_m
+    n_landmarks, n_hotspots, separation_m, max_snap_m
         Route ends (see :func:`route_ends`).
     min_quality
         A demand point is watched when its quality exceeds this.
@@ -933,6 +955,7 @@ def corridor_continuity(
     check_number(n_landmarks, "n_landmarks", owner, low=0, integer=True)
     check_number(n_hotspots, "n_hotspots", owner, low=0, integer=True)
     check_number(separation_m, "separation_m", owner, low=0)
+    check_number(max_snap_m, "max_snap_m", owner, low=0)
     if "quality" not in plan.demand.columns:
         msg = f"{owner}: plan.demand needs a 'quality' column (best view quality, 0 if none)."
         raise InputError(msg)
@@ -943,7 +966,21 @@ def corridor_continuity(
         length,
     )
     longest, ends, largest = _unwatched_network(r)
-    routes = _routes(scene, plan, r, watched_m, threshold, n_landmarks, n_hotspots, separation_m)
+    routes = _routes(
+        scene,
+        plan,
+        r,
+        watched_m,
+        threshold,
+        route_ends(
+            scene,
+            plan,
+            n_landmarks=n_landmarks,
+            n_hotspots=n_hotspots,
+            separation_m=separation_m,
+            max_snap_m=max_snap_m,
+        ),
+    )
     share = float(routes["watched"].mean()) if len(routes) else float("nan")
     return Continuity(
         longest_unwatched_m=longest,
@@ -963,21 +1000,15 @@ def _routes(
     r: _Runs,
     watched_m: NDArray[np.float64],
     threshold: float,
-    n_landmarks: int,
-    n_hotspots: int,
-    separation_m: float,
+    ends: tuple[pd.DataFrame, pd.DataFrame],
 ) -> pd.DataFrame:
     cols = ["origin", "target", "length_m", "watched_m", "watched_share", "watched"]
     G = scene.graph
-    lmk, hot = route_ends(
-        scene, plan, n_landmarks=n_landmarks, n_hotspots=n_hotspots, separation_m=separation_m
-    )
+    lmk, hot = ends
     if G.number_of_nodes() == 0 or len(hot) == 0:
         return pd.DataFrame({c: [] for c in cols})
-    # snap to the largest connected piece of the graph (ties: the one with the lowest node id)
-    main = max(nx.connected_components(G), key=lambda c: (len(c), -min(c)))
-    node_ids = np.array(sorted(main), dtype=np.int64)
-    tree = cKDTree(np.array([r.node_xy[int(i)] for i in node_ids]))
+    node_ids, tree = _main_nodes(G)  # snap to the largest connected piece of the graph
+    assert tree is not None
 
     def snap(frame: pd.DataFrame) -> list[int]:
         _, k = tree.query(frame[["x", "y"]].to_numpy(dtype=float))

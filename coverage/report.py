@@ -414,6 +414,7 @@ def report_html(
     title: str | None = None,
     notes: str | Sequence[str] = (),
     include_map: bool = True,
+    curve_time_limit_s: float = 5.0,
 ) -> str:
     """The report of :func:`write_report` as a string (same parameters, no path)."""
     from coverage.evaluate import coverage_curve, evaluate
@@ -421,7 +422,7 @@ def report_html(
     if report is None:
         report = evaluate(scene, plan)
     if curve is None or curve is True:
-        curve = coverage_curve(plan)
+        curve = coverage_curve(plan, method="auto", time_limit_s=curve_time_limit_s)
     name = str(getattr(scene, "name", "") or "")
     if title is None:
         title = f"Camera plan — {name}" if name else "Camera plan"
@@ -489,6 +490,7 @@ def write_report(
     title: str | None = None,
     notes: str | Sequence[str] = (),
     include_map: bool = True,
+    curve_time_limit_s: float = 5.0,
 ) -> Path:
     """Write one self-contained HTML report of a plan, atomically.
 
@@ -505,7 +507,8 @@ def write_report(
     curve
         A frame from :func:`coverage.evaluate.coverage_curve` (``budget``,
         ``objective``, ``upper_bound``); None or True: computed with the
-        default budgets (greedy); False: no curve section.
+        default budgets (``method="auto"``, `curve_time_limit_s` per budget);
+        False: no curve section.
     comparison
         A frame from :func:`coverage.evaluate.compare`, shown as a table.
     title
@@ -514,6 +517,8 @@ def write_report(
         Paragraphs of your own, shown under the title.
     include_map
         Embed the interactive map (:func:`coverage.render.render_map`).
+    curve_time_limit_s
+        Optimizer time per budget when the curve is computed here.
 
     Returns
     -------
@@ -558,5 +563,6 @@ def write_report(
         title=title,
         notes=notes,
         include_map=include_map,
+        curve_time_limit_s=curve_time_limit_s,
     )
     return write_text(path, text)

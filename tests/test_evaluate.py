@@ -346,8 +346,10 @@ def test_diameter_matches_all_pairs():
 
 
 def _route_scene(**extra) -> cov.Scene:
-    landmarks = gpd.GeoDataFrame(
-        {"kind": ["mtr_exit"], "name": ["Exit A"], "weight": [1.0]}, geometry=[P(1, 1)], crs=CRS
+    landmarks = gpd.GeoDataFrame(  # the far exit (5 km away) is ignored despite its weight
+        {"kind": ["mtr_exit", "mtr_exit"], "name": ["Exit A", "Far exit"], "weight": [1.0, 9.0]},
+        geometry=[P(1, 1), P(5000, 5000)],
+        crs=CRS,
     )
     hot = gpd.GeoDataFrame(
         {"intensity": [2.0, 1.0]},
