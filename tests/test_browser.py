@@ -149,6 +149,11 @@ def test_tiny_map_offline(open_map, tmp_path):
     o.page.mouse.move(*o.pixel(*_lonlat(scene, 15, 185)))
     tip = o.page.wait_for_selector(".leaflet-tooltip", timeout=3000)
     assert "West" in tip.inner_text() and "Coverage after" in tip.inner_text()
+    # hover an unwatched stretch of Nathan Road: the corridor tooltip
+    o.page.mouse.move(1, 1)
+    o.page.mouse.move(*o.pixel(*_lonlat(scene, 186, 100)))
+    tip = o.page.wait_for_selector(".leaflet-tooltip >> text=Nathan Road", timeout=3000)
+    assert "Nathan Road (primary): unwatched" in tip.inner_text()
     # click the lane set's pole: its popup
     o.page.mouse.move(1, 1)
     o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 45)))  # inside its north wedge
@@ -290,3 +295,22 @@ def test_hong_kong_map_offline(open_map, tmp_path, hk_path):
     assert o.paths() == sum(m.coverage_counts.values())
     assert "DATA.GOV.HK" in o.page.inner_text(".leaflet-control-attribution")
     o.page.screenshot(path=str(tmp_path / "hk.png"))
+
+
+@pytest.mark.browser_heavy
+def test_hong_kong_size_map(open_map, tmp_path):
+    """4,000 new sets, 1,000 existing, 100,000 corridor segments: under 15 MB, loads clean."""
+    from coverage._render_synth import synthetic_city
+
+    scene, plan = synthetic_city(n_sets=4000, n_segments=100_000, n_existing=1000, rng=0)
+    m = render_map(scene, plan)
+    path = save_map(m, tmp_path / "hk_size.html")
+    assert path.stat().st_size < 15e6
+    o = open_map(path)
+    o.assert_clean()
+    # corridors are on the fast canvas layer (not paths); everything else is a path
+    paths = sum(v for k, v in m.coverage_counts.items() if not k.startswith("Corridors"))
+    assert o.paths() == paths
+    assert o.page.locator("canvas.coverage-lines").count() == 1
+    print(f"Hong Kong-size map: {path.stat().st_size / 1e6:.1f} MB, load {o.load_s:.2f} s")
+    o.page.screenshot(path=str(tmp_path / "hk_size.png"))
