@@ -363,6 +363,15 @@ def test_tst_no_camera_sees_through_a_building(tst_arrays):
     assert cm.meta["n_pairs_visible"] < cm.meta["n_pairs_in_range"] - 500  # buildings matter
     g = np.random.default_rng(0)
     rows = g.choice(cm.A.shape[0], size=150, replace=False)
+    try:  # the configurations an optimizer would choose, plus the random sample
+        from coverage.optimize import max_coverage
+
+        sol = max_coverage(
+            cm.A, np.ones(cm.A.shape[1]), budget=40, groups=cm.groups, method="greedy"
+        )
+        rows = np.union1d(rows, np.asarray(sol.selected, dtype=np.int64))
+    except ImportError:  # pragma: no cover - optimizer not there yet
+        pass
     sub = cm.A[rows].tocoo()
     r, j = rows[sub.row], sub.col
     pole = sites[cm.site[r]]
