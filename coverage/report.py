@@ -245,9 +245,7 @@ def _continuity(report: Any) -> str:
     ends = ""
     if c.longest_unwatched_ends is not None:
         (x0, y0), (x1, y1) = c.longest_unwatched_ends
-        ends = (
-            f" It runs from ({x0:,.0f}, {y0:,.0f}) to ({x1:,.0f}, {y1:,.0f}) (metres, scene CRS)."
-        )
+        ends = f" It runs from ({x0:.0f}, {y0:.0f}) to ({x1:.0f}, {y1:.0f}) (metres, scene CRS)."
     text = (
         f"<p>Longest unobserved stretch: <b>{c.longest_unwatched_m:,.0f} m</b> (the longest "
         "shortest walk that stays on unwatched corridor)."
@@ -261,8 +259,8 @@ def _continuity(report: Any) -> str:
             f"between landmarks and hotspots are watched for at least {c.threshold:.0%} of "
             f"their length ({_pct(c.share_routes_watched)}).</p>"
         )
-        text += _table(
-            c.routes.sort_values("watched_share", ascending=False, kind="stable"),
+        text += "<h3>Least watched routes</h3>" + _table(
+            c.routes.sort_values("watched_share", ascending=True, kind="stable"),
             [
                 ("origin", "From", _text),
                 ("target", "To", _text),
@@ -270,7 +268,7 @@ def _continuity(report: Any) -> str:
                 ("watched_m", "Watched m", _num(0)),
                 ("watched_share", "Watched share", _pct),
             ],
-            max_rows=100,
+            max_rows=25,
         )
     return "<h2>Corridor continuity</h2>" + text
 
