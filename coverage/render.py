@@ -32,6 +32,7 @@ from coverage._render_geo import (
     CHOROPLETH_COLOURS,
     PACK_ZOOM,
     TIER_COLOURS,
+    UNWATCHED,
     choropleth_colour,
     corridor_runs,
     district_stats,
@@ -606,13 +607,18 @@ def _add_layers(
 
     # corridors by tier
     lines, run_code, run_ci = corridor_runs(scene.corridors, plan.demand, codes, unwatched)
-    tier_style = [{"color": TIER_COLOURS.get(t, "#1a9850")} for t in names]
+    # watched streets thick, unwatched ones a thin grey mesh underneath
+    tier_style: list[dict[str, Any]] = [
+        {"color": TIER_COLOURS.get(t, "#1a9850")} for t in names[:-1]
+    ] + [{"color": TIER_COLOURS[UNWATCHED], "weight": 1.5, "opacity": 0.7}]
+    # draw order: unwatched first (underneath), the strongest tier last (on top)
+    order = np.argsort(-run_code, kind="stable")
+    lines, run_code, run_ci = lines[order], run_code[order], run_ci[order]
     if len(lines) > max_corridor_features:
-        order = np.argsort(run_code, kind="stable")
-        present = np.unique(run_code)
-        merged = shapely.multilinestrings(
-            lines[order], indices=np.searchsorted(present, run_code[order])
-        )
+        present = np.unique(run_code)[::-1]
+        rank = np.empty(present.max() + 1, dtype=np.int64)
+        rank[present] = np.arange(present.size)
+        merged = shapely.multilinestrings(lines, indices=rank[run_code])
         merged = shapely.simplify(shapely.line_merge(merged), simplify_m)
         packed = pack_lines(to_lonlat(np.asarray(merged, dtype=object), crs))
         for c, item in zip(present.tolist(), packed, strict=True):

@@ -224,7 +224,7 @@ def test_dense_corridor_canvas(open_map, tmp_path):
                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    let grey = 0, green = 0;
                    for (let i = 0; i < d.length; i += 4) {
-                     if (d[i + 3] < 200) continue;
+                     if (d[i + 3] < 150) continue;
                      const near = (r, g, b) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g)
                                                + Math.abs(d[i + 2] - b) < 9;
                      if (near(0x9e, 0x9e, 0x9e)) grey++;
