@@ -1065,8 +1065,9 @@ def coverage_curve(
     the plan's coverage matrix (same weights, existing sets fixed, one
     configuration per site) for each budget. Greedy (the default) is nested:
     the plan for a budget extends the plan for any smaller budget, so the
-    curve is also a placement order. The plan's own (objective, bound) is used
-    at its budget where better; each bound is tightened by the bound that any
+    curve is also a placement order. The plan's own objective is used at its
+    budget where better, and its bound too when it was solved in one phase
+    without quotas (the same problem); each bound is tightened by the bound that any
     known plan S gives at every budget b, ``f(S) + the b largest marginal
     gains w.r.t. S`` (one per site), and by the smallest bound at any larger
     budget (the optimum never falls as the budget rises).
@@ -1143,13 +1144,15 @@ def coverage_curve(
             out.append((b, sol.objective, sol.upper_bound, sol.gap, sol.method))
     frame = pd.DataFrame(out, columns=["budget", "objective", "upper_bound", "gap", "method"])
     # Every known plan S bounds every budget b: OPT(b) <= f(S) + the b largest gains w.r.t. S.
-    plans = [np.asarray(plan.solution.selected, dtype=np.int64)]
+    qualities = [plan.demand["quality"].to_numpy(dtype=np.float64)]
     if positive:
-        plans += [np.asarray(sol.selected, dtype=np.int64) for sol in curve.solutions]
+        for sol in curve.solutions:
+            rows = np.concatenate([np.asarray(sol.selected, dtype=np.int64), cm.fixed])
+            qualities.append(best_cover(cm, rows)[0])
     budgets_arr = frame["budget"].to_numpy(dtype=np.int64)
     ub_now = np.array(frame["upper_bound"], dtype=float)
-    for sel in plans:
-        ub_now = np.minimum(ub_now, _gain_bounds(cm, w, sel, budgets_arr))
+    for q in qualities:
+        ub_now = np.minimum(ub_now, _gain_bounds(cm, w, q, budgets_arr))
     frame["upper_bound"] = ub_now
     # The plan itself is a point of the curve: keep it where it is better.
     nb = len(plan.new_cameras)
@@ -1158,7 +1161,9 @@ def coverage_curve(
         frame.loc[at[0], ["objective", "method"]] = [float(plan.objective), plan.solution.method]
     # The optimum never falls as the budget rises: a bound for a larger budget bounds a smaller.
     ub = np.array(frame["upper_bound"], dtype=float)
-    if at.size:
+    meta = getattr(plan, "meta", {}) or {}
+    same_problem = len(meta.get("phases") or [None]) <= 1 and not meta.get("quotas")
+    if at.size and same_problem:  # a phased or quota plan's bound is for another problem
         ub[at[0]] = min(ub[at[0]], float(plan.upper_bound))
     ub = np.minimum.accumulate(ub[::-1])[::-1]
     frame["upper_bound"] = np.maximum(ub, frame["objective"].to_numpy(dtype=float))
@@ -1182,16 +1187,16 @@ def coverage_curve(
 
 
 def _gain_bounds(
-    cm: Any, w: NDArray[np.float64], selected: NDArray[np.int64], budgets: NDArray[np.int64]
+    cm: Any, w: NDArray[np.float64], q: NDArray[np.float64], budgets: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """``f(S) + sum of the b largest marginal gains w.r.t. S`` (one per group) for each b.
 
-    A proven bound on the optimum at budget b for any S (submodularity): the
-    optimal b rows add at most their gains w.r.t. S, one row per group.
+    `q` is the best quality each demand point gets from a plan S (existing
+    sets included). A proven bound on the optimum at budget b for any S
+    (submodularity): the optimal b rows add at most their gains w.r.t. S,
+    one row per group.
     """
     A = cm.A.tocsr()
-    rows = np.concatenate([selected, cm.fixed]).astype(np.int64)
-    q, _ = best_cover(cm, rows)
     f_s = float(w @ q)
     col = A.indices
     gain_nz = np.maximum(A.data - q[col], 0.0) * w[col]

@@ -468,3 +468,12 @@ def test_pairs_helper_is_deterministic():
     assert list(itertools.chain(a.longest_unwatched_ends)) == list(
         itertools.chain(b.longest_unwatched_ends)
     )
+
+
+def test_curve_of_a_phased_plan_keeps_valid_bounds(tiny_plan):
+    scene, _ = tiny_plan
+    phased = cov.solve(_problem(scene, (1, 1)))
+    assert len(phased.new_cameras) == 2
+    c = coverage_curve(phased, [1, 2, 3])
+    assert c["objective"].tolist()[1] == pytest.approx(40.0)
+    assert (c["upper_bound"].to_numpy() >= np.array([32.0, 40.0, 46.0]) - 1e-9).all()
