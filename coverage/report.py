@@ -238,6 +238,30 @@ def _timings(plan: Any) -> str:
     )
 
 
+def _phases(plan: Any) -> str:
+    phases = (getattr(plan, "meta", {}) or {}).get("phases") or []
+    if len(phases) < 2:
+        return ""
+    frame = pd.DataFrame(phases)
+    return (
+        "<h2>Phases</h2><p class='note'>Each phase adds to the sets of the phases before it; "
+        "its bound is on the best that phase could add given them.</p>"
+        + _table(
+            frame,
+            [
+                ("phase", "Phase", _int),
+                ("budget", "Budget", _int),
+                ("sets", "Sets", _int),
+                ("objective", "Covered weight after", _num(1)),
+                ("upper_bound", "Proven upper bound", _num(1)),
+                ("gap", "Gap", _pct),
+                ("method", "Method", _text),
+                ("seconds", "Seconds", _num(1)),
+            ],
+        )
+    )
+
+
 def _continuity(report: Any) -> str:
     c = getattr(report, "continuity", None)
     if c is None:
@@ -461,6 +485,7 @@ def report_html(
         "districts that include sea (Hong Kong's do) show low densities per km².</p>"
     )
     parts.append(_table(report.districts, _district_columns(scene, report), total=total))
+    parts.append(_phases(plan))
     parts.append(_incidents(report))
     parts.append(_continuity(report))
     if isinstance(curve, pd.DataFrame) and len(curve):

@@ -193,3 +193,15 @@ def test_check_self_contained():
     ):
         with pytest.raises(InputError, match="not self-contained"):
             check_self_contained(bad)
+
+
+def test_phases_table(solved):
+    scene, _ = solved
+    base = _scene(incidents=False)
+    phased = cov.solve(
+        cov.Problem(base, CAMERA, budget=(1, 1), poles=tiny_poles(), candidates="poles")
+    )
+    text = report_html(scene, phased, curve=False, include_map=False)
+    assert "<h2>Phases</h2>" in text
+    table = text[text.index("<h2>Phases</h2>") :]
+    assert "<td>32.0</td>" in table and "<td>40.0</td>" in table  # after phase 1, after phase 2
