@@ -17,6 +17,7 @@ interrupt callbacks, and the best plan and dual bound found are kept.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,64 +131,96 @@ def solve_milp(
     """Solve the level MILP under a hard time limit (see ``_solve_here``).
 
     Large models (``isolate``, default: ``Vc.nnz >= ISOLATE_NNZ``) run in a
-    spawned child process; the parent receives each improving plan and the
-    dual bound as they come, and kills the child at the deadline, keeping the
-    best plan and bound received.
+    child Python process (``python -c``, so the caller's script is never
+    re-imported and needs no ``__main__`` guard); the parent receives each
+    improving plan and the dual bound as they come, and kills the child at the
+    deadline, keeping the best plan and bound received.
     """
     if isolate is None:
         isolate = Vc.nnz >= ISOLATE_NNZ and not kwargs.get("relax", False)
     if not isolate:
         return _solve_here(Vc, row_const, group_ids, budget, time_limit_s=time_limit_s, **kwargs)
-    import multiprocessing as mp
+    import os
+    import pickle
+    import queue
+    import subprocess
+    import sys
+    import tempfile
+    import threading
 
     t_start = time.perf_counter()
     deadline = t_start + float(time_limit_s)
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(
-        target=_child_main,
-        args=(child, Vc, row_const, group_ids, budget, float(time_limit_s), kwargs),
-        daemon=True,
+    with tempfile.NamedTemporaryFile("wb", suffix=".pkl", delete=False) as tmp:
+        pickle.dump((Vc, row_const, group_ids, budget, float(time_limit_s), kwargs), tmp)
+        path = tmp.name
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from coverage._optimize_exact import _child_entry; _child_entry()",
+            path,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=env,
     )
-    proc.start()
-    child.close()
-    n = Vc.shape[0]
+    messages: queue.Queue[Any] = queue.Queue()
+
+    def _reader() -> None:
+        stream = proc.stdout
+        assert stream is not None
+        try:
+            while True:
+                head = stream.read(8)
+                if len(head) < 8:
+                    break
+                body = stream.read(int.from_bytes(head, "little"))
+                messages.put(pickle.loads(body))
+        except (OSError, ValueError, pickle.UnpicklingError, EOFError):
+            pass
+        messages.put(("eof",))
+
+    reader = threading.Thread(target=_reader, daemon=True)
+    reader.start()
     best_sel = np.zeros(0, dtype=np.int64)
     best_val = -np.inf
     bound = np.inf
     result: MilpResult | None = None
     killed = False
     grace = 0.25
-    while True:
-        left = deadline + grace - time.perf_counter()
-        if left <= 0:
-            killed = True
-            break
-        try:
-            ready = parent.poll(min(left, 0.2))
-        except (EOFError, OSError):
-            break
-        if not ready:
-            if not proc.is_alive() and not parent.poll(0):
+    try:
+        while True:
+            left = deadline + grace - time.perf_counter()
+            if left <= 0:
+                killed = True
                 break
-            continue
-        try:
-            kind, *payload = parent.recv()
-        except (EOFError, OSError):
-            break
-        if kind == "sol":
-            sel, val = payload
-            if val > best_val:
-                best_sel, best_val = np.asarray(sel, dtype=np.int64), float(val)
-        elif kind == "bound":
-            bound = min(bound, float(payload[0]))
-        elif kind == "done":
-            result = payload[0]
-            break
-    if proc.is_alive():
-        proc.kill()
-    proc.join(timeout=5)
-    parent.close()
+            try:
+                kind, *payload = messages.get(timeout=min(left, 0.2))
+            except queue.Empty:
+                continue
+            if kind == "sol":
+                sel, val = payload
+                if val > best_val:
+                    best_sel, best_val = np.asarray(sel, dtype=np.int64), float(val)
+            elif kind == "bound":
+                bound = min(bound, float(payload[0]))
+            elif kind == "done":
+                result = payload[0]
+                break
+            elif kind == "eof":
+                break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        reader.join(timeout=2)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
     seconds = time.perf_counter() - t_start
     if result is not None:
         if result.value < best_val:
@@ -196,7 +229,6 @@ def solve_milp(
         result.seconds = seconds
         result.info["isolated"] = True
         return result
-    del n
     return MilpResult(
         selected=best_sel,
         value=best_val,
@@ -208,15 +240,37 @@ def solve_milp(
     )
 
 
-def _child_main(
-    conn: Any,
-    Vc: csr_array,
-    row_const: FloatArray,
-    group_ids: IntArray | None,
-    budget: float,
-    time_limit_s: float,
-    kwargs: dict[str, Any],
-) -> None:  # pragma: no cover - runs in a child process
+class _PipeOut:
+    """Length-prefixed pickled messages on a file descriptor (child side)."""
+
+    def __init__(self, fd: int) -> None:
+        import os
+
+        self._f = os.fdopen(fd, "wb", buffering=0)
+
+    def send(self, msg: Any) -> None:
+        import pickle
+
+        body = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+        self._f.write(len(body).to_bytes(8, "little") + body)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def _child_entry() -> None:  # pragma: no cover - runs in a child process
+    """Entry point of the MILP child process: ``argv[1]`` is the pickled problem."""
+    import os
+    import pickle
+    import sys
+
+    # messages go to the original stdout; anything HiGHS prints goes to /dev/null
+    out_fd = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    conn = _PipeOut(out_fd)
+    with open(sys.argv[1], "rb") as fh:
+        Vc, row_const, group_ids, budget, time_limit_s, kwargs = pickle.load(fh)
     try:
         res = _solve_here(
             Vc, row_const, group_ids, budget, time_limit_s=time_limit_s, conn=conn, **kwargs

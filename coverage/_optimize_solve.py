@@ -131,6 +131,53 @@ def run_local(core: Core, state: RunState, con: Constraints, *, time_share: floa
         state.progress("local", swaps, swaps, state.value, state.bound)
 
 
+def run_perturb(
+    core: Core,
+    state: RunState,
+    rng: np.random.Generator,
+    *,
+    time_share: float,
+    n_drop: int = 0,
+) -> None:
+    """Iterated local search: drop a few rows at random, refill greedily, swap; keep if better.
+
+    Plain problems only (no side constraints).  Deterministic for a given ``rng``.
+    """
+    if not state.method or state.plan.size < 2 or state.left() <= 0:
+        return
+    deadline = time.perf_counter() + max(0.0, state.left() * time_share)
+    V = core.V
+    w = np.ones(V.shape[1])
+    gids = core.groups.group_ids if core.groups.order is not None else None
+    plan, value = state.plan.copy(), state.value
+    n_drop = n_drop or max(2, min(50, plan.size // 20))
+    rounds = accepted = 0
+    while time.perf_counter() < deadline:
+        rounds += 1
+        drop = rng.choice(plan.size, size=min(n_drop, plan.size - 1), replace=False)
+        keep = np.delete(plan, drop)
+        res = lazy_greedy(
+            V,
+            w,
+            budget=core.budget - keep.size,
+            fixed=keep,
+            group_ids=gids,
+            n_groups=core.groups.n_groups,
+            total_bound=np.inf,
+            t0=state.t0,
+            n_checkpoints=1,
+        )
+        cand = np.concatenate([keep, res.selected])
+        cand, _ = swap_search(V, core.groups, core.budget, cand, deadline=deadline)
+        v = core_value(V, cand)
+        if v > value + 1e-12 * max(1.0, abs(value)):
+            plan, value = cand, v
+            accepted += 1
+            state.offer_plan(plan, value, "local")
+    state.info["perturb_rounds"] = state.info.get("perturb_rounds", 0) + rounds
+    state.info["perturb_accepted"] = state.info.get("perturb_accepted", 0) + accepted
+
+
 def run_lagrangian(
     core: Core,
     con: Contested,
@@ -348,6 +395,7 @@ def solve_core(
     progress: ProgressFn | None,
     threads: int | None = None,
     cons: Constraints | None = None,
+    rng: np.random.Generator | None = None,
 ) -> RunState:
     """Run the stages that ``method`` asks for, within ``deadline``."""
     state = RunState(t0=t0, deadline=deadline, progress=progress)
@@ -379,6 +427,8 @@ def solve_core(
         lag = run_lagrangian(core, con, state, cons, gap_tol=gap_tol, time_share=share)
     if method == "local" or state.gap() <= gap_tol:
         return state
+    if method in ("exact", "auto") and cons.plain and state.gap() > gap_tol and state.left() > 5.0:
+        run_perturb(core, state, rng or np.random.default_rng(0), time_share=0.25)
     if method == "exact" or (method == "auto" and milp_ok):
         tol = 1e-9 if method == "exact" else gap_tol
         run_exact(core, con, state, cons, lag=lag, gap_tol=tol, threads=threads)

@@ -655,8 +655,9 @@ def max_coverage(
         Relative gap at which ``"auto"``, ``"local"`` stop (``"exact"``
         aims at 1e-9).
     rng
-        Seed or Generator, normalized once.  Every stage is currently
-        deterministic, so it does not change the result.
+        Seed or Generator, normalized once; it drives the perturbation
+        search (drop a few rows at random, refill, swap) that ``"auto"`` and
+        ``"exact"`` run when more than 5 s are left.  Same seed, same plan.
     progress
         Optional callable receiving a :class:`Progress` now and then.
     costs
@@ -759,7 +760,7 @@ def max_coverage(
     combine = check_choice(combine, "combine", owner, ("max", "probabilistic"))
     label_ids, qmin, qmax = _as_quotas(labels, quotas, n, owner)
     sep_pairs = _separation_pairs(xy, min_separation_m, n, owner)
-    rng = np.random.default_rng(rng)  # normalized once; every stage is deterministic today
+    rng = np.random.default_rng(rng)  # normalized once; used by the perturbation search
     if progress is not None and not callable(progress):
         msg = f"The 'progress' parameter of {owner} must be callable or None."
         raise ParameterError(msg)
@@ -800,6 +801,7 @@ def max_coverage(
         t0=t0,
         progress=_progress,
         cons=cons,
+        rng=rng,
     )
     if not state.method:
         msg = (
