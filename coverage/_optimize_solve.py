@@ -138,6 +138,7 @@ def run_perturb(
     *,
     time_share: float,
     n_drop: int = 0,
+    max_stale: int = 30,
 ) -> None:
     """Iterated local search: drop a few rows at random, refill greedily, swap; keep if better.
 
@@ -151,9 +152,10 @@ def run_perturb(
     gids = core.groups.group_ids if core.groups.order is not None else None
     plan, value = state.plan.copy(), state.value
     n_drop = n_drop or max(2, min(50, plan.size // 20))
-    rounds = accepted = 0
-    while time.perf_counter() < deadline:
+    rounds = accepted = stale = 0
+    while time.perf_counter() < deadline and stale < max_stale:
         rounds += 1
+        stale += 1
         drop = rng.choice(plan.size, size=min(n_drop, plan.size - 1), replace=False)
         keep = np.delete(plan, drop)
         res = lazy_greedy(
@@ -173,6 +175,7 @@ def run_perturb(
         if v > value + 1e-12 * max(1.0, abs(value)):
             plan, value = cand, v
             accepted += 1
+            stale = 0
             state.offer_plan(plan, value, "local")
     state.info["perturb_rounds"] = state.info.get("perturb_rounds", 0) + rounds
     state.info["perturb_accepted"] = state.info.get("perturb_accepted", 0) + accepted

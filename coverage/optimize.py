@@ -656,8 +656,9 @@ def max_coverage(
         aims at 1e-9).
     rng
         Seed or Generator, normalized once; it drives the perturbation
-        search (drop a few rows at random, refill, swap) that ``"auto"`` and
-        ``"exact"`` run when more than 5 s are left.  Same seed, same plan.
+        search (drop a few rows at random, refill, swap; up to 30 rounds
+        without improvement) that ``"auto"`` runs when more than 5 s are
+        left.  Same seed, same plan.
     progress
         Optional callable receiving a :class:`Progress` now and then.
     costs
