@@ -711,9 +711,10 @@ def _new_map(scene: Any, *, offline: bool, **kwargs: Any) -> Any:
         **kwargs,
     )
     # fit before any layer is added (no re-projection, no start-up animation)
-    cls["MapScript"](f"{{map}}.fitBounds({js_json([[s, w], [n, e]])}, {{animate: false}});").add_to(
-        m
-    )
+    cls["MapScript"](
+        "{map}.options.renderer = L.canvas({tolerance: 4});"  # thin streets stay hoverable
+        f"{{map}}.fitBounds({js_json([[s, w], [n, e]])}, {{animate: false}});"
+    ).add_to(m)
     return m
 
 

@@ -151,11 +151,24 @@ def test_tiny_map_offline(open_map, tmp_path):
     assert "West" in tip.inner_text() and "Coverage after" in tip.inner_text()
     # hover an unwatched stretch of Nathan Road: the corridor tooltip
     o.page.mouse.move(1, 1)
-    o.page.mouse.move(*o.pixel(*_lonlat(scene, 186, 100)))
+    target = o.page.evaluate(
+        """() => { const e = document.querySelector('.folium-map'), m = window[e.id];
+                   let out = null;
+                   m.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
+                     if (!out && t && /Nathan Road.*unwatched/.test(t.getContent())) {
+                       const ll = l.getLatLngs(), a = ll[0], b = ll[ll.length - 1];
+                       const mid = [(a.lat + b.lat) / 2, (a.lng + b.lng) / 2];
+                       const p = m.latLngToContainerPoint(mid);
+                       const r = e.getBoundingClientRect(); out = [p.x + r.left, p.y + r.top]; } });
+                   return out; }"""
+    )
+    o.page.wait_for_timeout(100)  # Leaflet's canvas ignores moves within 32 ms of the last
+    o.page.mouse.move(*target)
     tip = o.page.wait_for_selector(".leaflet-tooltip >> text=Nathan Road", timeout=3000)
     assert "Nathan Road (primary): unwatched" in tip.inner_text()
     # click the lane set's pole: its popup
     o.page.mouse.move(1, 1)
+    o.page.wait_for_timeout(100)
     o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 45)))  # inside its north wedge
     popup = o.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
     assert "New set #2" in popup.inner_text() and "Marginal gain" in popup.inner_text()
@@ -184,6 +197,7 @@ def test_injection_payloads_show_as_text(open_map, tmp_path):
     assert "<img src=y onerror=alert(6)>" in o.page.inner_text(".leaflet-control-attribution")
     assert "<i>x</i>" in o.page.inner_text(".leaflet-control-layers")
     o.page.mouse.move(1, 1)
+    o.page.wait_for_timeout(100)
     o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 45)))  # the lane set: its popup
     popup = o.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
     assert "`${alert(9)}`" in popup.inner_text()
@@ -224,7 +238,7 @@ def test_dense_corridor_canvas(open_map, tmp_path):
                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    let grey = 0, green = 0;
                    for (let i = 0; i < d.length; i += 4) {
-                     if (d[i + 3] < 150) continue;
+                     if (d[i + 3] < 100) continue;
                      const near = (r, g, b) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g)
                                                + Math.abs(d[i + 2] - b) < 9;
                      if (near(0x9e, 0x9e, 0x9e)) grey++;
