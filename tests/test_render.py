@@ -148,6 +148,31 @@ def test_corridor_runs_follow_corridor_labels():
     assert sorted(zip(ci.tolist(), code.tolist(), strict=True)) == [(0, 1), (1, 0)]
 
 
+def test_pack_lines_matches_web_mercator_pixels():
+    from pyproj import Transformer
+
+    from coverage._render_geo import pack_lines
+
+    lines = np.array(
+        [
+            shapely.MultiLineString(
+                [[(114.17, 22.30), (114.18, 22.31)], [(114.0, 22.2), (114.0, 22.25)]]
+            ),
+            shapely.LineString([(-0.1, 51.5), (0.0, 51.51), (0.1, 51.49)]),
+        ]
+    )
+    packed = pack_lines(lines)
+    to3857 = Transformer.from_crs(4326, 3857, always_xy=True)
+    half = math.pi * 6378137.0
+    for g, p in zip(lines, packed, strict=True):
+        xy = np.cumsum(np.asarray(p["d"]).reshape(-1, 2), axis=0)
+        x, y = to3857.transform(*shapely.get_coordinates(g).T)
+        px = (np.asarray(x) + half) / (2 * half) * 256 * 2**18
+        py = (half - np.asarray(y)) / (2 * half) * 256 * 2**18
+        assert np.abs(xy[:, 0] - px).max() <= 0.51 and np.abs(xy[:, 1] - py).max() <= 0.51
+        assert p["n"] == [len(part.coords) for part in shapely.get_parts(g)]
+
+
 # ----------------------------------------------------------------------------- wedges
 
 
