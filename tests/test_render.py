@@ -457,17 +457,22 @@ def test_comparison_online(tiny):
     assert html.count("tile.openstreetmap.org") >= 2
 
 
-def test_real_plan_renders(tiny_scene):
-    """A Plan from the pipeline (conftest's tiny scene) renders and names its layers."""
+@pytest.mark.parametrize("resolution_px", [None, 1920])
+def test_real_plan_renders(tiny_scene, resolution_px):
+    """A Plan from the pipeline (conftest's tiny scene) renders with the right tier names."""
     import coverage as cov
 
-    plan = cov.solve(
-        cov.Problem(tiny_scene, cov.CameraSet(cameras=3, hfov_deg=90, range_m=40), budget=1)
-    )
+    camera = cov.CameraSet(cameras=3, hfov_deg=90, range_m=40, resolution_px=resolution_px)
+    plan = cov.solve(cov.Problem(tiny_scene, camera, budget=1))
     m = render_map(tiny_scene, plan)
     html = m.get_root().render()
-    assert m.coverage_counts["New sets: phase 1"] >= 2
+    assert m.coverage_counts["New sets: phase 1"] == 2  # its wedges and its pole
     assert "Existing cameras: Police" in html
+    legend = re.search(r"Corridors\\u003c/b>(.*?)\"", html).group(1)
+    if resolution_px is None:
+        assert "covered" in legend and "identify" not in legend
+    else:
+        assert "identify" in legend and "detect" in legend and "covered" not in legend
 
 
 # ----------------------------------------------------------------------------- figures
