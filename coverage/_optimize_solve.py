@@ -297,7 +297,9 @@ def run_exact(
     threads: int | None = None,
 ) -> None:
     """HiGHS MILP on the model reduced by Lagrangian fixing (if ``lag`` is given)."""
-    if state.left() <= 0.05:
+    # a child process needs about a second to start: not worth it at the very end
+    if state.left() < (2.0 if con.V.nnz >= ISOLATE_NNZ else 0.3) and state.method:
+        state.info["milp_status"] = "skipped: too little time left"
         return
     n = core.V.shape[0]
     keep = np.ones(n, dtype=bool)
