@@ -395,25 +395,27 @@ def test_tst_no_camera_sees_through_a_building(tst_arrays):
     assert (dense[ri[~clear], ji[~clear]] == 0.0).all()
 
 
-def test_privacy_exclusion_agrees_with_privacy_intrusion():
+@pytest.mark.parametrize("rotations", [4, "corridors"])
+def test_privacy_exclusion_agrees_with_privacy_intrusion(rotations):
     from coverage.visibility import privacy_intrusion
 
-    sites, demand, buildings, _ = random_scene(21, n_sites=15, n_demand=100)
+    sites, demand, buildings, bearings = random_scene(21, n_sites=15, n_demand=100)
     g = np.random.default_rng(3)
     zc = g.uniform(0, 150, (4, 2))
     zones = shapely.box(zc[:, 0], zc[:, 1], zc[:, 0] + 12, zc[:, 1] + 9)
-    cs = CameraSet(cameras=2, hfov_deg=70, range_m=30, rotations=4)
+    cs = CameraSet(cameras=2, hfov_deg=70, range_m=30, rotations=rotations)
+    kw = {"buildings": buildings, "site_bearings_deg": bearings}
     ex = {"existing_xy": g.uniform(0, 150, (3, 2)), "existing_heading_deg": [10.0, np.nan, 200.0]}
-    full = coverage_matrix(sites, demand, cs, buildings=buildings, **ex)
-    cm = coverage_matrix(sites, demand, cs, buildings=buildings, privacy_zones=zones, **ex)
+    full = coverage_matrix(sites, demand, cs, **kw, **ex)
+    cm = coverage_matrix(sites, demand, cs, privacy_zones=zones, **kw, **ex)
     in_zone = shapely.STRtree(zones).query(shapely.points(demand), predicate="intersects")[0]
     # existing sets are never excluded; their rows lose only the zone columns
     ref_fixed = full.A.toarray()[full.fixed]
     ref_fixed[:, in_zone] = 0.0
     np.testing.assert_array_equal(cm.A.toarray()[cm.fixed], ref_fixed)
     assert cm.existing[cm.fixed].tolist() == [0, 1, 2]
-    full = coverage_matrix(sites, demand, cs, buildings=buildings)
-    cm = coverage_matrix(sites, demand, cs, buildings=buildings, privacy_zones=zones)
+    full = coverage_matrix(sites, demand, cs, **kw)
+    cm = coverage_matrix(sites, demand, cs, privacy_zones=zones, **kw)
     area = privacy_intrusion(
         sites[full.site], full.headings_deg, cs, zones, buildings, n_rays=360
     ).sum(axis=1)
