@@ -608,9 +608,11 @@ def _add_layers(
     # corridors by tier
     lines, run_code, run_ci = corridor_runs(scene.corridors, plan.demand, codes, unwatched)
     # watched streets thick, unwatched ones a thin grey mesh underneath
+    # (the layer style is the unwatched one: most features then carry no style)
+    base_style = {"color": TIER_COLOURS[UNWATCHED], "weight": 1.5, "opacity": 0.7}
     tier_style: list[dict[str, Any]] = [
-        {"color": TIER_COLOURS.get(t, "#1a9850")} for t in names[:-1]
-    ] + [{"color": TIER_COLOURS[UNWATCHED], "weight": 1.5, "opacity": 0.7}]
+        {"color": TIER_COLOURS.get(t, "#1a9850"), "weight": 3, "opacity": 0.9} for t in names[:-1]
+    ] + [{}]
     # draw order: unwatched first (underneath), the strongest tier last (on top)
     order = np.argsort(-run_code, kind="stable")
     lines, run_code, run_ci = lines[order], run_code[order], run_ci[order]
@@ -626,7 +628,7 @@ def _add_layers(
         cls["PackedLinesLayer"](
             js_json(packed),
             name=_layer_name("Corridors (quality tier)", layer_names),
-            style={"weight": 3, "opacity": 0.9},
+            style=base_style,
         ).add_to(m)
         n_corr = len(present)
     else:
@@ -638,13 +640,14 @@ def _add_layers(
         for c, k in zip(run_code.tolist(), run_ci.tolist(), strict=True):
             label = escape_text(cname[k]) or "Unnamed corridor"
             kind = f" ({escape_text(ckind[k])})" if ckind[k] else ""
-            cprops.append(
-                {"style": tier_style[c], "tip": f"{label}{kind}: {escape_text(names[c])}"}
-            )
+            prop: dict[str, Any] = {"tip": f"{label}{kind}: {escape_text(names[c])}"}
+            if tier_style[c]:
+                prop["style"] = tier_style[c]
+            cprops.append(prop)
         GeoJsonLayer(
             features_json(to_lonlat(shapely.simplify(lines, simplify_m), crs), cprops),
             name=_layer_name("Corridors (quality tier)", layer_names),
-            style={"weight": 3, "opacity": 0.9},
+            style=base_style,
         ).add_to(m)
         n_corr = len(lines)
     counts["Corridors (quality tier)"] = n_corr
