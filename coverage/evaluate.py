@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import ast
 import itertools
 import sys
 import types
@@ -168,10 +167,9 @@ def _share(num: Any, den: Any) -> NDArray[np.float64]:
 def plan_camera_set(plan: Plan, camera: CameraSet | None = None) -> CameraSet:
     """The camera set a plan was solved with.
 
-    `camera` when given; else ``plan.meta["camera_set"]`` when it is a
-    CameraSet; else the ``repr`` stored in ``plan.meta["camera"]`` (parsed
-    literally, never evaluated); else a binary set built from the plan's
-    ``hfov_deg``, ``range_m`` and the first new set's headings.
+    `camera` when given; else ``plan.meta["camera_set"]`` (every plan from
+    :func:`coverage.plan.solve` records it); else a binary set built from the
+    plan's ``hfov_deg``, ``range_m`` and the first new set's headings.
     """
     if camera is not None:
         if not isinstance(camera, CameraSet):
@@ -181,15 +179,6 @@ def plan_camera_set(plan: Plan, camera: CameraSet | None = None) -> CameraSet:
     meta = getattr(plan, "meta", {}) or {}
     if isinstance(meta.get("camera_set"), CameraSet):
         return meta["camera_set"]
-    text = meta.get("camera")
-    if isinstance(text, str):
-        try:
-            node = ast.parse(text, mode="eval").body
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "CameraSet":
-                kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
-                return CameraSet(**kwargs)
-        except (ValueError, TypeError, SyntaxError):
-            pass
     cams = plan.cameras
     heads = list(cams["headings_deg"]) if len(cams) else []
     new = cams["status"].astype(str).to_numpy() == "new" if len(cams) else np.zeros(0, bool)

@@ -459,6 +459,16 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
         "own_demand": problem.demand is not None,
         "quotas": dict(problem.quotas) if problem.quotas is not None else None,
         "camera": repr(problem.camera),
+        "camera_set": problem.camera,
+        "tier_weights": dict(
+            zip(
+                (name for name, _ in problem.camera.tiers),
+                problem.camera.tier_weights,
+                strict=True,
+            )
+        )
+        if problem.camera.resolution_px is not None
+        else None,
         "n_demand": len(demand),
         "n_sites": len(sites),
         "n_configurations": int(cm.A.shape[0]),
@@ -748,6 +758,8 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
         matrix=stacked,
         meta={
             "assessed": True,
+            "camera": repr(problem.camera),
+            "camera_set": problem.camera,
             "best_possible_objective_found": float(bound.objective),
             "occlusion": problem.occlusion,
             "n_demand": len(demand),
