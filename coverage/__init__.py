@@ -29,6 +29,7 @@ _NAMES = {
     "evaluate": "coverage.evaluate",
     "Report": "coverage.evaluate",
     "render_map": "coverage.render",
+    "write_report": "coverage.report",
     "max_coverage": "coverage.optimize",
 }
 _MODULES = {
@@ -47,6 +48,7 @@ _MODULES = {
     "synthetic",
     "cli",
     "config",
+    "report",
 }
 
 __all__ = sorted([*_NAMES, *_MODULES])

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,7 +33,7 @@ from typing import Any
 
 from coverage.errors import InputError
 
-__all__ = ["OfflineError", "check_offline", "inline_assets", "prepare_offline", "save_html"]
+__all__ = ["OfflineError", "check_offline", "inline_assets", "prepare_offline"]
 
 
 class OfflineError(InputError):
@@ -314,18 +312,3 @@ def check_offline(html: str) -> None:
             "from the network (pass offline=False to allow it)."
         )
         raise OfflineError(msg)
-
-
-def save_html(html: str, path: str | os.PathLike[str]) -> Path:
-    """Write `html` to `path` atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

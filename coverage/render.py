@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 
 from coverage import _offline
+from coverage._io import atomic_path, write_text
 from coverage._render_geo import (
     CHOROPLETH_COLOURS,
     PACK_ZOOM,
@@ -928,7 +929,7 @@ def save_map(m: Any, path: str | os.PathLike[str], *, offline: bool | None = Non
         offline = is_offline
     if offline and not is_offline:
         _offline.check_offline(html)  # an online map fails here: it needs CDNs and tiles
-    return _offline.save_html(html, path)
+    return write_text(path, html)
 
 
 # ----------------------------------------------------------------------------- static figures
@@ -1073,16 +1074,7 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike[str], *, dpi: int = 
 
 
 def _save_fig(fig: Any, path: str | os.PathLike[str], *, dpi: int) -> Path:
-    import tempfile
-
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

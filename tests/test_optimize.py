@@ -22,7 +22,7 @@ from coverage.optimize import (
     objective,
     plan_phases,
 )
-from tests.strategies import coverage_instances
+from strategies import coverage_instances
 
 
 def prop(max_examples):
