@@ -444,7 +444,35 @@ def district_stats(scene: Any, plan: Any, *, incident_radius_m: float = 25.0) ->
     of the coverage matrix; without a matrix, the demand whose best set is an
     existing one); an incident is covered
     when its nearest demand point (within `incident_radius_m`) is covered.
+
+    For a real :class:`coverage.plan.Plan` the figures come from
+    :func:`coverage.evaluate.evaluate` instead (weighted by quality, incidents
+    seen by the sets themselves), so the map and the report always agree; the
+    approximation above serves plan-like objects without a coverage matrix.
     """
+    from coverage.plan import Plan
+
+    if isinstance(plan, Plan):
+        from coverage.evaluate import evaluate
+
+        table = evaluate(scene, plan, continuity=False).districts
+        cols = [
+            "district",
+            "sets_new",
+            "sets_existing",
+            "weight_total",
+            "weight_covered",
+            "weighted_coverage",
+            "weighted_coverage_before",
+            "incidents",
+            "incidents_covered",
+        ]
+        names = scene.districts["name"].astype(str).tolist()
+        table = table[table["district"].isin(names)][cols].reset_index(drop=True)
+        empty = table["weight_total"].to_numpy() <= 0
+        for col in ("weighted_coverage", "weighted_coverage_before"):
+            table.loc[empty, col] = np.nan
+        return table
     names = scene.districts["name"].astype(str).to_numpy()
     d = plan.demand
     w = d["weight"].to_numpy(dtype=float)

@@ -490,3 +490,18 @@ def test_plot_map_and_curve(tiny, tmp_path):
     assert sorted(x.name for x in tmp_path.iterdir()) == ["curve.png", "map.png"]
     with pytest.raises(InputError, match="upper_bound"):
         plot_curve(curve.drop(columns="upper_bound"), tmp_path / "bad.png")
+
+
+def test_map_district_figures_match_the_report(tiny_scene):
+    """For a real plan the map's tooltips use evaluate(): the map and the report agree."""
+    from conftest import tiny_poles
+
+    import coverage as cov
+
+    cam = cov.CameraSet(cameras=2, hfov_deg=90, range_m=40, rotations=2)
+    plan = cov.solve(cov.Problem(tiny_scene, cam, budget=1, poles=tiny_poles(), candidates="poles"))
+    stats = district_stats(tiny_scene, plan).set_index("district")
+    report = cov.evaluate(tiny_scene, plan).districts.set_index("district")
+    for col in ("weighted_coverage", "weighted_coverage_before", "incidents_covered", "sets_new"):
+        assert stats[col].to_dict() == pytest.approx(report.loc[stats.index, col].to_dict())
+    assert stats.loc["West", "weighted_coverage"] == pytest.approx(14 / 20)  # test_pipeline
