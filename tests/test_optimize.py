@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_array
+from strategies import coverage_instances
 
 from coverage.errors import InputError, ParameterError, SolverError
 from coverage.optimize import (
@@ -22,7 +23,6 @@ from coverage.optimize import (
     objective,
     plan_phases,
 )
-from strategies import coverage_instances
 
 
 def prop(max_examples):
