@@ -221,13 +221,13 @@ def corridor_runs(
     pos = shapely.line_locate_point(geoms[ci], demand.geometry.to_numpy()[ok])
     order = np.lexsort((pos, ci))
     ci, pos, dcode = ci[order], pos[order], dcode[order]
-    same_prev = np.r_[False, ci[1:] == ci[:-1]]
-    same_next = np.r_[ci[:-1] == ci[1:], False]
-    mids = np.r_[(pos[1:] + pos[:-1]) / 2, 0.0]
+    same_prev = np.r_[False, ci[1:] == ci[:-1]][: ci.size]  # no demand on corridors: empty
+    same_next = np.r_[ci[:-1] == ci[1:], False][: ci.size]
+    mids = np.r_[(pos[1:] + pos[:-1]) / 2, 0.0][: ci.size]
     start = np.where(same_prev, np.r_[0.0, mids[:-1]], 0.0)
     end = np.where(same_next, mids, lengths[ci])
     # merge consecutive stretches with the same corridor and tier
-    new_run = ~same_prev | np.r_[True, dcode[1:] != dcode[:-1]]
+    new_run = ~same_prev | np.r_[True, dcode[1:] != dcode[:-1]][: ci.size]
     run_ci = ci[new_run]
     run_code = dcode[new_run]
     run_s0 = start[new_run]

@@ -505,3 +505,25 @@ def test_map_district_figures_match_the_report(tiny_scene):
     for col in ("weighted_coverage", "weighted_coverage_before", "incidents_covered", "sets_new"):
         assert stats[col].to_dict() == pytest.approx(report.loc[stats.index, col].to_dict())
     assert stats.loc["West", "weighted_coverage"] == pytest.approx(14 / 20)  # test_pipeline
+
+
+def test_map_of_a_plan_with_demand_off_the_corridors(tiny_scene):
+    """Demand points of your own (corridor -1) leave every corridor unwatched on the map."""
+    import geopandas as gpd
+    from conftest import X0, Y0, tiny_poles
+
+    import coverage as cov
+
+    demand = gpd.GeoDataFrame(
+        {"weight": [1.0, 2.0]},
+        geometry=gpd.points_from_xy([X0 + 120, X0 + 100], [Y0 + 100, Y0 + 190]),
+        crs=2326,
+    )
+    cam = cov.CameraSet(cameras=2, hfov_deg=90, range_m=40, rotations=2)
+    plan = cov.solve(
+        cov.Problem(
+            tiny_scene, cam, budget=1, poles=tiny_poles(), candidates="poles", demand=demand
+        )
+    )
+    html = render_map(tiny_scene, plan).get_root().render()
+    assert "unwatched" in html
