@@ -233,7 +233,9 @@ class Plan:
     objective
         Covered demand weight, recomputed from the chosen rows.
     upper_bound
-        A proven upper bound on the best possible objective.
+        A proven upper bound on the best possible objective. For a phased
+        plan it bounds the last phase given the sets of the earlier ones
+        (each phase's own bound and gap are in :attr:`phases`).
     gap
         ``(upper_bound - objective) / upper_bound``.
     solution
@@ -279,7 +281,12 @@ class Plan:
         return (
             f"{len(self.new_cameras)} new camera sets ({n_existing} existing) cover {share:.1%} "
             f"of the weighted demand ({self.objective:,.1f} of {total:,.1f}); proven upper "
-            f"bound {self.upper_bound:,.1f}, gap {self.gap:.3%} ({self.solution.method})."
+            f"bound {self.upper_bound:,.1f}, gap {self.gap:.3%} ({self.solution.method})"
+            + (
+                f"; the bound is on phase {len(self.phases)} given the earlier phases."
+                if len(self.meta.get("phases", [])) > 1
+                else "."
+            )
         )
 
 

@@ -186,6 +186,12 @@ def _headline(plan: Any, report: Any) -> str:
         ("proven upper bound", _num(1)(plan.upper_bound)),
         ("optimality gap", f"{100 * float(plan.gap):.2f}%"),
     ]
+    phases = (getattr(plan, "meta", None) or {}).get("phases") or []
+    if len(phases) > 1:
+        # a nested plan's bound is on the last phase, given the sets of the phases before
+        n = len(phases)
+        items[-2] = (f"proven upper bound (phase {n}, given phases 1–{n - 1})", items[-2][1])
+        items[-1] = (f"gap of phase {n} (each phase: see Phases)", items[-1][1])
     if t.get("incidents"):
         items.append(
             (
