@@ -14,11 +14,12 @@ import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
+
+from coverage._optimize_core import segment_sum
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -43,18 +44,6 @@ def row_gains(A: csr_array, w: FloatArray, cover: FloatArray) -> FloatArray:
     n = A.shape[0]
     contrib = w[A.indices] * np.maximum(A.data - cover[A.indices], 0.0)
     return segment_sum(contrib, A.indptr, n)
-
-
-def segment_sum(values: FloatArray, indptr: NDArray[Any], n: int) -> FloatArray:
-    """Sum of ``values[indptr[i]:indptr[i+1]]`` for each ``i`` (0 for empty rows)."""
-    out = np.zeros(n, dtype=np.float64)
-    if values.size == 0:
-        return out
-    starts = np.asarray(indptr[:-1], dtype=np.int64)
-    nonempty = np.asarray(indptr[1:], dtype=np.int64) > starts
-    if nonempty.any():
-        out[nonempty] = np.add.reduceat(values, starts[nonempty])
-    return out
 
 
 _ORDER_CACHE: dict[int, tuple[IntArray, IntArray, IntArray]] = {}
