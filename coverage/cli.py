@@ -259,27 +259,37 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_sets(path: Path) -> Any:
+def _assessed(args: argparse.Namespace, *, fast_bound: bool) -> tuple[Any, Any, _Stages]:
+    """Scene and assessed plan of the sets in ``args.plan``; the progress bar stays open."""
+    import dataclasses
+
+    from coverage.config import load_config
+    from coverage.plan import assess
     from coverage.scene import read_layer
 
-    return read_layer(path, what="plan")
-
-
-def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from coverage._io import write_frame
-    from coverage.config import load_config
-    from coverage.evaluate import evaluate
-    from coverage.plan import assess
-
     cfg = load_config(args.config)
-    sets = _read_sets(args.plan)
+    sets = read_layer(args.plan, what="plan")
     stages = _Stages(total=3, quiet=args.quiet)
     try:
         with stages.stage("load scene"):
             scene = cfg.build_scene()
             problem = cfg.build_problem(scene)
+            if fast_bound:  # the map shows no bound: the greedy one is enough
+                problem = dataclasses.replace(problem, method="greedy")
         with stages.stage("coverage and bound"):
             plan = assess(problem, sets)
+    except BaseException:
+        stages.close()
+        raise
+    return scene, plan, stages
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from coverage._io import write_frame
+    from coverage.evaluate import evaluate
+
+    scene, plan, stages = _assessed(args, fast_bound=False)
+    try:
         with stages.stage("evaluate"):
             report = evaluate(scene, plan)
     finally:
@@ -304,19 +314,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from coverage.config import load_config
-    from coverage.plan import assess
     from coverage.render import render_map, save_map
 
-    cfg = load_config(args.config)
-    sets = _read_sets(args.plan)
-    stages = _Stages(total=3, quiet=args.quiet)
+    scene, plan, stages = _assessed(args, fast_bound=True)
     try:
-        with stages.stage("load scene"):
-            scene = cfg.build_scene()
-            problem = cfg.build_problem(scene)
-        with stages.stage("coverage"):
-            plan = assess(problem, sets)
         with stages.stage("map"):
             save_map(render_map(scene, plan, offline=not args.online), args.out)
     finally:
