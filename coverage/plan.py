@@ -37,7 +37,7 @@ METHODS = ("auto", "greedy", "local", "exact")
 Progress = Callable[[str, float, float | None], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds GeoDataFrames: compare by identity
 class Problem:
     """A planning question: where to put the next `budget` camera sets.
 
@@ -213,7 +213,7 @@ def _check_quotas(quotas: Any, scene: Scene) -> None:
             raise ParameterError(msg)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds GeoDataFrames: compare by identity
 class Plan:
     """A placement plan and the coverage it buys.
 
