@@ -458,13 +458,9 @@ class Scene:
             if layer in rename:
                 frames[layer] = frames[layer].rename(columns=rename[layer])
         return cls(
-            frames["districts"],  # type: ignore[arg-type]
-            frames["corridors"],  # type: ignore[arg-type]
-            hotspots=frames["hotspots"],
-            buildings=frames["buildings"],
-            cameras=frames["cameras"],
-            privacy_zones=frames["privacy_zones"],
-            landmarks=frames["landmarks"],
+            frames.pop("districts"),  # type: ignore[arg-type]
+            frames.pop("corridors"),  # type: ignore[arg-type]
+            **frames,  # type: ignore[arg-type]
             crs=crs,
             name=name,
             attribution=attribution,
