@@ -259,7 +259,8 @@ def swap_search(
             pos = gather_rows(C.indptr, ck)
             sharing = np.unique(C.indices[pos])
             sharing = sharing[in_s[sharing]]
-            partners = [-1, *np.union1d(sharing, low).tolist()]
+            # `low` was ranked before this sweep's swaps: keep only rows still chosen
+            partners = [-1, *np.union1d(sharing, low[in_s[low]]).tolist()]
             best = (eps, -2, None, None)
             for i in partners:
                 if not tracker.can_swap(i, k):

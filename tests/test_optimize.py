@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from scipy.sparse import csr_array
 from strategies import coverage_instances
 
@@ -719,3 +720,22 @@ def test_separation_blocks_close_sites():
         sol = max_coverage(A, np.ones(3), budget=2, xy=xy, min_separation_m=10.0, method=method)
         assert is_feasible(sol, A, budget=2, xy=xy, min_separation_m=10.0)
         assert sol.objective == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("extra", [{"k_coverage": 2}, {"combine": "probabilistic"}])
+@pytest.mark.parametrize("method", ["local", "auto"])
+def test_generic_swap_search_keeps_budget_on_medium_instance(method, extra):
+    # Regression: a sweep of swaps once reused rows it had already swapped out as
+    # partners, so the plan grew to 31 of 60 rows under budget=6.
+    rng = np.random.default_rng(7)
+    A = sparse.random(60, 200, density=0.08, random_state=rng, format="csr")
+    A.data = 0.2 + 0.8 * A.data
+    w = rng.uniform(0, 3, 200)
+    groups = np.arange(60) // 3
+    sol = max_coverage(
+        A, w, budget=6, groups=groups, method=method, time_limit_s=3, **extra
+    )
+    assert sol.selected.size <= 6
+    assert np.unique(groups[sol.selected]).size == sol.selected.size
+    assert sol.objective == pytest.approx(objective(A, w, sol.selected, **extra))
+    assert sol.objective <= sol.upper_bound + 1e-9
