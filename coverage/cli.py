@@ -191,9 +191,9 @@ def _atomic_folder(target: Path, *, force: bool) -> Iterator[Path]:
 
 # -------------------------------------------------------------------- commands
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from coverage._io import write_frame, write_text
     from coverage.config import load_config
     from coverage.evaluate import evaluate
+    from coverage.io import write_frame, write_text
     from coverage.plan import solve
 
     cfg = load_config(args.config)
@@ -285,8 +285,8 @@ def _assessed(args: argparse.Namespace, *, fast_bound: bool) -> tuple[Any, Any, 
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from coverage._io import write_frame
     from coverage.evaluate import evaluate
+    from coverage.io import write_frame
 
     scene, plan, stages = _assessed(args, fast_bound=False)
     try:
@@ -328,8 +328,8 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from coverage._io import write_text
     from coverage.config import TEMPLATE
+    from coverage.io import write_text
 
     if args.config.exists():
         msg = f"{str(args.config)!r} already exists; choose another name."

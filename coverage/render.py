@@ -28,7 +28,6 @@ import pandas as pd
 import shapely
 
 from coverage import _offline
-from coverage._io import atomic_path, write_text
 from coverage._render_geo import (
     CHOROPLETH_COLOURS,
     PACK_ZOOM,
@@ -50,6 +49,7 @@ from coverage._render_geo import (
 )
 from coverage._validate import check_number
 from coverage.errors import InputError
+from coverage.io import atomic_path, write_text
 
 if TYPE_CHECKING:
     import folium

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage._io import write_text
 from coverage.errors import InputError
+from coverage.io import write_text
 
 __all__ = ["check_self_contained", "report_html", "write_report"]
 

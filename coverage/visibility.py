@@ -27,6 +27,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from coverage._geometry import angular_difference_deg, azimuth_deg
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
 
@@ -54,32 +55,6 @@ def _workers(workers: int) -> int:
         msg = f"The 'workers' parameter must be an int >= 1 or -1. Got {workers!r} instead."
         raise ParameterError(msg)
     return workers
-
-
-def azimuth_deg(dx: ArrayLike, dy: ArrayLike) -> NDArray[np.float64]:
-    """Azimuth in [0, 360) degrees clockwise from north of the vector (dx, dy).
-
-    Examples
-    --------
-    >>> azimuth_deg([0, 1, 0, -1], [1, 0, -1, 0]).tolist()
-    [0.0, 90.0, 180.0, 270.0]
-    """
-    az = np.degrees(np.arctan2(np.asarray(dx, dtype=float), np.asarray(dy, dtype=float)))
-    az = np.mod(az, 360.0)
-    return np.where(az >= 360.0, 0.0, az)
-
-
-def angular_difference_deg(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
-    """Smallest absolute angle between azimuths ``a`` and ``b``, in [0, 180].
-
-    Examples
-    --------
-    >>> angular_difference_deg([350.0, 10.0], [10.0, 200.0]).tolist()
-    [20.0, 170.0]
-    """
-    d = np.mod(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), 360.0)
-    out: NDArray[np.float64] = np.minimum(d, 360.0 - d)
-    return out
 
 
 def in_sector(az_deg: ArrayLike, heading_deg: ArrayLike, hfov_deg: float) -> NDArray[np.bool_]:

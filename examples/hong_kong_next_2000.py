@@ -43,7 +43,7 @@ import geopandas as gpd
 import numpy as np
 
 import coverage as cov
-from coverage._io import write_frame, write_text
+from coverage.io import write_frame, write_text
 
 #: Demand weight of one heavy-foot-traffic place (an MTR exit or police station),
 #: spread over 9 points within 15 m. An assumption: comparable to ~25 slight

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import coverage as cov
-from coverage._io import write_frame
+from coverage.io import write_frame
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -239,7 +239,7 @@ def test_quota_parameters_are_checked(tiny_scene):
 
 
 def test_assess_a_saved_plan(tiny_scene, tmp_path):
-    from coverage._io import write_frame
+    from coverage.io import write_frame
 
     plan = cov.solve(_problem(tiny_scene, 2, method="greedy"))
     write_frame(plan.cameras, tmp_path / "plan.geojson")
