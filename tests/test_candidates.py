@@ -168,7 +168,7 @@ def test_tiny_scene_sites_avoid_the_building(tiny_scene):
 @pytest.mark.slow
 def test_candidate_sites_scale_to_a_city():
     try:  # tests/ as a package or as a plain folder on sys.path
-        from tests.test_demand import random_city
+        from test_demand import random_city
     except ImportError:
         from test_demand import random_city
 
