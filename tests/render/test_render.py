@@ -1,50 +1,50 @@
 """Maps: tiers, corridor runs, wedges, district stats, offline HTML, escaping, figures.
 
-Browser checks live in tests/test_browser.py.
+The scene and plan are real (``tests/render/conftest.py``: solved by the
+pipeline). Browser checks live in ``test_browser.py``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
-from coverage import _offline
-from coverage._render_geo import (
-    choropleth_colour,
-    corridor_runs,
-    district_stats,
-    escape_text,
-    plan_tier_weights,
-    quality_codes,
-    quality_tier,
-    set_wedges,
-    wedge_polygons,
-)
-from coverage._render_synth import FakePlan, _gdf, tiny_plan, tiny_scene
 from coverage.errors import InputError, ParameterError
 from coverage.render import (
     OfflineError,
+    _offline,
     plot_curve,
     plot_map,
     render_comparison,
     render_map,
     save_map,
 )
+from coverage.render._prepare import (
+    choropleth_colour,
+    corridor_runs,
+    district_stats,
+    escape_text,
+    pack_lines,
+    plan_tier_weights,
+    quality_codes,
+    quality_tier,
+    set_wedges,
+)
 
-X0, Y0 = 836_000.0, 818_000.0
+X0, Y0 = 836_000.0, 818_000.0  # the origin of tests/render/conftest.py's scene
 PAYLOADS = ("<img src=x onerror=alert(1)>", "${alert(1)}", "</script><script>alert(2)</script>")
 DORI = {"identify": 1.0, "recognise": 0.75, "observe": 0.5, "detect": 0.25}
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    scene = tiny_scene()
-    return scene, tiny_plan(scene)
+def _gdf(data, geometry):
+    return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:2326")
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +87,12 @@ def test_quality_tier_rejects_bad_weights(bad):
 
 def test_plan_tier_weights_lookup(tiny):
     _, plan = tiny
-    assert plan_tier_weights(plan) == DORI  # recorded in meta
-    binary = FakePlan(plan.cameras, plan.demand.assign(quality=1.0), 1.0, 1.0, 0.0)
+    assert plan_tier_weights(plan) == DORI  # from the CameraSet recorded in meta
+    recorded = dataclasses.replace(plan, meta={"tier_weights": {"sharp": 1.0, "soft": 0.5}})
+    assert plan_tier_weights(recorded) == {"sharp": 1.0, "soft": 0.5}
+    binary = dataclasses.replace(plan, demand=plan.demand.assign(quality=1.0), meta={})
     assert plan_tier_weights(binary) is None
-    inferred = FakePlan(plan.cameras, plan.demand, 1.0, 1.0, 0.0)  # no meta: DORI defaults
+    inferred = dataclasses.replace(plan, meta={})  # no meta: DORI defaults
     assert plan_tier_weights(inferred) == {
         "detect": 0.25,
         "observe": 0.5,
@@ -151,8 +153,6 @@ def test_corridor_runs_follow_corridor_labels():
 def test_pack_lines_matches_web_mercator_pixels():
     from pyproj import Transformer
 
-    from coverage._render_geo import pack_lines
-
     lines = np.array(
         [
             shapely.MultiLineString(
@@ -176,11 +176,17 @@ def test_pack_lines_matches_web_mercator_pixels():
 # ----------------------------------------------------------------------------- wedges
 
 
-def test_wedge_polygons_geometry():
-    xy = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0]])
-    w = wedge_polygons(
-        xy, np.array([90.0, 0.0, 0.0]), np.array([60.0, 90.0, 360.0]), np.full(3, 20.0)
+def test_set_wedges_geometry():
+    cams = _gdf(
+        {
+            "headings_deg": [(90.0,), (0.0,), (0.0,)],
+            "hfov_deg": [60.0, 90.0, 360.0],
+            "range_m": 20.0,
+        },
+        shapely.points([(0.0, 0.0), (100.0, 0.0), (0.0, 100.0)]),
     )
+    w, row = set_wedges(cams)
+    assert row.tolist() == [0, 1, 2]
     # area of a circular sector, polygonised (slightly smaller)
     for poly, fov in zip(w, (60.0, 90.0, 360.0), strict=True):
         exact = math.pi * 400 * fov / 360
@@ -219,28 +225,29 @@ def test_district_stats_by_brute_force(tiny):
     scene, plan = tiny
     stats = district_stats(scene, plan).set_index("district")
     d = plan.demand
-    cams = plan.cameras
+    A = plan.matrix.A.toarray()
+    before_q = A[plan.matrix.fixed].max(axis=0)  # what the existing sets alone reach
     for name in scene.districts["name"]:
         tot = cov = before = 0.0
-        for _, r in d.iterrows():
+        for j, r in d.reset_index(drop=True).iterrows():
             if r["district"] != name:
                 continue
             tot += r["weight"]
-            if r["quality"] > 0:
-                cov += r["weight"]
-            if r["covered_by"] >= 0 and cams["status"].iloc[r["covered_by"]] == "existing":
-                before += r["weight"]
+            cov += r["weight"] * r["quality"]
+            before += r["weight"] * before_q[j]
         assert stats.loc[name, "weight_total"] == pytest.approx(tot)
         assert stats.loc[name, "weighted_coverage"] == pytest.approx(cov / tot)
         assert stats.loc[name, "weighted_coverage_before"] == pytest.approx(before / tot)
-    # tiny plan by hand: the crossing set lies on the border (district ""), the lane set in West
-    assert stats["sets_new"].to_dict() == {"West": 1, "East": 0}
-    assert stats["sets_existing"].to_dict() == {"West": 1, "East": 0}
-    # incidents: West holds (30,20) next to the lane set, (95,105) at the crossing;
-    # East holds (150,100) (unwatched stretch), (100,40)->x=100 is on the border (in neither),
-    # (105,98) at the crossing.
-    assert stats["incidents"].to_dict() == {"West": 2, "East": 2}
-    assert stats["incidents_covered"].to_dict() == {"West": 2, "East": 1}
+    # both new sets and both existing ones stand in West (x = 100 is West's edge)
+    assert stats["sets_new"].to_dict() == {"West": 2, "East": 0}
+    assert stats["sets_existing"].to_dict() == {"West": 2, "East": 0}
+    # incidents: West holds (95,105) seen by the crossing set's 300° camera, (30,20) by the
+    # lane set's 240° one, and (100,40), 60 m south of the crossing (out of range);
+    # East holds (150,100) (unwatched stretch) and (105,98) (azimuth 112°, between the
+    # crossing set's 60° and 180° cameras)
+    assert plan.cameras["headings_deg"].iloc[2] == (60.0, 180.0, 300.0)
+    assert stats["incidents"].to_dict() == {"West": 3, "East": 2}
+    assert stats["incidents_covered"].to_dict() == {"West": 2, "East": 0}
 
 
 def test_choropleth_colour_bins():
@@ -342,18 +349,14 @@ def test_save_map_is_atomic(tiny, tmp_path):
 # ----------------------------------------------------------------------------- escaping
 
 
-def _hostile_scene():
-    scene = tiny_scene(district_names=(PAYLOADS[0], PAYLOADS[1]))
-    scene.privacy_zones["name"] = [PAYLOADS[2]]
-    scene.cameras["owner"] = [PAYLOADS[0], "MTR"]
-    scene.corridors["name"] = [PAYLOADS[1], PAYLOADS[2], "`${x}`"]
-    scene.attribution = (PAYLOADS[2], "© OSM")
-    return scene
-
-
-def test_user_strings_are_escaped():
-    scene = _hostile_scene()
-    plan = tiny_plan(scene)
+def test_user_strings_are_escaped(make_map_case):
+    scene, plan = make_map_case(
+        (PAYLOADS[0], PAYLOADS[1]),
+        privacy_name=PAYLOADS[2],
+        owners=(PAYLOADS[0], "MTR"),
+        corridor_names=(PAYLOADS[1], PAYLOADS[2], "`${x}`"),
+        attribution=(PAYLOADS[2], "© OSM"),
+    )
     m = render_map(scene, plan, title=PAYLOADS[1], layer_names={"Hotspots": PAYLOADS[0]})
     html = m.get_root().render()
     for p in (*PAYLOADS, "`${x}`", "alert(2)</script>"):
@@ -366,22 +369,27 @@ def test_user_strings_are_escaped():
     _offline.check_offline(html)
 
 
-def test_user_strings_never_reach_jinja():
+def test_user_strings_never_reach_jinja(make_map_case):
     """folium re-renders script output as a template: braces in user data must not run."""
-    scene = tiny_scene(district_names=("{{ 'jin' ~ 'ja' }}ZZ", "{% raw %}"))
-    scene.attribution = ("{{ cycler.__init__.__globals__ }}",)
-    html = render_map(scene, tiny_plan(scene), title="{# x #}").get_root().render()
+    scene, plan = make_map_case(
+        ("{{ 'jin' ~ 'ja' }}ZZ", "{% raw %}"), attribution=("{{ cycler.__init__.__globals__ }}",)
+    )
+    html = render_map(scene, plan, title="{# x #}").get_root().render()
     assert "jinjaZZ" not in html
     assert "&#123;&#123; &#x27;jin&#x27; ~ &#x27;ja&#x27; &#125;&#125;ZZ" in html
     assert "__globals__" in html and "<function" not in html
 
 
-def test_polygon_hotspots_are_shaded(tiny):
+def test_polygon_hotspots_are_shaded(tiny, make_map_scene):
     _, plan = tiny
-    poly = tiny_scene()
-    poly.hotspots = _gdf(
-        {"intensity": [1.0, 4.0]},
-        [shapely.box(X0 + 90, Y0 + 90, X0 + 110, Y0 + 110), shapely.box(X0, Y0, X0 + 20, Y0 + 20)],
+    poly = make_map_scene(
+        hotspots=_gdf(
+            {"intensity": [1.0, 4.0]},
+            [
+                shapely.box(X0 + 90, Y0 + 90, X0 + 110, Y0 + 110),
+                shapely.box(X0, Y0, X0 + 20, Y0 + 20),
+            ],
+        )
     )
     m = render_map(poly, plan)
     html = m.get_root().render()
@@ -425,8 +433,8 @@ def test_corridors_aggregate_past_the_limit(tiny):
 
 def test_binary_plan_has_two_corridor_tiers(tiny):
     scene, plan = tiny
-    binary = FakePlan(
-        plan.cameras, plan.demand.assign(quality=(plan.demand["quality"] > 0) * 1.0), 1, 1, 0
+    binary = dataclasses.replace(
+        plan, demand=plan.demand.assign(quality=(plan.demand["quality"] > 0) * 1.0), meta={}
     )
     html = render_map(scene, binary).get_root().render()
     assert "covered" in html and "recognise" not in html
@@ -434,11 +442,11 @@ def test_binary_plan_has_two_corridor_tiers(tiny):
 
 def test_plan_crs_must_match(tiny):
     scene, plan = tiny
-    other = FakePlan(plan.cameras, plan.demand, 1.0, 1.0, 0.0, crs="EPSG:32650")
+    other = dataclasses.replace(plan, demand=plan.demand.set_crs(32650, allow_override=True))
     with pytest.raises(InputError, match="differs from the scene"):
         render_map(scene, other)
     with pytest.raises(InputError, match="lacks the column"):
-        render_map(scene, FakePlan(plan.cameras.drop(columns="phase"), plan.demand, 1, 1, 0))
+        render_map(scene, dataclasses.replace(plan, cameras=plan.cameras.drop(columns="phase")))
 
 
 def test_comparison_has_two_synced_maps(tiny):
