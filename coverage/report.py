@@ -170,7 +170,7 @@ def _district_columns(scene: Scene, report: Report) -> list[tuple[str, str, Fmt]
         hide |= {"incidents", "incidents_covered_before", "incidents_covered"}
     if "sets_per_10k_residents" not in d or d["sets_per_10k_residents"].isna().all():
         hide.add("sets_per_10k_residents")
-    if len(getattr(scene, "privacy_zones", ())) == 0:
+    if len(scene.privacy_zones) == 0:
         hide.add("privacy_seen_m2")
     return [c for c in _DISTRICT_COLUMNS if c[0] not in hide]
 
@@ -191,7 +191,7 @@ def _headline(plan: Plan, report: Report) -> str:
         ("proven upper bound", _num(1)(plan.upper_bound)),
         ("optimality gap", f"{100 * float(plan.gap):.2f}%"),
     ]
-    phases = (getattr(plan, "meta", None) or {}).get("phases") or []
+    phases = plan.meta.get("phases") or []
     if len(phases) > 1:
         # a nested plan's bound is on the last phase, given the sets of the phases before
         n = len(phases)
@@ -217,7 +217,7 @@ def _headline(plan: Plan, report: Report) -> str:
 
 
 def _timings(plan: Plan) -> str:
-    meta = getattr(plan, "meta", {}) or {}
+    meta = plan.meta
     timings = meta.get("timings_s") or {}
     if not timings:
         return ""
@@ -250,7 +250,7 @@ def _timings(plan: Plan) -> str:
 
 
 def _phases(plan: Plan) -> str:
-    phases = (getattr(plan, "meta", {}) or {}).get("phases") or []
+    phases = plan.meta.get("phases") or []
     if len(phases) < 2:
         return ""
     frame = pd.DataFrame(phases)
@@ -456,7 +456,7 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
         report = evaluate(scene, plan)
     if curve is None or curve is True:
         curve = coverage_curve(plan, method="auto", time_limit_s=curve_time_limit_s)
-    name = str(getattr(scene, "name", "") or "")
+    name = scene.name
     if title is None:
         title = f"Camera plan — {name}" if name else "Camera plan"
     if isinstance(notes, str):
@@ -481,7 +481,7 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
         f"<h1>{_esc(title)}</h1>",
         f'<p class="sub">{_esc(name)}{" — " if name else ""}'
         f"{len(plan.new_cameras):,} new camera sets, solver "
-        f"{_esc(getattr(plan.solution, 'method', ''))}.</p>",
+        f"{_esc(plan.solution.method)}.</p>",
     ]
     parts += [f'<p class="note">{_esc(n)}</p>' for n in notes]
     parts.append(_headline(plan, report))
@@ -504,7 +504,7 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     parts.append(_comparison(comparison))
     parts.append(_new_sets(plan))
     parts.append(_timings(plan))
-    attribution = [str(a) for a in getattr(scene, "attribution", ()) or ()]
+    attribution = list(scene.attribution)
     foot = "".join(f"<div>{_esc(a)}</div>" for a in attribution)
     parts.append(f"<footer><div>Data:</div>{foot}</footer>" if foot else "<footer></footer>")
     parts.append("</body></html>")

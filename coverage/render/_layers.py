@@ -292,8 +292,7 @@ def add_camera_sets(
     cams = plan.cameras
     occlusion = opts.occlusion
     if occlusion is None:
-        meta = getattr(plan, "meta", None) or {}
-        occlusion = bool(meta.get("occlusion", True)) if isinstance(meta, Mapping) else True
+        occlusion = bool(plan.meta.get("occlusion", True))
     use_occ = bool(occlusion) and len(scene.buildings) > 0
     bld = scene.buildings.geometry.to_numpy() if use_occ else None
     wedges, wrow = set_wedges(cams, buildings=bld)
@@ -397,7 +396,7 @@ def add_legend(
 ) -> None:
     """Add the legend (title, district shares, corridor tiers) and the attribution lines."""
     legend = legend_html(names, title=title, no_demand=no_demand)
-    attribution = " | ".join(escape_text(a) for a in getattr(scene, "attribution", ()) if str(a))
+    attribution = " | ".join(escape_text(a) for a in scene.attribution if a)
     code = (
         "(function(){var map={map};"
         "var css=document.createElement('style');"

@@ -167,9 +167,7 @@ def plan_tier_weights(plan: Plan) -> dict[str, float] | None:
     else inferred from the quality values: only 1s is binary; values among the
     default DORI weights get the DORI names.
     """
-    meta = getattr(plan, "meta", None) or {}
-    if not isinstance(meta, Mapping):
-        meta = {}
+    meta = plan.meta
     tw = meta.get("tier_weights")
     if isinstance(tw, Mapping) and tw:
         return {str(k): float(v) for k, v in tw.items()}
