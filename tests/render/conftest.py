@@ -131,3 +131,12 @@ def make_map_case():
         return scene, map_plan(scene)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_html(tiny):
+    """The offline HTML of the tiny plan's map."""
+    from coverage.render import render_map
+
+    scene, plan = tiny
+    return render_map(scene, plan).get_root().render()
