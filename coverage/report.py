@@ -18,13 +18,18 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from coverage.errors import InputError
 from coverage.io import write_text
+
+if TYPE_CHECKING:
+    from coverage.evaluate import Report
+    from coverage.plan import Plan
+    from coverage.scene import Scene
 
 __all__ = ["check_self_contained", "report_html", "write_report"]
 
@@ -95,7 +100,7 @@ def _table(
     total: dict[str, Any] | None = None,
     max_rows: int | None = None,
 ) -> str:
-    """An HTML table of the given (column, header, formatter), skipping absent columns."""
+    """Build an HTML table of the given (column, header, formatter), skipping absent columns."""
     cols = [c for c in columns if c[0] in frame.columns]
     left = [' class="t"' if fmt is _text else "" for _, _, fmt in cols]
     head = "".join(f"<th{a}>{_esc(h)}</th>" for (_, h, _), a in zip(cols, left, strict=True))
@@ -157,7 +162,7 @@ _CURVE_COLUMNS: list[tuple[str, str, Fmt]] = [
 ]
 
 
-def _district_columns(scene: Any, report: Any) -> list[tuple[str, str, Fmt]]:
+def _district_columns(scene: Scene, report: Report) -> list[tuple[str, str, Fmt]]:
     """District columns to show: incident, resident and privacy columns only with data."""
     d = report.districts
     hide = set()
@@ -165,12 +170,12 @@ def _district_columns(scene: Any, report: Any) -> list[tuple[str, str, Fmt]]:
         hide |= {"incidents", "incidents_covered_before", "incidents_covered"}
     if "sets_per_10k_residents" not in d or d["sets_per_10k_residents"].isna().all():
         hide.add("sets_per_10k_residents")
-    if len(getattr(scene, "privacy_zones", ())) == 0:
+    if len(scene.privacy_zones) == 0:
         hide.add("privacy_seen_m2")
     return [c for c in _DISTRICT_COLUMNS if c[0] not in hide]
 
 
-def _headline(plan: Any, report: Any) -> str:
+def _headline(plan: Plan, report: Report) -> str:
     t = report.total
     items = [
         ("new sets (existing)", f"{t['sets_new']:,} ({t['sets_existing']:,})"),
@@ -186,7 +191,7 @@ def _headline(plan: Any, report: Any) -> str:
         ("proven upper bound", _num(1)(plan.upper_bound)),
         ("optimality gap", f"{100 * float(plan.gap):.2f}%"),
     ]
-    phases = (getattr(plan, "meta", None) or {}).get("phases") or []
+    phases = plan.meta.get("phases") or []
     if len(phases) > 1:
         # a nested plan's bound is on the last phase, given the sets of the phases before
         n = len(phases)
@@ -211,8 +216,8 @@ def _headline(plan: Any, report: Any) -> str:
     return _cards(items)
 
 
-def _timings(plan: Any) -> str:
-    meta = getattr(plan, "meta", {}) or {}
+def _timings(plan: Plan) -> str:
+    meta = plan.meta
     timings = meta.get("timings_s") or {}
     if not timings:
         return ""
@@ -244,8 +249,8 @@ def _timings(plan: Any) -> str:
     )
 
 
-def _phases(plan: Any) -> str:
-    phases = (getattr(plan, "meta", {}) or {}).get("phases") or []
+def _phases(plan: Plan) -> str:
+    phases = plan.meta.get("phases") or []
     if len(phases) < 2:
         return ""
     frame = pd.DataFrame(phases)
@@ -268,7 +273,7 @@ def _phases(plan: Any) -> str:
     )
 
 
-def _continuity(report: Any) -> str:
+def _continuity(report: Report) -> str:
     c = getattr(report, "continuity", None)
     if c is None:
         return ""
@@ -303,7 +308,7 @@ def _continuity(report: Any) -> str:
     return "<h2>Corridor continuity</h2>" + text
 
 
-def _incidents(report: Any) -> str:
+def _incidents(report: Report) -> str:
     inc = getattr(report, "incidents", None)
     if inc is None or len(inc) == 0:
         return ""
@@ -347,7 +352,7 @@ def _comparison(comparison: pd.DataFrame | None) -> str:
     return "<h2>Plan comparison</h2>" + _table(comparison, cols)
 
 
-def _new_sets(plan: Any, max_rows: int = 50) -> str:
+def _new_sets(plan: Plan, max_rows: int = 50) -> str:
     cams = plan.cameras
     new = cams[cams["status"].astype(str) == "new"].sort_values("rank", kind="stable")
     if len(new) == 0:
@@ -432,11 +437,11 @@ def check_self_contained(text: str) -> None:
 # ----------------------------------------------------------------------------- public API
 
 
-def report_html(
-    scene: Any,
-    plan: Any,
+def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-only options
+    scene: Scene,
+    plan: Plan,
     *,
-    report: Any = None,
+    report: Report | None = None,
     curve: pd.DataFrame | bool | None = None,
     comparison: pd.DataFrame | None = None,
     title: str | None = None,
@@ -444,14 +449,14 @@ def report_html(
     include_map: bool = True,
     curve_time_limit_s: float = 5.0,
 ) -> str:
-    """The report of :func:`write_report` as a string (same parameters, no path)."""
+    """Build the report of :func:`write_report` as a string (same parameters, no path)."""
     from coverage.evaluate import coverage_curve, evaluate
 
     if report is None:
         report = evaluate(scene, plan)
     if curve is None or curve is True:
         curve = coverage_curve(plan, method="auto", time_limit_s=curve_time_limit_s)
-    name = str(getattr(scene, "name", "") or "")
+    name = scene.name
     if title is None:
         title = f"Camera plan — {name}" if name else "Camera plan"
     if isinstance(notes, str):
@@ -476,7 +481,7 @@ def report_html(
         f"<h1>{_esc(title)}</h1>",
         f'<p class="sub">{_esc(name)}{" — " if name else ""}'
         f"{len(plan.new_cameras):,} new camera sets, solver "
-        f"{_esc(getattr(plan.solution, 'method', ''))}.</p>",
+        f"{_esc(plan.solution.method)}.</p>",
     ]
     parts += [f'<p class="note">{_esc(n)}</p>' for n in notes]
     parts.append(_headline(plan, report))
@@ -499,7 +504,7 @@ def report_html(
     parts.append(_comparison(comparison))
     parts.append(_new_sets(plan))
     parts.append(_timings(plan))
-    attribution = [str(a) for a in getattr(scene, "attribution", ()) or ()]
+    attribution = list(scene.attribution)
     foot = "".join(f"<div>{_esc(a)}</div>" for a in attribution)
     parts.append(f"<footer><div>Data:</div>{foot}</footer>" if foot else "<footer></footer>")
     parts.append("</body></html>")
@@ -508,12 +513,12 @@ def report_html(
     return text
 
 
-def write_report(
+def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-only options
     path: str | os.PathLike[str],
-    scene: Any,
-    plan: Any,
+    scene: Scene,
+    plan: Plan,
     *,
-    report: Any = None,
+    report: Report | None = None,
     curve: pd.DataFrame | bool | None = None,
     comparison: pd.DataFrame | None = None,
     title: str | None = None,

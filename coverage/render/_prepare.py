@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,10 +18,17 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from coverage._arrays import repeat_index
+from coverage.camera import DORI_TIER_WEIGHTS, CameraSet
 from coverage.errors import InputError, ParameterError
+from coverage.visibility import view_sectors
 
-#: Tier names from strongest to weakest (EN 62676-4 DORI), then no coverage.
-DORI_TIERS = ("identify", "recognise", "observe", "detect")
+if TYPE_CHECKING:
+    from pyproj import CRS
+
+    from coverage.plan import Plan
+    from coverage.scene import Scene
+
 UNWATCHED = "unwatched"
 BINARY_TIER = "covered"
 
@@ -152,17 +159,15 @@ def quality_codes(
     return np.where(q > 0, first, len(weights)).astype(np.int64)
 
 
-def plan_tier_weights(plan: Any) -> dict[str, float] | None:
-    """The tier weights a plan was made with (None = binary covered / unwatched).
+def plan_tier_weights(plan: Plan) -> dict[str, float] | None:
+    """Return the tier weights a plan was made with (None = binary covered / unwatched).
 
     Looked up in ``plan.meta["tier_weights"]``, then a CameraSet in
     ``plan.meta["camera"]``/``["camera_set"]`` (when it models resolution),
     else inferred from the quality values: only 1s is binary; values among the
     default DORI weights get the DORI names.
     """
-    meta = getattr(plan, "meta", None) or {}
-    if not isinstance(meta, Mapping):
-        meta = {}
+    meta = plan.meta
     tw = meta.get("tier_weights")
     if isinstance(tw, Mapping) and tw:
         return {str(k): float(v) for k, v in tw.items()}
@@ -182,15 +187,41 @@ def plan_tier_weights(plan: Any) -> dict[str, float] | None:
     return {f"level {v:.3g}": float(v) for v in sorted(levels.tolist(), reverse=True)}
 
 
-def _dori_default() -> tuple[float, ...]:
-    try:
-        from coverage.camera import DORI_TIER_WEIGHTS
-    except ImportError:  # pragma: no cover - camera module always present in releases
-        return (0.25, 0.5, 0.75, 1.0)
-    return tuple(float(w) for w in DORI_TIER_WEIGHTS)
+_DORI_DEFAULT = tuple(float(w) for w in DORI_TIER_WEIGHTS)
 
 
-_DORI_DEFAULT = _dori_default()
+def check_plan(scene: Scene, plan: Plan) -> None:
+    """Raise InputError unless `plan` has the Plan columns and the scene's CRS."""
+    for attr in ("cameras", "demand"):
+        if not hasattr(plan, attr):
+            msg = f"render_map needs a Plan with .{attr}; got {type(plan).__name__}."
+            raise InputError(msg)
+    need = {
+        "cameras": (
+            "rank",
+            "district",
+            "gain",
+            "headings_deg",
+            "hfov_deg",
+            "range_m",
+            "phase",
+            "status",
+            "owner",
+        ),
+        "demand": ("weight", "district", "quality", "covered_by", "corridor"),
+    }
+    for attr, cols in need.items():
+        missing = [c for c in cols if c not in getattr(plan, attr).columns]
+        if missing:
+            msg = f"plan.{attr} lacks the column(s) {missing}; it must come from coverage.solve."
+            raise InputError(msg)
+    scrs, pcrs = getattr(scene, "crs", None), getattr(plan, "crs", None)
+    if scrs is not None and pcrs is not None and scrs != pcrs:
+        msg = (
+            f"The plan's CRS ({getattr(pcrs, 'to_string', lambda: pcrs)()}) differs from the "
+            f"scene's ({scrs.to_string()}): solve the plan on this scene."
+        )
+        raise InputError(msg)
 
 
 # ----------------------------------------------------------------------------- corridors
@@ -267,7 +298,7 @@ def _substrings(
     p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms[which], s1))
     counts = n_inner + 2
     total = int(counts.sum())
-    run_of = np.repeat(np.arange(len(which)), counts)
+    run_of = repeat_index(counts)
     k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     out = np.empty((total, 2))
     is_start = k == 0
@@ -282,54 +313,6 @@ def _substrings(
 # ----------------------------------------------------------------------------- wedges
 
 
-def wedge_polygons(
-    xy: NDArray[np.float64],
-    heading_deg: NDArray[np.float64],
-    hfov_deg: NDArray[np.float64],
-    range_m: NDArray[np.float64],
-    *,
-    step_deg: float = 10.0,
-) -> NDArray[Any]:
-    """Field-of-view sectors (metric CRS), azimuths clockwise from grid north.
-
-    Examples
-    --------
-    >>> w = wedge_polygons(np.array([[0.0, 0.0]]), np.array([0.0]), np.array([90.0]),
-    ...                    np.array([10.0]))
-    >>> round(float(shapely.area(w[0])), 1)  # quarter disc of radius 10, as a polygon
-    78.4
-    >>> bool(shapely.contains_xy(w[0], 0.0, 9.0)), bool(shapely.contains_xy(w[0], 9.0, 0.0))
-    (True, False)
-    """
-    n = len(xy)
-    if n == 0:
-        return np.empty(0, dtype=object)
-    full = hfov_deg >= 360.0 - 1e-9
-    k = int(np.ceil(360.0 / step_deg)) + 1
-    t = np.linspace(0.0, 1.0, k)
-    half = np.where(full, 180.0, hfov_deg / 2.0)
-    az = np.radians(heading_deg[:, None] - half[:, None] + 2 * half[:, None] * t[None, :])
-    # arcs need fewer points when narrow: keep k fixed (vectorized) but the
-    # simplify step later removes collinear points.
-    arc = np.stack(
-        [
-            xy[:, 0, None] + range_m[:, None] * np.sin(az),
-            xy[:, 1, None] + range_m[:, None] * np.cos(az),
-        ],
-        axis=-1,
-    )
-    apex = np.repeat(xy[:, None, :], 1, axis=1)
-    ring = np.where(
-        full[:, None, None],
-        np.concatenate([arc, arc[:, :1]], axis=1),
-        np.concatenate([apex, arc], axis=1),
-    )
-    ring = np.concatenate([ring, ring[:, :1]], axis=1)
-    polys = shapely.polygons(ring)
-    tol = 0.05 * np.maximum(range_m, 1.0) * np.radians(step_deg) ** 2
-    return np.asarray(shapely.simplify(polys, tol), dtype=object)
-
-
 def set_wedges(
     plan_cameras: gpd.GeoDataFrame,
     *,
@@ -338,20 +321,17 @@ def set_wedges(
 ) -> tuple[NDArray[Any], NDArray[np.int64]]:
     """View wedges of every camera of every set; returns (polygons, row position of set).
 
-    Uses :func:`coverage.visibility.view_sectors` (clipped by the isovist of
-    each pole when `buildings` are given); falls back to plain sectors minus
-    buildings when that module is unavailable.
+    Uses :func:`coverage.visibility.view_sectors`, clipped by the isovist of
+    each pole when `buildings` are given.
     """
     heads = plan_cameras["headings_deg"].to_numpy()
-    counts = np.array([len(h) for h in heads], dtype=np.int64)
-    row = np.repeat(np.arange(len(plan_cameras)), counts)
+    row = repeat_index([len(h) for h in heads])
     flat = np.array([float(v) for h in heads for v in h], dtype=float)
     ok = np.isfinite(flat)
     row, flat = row[ok], flat[ok] % 360.0
     xy = shapely.get_coordinates(plan_cameras.geometry.to_numpy())
     hfov = plan_cameras["hfov_deg"].to_numpy(dtype=float)
     rng_m = plan_cameras["range_m"].to_numpy(dtype=float)
-    polys = None
     if buildings is not None and len(buildings):
         # only poles with a building within range need the (costly) isovist
         near = np.zeros(len(xy), dtype=bool)
@@ -361,22 +341,18 @@ def set_wedges(
         near[hit] = True
         polys = np.empty(len(row), dtype=object)
         occl = near[row]
-        blocked = _view_sectors(xy, row[occl], flat[occl], hfov, rng_m, buildings)
-        clear = _view_sectors(xy, row[~occl], flat[~occl], hfov, rng_m, None)
-        if blocked is None or clear is None:
-            polys = None
-        else:
-            polys[occl], polys[~occl] = blocked, clear
+        polys[occl] = _view_sectors(xy, row[occl], flat[occl], hfov, rng_m, buildings)
+        polys[~occl] = _view_sectors(xy, row[~occl], flat[~occl], hfov, rng_m, None)
     else:
         polys = _view_sectors(xy, row, flat, hfov, rng_m, None)
-    if polys is None:
-        polys = wedge_polygons(xy[row], flat, hfov[row], rng_m[row])
-        if buildings is not None and len(buildings):
-            polys = _minus(polys, np.asarray(buildings, dtype=object))
     # about a metre of detail is all a map shows (isovists have hundreds of vertices)
     polys = shapely.simplify(polys, simplify_m)
     keep = ~(shapely.is_empty(polys) | shapely.is_missing(polys))
     return polys[keep], row[keep]
+
+
+#: Rays per isovist when a wedge is clipped by buildings.
+_N_RAYS = 180
 
 
 def _view_sectors(
@@ -386,13 +362,8 @@ def _view_sectors(
     hfov: NDArray[np.float64],
     range_m: NDArray[np.float64],
     buildings: NDArray[Any] | None,
-    n_rays: int = 180,
-) -> NDArray[Any] | None:
-    try:
-        from coverage.camera import CameraSet
-        from coverage.visibility import view_sectors
-    except ImportError:  # pragma: no cover - both modules ship together
-        return None
+) -> NDArray[Any]:
+    """``view_sectors`` for the cameras `row`/`heading`, one call per (hfov, range) group."""
     out = np.empty(len(row), dtype=object)
     if len(row) == 0:
         return out
@@ -412,126 +383,52 @@ def _view_sectors(
         h[pos, slot] = heading[sel]
         cs = CameraSet(cameras=k, hfov_deg=float(fov), range_m=float(rng_))
         w = np.asarray(
-            view_sectors(xy[poles], h, cs, buildings=b, n_rays=n_rays), dtype=object
+            view_sectors(xy[poles], h, cs, buildings=b, n_rays=_N_RAYS), dtype=object
         ).reshape(-1, k)
         out[sel] = w[pos, slot]
-    return out
-
-
-def _minus(polys: NDArray[Any], obstacles: NDArray[Any]) -> NDArray[Any]:
-    tree = shapely.STRtree(obstacles)
-    pi, oi = tree.query(polys, predicate="intersects")
-    if pi.size == 0:
-        return polys
-    out = polys.copy()
-    order = np.argsort(pi, kind="stable")
-    pi, oi = pi[order], oi[order]
-    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
-    blockers = np.array([shapely.union_all(g) for g in np.split(obstacles[oi], starts[1:])])
-    out[pi[starts]] = shapely.difference(polys[pi[starts]], blockers)
     return out
 
 
 # ----------------------------------------------------------------------------- districts
 
 
-def district_stats(scene: Any, plan: Any, *, incident_radius_m: float = 25.0) -> pd.DataFrame:
-    """Coverage per district computed from ``plan.demand`` and ``plan.cameras``.
+def district_stats(scene: Scene, plan: Plan) -> pd.DataFrame:
+    """Tabulate coverage per district, as the report shows it.
 
-    Columns: district, sets_new, sets_existing, weight_total, weight_covered,
-    weighted_coverage, weighted_coverage_before, incidents, incidents_covered.
-    "Before" is the demand the existing sets cover (rows ``plan.matrix.fixed``
-    of the coverage matrix; without a matrix, the demand whose best set is an
-    existing one); an incident is covered
-    when its nearest demand point (within `incident_radius_m`) is covered.
+    The figures come from :func:`coverage.evaluate.evaluate` (weighted by
+    quality, incidents seen by the sets themselves), so the map and the report
+    always agree. Districts without demand get NaN shares (drawn white).
 
-    For a real :class:`coverage.plan.Plan` the figures come from
-    :func:`coverage.evaluate.evaluate` instead (weighted by quality, incidents
-    seen by the sets themselves), so the map and the report always agree; the
-    approximation above serves plan-like objects without a coverage matrix.
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scene district, in the scene's order, with columns
+        district, sets_new, sets_existing, weight_total, weight_covered,
+        weighted_coverage, weighted_coverage_before, incidents,
+        incidents_covered.
     """
-    from coverage.plan import Plan
+    from coverage.evaluate import evaluate
 
-    if isinstance(plan, Plan):
-        from coverage.evaluate import evaluate
+    table = evaluate(scene, plan, continuity=False).districts
+    names = scene.districts["name"].astype(str).tolist()
+    table = table[table["district"].isin(names)][list(_DISTRICT_COLUMNS)].reset_index(drop=True)
+    empty = table["weight_total"].to_numpy() <= 0
+    for col in ("weighted_coverage", "weighted_coverage_before"):
+        table.loc[empty, col] = np.nan
+    return table
 
-        table = evaluate(scene, plan, continuity=False).districts
-        cols = [
-            "district",
-            "sets_new",
-            "sets_existing",
-            "weight_total",
-            "weight_covered",
-            "weighted_coverage",
-            "weighted_coverage_before",
-            "incidents",
-            "incidents_covered",
-        ]
-        names = scene.districts["name"].astype(str).tolist()
-        table = table[table["district"].isin(names)][cols].reset_index(drop=True)
-        empty = table["weight_total"].to_numpy() <= 0
-        for col in ("weighted_coverage", "weighted_coverage_before"):
-            table.loc[empty, col] = np.nan
-        return table
-    names = scene.districts["name"].astype(str).to_numpy()
-    d = plan.demand
-    w = d["weight"].to_numpy(dtype=float)
-    covered = d["quality"].to_numpy(dtype=float) > 0
-    matrix = getattr(plan, "matrix", None)
-    if "quality_before" in d.columns:
-        before = d["quality_before"].to_numpy(dtype=float) > 0
-    elif matrix is not None and hasattr(matrix, "A") and hasattr(matrix, "fixed"):
-        fixed = np.asarray(matrix.fixed, dtype=np.int64)
-        before = np.zeros(len(d), dtype=bool)
-        if fixed.size:
-            before[np.unique(matrix.A[fixed].tocoo().col)] = True
-    else:
-        cb = d["covered_by"].to_numpy(dtype=np.int64)
-        status = plan.cameras["status"].astype(str).to_numpy()
-        before = (cb >= 0) & (status[np.clip(cb, 0, None)] == "existing")
-    frame = pd.DataFrame(
-        {
-            "district": d["district"].astype(str).to_numpy(),
-            "w": w,
-            "wc": w * covered,
-            "wb": w * before,
-        }
-    )
-    agg = frame.groupby("district", sort=False)[["w", "wc", "wb"]].sum()
-    cams = plan.cameras
-    status = cams["status"].astype(str)
-    new = cams.loc[status == "new", "district"].astype(str).value_counts()
-    old = cams.loc[status == "existing", "district"].astype(str).value_counts()
-    out = pd.DataFrame({"district": names})
-    out["sets_new"] = out["district"].map(new).fillna(0).astype(int).to_numpy()
-    out["sets_existing"] = out["district"].map(old).fillna(0).astype(int).to_numpy()
-    out["weight_total"] = out["district"].map(agg["w"]).fillna(0.0).to_numpy()
-    out["weight_covered"] = out["district"].map(agg["wc"]).fillna(0.0).to_numpy()
-    wb = out["district"].map(agg["wb"]).fillna(0.0).to_numpy()
-    tot = out["weight_total"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["weighted_coverage"] = np.where(tot > 0, out["weight_covered"] / tot, np.nan)
-        out["weighted_coverage_before"] = np.where(tot > 0, wb / tot, np.nan)
-    inc_total = np.zeros(len(names), dtype=int)
-    inc_cov = np.zeros(len(names), dtype=int)
-    hs = scene.hotspots
-    if len(hs) and hs.geom_type.iloc[0] == "Point" and len(names):
-        pts = hs.geometry.to_numpy()
-        di, pi = shapely.STRtree(scene.districts.geometry.to_numpy()).query(
-            pts, predicate="within"
-        )[::-1]
-        inc_total = np.bincount(di, minlength=len(names))
-        dpts = d.geometry.to_numpy()
-        if dpts.size:
-            qi, nj = shapely.STRtree(dpts).query_nearest(
-                pts[pi], max_distance=incident_radius_m, all_matches=False
-            )
-            hit = np.zeros(pi.size, dtype=bool)
-            hit[qi] = covered[nj]
-            inc_cov = np.bincount(di[hit], minlength=len(names))
-    out["incidents"] = inc_total
-    out["incidents_covered"] = inc_cov
-    return out
+
+_DISTRICT_COLUMNS = (
+    "district",
+    "sets_new",
+    "sets_existing",
+    "weight_total",
+    "weight_covered",
+    "weighted_coverage",
+    "weighted_coverage_before",
+    "incidents",
+    "incidents_covered",
+)
 
 
 def choropleth_colour(share: NDArray[np.float64]) -> NDArray[np.str_]:
@@ -544,7 +441,7 @@ def choropleth_colour(share: NDArray[np.float64]) -> NDArray[np.str_]:
 # ----------------------------------------------------------------------------- GeoJSON
 
 
-def to_lonlat(geoms: NDArray[Any], crs: Any) -> NDArray[Any]:
+def to_lonlat(geoms: NDArray[Any], crs: CRS | None) -> NDArray[Any]:
     """Project metric geometries to EPSG:4326 and round to ~1 m."""
     if len(geoms) == 0:
         return np.asarray(geoms, dtype=object)
@@ -562,7 +459,7 @@ def features_json(
     *,
     extra: Mapping[str, Any] | None = None,
 ) -> str:
-    """A GeoJSON FeatureCollection as script-safe text (EPSG:4326 geometries in)."""
+    """Write a GeoJSON FeatureCollection as script-safe text (EPSG:4326 geometries in)."""
     geoms = np.asarray(geoms, dtype=object)
     keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
     gj = shapely.to_geojson(geoms[keep])

@@ -16,12 +16,17 @@ import numpy as np
 import pytest
 import shapely
 
-from coverage._render_geo import corridor_runs, quality_codes, tier_names, to_lonlat
-from coverage._render_synth import tiny_plan, tiny_scene
 from coverage.render import render_comparison, render_map, save_map
+from coverage.render._prepare import (
+    corridor_runs,
+    plan_tier_weights,
+    quality_codes,
+    tier_names,
+    to_lonlat,
+)
 
 CHROMIUM = Path(os.environ.get("COVERAGE_CHROMIUM", "/usr/bin/chromium"))
-X0, Y0 = 836_000.0, 818_000.0
+X0, Y0 = 836_000.0, 818_000.0  # the origin of tests/render/conftest.py's scene
 
 pytestmark = [
     pytest.mark.browser,
@@ -126,8 +131,9 @@ def open_map(browser):
 
 def _expected_paths(scene, plan) -> int:
     """Vector features the tiny map must draw, counted from the inputs."""
-    names = tier_names(plan.meta.get("tier_weights"))
-    codes = quality_codes(plan.demand["quality"], plan.meta.get("tier_weights"))
+    tier_weights = plan_tier_weights(plan)
+    names = tier_names(tier_weights)
+    codes = quality_codes(plan.demand["quality"], tier_weights)
     runs, _, _ = corridor_runs(scene.corridors, plan.demand, codes, len(names) - 1)
     sets = 2 * len(plan.cameras)  # wedges (one shape per set) + pole
     return len(scene.districts) + 1 + len(scene.privacy_zones) + len(runs) + sets
@@ -138,9 +144,8 @@ def _lonlat(scene, x, y):
     return p.y, p.x
 
 
-def test_tiny_map_offline(open_map, tmp_path):
-    scene = tiny_scene()
-    plan = tiny_plan(scene)
+def test_tiny_map_offline(open_map, tmp_path, tiny):
+    scene, plan = tiny
     path = save_map(render_map(scene, plan), tmp_path / "tiny.html")
     o = open_map(path)
     o.assert_clean()
@@ -179,13 +184,14 @@ def test_tiny_map_offline(open_map, tmp_path):
     assert shot.stat().st_size > 10_000
 
 
-def test_injection_payloads_show_as_text(open_map, tmp_path):
+def test_injection_payloads_show_as_text(open_map, tmp_path, make_map_case):
     payloads = ("<img src=x onerror=alert(1)>", "${alert(1)}</script><script>alert(2)</script>")
-    scene = tiny_scene(district_names=payloads)
-    scene.cameras["owner"] = ["<b onmouseover=alert(3)>police</b>", "`${alert(4)}`"]
-    scene.privacy_zones["name"] = ["<svg onload=alert(5)>"]
-    scene.attribution = ("<img src=y onerror=alert(6)>",)
-    plan = tiny_plan(scene)
+    scene, plan = make_map_case(
+        payloads,
+        owners=("<b onmouseover=alert(3)>police</b>", "`${alert(4)}`"),
+        privacy_name="<svg onload=alert(5)>",
+        attribution=("<img src=y onerror=alert(6)>",),
+    )
     plan.cameras["notes"] = ["<script>alert(8)</script>", None, "", "`${alert(9)}`"]
     m = render_map(scene, plan, title="${alert(7)}", layer_names={"Hotspots": "<i>x</i>"})
     o = open_map(save_map(m, tmp_path / "evil.html"))
@@ -205,9 +211,8 @@ def test_injection_payloads_show_as_text(open_map, tmp_path):
     assert o.dialogs == []
 
 
-def test_comparison_offline(open_map, tmp_path):
-    scene = tiny_scene()
-    plan = tiny_plan(scene)
+def test_comparison_offline(open_map, tmp_path, tiny):
+    scene, plan = tiny
     fig = render_comparison(scene, plan, plan, labels=("Before", "After"))
     o = open_map(save_map(fig, tmp_path / "cmp.html"))
     o.assert_clean()
@@ -225,10 +230,9 @@ def test_comparison_offline(open_map, tmp_path):
     o.page.screenshot(path=str(tmp_path / "cmp.png"))
 
 
-def test_dense_corridor_canvas(open_map, tmp_path):
+def test_dense_corridor_canvas(open_map, tmp_path, tiny):
     """Past max_corridor_features the corridors go on one canvas: drawn, no errors."""
-    scene = tiny_scene()
-    plan = tiny_plan(scene)
+    scene, plan = tiny
     m = render_map(scene, plan, max_corridor_features=0, heat=False)
     o = open_map(save_map(m, tmp_path / "dense.html"))
     o.assert_clean()
@@ -257,12 +261,12 @@ def test_dense_corridor_canvas(open_map, tmp_path):
     o.page.screenshot(path=str(tmp_path / "dense.png"))
 
 
-def test_marker_cluster_and_default_icons_offline(open_map, tmp_path):
+def test_marker_cluster_and_default_icons_offline(open_map, tmp_path, tiny):
     """Plugins with a local copy are inlined; Leaflet's marker icons are data URIs."""
     import folium.plugins
 
-    scene = tiny_scene()
-    m = render_map(scene, tiny_plan(scene))
+    scene, plan = tiny
+    m = render_map(scene, plan)
     cluster = folium.plugins.MarkerCluster(name="Landmarks").add_to(m)
     for x, y in ((10, 10), (12, 11), (190, 190)):
         folium.Marker(_lonlat(scene, x, y), tooltip="Landmark").add_to(cluster)
@@ -312,11 +316,13 @@ def test_hong_kong_map_offline(open_map, tmp_path, hk_path):
 
 
 @pytest.mark.browser_heavy
-def test_hong_kong_size_map(open_map, tmp_path):
+def test_hong_kong_size_map(open_map, tmp_path, monkeypatch):
     """4,000 new sets, 1,000 existing, 100,000 corridor segments: under 15 MB, loads clean."""
-    from coverage._render_synth import synthetic_city
+    # the grid city is benchmark scaffolding (benchmarks/_grid_city.py), shared with bench_map
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from _grid_city import grid_city_plan
 
-    scene, plan = synthetic_city(n_sets=4000, n_segments=100_000, n_existing=1000, rng=0)
+    scene, plan = grid_city_plan(n_sets=4000, n_segments=100_000, n_existing=1000, rng=0)
     m = render_map(scene, plan)
     path = save_map(m, tmp_path / "hk_size.html")
     assert path.stat().st_size < 15e6

@@ -1,0 +1,311 @@
+"""Coverage maps: offline, self-contained folium HTML and static matplotlib figures.
+
+The only package that touches EPSG:4326 or folium. ``import coverage`` does
+not import it: the top-level names load it on first use.
+
+* :func:`render_map` — one plan on an interactive map (districts choropleth,
+  corridors by quality tier, hotspots heat layer, existing cameras by owner,
+  new sets by phase as view wedges, privacy zones, layer control, scale bar).
+* :func:`render_comparison` — two plans side by side, views kept in sync.
+* :func:`save_map` — atomic write, with the offline check.
+* :func:`plot_map`, :func:`plot_curve` — PNG figures for reports.
+
+By default (``offline=True``) the HTML loads nothing from the network: Leaflet
+and the heat plugin are inlined from the installed ``xstatic-*`` and folium
+packages, there are no tiles (the geometry is the basemap), and the output is
+checked for any remaining external reference.
+
+Inside: ``_elements`` (the folium/branca element classes), ``_layers`` (one
+function per layer), ``_prepare`` (tiers, corridor runs, wedges, district
+figures, GeoJSON text), ``_offline`` (asset inlining and the offline check),
+``_static`` (the PNG figures).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import folium
+import numpy as np
+import shapely
+from branca.element import Element
+
+from coverage._validate import check_number
+from coverage.io import write_text
+from coverage.render import _offline
+from coverage.render._elements import CoverageFigure, CoverageMap, MapScript, OfflineFigure
+from coverage.render._layers import LayerOptions, add_layers
+from coverage.render._prepare import (
+    check_plan,
+    district_stats,
+    escape_text,
+    js_json,
+    plan_tier_weights,
+    quality_tier,
+    to_lonlat,
+)
+from coverage.render._static import plot_curve, plot_map
+
+if TYPE_CHECKING:
+    from coverage.plan import Plan
+    from coverage.scene import Scene
+
+__all__ = [
+    "OfflineError",
+    "district_stats",
+    "escape_text",
+    "plot_curve",
+    "plot_map",
+    "quality_tier",
+    "render_comparison",
+    "render_map",
+    "save_map",
+]
+
+OfflineError = _offline.OfflineError
+
+#: Above this many corridor runs, runs of one tier are drawn as one merged
+#: feature (no per-street tooltip): too dense to hover at city zoom anyway.
+MAX_CORRIDOR_FEATURES = 20_000
+
+
+def _new_map(scene: Scene, *, offline: bool, **kwargs: Any) -> CoverageMap:
+    """Make an empty map fitted to the scene (no tiles when offline)."""
+    b = np.asarray(scene.bounds, dtype=float)
+    box = to_lonlat(np.array([shapely.box(*b)], dtype=object), scene.crs)
+    w, s, e, n = shapely.bounds(box[0])
+    zoom: dict[str, Any] = {"maxZoom": 20, "minZoom": 3} if offline else {}
+    m = CoverageMap(
+        location=[(s + n) / 2, (w + e) / 2],
+        zoom_start=14,
+        tiles=None if offline else "OpenStreetMap",
+        prefer_canvas=True,
+        control_scale=True,
+        **zoom,
+        **kwargs,
+    )
+    # fit before any layer is added (no re-projection, no start-up animation)
+    MapScript(
+        "{map}.options.renderer = L.canvas({tolerance: 4});"  # thin streets stay hoverable
+        f"{{map}}.fitBounds({js_json([[s, w], [n, e]])}, {{animate: false}});"
+    ).add_to(m)
+    return m
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def render_map(  # noqa: PLR0913 - the data, then keyword-only drawing options
+    scene: Scene,
+    plan: Plan,
+    *,
+    offline: bool = True,
+    tier_weights: Mapping[str, float] | None = None,
+    occlusion: bool | None = None,
+    heat: bool = True,
+    title: str | None = None,
+    layer_names: Mapping[str, str] | None = None,
+    max_corridor_features: int = MAX_CORRIDOR_FEATURES,
+) -> folium.Map:
+    """Draw a plan on an interactive map.
+
+    Layers: districts as a choropleth of weighted coverage (tooltip: sets
+    placed, coverage before/after, incidents covered), corridors coloured by
+    coverage quality tier, hotspots (heat layer for incidents, shaded polygons
+    for hotspot areas), existing cameras by owner (police, MTR, other
+    departments) and new sets by phase, each set drawn as its cameras' view
+    wedges with a popup (rank, marginal gain, district, cameras and headings,
+    tiers reached), privacy zones outlined, buildings, a legend, a layer
+    control, a scale bar and the scene's attribution lines.
+
+    Parameters
+    ----------
+    scene
+        The :class:`coverage.Scene` the plan was solved on.
+    plan
+        A :class:`coverage.Plan` (``.cameras``, ``.demand``).
+    offline
+        True (default): a self-contained map with no tiles, every script and
+        stylesheet inlined from installed packages, and a check that nothing
+        else is referenced. False: folium's normal CDN assets and
+        OpenStreetMap tiles.
+    tier_weights
+        Quality value of each DORI tier (``{"identify": 1.0, ...}``). None: taken
+        from the plan when it records them; binary (covered / unwatched) otherwise.
+    occlusion
+        Clip view wedges by buildings. None: when the scene has buildings.
+    heat
+        Draw the hotspots layer.
+    title
+        Heading of the legend. None: the scene's name.
+    layer_names
+        Renames for layers in the layer control, e.g. ``{"Hotspots": "Incidents"}``.
+    max_corridor_features
+        Above this many corridor runs, runs of one tier are merged into one
+        feature (no per-street tooltip) to keep city-size maps fast.
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_map` (atomic, checked) or ``Map.save``.
+
+    Raises
+    ------
+    InputError
+        If the plan lacks Plan columns or its CRS differs from the scene's.
+    OfflineError
+        (when rendered) if an element needs an asset with no local copy.
+
+    Notes
+    -----
+    Every user string that reaches the map (district, corridor and privacy
+    zone names, owners, notes, layer names, title, attribution) goes through
+    :func:`escape_text`, and our layers' scripts never pass through Jinja, so
+    ``<img onerror=…>``, ``${…}``, ``</script>`` or ``{{ … }}`` show as text.
+
+    Styles travel in each feature's ``properties.style`` (no per-feature JS
+    switch), everything is drawn on one canvas, coordinates are rounded to
+    about a metre and simplified, buildings are merged per 250 m cell, and
+    past `max_corridor_features` the corridors are drawn by a small canvas
+    layer from delta-encoded pixel coordinates. A 4,000-set, 100,000-segment
+    plan makes an 8 MB file that loads in about 2 s (``benchmarks/bench_map.py``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, box
+    >>> import coverage as cov
+    >>> d = gpd.GeoDataFrame({"name": ["D"]}, geometry=[box(0, -50, 300, 50)], crs=2326)
+    >>> c = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (300, 0)])], crs=2326)
+    >>> scene = cov.Scene(d, c, name="Line street")
+    >>> plan = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=2, method="greedy"))
+    >>> m = render_map(scene, plan)
+    >>> html = m.get_root().render()
+    >>> "<script src=" in html or "<link " in html  # everything inlined
+    False
+    """
+    check_number(max_corridor_features, "max_corridor_features", "render_map", low=0, integer=True)
+    check_plan(scene, plan)
+    if tier_weights is None:
+        tier_weights = plan_tier_weights(plan)
+    m = _new_map(scene, offline=offline)
+    if offline:
+        m.add_to(OfflineFigure())
+    opts = LayerOptions(
+        tier_weights=tier_weights,
+        occlusion=occlusion,
+        heat=heat,
+        layer_names=layer_names,
+        max_corridor_features=max_corridor_features,
+        title=scene.name if title is None else title,
+    )
+    counts = add_layers(m, scene, plan, opts)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.coverage_counts = counts
+    return m
+
+
+def render_comparison(  # noqa: PLR0913 - the data, then keyword-only drawing options
+    scene: Scene,
+    plan_a: Plan,
+    plan_b: Plan,
+    *,
+    labels: tuple[str, str] = ("Plan A", "Plan B"),
+    offline: bool = True,
+    tier_weights: Mapping[str, float] | None = None,
+    occlusion: bool | None = None,
+    heat: bool = True,
+    max_corridor_features: int = MAX_CORRIDOR_FEATURES,
+) -> CoverageFigure:
+    """Two plans side by side on one page, pan and zoom kept in sync.
+
+    Each half is the map :func:`render_map` would draw, headed by its label.
+    The sync is a few lines of our own script (no Leaflet.Sync download).
+
+    Returns
+    -------
+    branca.element.Figure
+        Save it with :func:`save_map`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, box
+    >>> import coverage as cov
+    >>> d = gpd.GeoDataFrame({"name": ["D"]}, geometry=[box(0, -50, 300, 50)], crs=2326)
+    >>> c = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (300, 0)])], crs=2326)
+    >>> scene = cov.Scene(d, c)
+    >>> one = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=1, method="greedy"))
+    >>> two = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=2, method="greedy"))
+    >>> fig = render_comparison(scene, one, two, labels=("A", "B"))
+    >>> html = fig.render()
+    >>> html.count("coverage-legend")
+    2
+    """
+    fig = OfflineFigure() if offline else CoverageFigure()
+    maps = []
+    for k, (plan, label) in enumerate(zip((plan_a, plan_b), labels, strict=True)):
+        check_plan(scene, plan)
+        tw = plan_tier_weights(plan) if tier_weights is None else tier_weights
+        m = _new_map(scene, offline=offline, width="50%", left=f"{50 * k}%", position="absolute")
+        m.add_to(fig)
+        opts = LayerOptions(
+            tier_weights=tw,
+            occlusion=occlusion,
+            heat=heat,
+            layer_names=None,
+            max_corridor_features=max_corridor_features,
+            title=str(label),
+        )
+        m.coverage_counts = add_layers(m, scene, plan, opts)
+        folium.LayerControl(collapsed=True).add_to(m)
+        maps.append(m)
+    a, b = (mm.get_name() for mm in maps)
+    sync = (
+        "<script>window.addEventListener('load',function(){var busy=false;"
+        "function link(src,dst){src.on('move zoom',function(){if(busy){return;}busy=true;"
+        "dst.setView(src.getCenter(),src.getZoom(),{animate:false});busy=false;});}"
+        f"link({a},{b});link({b},{a});}});</script>"
+    )
+    fig.html.add_child(Element(sync), name="coverage_sync")
+    fig.coverage_maps = maps
+    return fig
+
+
+def save_map(m: Element, path: str | os.PathLike[str], *, offline: bool | None = None) -> Path:
+    """Write a map (or comparison figure) to `path` atomically.
+
+    The HTML is written to a temporary file in the same folder and renamed
+    over `path`, so a reader never sees half a map.
+
+    Parameters
+    ----------
+    m
+        A map from :func:`render_map` / :func:`render_comparison` (any folium
+        element works).
+    path
+        Output ``.html`` file.
+    offline
+        Run the offline check (no external reference may remain). None: when
+        the map was built with ``offline=True``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    OfflineError
+        If the map would load anything from the network.
+    """
+    root = m.get_root()
+    html = root.render()
+    is_offline = isinstance(root, OfflineFigure)
+    if offline is None:
+        offline = is_offline
+    if offline and not is_offline:
+        _offline.check_offline(html)  # an online map fails here: it needs CDNs and tiles
+    return write_text(path, html)

@@ -1,0 +1,242 @@
+"""Map data preparation: tiers, corridor runs, packed lines, wedges, district figures, escaping."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from coverage.errors import ParameterError
+from coverage.render._prepare import (
+    choropleth_colour,
+    corridor_runs,
+    district_stats,
+    escape_text,
+    pack_lines,
+    plan_tier_weights,
+    quality_codes,
+    quality_tier,
+    set_wedges,
+)
+
+DORI = {"identify": 1.0, "recognise": 0.75, "observe": 0.5, "detect": 0.25}
+
+
+def _gdf(data, geometry):
+    return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:2326")
+
+
+def test_quality_tier_dori_thresholds():
+    q = [0.0, 1.0, 0.999_999_9, 0.75, 0.6, 0.5, 0.3, 0.25, 0.1]
+    got = quality_tier(q, DORI).tolist()
+    assert got == [
+        "unwatched",
+        "identify",
+        "identify",  # within rtol of 1.0
+        "recognise",
+        "observe",
+        "observe",
+        "detect",
+        "detect",
+        "detect",  # positive but below every weight: weakest tier
+    ]
+
+
+def test_quality_tier_binary_and_order_independent():
+    assert quality_tier([0, 0.3, 1]).tolist() == ["unwatched", "covered", "covered"]
+    shuffled = dict(reversed(list(DORI.items())))
+    assert quality_tier([0.8], shuffled).tolist() == ["recognise"]
+    assert quality_codes([0.0, 1.0], DORI).tolist() == [4, 0]
+
+
+@pytest.mark.parametrize("bad", [{"identify": 0.0}, {"identify": 1.5}, {}])
+def test_quality_tier_rejects_bad_weights(bad):
+    with pytest.raises(ParameterError, match="tier_weights"):
+        quality_tier([0.5], bad)
+
+
+def test_plan_tier_weights_lookup(tiny):
+    _, plan = tiny
+    assert plan_tier_weights(plan) == DORI  # from the CameraSet recorded in meta
+    recorded = dataclasses.replace(plan, meta={"tier_weights": {"sharp": 1.0, "soft": 0.5}})
+    assert plan_tier_weights(recorded) == {"sharp": 1.0, "soft": 0.5}
+    binary = dataclasses.replace(plan, demand=plan.demand.assign(quality=1.0), meta={})
+    assert plan_tier_weights(binary) is None
+    inferred = dataclasses.replace(plan, meta={})  # no meta: DORI defaults
+    assert plan_tier_weights(inferred) == {
+        "detect": 0.25,
+        "observe": 0.5,
+        "recognise": 0.75,
+        "identify": 1.0,
+    }
+
+
+def _corridors(*lines):
+    return _gdf(
+        {"footfall": 1.0, "name": [f"c{i}" for i in range(len(lines))], "kind": ""},
+        [shapely.LineString(c) for c in lines],
+    )
+
+
+def _demand(points, corridor):
+    return _gdf({"corridor": corridor}, shapely.points(points))
+
+
+def test_corridor_runs_cut_at_midpoints_and_merge_equal_tiers():
+    corr = _corridors([(0, 0), (100, 0)])
+    dem = _demand([(90, 0), (10, 0), (30, 0), (50, 0), (70, 0)], [0] * 5)  # unsorted on purpose
+    codes = np.array([0, 0, 0, 1, 1])  # by row: 90->0, 10->0, 30->0, 50->1, 70->1
+    lines, code, ci = corridor_runs(corr, dem, codes, unwatched=2)
+    got = sorted(
+        (shapely.get_coordinates(g)[0, 0], shapely.get_coordinates(g)[-1, 0], c)
+        for g, c in zip(lines, code, strict=True)
+    )
+    assert got == [(0.0, 40.0, 0), (40.0, 80.0, 1), (80.0, 100.0, 0)]
+    assert ci.tolist() == [0, 0, 0]
+    assert sum(shapely.length(lines)) == pytest.approx(100.0)
+
+
+def test_corridor_runs_keep_bends_and_unsampled_corridors():
+    corr = _corridors([(0, 0), (50, 0), (50, 50)], [(0, 10), (0, 30)])
+    dem = _demand([(20, 0), (50, 10)], [0, 0])  # positions 20 and 60: cut at 40
+    lines, code, ci = corridor_runs(corr, dem, np.array([1, 0]), unwatched=2)
+    by = {
+        (int(c), int(k)): shapely.get_coordinates(g).tolist()
+        for g, c, k in zip(lines, code, ci, strict=True)
+    }
+    assert by[(1, 0)] == [[0, 0], [40, 0]]
+    assert by[(0, 0)] == [[40, 0], [50, 0], [50, 50]]  # the bend is kept
+    assert by[(2, 1)] == [[0, 10], [0, 30]]  # no demand: one unwatched run
+
+
+def test_corridor_runs_follow_corridor_labels():
+    corr = _corridors([(0, 0), (10, 0)], [(0, 5), (10, 5)])
+    corr.index = [7, 3]
+    dem = _demand([(5, 5)], [3])
+    _lines, code, ci = corridor_runs(corr, dem, np.array([0]), unwatched=1)
+    assert sorted(zip(ci.tolist(), code.tolist(), strict=True)) == [(0, 1), (1, 0)]
+
+
+def test_pack_lines_matches_web_mercator_pixels():
+    from pyproj import Transformer
+
+    lines = np.array(
+        [
+            shapely.MultiLineString(
+                [[(114.17, 22.30), (114.18, 22.31)], [(114.0, 22.2), (114.0, 22.25)]]
+            ),
+            shapely.LineString([(-0.1, 51.5), (0.0, 51.51), (0.1, 51.49)]),
+        ]
+    )
+    packed = pack_lines(lines)
+    to3857 = Transformer.from_crs(4326, 3857, always_xy=True)
+    half = math.pi * 6378137.0
+    for g, p in zip(lines, packed, strict=True):
+        xy = np.cumsum(np.asarray(p["d"]).reshape(-1, 2), axis=0)
+        x, y = to3857.transform(*shapely.get_coordinates(g).T)
+        px = (np.asarray(x) + half) / (2 * half) * 256 * 2**18
+        py = (half - np.asarray(y)) / (2 * half) * 256 * 2**18
+        assert np.abs(xy[:, 0] - px).max() <= 0.51 and np.abs(xy[:, 1] - py).max() <= 0.51
+        assert p["n"] == [len(part.coords) for part in shapely.get_parts(g)]
+
+
+def test_set_wedges_geometry():
+    cams = _gdf(
+        {
+            "headings_deg": [(90.0,), (0.0,), (0.0,)],
+            "hfov_deg": [60.0, 90.0, 360.0],
+            "range_m": 20.0,
+        },
+        shapely.points([(0.0, 0.0), (100.0, 0.0), (0.0, 100.0)]),
+    )
+    w, row = set_wedges(cams)
+    assert row.tolist() == [0, 1, 2]
+    # area of a circular sector, polygonised (slightly smaller)
+    for poly, fov in zip(w, (60.0, 90.0, 360.0), strict=True):
+        exact = math.pi * 400 * fov / 360
+        assert 0.97 * exact < shapely.area(poly) <= exact
+    assert shapely.contains_xy(w[0], 15.0, 0.0)  # east of the first pole
+    assert not shapely.contains_xy(w[0], 0.0, 15.0)  # north: outside a 60° east wedge
+    assert not shapely.contains_xy(w[0], -5.0, 0.0)  # behind it
+    assert shapely.contains_xy(w[2], -10.0, 95.0)  # full circle
+
+
+def test_set_wedges_clipped_by_buildings():
+    cams = _gdf(
+        {"headings_deg": [(90.0,)], "hfov_deg": 60.0, "range_m": 40.0},
+        [shapely.Point(0, 0)],
+    )
+    wall = np.array([shapely.box(10, -5, 12, 5)])
+    open_w, row = set_wedges(cams)
+    clipped, _ = set_wedges(cams, buildings=wall)
+    assert row.tolist() == [0]
+    assert shapely.contains_xy(open_w[0], 30.0, 0.0)
+    assert not shapely.contains_xy(clipped[0], 30.0, 0.0)  # hidden behind the wall
+    assert shapely.contains_xy(clipped[0], 5.0, 0.0)  # in front of it
+    assert shapely.contains_xy(clipped[0], 30.0, 15.0)  # beside the shadow
+
+
+def test_set_wedges_one_per_camera(tiny):
+    _, plan = tiny
+    _wedges, row = set_wedges(plan.cameras)
+    assert np.bincount(row).tolist() == [len(h) for h in plan.cameras["headings_deg"]]
+
+
+def test_district_stats_by_brute_force(tiny):
+    scene, plan = tiny
+    stats = district_stats(scene, plan).set_index("district")
+    d = plan.demand
+    A = plan.matrix.A.toarray()
+    before_q = A[plan.matrix.fixed].max(axis=0)  # what the existing sets alone reach
+    for name in scene.districts["name"]:
+        tot = cov = before = 0.0
+        for j, r in d.reset_index(drop=True).iterrows():
+            if r["district"] != name:
+                continue
+            tot += r["weight"]
+            cov += r["weight"] * r["quality"]
+            before += r["weight"] * before_q[j]
+        assert stats.loc[name, "weight_total"] == pytest.approx(tot)
+        assert stats.loc[name, "weighted_coverage"] == pytest.approx(cov / tot)
+        assert stats.loc[name, "weighted_coverage_before"] == pytest.approx(before / tot)
+    # both new sets and both existing ones stand in West (x = 100 is West's edge)
+    assert stats["sets_new"].to_dict() == {"West": 2, "East": 0}
+    assert stats["sets_existing"].to_dict() == {"West": 2, "East": 0}
+    # incidents: West holds (95,105) seen by the crossing set's 300° camera, (30,20) by the
+    # lane set's 240° one, and (100,40), 60 m south of the crossing (out of range);
+    # East holds (150,100) (unwatched stretch) and (105,98) (azimuth 112°, between the
+    # crossing set's 60° and 180° cameras)
+    assert plan.cameras["headings_deg"].iloc[2] == (60.0, 180.0, 300.0)
+    assert stats["incidents"].to_dict() == {"West": 3, "East": 2}
+    assert stats["incidents_covered"].to_dict() == {"West": 2, "East": 0}
+
+
+def test_map_district_figures_match_the_report(tiny_scene):
+    """For a real plan the map's tooltips use evaluate(): the map and the report agree."""
+    from conftest import tiny_poles
+
+    import coverage as cov
+
+    cam = cov.CameraSet(cameras=2, hfov_deg=90, range_m=40, rotations=2)
+    plan = cov.solve(cov.Problem(tiny_scene, cam, budget=1, poles=tiny_poles(), candidates="poles"))
+    stats = district_stats(tiny_scene, plan).set_index("district")
+    report = cov.evaluate(tiny_scene, plan).districts.set_index("district")
+    for col in ("weighted_coverage", "weighted_coverage_before", "incidents_covered", "sets_new"):
+        assert stats[col].to_dict() == pytest.approx(report.loc[stats.index, col].to_dict())
+    assert stats.loc["West", "weighted_coverage"] == pytest.approx(14 / 20)  # test_pipeline
+
+
+def test_choropleth_colour_bins():
+    got = choropleth_colour(np.array([0.0, 0.19, 0.2, 0.99, 1.0, np.nan]))
+    assert got.tolist() == ["#f7fcf5", "#f7fcf5", "#c7e9c0", "#006d2c", "#006d2c", "#ffffff"]
+
+
+def test_escape_text():
+    assert escape_text("a & b") == "a &amp; b"
+    assert escape_text("`x` $y \\ https://h") == "&#96;x&#96; &#36;y &#92; https:&#47;&#47;h"
+    assert escape_text("{{x}}") == "&#123;&#123;x&#125;&#125;"
+    assert escape_text(3) == "3"
