@@ -1,27 +1,10 @@
-"""The bundled sample city and the real Hong Kong loader."""
+"""hong_kong: the scene built from the real open data (read from ../shared/data/hong-kong)."""
 
 from __future__ import annotations
 
 import pytest
 
 import coverage as cov
-
-
-def test_sample_city_is_a_dense_city(sample_scene):
-    s = sample_scene
-    assert len(s.districts) >= 6
-    assert s.corridors.length.sum() >= 80_000
-    assert len(s.buildings) >= 1_000
-    assert len(s.hotspots) >= 2_000 and s.hotspot_kind == "points"
-    assert len(s.cameras) >= 5
-    assert s.corridors["footfall"].nunique() > 10
-    assert s.crs.is_projected
-    assert s.attribution
-
-
-def test_sample_city_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="make_sample_city.py"):
-        cov.datasets.sample_city(tmp_path / "nope.gpkg")
 
 
 def test_hong_kong_scene(hk_path):
@@ -33,6 +16,11 @@ def test_hong_kong_scene(hk_path):
     assert len(scene.corridors) == 321
     assert scene.corridors.length.sum() == pytest.approx(31_100, rel=0.01)  # SOURCES.md: 31.1 km
     assert len(scene.buildings) == 280
+    # footfall: the class's base, raised near MTR exits and police stations by up to x3
+    base = scene.corridors["kind"].map(cov.datasets.HONG_KONG_FOOTFALL_BY_KIND).fillna(1.0)
+    boost = scene.corridors["footfall"].to_numpy() / base.to_numpy()
+    assert boost.min() >= 1.0
+    assert 2.5 < boost.max() <= 3.0
     kinds = scene.landmarks["kind"].value_counts()
     assert kinds["mtr_exit"] == 582 and kinds["police_station"] == 42
     assert any("OpenStreetMap" in a for a in scene.attribution)

@@ -1,10 +1,8 @@
-"""Tests of the synthetic city generator and the bundled sample city (data/)."""
+"""The synthetic city generator, and the bundled sample city it made (package data)."""
 
 from __future__ import annotations
 
-import importlib.util
 import time
-from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -15,11 +13,18 @@ import pytest
 import shapely
 from pyproj import CRS
 
+from coverage.datasets import SAMPLE_CITY_PATH
+from coverage.datasets.synthetic import (
+    INCIDENT_CATEGORIES,
+    LAYERS,
+    main,
+    synthetic_city,
+    write_city,
+)
 from coverage.errors import CRSError, ParameterError
-from coverage.synthetic import INCIDENT_CATEGORIES, LAYERS, synthetic_city
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-GPKG = DATA / "sample_city.gpkg"
+GPKG = SAMPLE_CITY_PATH
+DATA = GPKG.parent
 
 COLUMNS = {
     "districts": ["name"],
@@ -41,22 +46,17 @@ GEOM_TYPES = {
 }
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("make_sample_city", DATA / "make_sample_city.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def bundled() -> dict[str, gpd.GeoDataFrame]:
     return {layer: gpd.read_file(GPKG, layer=layer) for layer in LAYERS}
 
 
 @pytest.fixture(scope="module")
-def regenerated() -> dict[str, gpd.GeoDataFrame]:
-    return _load_script().build()
+def regenerated(tmp_path_factory) -> dict[str, gpd.GeoDataFrame]:
+    """The sample city written afresh by the command, read back."""
+    path = tmp_path_factory.mktemp("city") / "sample_city.gpkg"
+    assert main(["--write", str(path)]) == 0
+    return {layer: gpd.read_file(path, layer=layer) for layer in LAYERS}
 
 
 def _assert_city_equal(a: dict[str, gpd.GeoDataFrame], b: dict[str, gpd.GeoDataFrame]) -> None:
@@ -247,8 +247,23 @@ def test_privacy_zones_are_named_kinds(bundled):
         assert word in names
 
 
-def test_script_regenerates_the_committed_file(bundled, regenerated):
+def test_command_regenerates_the_committed_file(bundled, regenerated):
     _assert_city_equal(bundled, regenerated)
+
+
+def test_command_and_writer_never_overwrite_unless_told(tmp_path, capsys):
+    path = tmp_path / "mine.gpkg"
+    path.write_text("not written by us")
+    with pytest.raises(SystemExit) as exc:
+        main(["--write", str(path)])
+    assert exc.value.code == 2
+    assert "exists; add --overwrite" in capsys.readouterr().err
+    small = synthetic_city(width_m=600.0, height_m=500.0, n_districts=3, seed=1)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_city(small, path)
+    assert path.read_text() == "not written by us"
+    write_city(small, path, overwrite=True)
+    assert [str(n) for n in pyogrio.list_layers(path)[:, 0]] == list(LAYERS)
 
 
 # ------------------------------------------------------------------ the generator

@@ -1,0 +1,43 @@
+"""What a plan buys: by district, along corridors, against budget, against another plan.
+
+* :func:`evaluate` — a :class:`Report`: per district sets placed, weighted and
+  point coverage before and after, incidents covered (by category), sets per
+  km² and per 10,000 residents, privacy-zone area seen; corridor continuity
+  (:mod:`~coverage.evaluation.districts`).
+* :func:`incident_coverage` — whether each incident location is watched
+  (:mod:`~coverage.evaluation.incidents`).
+* :func:`corridor_continuity` — the longest unobserved stretch of corridor and
+  the share of walking routes (landmarks to hotspots) that are watched
+  (:mod:`~coverage.evaluation.continuity`, :mod:`~coverage.evaluation.routes`).
+* :func:`coverage_curve` — objective and proven upper bound against budget
+  (:mod:`~coverage.evaluation.curve`).
+* :func:`compare` — two plans side by side, district by district
+  (:mod:`~coverage.evaluation.comparison`).
+
+:mod:`coverage.report` turns these into one self-contained HTML page.
+"""
+
+from __future__ import annotations
+
+from coverage.evaluation._common import NO_CATEGORY, OUTSIDE, plan_camera_set
+from coverage.evaluation.comparison import compare
+from coverage.evaluation.continuity import Continuity, corridor_continuity, edge_watch
+from coverage.evaluation.curve import coverage_curve
+from coverage.evaluation.districts import Report, evaluate
+from coverage.evaluation.incidents import incident_coverage
+from coverage.evaluation.routes import route_ends
+
+__all__ = [
+    "NO_CATEGORY",
+    "OUTSIDE",
+    "Continuity",
+    "Report",
+    "compare",
+    "corridor_continuity",
+    "coverage_curve",
+    "edge_watch",
+    "evaluate",
+    "incident_coverage",
+    "plan_camera_set",
+    "route_ends",
+]
