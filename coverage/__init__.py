@@ -26,29 +26,32 @@ _NAMES = {
     "Problem": "coverage.plan",
     "Plan": "coverage.plan",
     "solve": "coverage.plan",
-    "evaluate": "coverage.evaluate",
-    "Report": "coverage.evaluate",
+    "evaluate": "coverage.evaluation",
+    "Report": "coverage.evaluation",
     "render_map": "coverage.render",
     "write_report": "coverage.report",
     "max_coverage": "coverage.optimize",
 }
+#: Public modules and packages, in the order of the data flow.
 _MODULES = {
-    "datasets",
-    "errors",
-    "scene",
-    "demand",
-    "candidates",
-    "camera",
-    "visibility",
-    "matrix",
-    "optimize",
-    "plan",
-    "evaluate",
-    "render",
-    "synthetic",
-    "cli",
-    "config",
-    "report",
+    "datasets": "coverage.datasets",
+    "errors": "coverage.errors",
+    "scene": "coverage.scene",
+    "demand": "coverage.demand",
+    "candidates": "coverage.candidates",
+    "camera": "coverage.camera",
+    "visibility": "coverage.visibility",
+    "matrix": "coverage.matrix",
+    "optimize": "coverage.optimize",
+    "plan": "coverage.plan",
+    "evaluation": "coverage.evaluation",
+    "render": "coverage.render",
+    "report": "coverage.report",
+    "config": "coverage.config",
+    "cli": "coverage.cli",
+    "io": "coverage.io",
+    # The generator moved into the datasets package; the short name stays.
+    "synthetic": "coverage.datasets.synthetic",
 }
 
 __all__ = sorted([*_NAMES, *_MODULES])
@@ -58,7 +61,7 @@ def __getattr__(name: str) -> Any:
     if name in _NAMES:
         return getattr(importlib.import_module(_NAMES[name]), name)
     if name in _MODULES:
-        return importlib.import_module(f"coverage.{name}")
+        return importlib.import_module(_MODULES[name])
     msg = f"module 'coverage' has no attribute {name!r}"
     raise AttributeError(msg)
 

@@ -27,7 +27,7 @@ from coverage.errors import InputError
 from coverage.io import write_text
 
 if TYPE_CHECKING:
-    from coverage.evaluate import Report
+    from coverage.evaluation import Report
     from coverage.plan import Plan
     from coverage.scene import Scene
 
@@ -450,7 +450,7 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     curve_time_limit_s: float = 5.0,
 ) -> str:
     """Build the report of :func:`write_report` as a string (same parameters, no path)."""
-    from coverage.evaluate import coverage_curve, evaluate
+    from coverage.evaluation import coverage_curve, evaluate
 
     if report is None:
         report = evaluate(scene, plan)
@@ -537,14 +537,14 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
     plan
         The plan.
     report
-        A :class:`coverage.evaluate.Report`; None: ``evaluate(scene, plan)``.
+        A :class:`coverage.evaluation.Report`; None: ``evaluate(scene, plan)``.
     curve
-        A frame from :func:`coverage.evaluate.coverage_curve` (``budget``,
+        A frame from :func:`coverage.evaluation.coverage_curve` (``budget``,
         ``objective``, ``upper_bound``); None or True: computed with the
         default budgets (``method="auto"``, `curve_time_limit_s` per budget);
         False: no curve section.
     comparison
-        A frame from :func:`coverage.evaluate.compare`, shown as a table.
+        A frame from :func:`coverage.evaluation.compare`, shown as a table.
     title
         Page title; None: "Camera plan — <scene name>".
     notes

@@ -44,3 +44,34 @@ def test_it_is_our_coverage_not_coverage_py():
         [sys.executable, "-m", "pip", "show", "coverage"], capture_output=True, text=True
     )
     assert res.returncode != 0, "coverage.py is installed: it shares our import name"
+
+
+def _run(code: str) -> str:
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["cov.evaluate", "cov.evaluation", "cov.evaluation.compare", "cov.Report"],
+)
+def test_evaluate_is_the_function_in_any_order(first):
+    # `cov.evaluate` is the function and `cov.evaluation` the package, whatever is touched first.
+    out = _run(
+        "import coverage as cov, inspect\n"
+        f"{first}\n"
+        "print(inspect.isfunction(cov.evaluate), inspect.ismodule(cov.evaluation))\n"
+        "print(callable(cov.evaluation.compare), callable(cov.evaluation.incident_coverage))\n"
+        "print(cov.evaluation.evaluate is cov.evaluate, cov.evaluation.Report is cov.Report)\n"
+    )
+    assert out.split() == ["True"] * 6
+
+
+def test_no_test_scaffolding_in_the_package():
+    import pkgutil
+
+    names = {m.name for m in pkgutil.walk_packages(cov.__path__, "coverage.")}
+    assert "coverage.optimize" in names and "coverage.render" in names
+    assert not {n for n in names if "synth" in n and "datasets" not in n}, names
+    assert "coverage.evaluate" not in names  # a function, not a module

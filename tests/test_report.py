@@ -13,7 +13,7 @@ from shapely.geometry import Point
 
 import coverage as cov
 from coverage.errors import InputError
-from coverage.evaluate import compare, coverage_curve, evaluate
+from coverage.evaluation import compare, coverage_curve, evaluate
 from coverage.report import check_self_contained, report_html, write_report
 
 CAMERA = cov.CameraSet(cameras=2, hfov_deg=90, range_m=40, rotations=2)

@@ -395,7 +395,7 @@ def _view_sectors(
 def district_stats(scene: Scene, plan: Plan) -> pd.DataFrame:
     """Tabulate coverage per district, as the report shows it.
 
-    The figures come from :func:`coverage.evaluate.evaluate` (weighted by
+    The figures come from :func:`coverage.evaluation.evaluate` (weighted by
     quality, incidents seen by the sets themselves), so the map and the report
     always agree. Districts without demand get NaN shares (drawn white).
 
@@ -407,7 +407,7 @@ def district_stats(scene: Scene, plan: Plan) -> pd.DataFrame:
         weighted_coverage, weighted_coverage_before, incidents,
         incidents_covered.
     """
-    from coverage.evaluate import evaluate
+    from coverage.evaluation import evaluate
 
     table = evaluate(scene, plan, continuity=False).districts
     names = scene.districts["name"].astype(str).tolist()
