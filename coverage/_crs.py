@@ -52,7 +52,3 @@ def choose_crs(frame: gpd.GeoDataFrame) -> CRS:
     logger.info("Scene CRS estimated as UTM zone %s.", utm.to_string())
     return CRS.from_user_input(utm)
 
-
-def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return `frame` in EPSG:4326 (for maps only)."""
-    return frame.to_crs(4326)

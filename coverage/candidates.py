@@ -18,8 +18,9 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
-from coverage._validate import _fmt_rows, check_number
-from coverage.demand import _azimuth_deg, _Polylines
+from coverage._arrays import offsets_within, repeat_index
+from coverage._geometry import Polylines, azimuth_deg
+from coverage._validate import check_number, format_rows
 from coverage.errors import CRSError, InputError, ParameterError
 from coverage.scene import district_of
 
@@ -57,12 +58,12 @@ def _intersections(scene: Scene) -> tuple[FloatArray, list[tuple[float, ...]]]:
         return sel_xy, [() for _ in range(len(sel_xy))]
     ui = np.searchsorted(node_ids, u)
     vi = np.searchsorted(node_ids, v)
-    poly = _Polylines(geoms)
+    poly = Polylines(geoms)
     # direction at the start (toward the 2nd vertex) and at the end (toward the one before last)
     first, last = poly.first, poly.last
     start_xy = poly.p0[first]
-    start_az = _azimuth_deg(poly.d[first, 0], poly.d[first, 1])
-    end_az = _azimuth_deg(-poly.d[last, 0], -poly.d[last, 1])
+    start_az = azimuth_deg(poly.d[first, 0], poly.d[first, 1])
+    end_az = azimuth_deg(-poly.d[last, 0], -poly.d[last, 1])
     # which end of the geometry sits on u
     du = np.hypot(*(start_xy - node_xy[ui]).T)
     dv = np.hypot(*(start_xy - node_xy[vi]).T)
@@ -120,7 +121,7 @@ def _check_poles(poles: Any, scene: Scene) -> gpd.GeoDataFrame:
         rows = poles.index.to_numpy()[bad].tolist()
         msg = (
             f"The poles given to candidate_sites must be non-empty Points; {int(bad.sum())} "
-            f"row(s) are not (rows {_fmt_rows(rows)})."
+            f"row(s) are not (rows {format_rows(rows)})."
         )
         raise InputError(msg)
     return poles
@@ -235,14 +236,13 @@ def candidate_sites(
     # points along corridors
     corridors = scene.corridors
     lines = corridors.geometry.values
-    poly = _Polylines(lines)
+    poly = Polylines(lines)
     length = poly.length
     n = np.maximum(np.ceil(length / s - 1e-9) - 1, 0).astype(np.int64)
     short = n == 0
     n[short] = 1
-    line = np.repeat(np.arange(len(lines)), n)
-    starts = np.cumsum(n) - n
-    offset = (np.arange(n.sum()) - np.repeat(starts, n) + 1.0) * s
+    line = repeat_index(n)
+    offset = (offsets_within(n) + 1.0) * s
     offset[short[line]] = length[line][short[line]] / 2
     cxy, caz = poly.at(line, offset)
     if len(ixy) and len(cxy):
@@ -279,9 +279,9 @@ def candidate_sites(
             rows = poles.index.to_numpy()
             parts = []
             if pb.any():
-                parts.append(f"inside a building: rows {_fmt_rows(rows[pb].tolist())}")
+                parts.append(f"inside a building: rows {format_rows(rows[pb].tolist())}")
             if pp.any():
-                parts.append(f"inside a privacy zone: rows {_fmt_rows(rows[pp].tolist())}")
+                parts.append(f"inside a privacy zone: rows {format_rows(rows[pp].tolist())}")
             msg = (
                 f"{int((pb | pp).sum())} pole(s) given to candidate_sites stand where no camera "
                 f"may go ({'; '.join(parts)}). Move or remove them."

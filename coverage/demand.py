@@ -29,8 +29,10 @@ from pyproj import CRS
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from coverage._arrays import offsets_within, repeat_index
 from coverage._crs import require_metric
-from coverage._validate import _fmt_rows, check_number
+from coverage._geometry import Polylines
+from coverage._validate import check_number, format_rows
 from coverage.errors import CRSError, InputError, ParameterError
 from coverage.scene import district_of
 
@@ -52,67 +54,6 @@ _GRID_CELLS_MAX = 20_000_000
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-
-# --------------------------------------------------------------------------- lines
-class _Polylines:
-    """Segment arrays of many LineStrings, to place points along them without a loop.
-
-    ``at(line, offset_m)`` returns the points at arc length ``offset_m`` along
-    ``lines[line]`` and the azimuth (degrees clockwise from +y) of the segment
-    each point lies on.
-    """
-
-    def __init__(self, lines: NDArray[Any]) -> None:
-        coords, cidx = shapely.get_coordinates(lines, return_index=True)
-        # drop repeated vertices so every segment has a direction
-        keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = ~((cidx[1:] == cidx[:-1]) & np.all(coords[1:] == coords[:-1], axis=1))
-        coords, cidx = coords[keep], cidx[keep]
-        self.start = np.zeros((len(lines), 2))  # first vertex of each line
-        at = np.searchsorted(cidx, np.arange(len(lines)))
-        ok = at < len(cidx)
-        ok[ok] = cidx[at[ok]] == np.flatnonzero(ok)
-        self.start[ok] = coords[at[ok]]
-        seg = np.flatnonzero(cidx[:-1] == cidx[1:])
-        self.p0 = coords[seg]
-        self.d = coords[seg + 1] - coords[seg]
-        self.seg_len = np.hypot(self.d[:, 0], self.d[:, 1])
-        self.seg_line = cidx[seg]
-        self.cum_end = np.cumsum(self.seg_len)
-        self.cum_start = self.cum_end - self.seg_len
-        ids = np.arange(len(lines))
-        self.first = np.searchsorted(self.seg_line, ids, side="left")
-        self.last = np.searchsorted(self.seg_line, ids, side="right") - 1
-        has = self.last >= self.first
-        self.base = np.zeros(len(lines))
-        self.base[has] = self.cum_start[self.first[has]]
-        self.length = np.zeros(len(lines))
-        self.length[has] = self.cum_end[self.last[has]] - self.base[has]
-
-    def at(self, line: IntArray, offset_m: FloatArray) -> tuple[FloatArray, FloatArray]:
-        if len(self.seg_len) == 0 or len(line) == 0:
-            return np.zeros((len(line), 2)), np.zeros(len(line))
-        g = self.base[line] + offset_m
-        s = np.searchsorted(self.cum_end, g, side="right")
-        s = np.clip(s, self.first[line], np.maximum(self.last[line], self.first[line]))
-        s = np.minimum(s, len(self.seg_len) - 1)
-        seg_len = self.seg_len[s]
-        safe = np.where(seg_len > 0, seg_len, 1.0)
-        frac = np.clip(np.where(seg_len > 0, (g - self.cum_start[s]) / safe, 0.0), 0.0, 1.0)
-        xy = self.p0[s] + frac[:, None] * self.d[s]
-        az = _azimuth_deg(self.d[s, 0], self.d[s, 1])
-        flat = self.last[line] < self.first[line]  # a line with no extent: its vertex
-        xy[flat] = self.start[line[flat]]
-        az[flat] = 0.0
-        return xy, az
-
-
-def _azimuth_deg(dx: FloatArray, dy: FloatArray) -> FloatArray:
-    """Azimuth of (dx, dy) in degrees clockwise from +y, in [0, 360)."""
-    az = np.mod(np.degrees(np.arctan2(dx, dy)), 360.0)
-    az[az >= 360.0] = 0.0
-    return az + 0.0  # no negative zeros
 
 
 # --------------------------------------------------------------------------- kernel density
@@ -590,13 +531,11 @@ def sample_demand(
     cw = _check_category_weights(category_weights, owner)
     corridors = scene.corridors
     lines = corridors.geometry.values
-    poly = _Polylines(lines)
+    poly = Polylines(lines)
     length = poly.length
     n = np.maximum(np.ceil(length / s - 0.5 - 1e-9), 1).astype(np.int64)
-    line = np.repeat(np.arange(len(lines)), n)
-    starts = np.cumsum(n) - n
-    j = np.arange(n.sum()) - np.repeat(starts, n)
-    offset = s / 2 + j * s
+    line = repeat_index(n)
+    offset = s / 2 + offsets_within(n) * s
     short = length < s / 2
     offset[short[line]] = length[line][short[line]] / 2
     xy, _ = poly.at(line, offset)
@@ -772,7 +711,7 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
     if bad.any():
         rows = incidents.index.to_numpy()[bad].tolist()
         problems.append(
-            f"{int(bad.sum())} incident(s) are not points (rows {_fmt_rows(rows)}); "
+            f"{int(bad.sum())} incident(s) are not points (rows {format_rows(rows)}); "
             "give one Point (or MultiPoint) per incident."
         )
     if "weight" in incidents.columns:
@@ -782,7 +721,7 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
             rows = incidents.index.to_numpy()[badw].tolist()
             problems.append(
                 f"column 'weight': {int(badw.sum())} value(s) are NaN, negative or not numbers "
-                f"(rows {_fmt_rows(rows)}). Weights must be finite and >= 0."
+                f"(rows {format_rows(rows)}). Weights must be finite and >= 0."
             )
     if problems:
         msg = "The incidents given to hotspot_polygons have problems:\n- " + "\n- ".join(problems)

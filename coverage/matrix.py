@@ -39,17 +39,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_array, csr_array
 from scipy.spatial import cKDTree
 
+from coverage._arrays import offsets_within, repeat_index
+from coverage._validate import check_polygons, check_workers, check_xy
 from coverage.camera import CameraSet
 from coverage.errors import InputError
-from coverage.visibility import (
-    CLEARANCE_M,
-    _as_polygons,
-    _as_xy,
-    _Obstacles,
-    _sector_polygons,
-    _workers,
-    isovists,
-)
+from coverage.visibility import CLEARANCE_M, Obstacles, isovists, sector_polygons
 
 __all__ = ["CoverageMatrix", "coverage_matrix", "row_orientations"]
 
@@ -128,9 +122,8 @@ def row_orientations(
         base = camera_set.rotation_offsets_deg()
         counts = np.full(n_sites, len(base), dtype=np.int64)
         offset = np.tile(base, n_sites)
-    site = np.repeat(np.arange(n_sites, dtype=np.int64), counts)
-    starts = np.cumsum(counts) - counts
-    rotation = np.arange(len(site), dtype=np.int64) - np.repeat(starts, counts)
+    site = repeat_index(counts)
+    rotation = offsets_within(counts)
     return site, rotation, offset.astype(np.float64)
 
 
@@ -199,21 +192,21 @@ def coverage_matrix(
     >>> cm.headings_deg.ravel().tolist()
     [0.0, 90.0, 180.0, 270.0]
     """
-    sites = _as_xy(sites_xy, "sites_xy", _OWNER) if len(np.asarray(sites_xy)) else np.zeros((0, 2))
+    sites = check_xy(sites_xy, "sites_xy", _OWNER) if len(np.asarray(sites_xy)) else np.zeros((0, 2))
     demand = (
-        _as_xy(demand_xy, "demand_xy", _OWNER) if len(np.asarray(demand_xy)) else np.zeros((0, 2))
+        check_xy(demand_xy, "demand_xy", _OWNER) if len(np.asarray(demand_xy)) else np.zeros((0, 2))
     )
     n_sites, m = len(sites), len(demand)
-    bld = _as_polygons(buildings, "buildings", _OWNER)
-    zones = _as_polygons(privacy_zones, "privacy_zones", _OWNER)
-    obs = _Obstacles(bld, clearance_m) if bld.size else None
+    bld = check_polygons(buildings, "buildings", _OWNER)
+    zones = check_polygons(privacy_zones, "privacy_zones", _OWNER)
+    obs = Obstacles(bld, clearance_m) if bld.size else None
 
     # ---- rows: candidates then existing
     c_site, c_rot, c_off = row_orientations(n_sites, camera_set, site_bearings_deg)
     rel = np.asarray(camera_set.relative_headings_deg, dtype=np.float64)
     k = len(rel)
     if existing_xy is not None and len(np.asarray(existing_xy)):
-        ex = _as_xy(existing_xy, "existing_xy", _OWNER)
+        ex = check_xy(existing_xy, "existing_xy", _OWNER)
     else:
         ex = np.zeros((0, 2))
     n_ex = len(ex)
@@ -286,7 +279,7 @@ def coverage_matrix(
         pi, pj, dist, q = pi[ok], pj[ok], dist[ok], q[ok]
         n_pairs = len(pi)
         if obs is not None and n_pairs:
-            vis = ~obs.blocked(origins, demand, pi, pj, workers=_workers(workers))
+            vis = ~obs.blocked(origins, demand, pi, pj, workers=check_workers(workers))
             pi, pj, dist, q = pi[vis], pj[vis], dist[vis], q[vis]
         n_visible = len(pi)
         # sector test by dot products: the angle to a camera's axis is <= hfov/2 exactly when
@@ -411,7 +404,7 @@ def _privacy_keep(
     head_c: NDArray[np.float64],
     camera_set: CameraSet,
     zones: NDArray[np.object_],
-    bld: _Obstacles | None,
+    bld: Obstacles | None,
     clearance_m: float,
     n_rays: int,
 ) -> NDArray[np.bool_]:
@@ -427,7 +420,7 @@ def _privacy_keep(
     zone_tree = shapely.STRtree(zones)
     rows = np.flatnonzero(np.isin(c_site, near_s))
     k = head_c.shape[1]
-    wedges = _sector_polygons(
+    wedges = sector_polygons(
         np.repeat(sites[c_site[rows]], k, axis=0), head_c[rows].ravel(), camera_set
     ).reshape(-1, k)
     limit = float(camera_set.max_privacy_intrusion_m2) + 1e-6

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from coverage._arrays import row_of_entries
 from coverage._validate import check_choice, check_number
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
@@ -623,7 +624,7 @@ def best_cover(
     counts = np.diff(sub.indptr)
     has = np.flatnonzero(counts)
     if has.size:
-        col = np.repeat(np.arange(m), counts)
+        col = row_of_entries(sub.indptr)  # column of each entry (CSC)
         data, r = sub.data, sub.indices
         # Sort by column, then value descending, then row ascending: the first of each column wins.
         order = np.lexsort((r, -data, col))

@@ -24,7 +24,7 @@ import shapely
 from pyproj import CRS
 
 from coverage._crs import choose_crs, require_metric
-from coverage._validate import _fmt_rows
+from coverage._validate import format_rows
 from coverage.errors import CRSError, InputError
 
 __all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
@@ -212,7 +212,7 @@ class Scene:
             rows = frame["source_row"].to_numpy()[missing]
             problems.append(
                 f"Layer {layer!r}: {missing.size} feature(s) have no geometry (rows "
-                f"{_fmt_rows(rows.tolist())}). Drop them or give them a geometry."
+                f"{format_rows(rows.tolist())}). Drop them or give them a geometry."
             )
             return self._empty(layer), problems
         types = shapely.get_type_id(geom)
@@ -240,7 +240,7 @@ class Scene:
             rows = frame["source_row"].to_numpy()[wrong]
             problems.append(
                 f"Layer {layer!r}: {wrong.size} feature(s) are {sorted(set(names[wrong]))} but the "
-                f"layer takes {' / '.join(kinds)} (rows {_fmt_rows(rows.tolist())})."
+                f"layer takes {' / '.join(kinds)} (rows {format_rows(rows.tolist())})."
             )
             return self._empty(layer), problems
         invalid = np.flatnonzero(~shapely.is_valid(geom))
@@ -253,7 +253,7 @@ class Scene:
                     "Layer %r: %d invalid geometries repaired losslessly (rows %s).",
                     layer,
                     invalid.size,
-                    _fmt_rows(frame["source_row"].to_numpy()[invalid]),
+                    format_rows(frame["source_row"].to_numpy()[invalid]),
                 )
                 geom = geom.copy()
                 geom[invalid] = repaired
@@ -262,7 +262,7 @@ class Scene:
                 rows = frame["source_row"].to_numpy()[invalid[~ok]]
                 problems.append(
                     f"Layer {layer!r}: {rows.size} invalid geometries cannot be repaired without "
-                    f"losing part of them (rows {_fmt_rows(rows.tolist())}). Fix them in your GIS "
+                    f"losing part of them (rows {format_rows(rows.tolist())}). Fix them in your GIS "
                     "(e.g. QGIS 'Fix geometries') and load the layer again."
                 )
         if layer == "hotspots":
@@ -323,7 +323,7 @@ class Scene:
                     rng = "finite (NaN means unknown)"
                 problems.append(
                     f"Layer {layer!r}, column {col!r}: {idx.size} value(s) are NaN or out of range "
-                    f"(rows {_fmt_rows(rows.tolist())}; e.g. {v[idx[0]]!r}). Values must be {rng}."
+                    f"(rows {format_rows(rows.tolist())}; e.g. {v[idx[0]]!r}). Values must be {rng}."
                 )
             else:
                 frame[col] = v if col != "cameras" else v.astype(np.int64)
@@ -334,7 +334,7 @@ class Scene:
                 rows = frame["source_row"].to_numpy()[blank]
                 problems.append(
                     f"Layer 'districts', column 'name': {blank.size} district(s) have no name "
-                    f"(rows {_fmt_rows(rows.tolist())}). Give every district a name."
+                    f"(rows {format_rows(rows.tolist())}). Give every district a name."
                 )
             dup = names[names.duplicated(keep=False)].astype(str).unique().tolist()
             if dup:
