@@ -96,7 +96,7 @@ class Polylines:
         self.length[has] = self.cum_end[self.last[has]] - self.base[has]
 
     def at(
-        self, line: NDArray[np.int64], offset_m: NDArray[np.float64]
+        self, line: NDArray[np.int64], offset_m: NDArray[np.floating[Any]]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Place points at arc length `offset_m` along ``lines[line]``.
 
