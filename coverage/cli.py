@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -134,32 +134,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------- stages
 class _Stages:
-    """A progress bar over the pipeline's stages (quiet: nothing)."""
+    """A progress bar over the pipeline's stages (quiet: nothing), and their timings."""
 
     def __init__(self, total: int, quiet: bool) -> None:
         from tqdm import tqdm
 
+        from coverage._timing import StageTimer
+
         self.bar = tqdm(
             total=total, disable=quiet, unit="stage", file=sys.stderr, dynamic_ncols=True
         )
-        self.timings: dict[str, float] = {}
+        self._timer = StageTimer(
+            on_start=self.bar.set_description, on_end=lambda _name: self.bar.update(1)
+        )
+        self.timings = self._timer.timings
+
+    def stage(self, name: str) -> AbstractContextManager[None]:
+        """Time the ``with`` block as stage `name`, one step of the bar."""
+        return self._timer.stage(name)
 
     def callback(self, stage: str, done: float, total: float | None) -> None:
+        """Follow :func:`coverage.plan.solve`'s stages on the bar (its ProgressCallback)."""
         if done == 0:
             self.bar.set_description(stage)
         else:
             self.bar.update(1)
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        self.bar.set_description(name)
-        t0 = time.perf_counter()
-        yield
-        self.timings[name] = time.perf_counter() - t0
-        logger.info("%s: %.2f s", name, self.timings[name])
-        self.bar.update(1)
-
     def close(self) -> None:
+        """Close the bar."""
         self.bar.close()
 
 
