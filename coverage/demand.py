@@ -305,19 +305,19 @@ def _kde_max(
     xy: FloatArray,
     w: FloatArray,
     h: float,
-    xs: FloatArray,
-    ys: FloatArray,
-    z: FloatArray,
+    grid: tuple[FloatArray, FloatArray, FloatArray],
     *,
     z_exact: bool,
     max_starts: int = 64,
 ) -> float:
-    """Maximum of the kernel sum: the grid's near-top local maxima refined by mean shift.
+    """Find the maximum of the kernel sum: the grid's near-top local maxima refined by mean shift.
 
-    Every local maximum of the grid within 5% of its top is refined (at most
-    `max_starts`, best first), so a peak ranked second on an approximate grid
-    is not missed.
+    `grid` is ``(xs, ys, z)``, the density on the grid (exact at the nodes
+    when `z_exact`). Every local maximum of the grid within 5% of its top is
+    refined (at most `max_starts`, best first), so a peak ranked second on an
+    approximate grid is not missed.
     """
+    xs, ys, z = grid
     local = (z == ndimage.maximum_filter(z, size=3, mode="constant")) & (z >= 0.95 * z.max())
     iy, ix = np.nonzero(local)
     order = np.argsort(-z[iy, ix], kind="stable")[:max_starts]
@@ -437,7 +437,7 @@ def _risk(
     if len(w) == 0:
         return out
     xs, ys, _ = _grid_axes(pxy, h, None)
-    top = _kde_max(pxy, w, h, xs, ys, _kde_binned(pxy, w, h, xs, ys), z_exact=False)
+    top = _kde_max(pxy, w, h, (xs, ys, _kde_binned(pxy, w, h, xs, ys)), z_exact=False)
     if not top > 0:
         return out
     r = KERNEL_CUTOFF * h
@@ -629,6 +629,48 @@ def hotspot_polygons(
     >>> round(float(hot["intensity"].iloc[0]), 1)  # 1 / (2π · 0.01 km²)
     15.9
     """
+    h, cell, t, cw, crs = _hotspot_parameters(
+        incidents, bandwidth_m, cell_m, threshold, category_weights
+    )
+    empty = gpd.GeoDataFrame(
+        {"intensity": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs=crs), crs=crs
+    )
+    xy, w = _incident_arrays(incidents, cw)
+    if len(w) == 0:
+        return empty
+    xs, ys, c = _grid_axes(xy, h, cell)
+    z = _kde_grid(xy, w, h, xs, ys)
+    top = _kde_max(xy, w, h, (xs, ys, z), z_exact=True)
+    if not top > 0:
+        return empty
+    level = t * top
+    geoms = _contour_polygons(xs, ys, z, level)
+    if len(geoms) == 0:
+        return empty
+    peak = _polygon_peaks(geoms, (xs, ys, z), level, (xy, w), h)
+    per_km2 = 1e6 / (2 * math.pi * h * h)
+    order = np.argsort(-peak, kind="stable")
+    logger.info(
+        "hotspot_polygons: %d polygon(s) above %.3g of the peak (grid %d x %d, cell %.1f m).",
+        len(geoms),
+        t,
+        len(xs),
+        len(ys),
+        c,
+    )
+    return gpd.GeoDataFrame(
+        {"intensity": peak[order] * per_km2}, geometry=geoms[order], crs=crs
+    ).reset_index(drop=True)
+
+
+def _hotspot_parameters(
+    incidents: Any,
+    bandwidth_m: Any,
+    cell_m: Any,
+    threshold: Any,
+    category_weights: Mapping[str, float] | None,
+) -> tuple[float, float | None, float, dict[str, float], CRS]:
+    """Check :func:`hotspot_polygons`' input: bandwidth, cell, threshold, weights and CRS."""
     owner = "hotspot_polygons"
     if not isinstance(incidents, gpd.GeoDataFrame):
         msg = f"hotspot_polygons needs a GeoDataFrame of incident points; got {type(incidents)}."
@@ -652,18 +694,16 @@ def hotspot_polygons(
         raise CRSError(msg)
     crs = require_metric(CRS.from_user_input(incidents.crs), where="The incidents")
     _check_incidents(incidents)
-    empty = gpd.GeoDataFrame(
-        {"intensity": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs=crs), crs=crs
-    )
-    xy, w = _incident_arrays(incidents, cw)
-    if len(w) == 0:
-        return empty
-    xs, ys, c = _grid_axes(xy, h, cell)
-    z = _kde_grid(xy, w, h, xs, ys)
-    top = _kde_max(xy, w, h, xs, ys, z, z_exact=True)
-    if not top > 0:
-        return empty
-    level = t * top
+    return h, cell, t, cw, crs
+
+
+def _contour_polygons(
+    xs: FloatArray, ys: FloatArray, z: FloatArray, level: float
+) -> NDArray[np.object_]:
+    """Trace the polygons (holes kept) where the gridded density `z` is at least `level`.
+
+    Marching squares (contourpy), so a boundary lies within a fraction of a cell.
+    """
     gen = contourpy.contour_generator(xs, ys, z, fill_type="OuterOffset")
     filled = gen.filled(level, np.inf)  # OuterOffset: (points per polygon, ring offsets)
     rings: list[FloatArray] = list(filled[0])  # type: ignore[arg-type]
@@ -672,11 +712,22 @@ def hotspot_polygons(
     for pts, offs in zip(rings, offsets, strict=True):
         parts = [pts[a:b] for a, b in itertools.pairwise(offs)]
         polys.append(shapely.Polygon(parts[0], parts[1:]))
-    geoms = np.array(polys, dtype=object)
-    if len(geoms) == 0:
-        return empty
-    # peak: the best grid node inside each polygon, refined by mean shift (uphill, so it
-    # stays inside its polygon)
+    return np.array(polys, dtype=object)
+
+
+def _polygon_peaks(
+    geoms: NDArray[np.object_],
+    grid: tuple[FloatArray, FloatArray, FloatArray],
+    level: float,
+    incidents: tuple[FloatArray, FloatArray],
+    h: float,
+) -> FloatArray:
+    """Peak density in each polygon: its best grid node, refined by mean shift.
+
+    Mean shift climbs uphill, so the refined peak stays inside its polygon.
+    """
+    xs, ys, z = grid
+    xy, w = incidents
     iy, ix = np.nonzero(z >= level)
     vals = z[iy, ix]
     cand = np.column_stack([xs[ix], ys[iy]])
@@ -689,19 +740,7 @@ def hotspot_polygons(
     if len(first):
         _, refined = _modes(cand[c_sorted[first]], xy, w, h, merge=False)
         np.maximum.at(peak, g_sorted[first], refined)
-    per_km2 = 1e6 / (2 * math.pi * h * h)
-    order = np.argsort(-peak, kind="stable")
-    logger.info(
-        "hotspot_polygons: %d polygon(s) above %.3g of the peak (grid %d x %d, cell %.1f m).",
-        len(geoms),
-        t,
-        len(xs),
-        len(ys),
-        c,
-    )
-    return gpd.GeoDataFrame(
-        {"intensity": peak[order] * per_km2}, geometry=geoms[order], crs=crs
-    ).reset_index(drop=True)
+    return peak
 
 
 def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
