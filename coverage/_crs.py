@@ -51,4 +51,3 @@ def choose_crs(frame: gpd.GeoDataFrame) -> CRS:
     utm = frame.estimate_utm_crs()
     logger.info("Scene CRS estimated as UTM zone %s.", utm.to_string())
     return CRS.from_user_input(utm)
-

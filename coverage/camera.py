@@ -459,7 +459,7 @@ class CameraSet:
         return 360.0
 
     def rotation_offsets_deg(self) -> NDArray[np.float64]:
-        """Base orientations for an int ``rotations`` (see :func:`rotation_offsets_deg`)."""
+        """Give the base orientations of an int ``rotations`` (:func:`rotation_offsets_deg`)."""
         if isinstance(self.rotations, str):
             msg = (
                 "rotation_offsets_deg() needs an int 'rotations'; corridor rotations "
@@ -533,7 +533,7 @@ class CameraSet:
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> CameraSet:
-        """A common set by name (see :data:`PRESETS`), optionally with changes.
+        """Make a common set by name (see :data:`PRESETS`), optionally with changes.
 
         Examples
         --------

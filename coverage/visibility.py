@@ -51,7 +51,7 @@ _CHUNK = 500_000
 
 
 def in_sector(az_deg: ArrayLike, heading_deg: ArrayLike, hfov_deg: float) -> NDArray[np.bool_]:
-    """True where azimuth ``az_deg`` lies in the view of a camera at ``heading_deg``.
+    """Tell where azimuth ``az_deg`` lies in the view of a camera at ``heading_deg``.
 
     NaN headings see nothing. A 360° (or wider) view sees everything.
 
@@ -133,7 +133,7 @@ class Obstacles:
         ti: NDArray[np.int64],
         workers: int = 1,
     ) -> NDArray[np.bool_]:
-        """True for each pair (origins[oi], targets[ti]) whose sightline is blocked."""
+        """Test each pair (origins[oi], targets[ti]): True where its sightline is blocked."""
         out = np.zeros(len(oi), dtype=bool)
         if self.n == 0 or len(oi) == 0:
             return out
@@ -175,7 +175,7 @@ class Obstacles:
         ignore: NDArray[np.int64],
         n_bins: int = 128,
     ) -> NDArray[np.bool_]:
-        """True for pairs that certainly see each other (a conservative, exact test).
+        """Find the pairs that certainly see each other (a conservative, exact test): True.
 
         Around each origin, the circle is cut into ``n_bins`` angular bins. Every
         obstacle near the origin lowers ``near[bin]`` to its exact distance from
@@ -488,7 +488,7 @@ def view_sectors(
     return wedges[0] if single else wedges
 
 
-def privacy_intrusion(
+def privacy_intrusion(  # noqa: PLR0913 -- public entry: the data, then keyword-only options
     xy: ArrayLike,
     headings_deg: ArrayLike,
     camera_set: CameraSet,
