@@ -424,10 +424,10 @@ class CameraSet:
                 check_number(self.rotations, "rotations", owner, low=1, integer=True),
             )
         if self.range_m is None:
-            rng_m = 40.0 if cam.resolution_px is None else cam.max_useful_distance_m
+            range_m = 40.0 if cam.resolution_px is None else cam.max_useful_distance_m
         else:
-            rng_m = check_number(self.range_m, "range_m", owner, low=0.0, low_open=True)
-        object.__setattr__(self, "range_m", float(rng_m))
+            range_m = check_number(self.range_m, "range_m", owner, low=0.0, low_open=True)
+        object.__setattr__(self, "range_m", float(range_m))
         if self.min_range_m is None:
             object.__setattr__(self, "min_range_m", float(cam.blind_distance_m))
         else:

@@ -395,8 +395,8 @@ def _pairs_in_range(
     """Pairs of an origin with a kept row and a demand point it sees with quality > 0."""
     live = np.bincount(rows.origin[keep_rows], minlength=len(rows.origins))
     active = np.flatnonzero(live > 0)
-    rng_m = float(camera_set.range_m)  # type: ignore[arg-type]
-    pi, pj, dist = _pairs_within(rows.origins[active], demand[dem_idx], rng_m)
+    range_m = float(camera_set.range_m)  # type: ignore[arg-type]
+    pi, pj, dist = _pairs_within(rows.origins[active], demand[dem_idx], range_m)
     pi, pj = active[pi], dem_idx[pj]
     q = camera_set.quality(dist)
     ok = q > 0
@@ -555,10 +555,12 @@ def _privacy_keep(
     c_site = layout.c_site
     head_c = layout.headings[: layout.n_candidates]
     keep = np.ones(len(c_site), dtype=bool)
-    rng_m = float(camera_set.range_m)  # type: ignore[arg-type]
+    range_m = float(camera_set.range_m)  # type: ignore[arg-type]
     # sites whose range disc reaches a zone
     near_s = np.unique(
-        shapely.STRtree(zones).query(shapely.points(sites), predicate="dwithin", distance=rng_m)[0]
+        shapely.STRtree(zones).query(shapely.points(sites), predicate="dwithin", distance=range_m)[
+            0
+        ]
     )
     if near_s.size == 0:
         return keep
@@ -577,7 +579,7 @@ def _privacy_keep(
     over = np.flatnonzero(area > limit)
     if bld is not None and over.size:
         sites_over = np.unique(c_site[rows[over]])
-        iso = isovists(sites[sites_over], bld, range_m=rng_m, n_rays=n_rays)
+        iso = isovists(sites[sites_over], bld, range_m=range_m, n_rays=n_rays)
         pos = np.searchsorted(sites_over, c_site[rows[over]])
         w_over = wedges[over]
         if not use_sum:

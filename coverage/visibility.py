@@ -333,14 +333,14 @@ def sector_polygons(
     if not ok.any():
         return out
     hfov = float(camera_set.hfov_deg)
-    rng_m, rmin = float(camera_set.range_m), float(camera_set.min_range_m)  # type: ignore[arg-type]
+    range_m, rmin = float(camera_set.range_m), float(camera_set.min_range_m)  # type: ignore[arg-type]
     if hfov >= 360.0:
         centres = shapely.points(xy[ok])
-        polys = shapely.buffer(centres, rng_m, quad_segs=int(np.ceil(90.0 / step_deg)))
+        polys = shapely.buffer(centres, range_m, quad_segs=int(np.ceil(90.0 / step_deg)))
         if rmin > 0:
             polys = shapely.difference(polys, shapely.buffer(centres, rmin, quad_segs=45))
     else:
-        coords = _wedge_coords(xy[ok], headings[ok], hfov, rng_m, rmin, step_deg)
+        coords = _wedge_coords(xy[ok], headings[ok], hfov, range_m, rmin, step_deg)
         polys = shapely.polygons(coords)
         if rmin > 0 and hfov > 180.0:
             polys = shapely.make_valid(polys)
