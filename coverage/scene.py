@@ -140,36 +140,13 @@ class Scene:
             "privacy_zones": privacy_zones,
             "landmarks": landmarks,
         }
-        for layer, frame in given.items():
-            if frame is not None and not isinstance(frame, gpd.GeoDataFrame):
-                msg = (
-                    f"Layer {layer!r} must be a geopandas.GeoDataFrame; got "
-                    f"{type(frame).__name__}. Read files with Scene.from_files(...) or wrap "
-                    "your data with geopandas.GeoDataFrame(..., geometry=..., crs=...)."
-                )
-                raise TypeError(msg)
-        problems: list[str] = []
-        for layer, frame in given.items():
-            if frame is not None and frame.crs is None:
-                problems.append(
-                    f"Layer {layer!r} has no CRS. Set it with .set_crs('EPSG:4326') (lon/lat) or "
-                    "the CRS your coordinates are in; coverage never guesses one."
-                )
-        if problems:
-            raise CRSError("\n".join(problems))
-        if crs is None:
-            self.crs = choose_crs(districts)
-        else:
-            try:
-                user_crs = CRS.from_user_input(crs)
-            except Exception as exc:
-                msg = f"The 'crs' parameter of Scene is not a CRS pyproj understands: {crs!r}."
-                raise CRSError(msg) from exc
-            self.crs = require_metric(user_crs, where="The scene ('crs' parameter of Scene)")
+        _check_frames(given)
+        self.crs = _scene_crs(crs, districts)
         self.name = str(name)
         self.attribution: tuple[str, ...] = tuple(str(a) for a in attribution)
 
         layers: dict[str, gpd.GeoDataFrame] = {}
+        problems: list[str] = []
         for layer, frame in given.items():
             layers[layer], layer_problems = self._prepare(layer, frame)
             problems.extend(layer_problems)
@@ -400,6 +377,38 @@ class Scene:
             name=name,
             attribution=attribution,
         )
+
+
+def _check_frames(given: Mapping[str, gpd.GeoDataFrame | None]) -> None:
+    """Check that every given layer is a GeoDataFrame with a CRS (all missing CRSs at once)."""
+    for layer, frame in given.items():
+        if frame is not None and not isinstance(frame, gpd.GeoDataFrame):
+            msg = (
+                f"Layer {layer!r} must be a geopandas.GeoDataFrame; got "
+                f"{type(frame).__name__}. Read files with Scene.from_files(...) or wrap "
+                "your data with geopandas.GeoDataFrame(..., geometry=..., crs=...)."
+            )
+            raise TypeError(msg)
+    problems = [
+        f"Layer {layer!r} has no CRS. Set it with .set_crs('EPSG:4326') (lon/lat) or "
+        "the CRS your coordinates are in; coverage never guesses one."
+        for layer, frame in given.items()
+        if frame is not None and frame.crs is None
+    ]
+    if problems:
+        raise CRSError("\n".join(problems))
+
+
+def _scene_crs(crs: Any, districts: gpd.GeoDataFrame) -> CRS:
+    """Use the metric CRS the user gave, or choose one from the districts (logged)."""
+    if crs is None:
+        return choose_crs(districts)
+    try:
+        user_crs = CRS.from_user_input(crs)
+    except Exception as exc:  # pyproj raises several kinds for input it cannot read
+        msg = f"The 'crs' parameter of Scene is not a CRS pyproj understands: {crs!r}."
+        raise CRSError(msg) from exc
+    return require_metric(user_crs, where="The scene ('crs' parameter of Scene)")
 
 
 _GEOMETRY_NAMES = np.array(
