@@ -201,7 +201,8 @@ class Obstacles:
         if qi.size:
             o = origins[used[qi]]
             dmin = shapely.distance(shapely.points(o), self.geoms[bi])
-            # angular span of each obstacle's vertices seen from the origin
+            # angular span of each obstacle's vertices seen from the origin (signed angles:
+            # only their differences from the first vertex matter, so no azimuth_deg wrap)
             xy, vi = shapely.get_coordinates(self.geoms[bi], return_index=True)
             ang = np.degrees(np.arctan2(xy[:, 0] - o[vi, 0], xy[:, 1] - o[vi, 1]))
             first = np.searchsorted(vi, np.arange(len(bi)))
