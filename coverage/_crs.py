@@ -9,6 +9,8 @@ from pyproj import CRS
 
 from coverage.errors import CRSError
 
+__all__ = ["HONG_KONG_BOUNDS_LONLAT", "HONG_KONG_CRS", "choose_crs", "require_metric"]
+
 logger = logging.getLogger("coverage")
 
 #: Hong Kong 1980 Grid, metres. Used for any scene that lies inside Hong Kong.

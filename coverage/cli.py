@@ -208,7 +208,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     want_report = cfg.output.get("report", True)
     budgets = cfg.plan.get("budget", 200)
     n_phases = len(budgets) if isinstance(budgets, list) else 1
-    stages = _Stages(total=4 + n_phases + 2 + int(want_map) + int(want_report), quiet=args.quiet)
+    # load scene; solve's demand, candidates, matrix and one optimize stage per phase;
+    # evaluate, write plan; then the map and the report when asked for
+    n_stages = 1 + 3 + n_phases + 2 + int(want_map) + int(want_report)
+    stages = _Stages(total=n_stages, quiet=args.quiet)
     t_start = time.perf_counter()
     try:
         with stages.stage("load scene"):
