@@ -150,16 +150,14 @@ def _load_case(case: str) -> dict[str, Any]:
             "cameras": scene.cameras,
         }
         data = _from_layers(layers, 10.0, 25.0)
-        try:  # the pipeline's own demand and candidates when they work
-            from coverage import candidates, demand
+        # the pipeline's own demand points and candidate sites
+        from coverage import candidates, demand
 
-            d = demand.sample_demand(scene)
-            c = candidates.candidate_sites(scene)
-            data["demand"] = shapely.get_coordinates(d.geometry.to_numpy())
-            data["sites"] = shapely.get_coordinates(c.geometry.to_numpy())
-            data["source"] = "sample_city + sample_demand + candidate_sites"
-        except Exception as e:
-            data["source"] = f"sample_city, own sampling ({type(e).__name__})"
+        d = demand.sample_demand(scene)
+        c = candidates.candidate_sites(scene)
+        data["demand"] = shapely.get_coordinates(d.geometry.to_numpy())
+        data["sites"] = shapely.get_coordinates(c.geometry.to_numpy())
+        data["source"] = "sample_city + sample_demand + candidate_sites"
         return data
     if case == "hk-synth":
         from coverage.synthetic import synthetic_city

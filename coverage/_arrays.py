@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["relative_gap", "repeat_index", "row_of_entries"]
+__all__ = ["offsets_within", "relative_gap", "repeat_index", "row_of_entries"]
 
 
 def repeat_index(counts: ArrayLike) -> NDArray[np.int64]:
@@ -28,6 +28,19 @@ def repeat_index(counts: ArrayLike) -> NDArray[np.int64]:
     """
     c = np.asarray(counts, dtype=np.int64)
     return np.repeat(np.arange(c.size, dtype=np.int64), c)
+
+
+def offsets_within(counts: ArrayLike) -> NDArray[np.int64]:
+    """Position of each element within its owner's run (see :func:`repeat_index`).
+
+    Examples
+    --------
+    >>> offsets_within([2, 0, 3]).tolist()
+    [0, 1, 0, 1, 2]
+    """
+    c = np.asarray(counts, dtype=np.int64)
+    starts = np.cumsum(c) - c
+    return np.arange(int(c.sum()), dtype=np.int64) - np.repeat(starts, c)
 
 
 def row_of_entries(indptr: NDArray[Any]) -> NDArray[np.int64]:

@@ -9,6 +9,8 @@ from pyproj import CRS
 
 from coverage.errors import CRSError
 
+__all__ = ["HONG_KONG_BOUNDS_LONLAT", "HONG_KONG_CRS", "choose_crs", "require_metric"]
+
 logger = logging.getLogger("coverage")
 
 #: Hong Kong 1980 Grid, metres. Used for any scene that lies inside Hong Kong.
@@ -51,8 +53,3 @@ def choose_crs(frame: gpd.GeoDataFrame) -> CRS:
     utm = frame.estimate_utm_crs()
     logger.info("Scene CRS estimated as UTM zone %s.", utm.to_string())
     return CRS.from_user_input(utm)
-
-
-def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return `frame` in EPSG:4326 (for maps only)."""
-    return frame.to_crs(4326)

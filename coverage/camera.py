@@ -91,6 +91,55 @@ def _normalize_tiers(
     return tuple(out)
 
 
+def _lens_hfov_deg(
+    hfov_deg: float | None, focal_length_mm: float | None, sensor_width_mm: float | None
+) -> float:
+    """Take the field of view as given, or derive it from the lens (both must agree)."""
+    hfov, fl, sw = hfov_deg, focal_length_mm, sensor_width_mm
+    if (fl is None) != (sw is None):
+        msg = (
+            "Camera needs both 'focal_length_mm' and 'sensor_width_mm' to derive the field "
+            f"of view. Got focal_length_mm={fl!r}, sensor_width_mm={sw!r}."
+        )
+        raise ParameterError(msg)
+    if fl is not None and sw is not None:
+        fl = check_number(fl, "focal_length_mm", "Camera", low=0.0, low_open=True)
+        sw = check_number(sw, "sensor_width_mm", "Camera", low=0.0, low_open=True)
+        derived = math.degrees(2.0 * math.atan(sw / (2.0 * fl)))
+        if hfov is not None and not math.isclose(float(hfov), derived, abs_tol=0.5):
+            msg = (
+                f"Camera got hfov_deg={hfov!r} but the lens gives {derived:.2f}° "
+                f"(focal_length_mm={fl}, sensor_width_mm={sw}). Pass one or the other."
+            )
+            raise ParameterError(msg)
+        hfov = derived if hfov is None else hfov
+    if hfov is None:
+        msg = "Camera needs 'hfov_deg' or both 'focal_length_mm' and 'sensor_width_mm'."
+        raise ParameterError(msg)
+    return hfov
+
+
+def _tier_weights(
+    tiers: tuple[tuple[str, float], ...], tier_weights: tuple[float, ...] | None, owner: str
+) -> tuple[float, ...]:
+    """Check the credit per tier, or give the default (DORI: 0.25 to 1; else evenly to 1)."""
+    if tier_weights is None:
+        if tiers == DORI_EN62676_2015:
+            return DORI_TIER_WEIGHTS
+        return tuple((i + 1) / len(tiers) for i in range(len(tiers)))
+    weights = tuple(
+        check_number(w, "tier_weights", owner, low=0.0, low_open=True, high=1.0)
+        for w in tier_weights
+    )
+    if len(weights) != len(tiers) or any(b < a for a, b in itertools.pairwise(weights)):
+        msg = (
+            f"The 'tier_weights' parameter of {owner} must give one non-decreasing value "
+            f"in (0, 1] per tier ({len(tiers)} tiers). Got {tier_weights!r} instead."
+        )
+        raise ParameterError(msg)
+    return weights
+
+
 @dataclass(frozen=True, kw_only=True)
 class Camera:
     """One camera: horizontal field of view, sensor resolution, mounting.
@@ -146,71 +195,25 @@ class Camera:
 
     def __post_init__(self) -> None:
         owner = "Camera"
-        hfov = self.hfov_deg
-        fl, sw = self.focal_length_mm, self.sensor_width_mm
-        if (fl is None) != (sw is None):
-            msg = (
-                "Camera needs both 'focal_length_mm' and 'sensor_width_mm' to derive the field "
-                f"of view. Got focal_length_mm={fl!r}, sensor_width_mm={sw!r}."
-            )
-            raise ParameterError(msg)
-        if fl is not None and sw is not None:
-            fl = check_number(fl, "focal_length_mm", owner, low=0.0, low_open=True)
-            sw = check_number(sw, "sensor_width_mm", owner, low=0.0, low_open=True)
-            derived = math.degrees(2.0 * math.atan(sw / (2.0 * fl)))
-            if hfov is not None and not math.isclose(float(hfov), derived, abs_tol=0.5):
-                msg = (
-                    f"Camera got hfov_deg={hfov!r} but the lens gives {derived:.2f}° "
-                    f"(focal_length_mm={fl}, sensor_width_mm={sw}). Pass one or the other."
-                )
-                raise ParameterError(msg)
-            hfov = derived if hfov is None else hfov
-        if hfov is None:
-            msg = "Camera needs 'hfov_deg' or both 'focal_length_mm' and 'sensor_width_mm'."
-            raise ParameterError(msg)
+        hfov = _lens_hfov_deg(self.hfov_deg, self.focal_length_mm, self.sensor_width_mm)
         object.__setattr__(
             self,
             "hfov_deg",
             check_number(hfov, "hfov_deg", owner, low=0.0, low_open=True, high=360.0),
         )
-        if self.resolution_px is not None:
-            object.__setattr__(
-                self,
-                "resolution_px",
-                check_number(self.resolution_px, "resolution_px", owner, low=1, integer=True),
-            )
-        if self.mount_height_m is not None:
-            object.__setattr__(
-                self,
-                "mount_height_m",
-                check_number(self.mount_height_m, "mount_height_m", owner, low=0.0),
-            )
-        if self.tilt_deg is not None:
-            object.__setattr__(
-                self,
-                "tilt_deg",
-                check_number(self.tilt_deg, "tilt_deg", owner, low=-90.0, high=90.0),
-            )
+        optional: dict[str, dict[str, Any]] = {
+            "resolution_px": {"low": 1, "integer": True},
+            "mount_height_m": {"low": 0.0},
+            "tilt_deg": {"low": -90.0, "high": 90.0},
+        }
+        for name, bounds in optional.items():
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, check_number(value, name, owner, **bounds))
         check_number(self.aspect_ratio, "aspect_ratio", owner, low=0.0, low_open=True)
         tiers = _normalize_tiers(self.tiers, owner)
         object.__setattr__(self, "tiers", tiers)
-        if self.tier_weights is None:
-            if tiers == DORI_EN62676_2015:
-                weights: tuple[float, ...] = DORI_TIER_WEIGHTS
-            else:
-                weights = tuple((i + 1) / len(tiers) for i in range(len(tiers)))
-        else:
-            weights = tuple(
-                check_number(w, "tier_weights", owner, low=0.0, low_open=True, high=1.0)
-                for w in self.tier_weights
-            )
-            if len(weights) != len(tiers) or any(b < a for a, b in itertools.pairwise(weights)):
-                msg = (
-                    f"The 'tier_weights' parameter of {owner} must give one non-decreasing value "
-                    f"in (0, 1] per tier ({len(tiers)} tiers). Got {self.tier_weights!r} instead."
-                )
-                raise ParameterError(msg)
-        object.__setattr__(self, "tier_weights", weights)
+        object.__setattr__(self, "tier_weights", _tier_weights(tiers, self.tier_weights, owner))
         names = [n for n, _ in tiers]
         if self.min_tier is not None and self.min_tier not in names:
             msg = (
@@ -421,10 +424,10 @@ class CameraSet:
                 check_number(self.rotations, "rotations", owner, low=1, integer=True),
             )
         if self.range_m is None:
-            rng_m = 40.0 if cam.resolution_px is None else cam.max_useful_distance_m
+            range_m = 40.0 if cam.resolution_px is None else cam.max_useful_distance_m
         else:
-            rng_m = check_number(self.range_m, "range_m", owner, low=0.0, low_open=True)
-        object.__setattr__(self, "range_m", float(rng_m))
+            range_m = check_number(self.range_m, "range_m", owner, low=0.0, low_open=True)
+        object.__setattr__(self, "range_m", float(range_m))
         if self.min_range_m is None:
             object.__setattr__(self, "min_range_m", float(cam.blind_distance_m))
         else:
@@ -459,7 +462,7 @@ class CameraSet:
         return 360.0
 
     def rotation_offsets_deg(self) -> NDArray[np.float64]:
-        """Base orientations for an int ``rotations`` (see :func:`rotation_offsets_deg`)."""
+        """Give the base orientations of an int ``rotations`` (:func:`rotation_offsets_deg`)."""
         if isinstance(self.rotations, str):
             msg = (
                 "rotation_offsets_deg() needs an int 'rotations'; corridor rotations "
@@ -533,7 +536,7 @@ class CameraSet:
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> CameraSet:
-        """A common set by name (see :data:`PRESETS`), optionally with changes.
+        """Make a common set by name (see :data:`PRESETS`), optionally with changes.
 
         Examples
         --------

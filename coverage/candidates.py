@@ -18,8 +18,9 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
-from coverage._validate import _fmt_rows, check_number
-from coverage.demand import _azimuth_deg, _Polylines
+from coverage._arrays import offsets_within, repeat_index
+from coverage._geometry import Polylines, azimuth_deg
+from coverage._validate import check_number, format_rows
 from coverage.errors import CRSError, InputError, ParameterError
 from coverage.scene import district_of
 
@@ -57,12 +58,12 @@ def _intersections(scene: Scene) -> tuple[FloatArray, list[tuple[float, ...]]]:
         return sel_xy, [() for _ in range(len(sel_xy))]
     ui = np.searchsorted(node_ids, u)
     vi = np.searchsorted(node_ids, v)
-    poly = _Polylines(geoms)
+    poly = Polylines(geoms)
     # direction at the start (toward the 2nd vertex) and at the end (toward the one before last)
     first, last = poly.first, poly.last
     start_xy = poly.p0[first]
-    start_az = _azimuth_deg(poly.d[first, 0], poly.d[first, 1])
-    end_az = _azimuth_deg(-poly.d[last, 0], -poly.d[last, 1])
+    start_az = azimuth_deg(poly.d[first, 0], poly.d[first, 1])
+    end_az = azimuth_deg(-poly.d[last, 0], -poly.d[last, 1])
     # which end of the geometry sits on u
     du = np.hypot(*(start_xy - node_xy[ui]).T)
     dv = np.hypot(*(start_xy - node_xy[vi]).T)
@@ -82,7 +83,7 @@ def _intersections(scene: Scene) -> tuple[FloatArray, list[tuple[float, ...]]]:
 
 
 def _tuples(items: list[tuple[float, ...]]) -> NDArray[np.object_]:
-    """A 1-D object array of tuples (numpy would otherwise try to make a 2-D array)."""
+    """Pack tuples in a 1-D object array (numpy would otherwise try to make a 2-D array)."""
     out = np.empty(len(items), dtype=object)
     for i, t in enumerate(items):
         out[i] = t
@@ -90,7 +91,7 @@ def _tuples(items: list[tuple[float, ...]]) -> NDArray[np.object_]:
 
 
 def _both_ways(az: FloatArray) -> list[tuple[float, ...]]:
-    """(a, a + 180) mod 360, sorted, per azimuth: the two directions along a corridor."""
+    """Give (a, a + 180) mod 360, sorted, per azimuth: the two directions along a corridor."""
     two = np.sort(np.round(np.column_stack([az, az + 180.0]), 9) % 360.0, axis=1)
     return [(a, b) for a, b in two.tolist()]
 
@@ -120,7 +121,7 @@ def _check_poles(poles: Any, scene: Scene) -> gpd.GeoDataFrame:
         rows = poles.index.to_numpy()[bad].tolist()
         msg = (
             f"The poles given to candidate_sites must be non-empty Points; {int(bad.sum())} "
-            f"row(s) are not (rows {_fmt_rows(rows)})."
+            f"row(s) are not (rows {format_rows(rows)})."
         )
         raise InputError(msg)
     return poles
@@ -213,93 +214,25 @@ def candidate_sites(
     >>> sites.loc[sites.geometry.x.abs() + sites.geometry.y.abs() == 0, "bearings_deg"].item()
     (0.0, 90.0, 180.0, 270.0)
     """
-    owner = "candidate_sites"
-    s = float(
-        check_number(candidate_spacing_m, "candidate_spacing_m", owner, low=0.0, low_open=True)
-    )
-    if not isinstance(intersections, bool | np.bool_):
-        msg = (
-            f"The 'intersections' parameter of {owner} must be True or False. "
-            f"Got {intersections!r} instead."
-        )
-        raise ParameterError(msg)
+    s = _check_spacing(candidate_spacing_m, intersections)
     if poles is not None:
         poles = _check_poles(poles, scene)
-
-    # intersections
-    if intersections:
-        ixy, ibear = _intersections(scene)
-    else:
-        ixy, ibear = np.zeros((0, 2)), []
-
-    # points along corridors
+    ixy, ibear = _intersections(scene) if intersections else (np.zeros((0, 2)), [])
     corridors = scene.corridors
-    lines = corridors.geometry.values
-    poly = _Polylines(lines)
-    length = poly.length
-    n = np.maximum(np.ceil(length / s - 1e-9) - 1, 0).astype(np.int64)
-    short = n == 0
-    n[short] = 1
-    line = np.repeat(np.arange(len(lines)), n)
-    starts = np.cumsum(n) - n
-    offset = (np.arange(n.sum()) - np.repeat(starts, n) + 1.0) * s
-    offset[short[line]] = length[line][short[line]] / 2
-    cxy, caz = poly.at(line, offset)
-    if len(ixy) and len(cxy):
-        dist, _ = cKDTree(ixy).query(cxy, distance_upper_bound=s / 2)
-        far = dist >= s / 2 - 1e-9
-        cxy, caz, line = cxy[far], caz[far], line[far]
-    cbear = _both_ways(caz)
-
-    # drop generated sites in buildings and privacy zones
-    gen_xy = np.vstack([ixy, cxy])
-    gen_pts = shapely.points(gen_xy) if len(gen_xy) else np.empty(0, dtype=object)
-    in_b, in_p = _blocked(shapely.STRtree(gen_pts), len(gen_xy), scene)
-    drop = in_b | in_p
-    if drop.any():
-        logger.info(
-            "candidate_sites: dropped %d generated site(s) inside buildings and %d inside "
-            "privacy zones (of %d).",
-            int(in_b.sum()),
-            int((in_p & ~in_b).sum()),
-            len(gen_xy),
-        )
+    poly = Polylines(corridors.geometry.values)
+    cxy, caz, line = _corridor_points(poly, s, ixy)
+    pts, keep = _outside_buildings_and_zones(np.vstack([ixy, cxy]), scene)
     ni = len(ixy)
-    kind = np.array(["intersection"] * ni + ["corridor"] * len(cxy), dtype=object)
+    kind = np.array(["intersection"] * ni + ["corridor"] * len(cxy), dtype=object)[keep]
     corridor = np.concatenate([np.full(ni, -1, dtype=object), corridors.index.to_numpy()[line]])
-    bearings = _tuples([*ibear, *cbear])
-    ok = ~drop
-    pts, kind, corridor, bearings = gen_pts[ok], kind[ok], corridor[ok], bearings[ok]
-
-    # user poles
+    corridor = corridor[keep]
+    bearings = _tuples([*ibear, *_both_ways(caz)])[keep]
     if poles is not None and len(poles):
-        ppts = np.asarray(poles.geometry.values, dtype=object)
-        pb, pp = _blocked(shapely.STRtree(ppts), len(ppts), scene)
-        if pb.any() or pp.any():
-            rows = poles.index.to_numpy()
-            parts = []
-            if pb.any():
-                parts.append(f"inside a building: rows {_fmt_rows(rows[pb].tolist())}")
-            if pp.any():
-                parts.append(f"inside a privacy zone: rows {_fmt_rows(rows[pp].tolist())}")
-            msg = (
-                f"{int((pb | pp).sum())} pole(s) given to candidate_sites stand where no camera "
-                f"may go ({'; '.join(parts)}). Move or remove them."
-            )
-            raise InputError(msg)
-        p_idx, l_idx = shapely.STRtree(lines).query_nearest(
-            poles.geometry.values, all_matches=False
-        )
-        near = np.empty(len(ppts), dtype=np.int64)
-        near[p_idx] = l_idx
-        t = shapely.line_locate_point(lines[near], poles.geometry.values)
-        _, paz = poly.at(near, t)
-        pbear = _tuples(_both_ways(paz))
+        ppts, pbear = _pole_sites(poles, poly, scene)
         pts = np.concatenate([pts, ppts])
         kind = np.concatenate([kind, np.full(len(ppts), "pole", dtype=object)])
         corridor = np.concatenate([corridor, np.full(len(ppts), -1, dtype=object)])
         bearings = np.concatenate([bearings, pbear])
-
     if corridors.index.dtype.kind in "iu":
         corridor = corridor.astype(np.int64)
     return gpd.GeoDataFrame(
@@ -312,3 +245,88 @@ def candidate_sites(
         geometry=gpd.GeoSeries(pts, crs=scene.crs).values,
         crs=scene.crs,
     )
+
+
+def _check_spacing(candidate_spacing_m: Any, intersections: Any) -> float:
+    owner = "candidate_sites"
+    s = float(
+        check_number(candidate_spacing_m, "candidate_spacing_m", owner, low=0.0, low_open=True)
+    )
+    if not isinstance(intersections, bool | np.bool_):
+        msg = (
+            f"The 'intersections' parameter of {owner} must be True or False. "
+            f"Got {intersections!r} instead."
+        )
+        raise ParameterError(msg)
+    return s
+
+
+def _corridor_points(
+    poly: Polylines, s: float, ixy: FloatArray
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Points every `s` along each corridor (its middle when shorter), not near an intersection.
+
+    Returns the points, the azimuth of the corridor at each and the corridor's position.
+    """
+    length = poly.length
+    n = np.maximum(np.ceil(length / s - 1e-9) - 1, 0).astype(np.int64)
+    short = n == 0
+    n[short] = 1
+    line = repeat_index(n)
+    offset = (offsets_within(n) + 1.0) * s
+    offset[short[line]] = length[line][short[line]] / 2
+    cxy, caz = poly.at(line, offset)
+    if len(ixy) and len(cxy):
+        dist, _ = cKDTree(ixy).query(cxy, distance_upper_bound=s / 2)
+        far = dist >= s / 2 - 1e-9
+        cxy, caz, line = cxy[far], caz[far], line[far]
+    return cxy, caz, line
+
+
+def _outside_buildings_and_zones(
+    gen_xy: FloatArray, scene: Scene
+) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Points of the generated sites outside buildings and privacy zones, and the kept mask."""
+    gen_pts = shapely.points(gen_xy) if len(gen_xy) else np.empty(0, dtype=object)
+    in_b, in_p = _blocked(shapely.STRtree(gen_pts), len(gen_xy), scene)
+    drop = in_b | in_p
+    if drop.any():
+        logger.info(
+            "candidate_sites: dropped %d generated site(s) inside buildings and %d inside "
+            "privacy zones (of %d).",
+            int(in_b.sum()),
+            int((in_p & ~in_b).sum()),
+            len(gen_xy),
+        )
+    keep = ~drop
+    return gen_pts[keep], keep
+
+
+def _pole_sites(
+    poles: gpd.GeoDataFrame, poly: Polylines, scene: Scene
+) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+    """Check the user's poles and give their bearings (both ways along the nearest corridor).
+
+    A pole inside a building or a privacy zone is an error: nothing given is dropped.
+    """
+    ppts = np.asarray(poles.geometry.values, dtype=object)
+    pb, pp = _blocked(shapely.STRtree(ppts), len(ppts), scene)
+    if pb.any() or pp.any():
+        rows = poles.index.to_numpy()
+        parts = []
+        if pb.any():
+            parts.append(f"inside a building: rows {format_rows(rows[pb].tolist())}")
+        if pp.any():
+            parts.append(f"inside a privacy zone: rows {format_rows(rows[pp].tolist())}")
+        msg = (
+            f"{int((pb | pp).sum())} pole(s) given to candidate_sites stand where no camera "
+            f"may go ({'; '.join(parts)}). Move or remove them."
+        )
+        raise InputError(msg)
+    lines = scene.corridors.geometry.values
+    p_idx, l_idx = shapely.STRtree(lines).query_nearest(poles.geometry.values, all_matches=False)
+    near = np.empty(len(ppts), dtype=np.int64)
+    near[p_idx] = l_idx
+    t = shapely.line_locate_point(lines[near], poles.geometry.values)
+    _, paz = poly.at(near, t)
+    return ppts, _tuples(_both_ways(paz))

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -134,32 +134,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------- stages
 class _Stages:
-    """A progress bar over the pipeline's stages (quiet: nothing)."""
+    """A progress bar over the pipeline's stages (quiet: nothing), and their timings."""
 
     def __init__(self, total: int, quiet: bool) -> None:
         from tqdm import tqdm
 
+        from coverage._timing import StageTimer
+
         self.bar = tqdm(
             total=total, disable=quiet, unit="stage", file=sys.stderr, dynamic_ncols=True
         )
-        self.timings: dict[str, float] = {}
+        self._timer = StageTimer(
+            on_start=self.bar.set_description, on_end=lambda _name: self.bar.update(1)
+        )
+        self.timings = self._timer.timings
+
+    def stage(self, name: str) -> AbstractContextManager[None]:
+        """Time the ``with`` block as stage `name`, one step of the bar."""
+        return self._timer.stage(name)
 
     def callback(self, stage: str, done: float, total: float | None) -> None:
+        """Follow :func:`coverage.plan.solve`'s stages on the bar (its ProgressCallback)."""
         if done == 0:
             self.bar.set_description(stage)
         else:
             self.bar.update(1)
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        self.bar.set_description(name)
-        t0 = time.perf_counter()
-        yield
-        self.timings[name] = time.perf_counter() - t0
-        logger.info("%s: %.2f s", name, self.timings[name])
-        self.bar.update(1)
-
     def close(self) -> None:
+        """Close the bar."""
         self.bar.close()
 
 
@@ -206,7 +208,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     want_report = cfg.output.get("report", True)
     budgets = cfg.plan.get("budget", 200)
     n_phases = len(budgets) if isinstance(budgets, list) else 1
-    stages = _Stages(total=4 + n_phases + 2 + int(want_map) + int(want_report), quiet=args.quiet)
+    # load scene; solve's demand, candidates, matrix and one optimize stage per phase;
+    # evaluate, write plan; then the map and the report when asked for
+    n_stages = 1 + 3 + n_phases + 2 + int(want_map) + int(want_report)
+    stages = _Stages(total=n_stages, quiet=args.quiet)
     t_start = time.perf_counter()
     try:
         with stages.stage("load scene"):

@@ -68,22 +68,17 @@ from pathlib import Path
 from typing import Any
 
 from coverage.errors import ConfigError, CoverageError
+from coverage.scene import LAYERS
 
 __all__ = ["TEMPLATE", "Config", "load_config"]
 
 TEMPLATE = __doc__.split("::\n\n", 1)[1].replace("\n    ", "\n").strip() + "\n"
 TEMPLATE = TEMPLATE[TEMPLATE.index("[scene]") :]
 
-_SCENE_FILES = (
-    "districts",
-    "corridors",
-    "hotspots",
-    "buildings",
-    "cameras",
-    "privacy_zones",
-    "landmarks",
-)
-_SCENE_KEYS = {
+#: One file key per scene layer.
+_SCENE_FILES = tuple(LAYERS)
+_Kinds = type | tuple[type, ...]
+_SCENE_KEYS: dict[str, _Kinds] = {
     "dataset": str,
     "path": str,
     "incidents": str,
@@ -94,7 +89,7 @@ _SCENE_KEYS = {
     "rename": dict,
     **dict.fromkeys(_SCENE_FILES, str),
 }
-_CAMERA_KEYS = {
+_CAMERA_KEYS: dict[str, _Kinds] = {
     "cameras": int,
     "hfov_deg": float,
     "range_m": float,
@@ -107,7 +102,7 @@ _CAMERA_KEYS = {
     "min_range_m": float,
     "max_privacy_intrusion_m2": float,
 }
-_PLAN_KEYS = {
+_PLAN_KEYS: dict[str, _Kinds] = {
     "budget": (int, list),
     "spacing_m": float,
     "candidate_spacing_m": float,
@@ -120,8 +115,9 @@ _PLAN_KEYS = {
     "poles": str,
     "candidates": str,
 }
-_OUTPUT_KEYS = {"folder": str, "map": bool, "report": bool}
-_SECTIONS = {
+_OUTPUT_KEYS: dict[str, _Kinds] = {"folder": str, "map": bool, "report": bool}
+#: Section -> its keys and their kinds (None: free keys, checked on their own).
+_SECTIONS: dict[str, dict[str, _Kinds] | None] = {
     "scene": _SCENE_KEYS,
     "camera": _CAMERA_KEYS,
     "plan": _PLAN_KEYS,
@@ -150,7 +146,7 @@ class Config:
     output: dict[str, Any]
 
     def resolve(self, value: str) -> Path:
-        """A path from the file, relative to the file's folder."""
+        """Resolve a path given in the file, relative to the file's folder."""
         p = Path(value).expanduser()
         return p if p.is_absolute() else (self.path.parent / p)
 
@@ -160,13 +156,13 @@ class Config:
         return self.resolve(self.output.get("folder", "out/plan"))
 
     def error(self, section: str, key: str | None, message: str) -> ConfigError:
-        """A ConfigError naming this file, the section and the key."""
+        """Make a ConfigError naming this file, the section and the key."""
         where = f"[{section}]" + (f" {key}" if key else "")
         return ConfigError(f"{self.path}: {where}: {message}")
 
     # ---------------------------------------------------------------- building
     def build_scene(self) -> Any:
-        """The Scene the configuration describes."""
+        """Build the Scene the configuration describes."""
         from coverage import datasets
         from coverage.scene import Scene
 
@@ -194,7 +190,7 @@ class Config:
             raise self.error(msg, None, str(exc)) from exc
 
     def build_camera(self) -> Any:
-        """The CameraSet of the [camera] section."""
+        """Build the CameraSet of the [camera] section."""
         from coverage.camera import CameraSet
 
         kw = dict(self.camera)
@@ -207,7 +203,7 @@ class Config:
             raise self.error(msg, None, str(exc)) from exc
 
     def build_problem(self, scene: Any = None) -> Any:
-        """The Problem: scene, camera and the [plan] and [quotas] sections."""
+        """Build the Problem: scene, camera and the [plan] and [quotas] sections."""
         from coverage.plan import Problem
 
         scene = scene if scene is not None else self.build_scene()
@@ -243,56 +239,11 @@ def load_config(path: str | Path) -> Config:
         of the wrong kind (the message names the file, section and key).
     """
     p = Path(path)
-    if not p.is_file():
-        msg = (
-            f"Configuration file {str(p)!r} does not exist. "
-            f"Write a template with 'coverage init {p}'."
-        )
-        raise FileNotFoundError(msg)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{p}: not valid TOML: {exc}."
-        raise ConfigError(msg) from exc
-    problems: list[str] = []
-    for section in raw:
-        if section not in _SECTIONS:
-            problems.append(
-                f"unknown section [{section}]; the sections are "
-                + ", ".join(f"[{s}]" for s in _SECTIONS)
-            )
-    for section, keys in _SECTIONS.items():
-        table = raw.get(section, {})
-        if not isinstance(table, dict):
-            problems.append(f"[{section}] must be a table")
-            continue
-        if keys is None:
-            continue
-        for key, value in table.items():
-            if key not in keys:
-                problems.append(
-                    f"[{section}] unknown key {key!r}; expected one of {', '.join(sorted(keys))}"
-                )
-                continue
-            want = keys[key]
-            kinds = want if isinstance(want, tuple) else (want,)
-            ok = any(_is(value, k) for k in kinds)
-            if not ok:
-                expected = " or ".join(_KIND[k] for k in kinds)
-                problems.append(f"[{section}] {key} must be {expected}; got {value!r}")
+    raw = _read_toml(p)
+    problems = _key_problems(raw)
     scene = raw.get("scene", {})
     if isinstance(scene, dict):
-        dataset = scene.get("dataset")
-        if dataset is not None and dataset not in ("sample_city", "hong_kong"):
-            problems.append(
-                f'[scene] dataset must be "sample_city" or "hong_kong"; got {dataset!r} '
-                "(or leave it out and give the layer files)"
-            )
-        if dataset is None and not ("districts" in scene and "corridors" in scene):
-            problems.append(
-                '[scene] needs dataset = "sample_city" / "hong_kong", or the files '
-                'districts = "..." and corridors = "..."'
-            )
+        problems += _scene_problems(scene)
     plan = raw.get("plan", {})
     if isinstance(plan, dict) and "budget" in plan:
         b = plan["budget"]
@@ -310,6 +261,65 @@ def load_config(path: str | Path) -> Config:
         quotas=quotas,
         output=dict(raw.get("output", {})),
     )
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
+    if not p.is_file():
+        msg = (
+            f"Configuration file {str(p)!r} does not exist. "
+            f"Write a template with 'coverage init {p}'."
+        )
+        raise FileNotFoundError(msg)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{p}: not valid TOML: {exc}."
+        raise ConfigError(msg) from exc
+
+
+def _key_problems(raw: dict[str, Any]) -> list[str]:
+    """Find unknown sections, sections that are not tables, unknown keys, wrong kinds of value."""
+    problems = [
+        f"unknown section [{section}]; the sections are " + ", ".join(f"[{s}]" for s in _SECTIONS)
+        for section in raw
+        if section not in _SECTIONS
+    ]
+    for section, keys in _SECTIONS.items():
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            problems.append(f"[{section}] must be a table")
+            continue
+        if keys is None:
+            continue
+        for key, value in table.items():
+            if key not in keys:
+                problems.append(
+                    f"[{section}] unknown key {key!r}; expected one of {', '.join(sorted(keys))}"
+                )
+                continue
+            want = keys[key]
+            kinds = want if isinstance(want, tuple) else (want,)
+            if not any(_is(value, k) for k in kinds):
+                expected = " or ".join(_KIND[k] for k in kinds)
+                problems.append(f"[{section}] {key} must be {expected}; got {value!r}")
+    return problems
+
+
+def _scene_problems(scene: dict[str, Any]) -> list[str]:
+    """Check that [scene] names a known dataset, or gives the districts and corridors files."""
+    problems = []
+    dataset = scene.get("dataset")
+    if dataset is not None and dataset not in ("sample_city", "hong_kong"):
+        problems.append(
+            f'[scene] dataset must be "sample_city" or "hong_kong"; got {dataset!r} '
+            "(or leave it out and give the layer files)"
+        )
+    if dataset is None and not ("districts" in scene and "corridors" in scene):
+        problems.append(
+            '[scene] needs dataset = "sample_city" / "hong_kong", or the files '
+            'districts = "..." and corridors = "..."'
+        )
+    return problems
 
 
 def _is(value: Any, kind: type) -> bool:

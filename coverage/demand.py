@@ -29,8 +29,10 @@ from pyproj import CRS
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from coverage._arrays import offsets_within, repeat_index
 from coverage._crs import require_metric
-from coverage._validate import _fmt_rows, check_number
+from coverage._geometry import Polylines
+from coverage._validate import check_number, format_rows
 from coverage.errors import CRSError, InputError, ParameterError
 from coverage.scene import district_of
 
@@ -52,67 +54,6 @@ _GRID_CELLS_MAX = 20_000_000
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-
-# --------------------------------------------------------------------------- lines
-class _Polylines:
-    """Segment arrays of many LineStrings, to place points along them without a loop.
-
-    ``at(line, offset_m)`` returns the points at arc length ``offset_m`` along
-    ``lines[line]`` and the azimuth (degrees clockwise from +y) of the segment
-    each point lies on.
-    """
-
-    def __init__(self, lines: NDArray[Any]) -> None:
-        coords, cidx = shapely.get_coordinates(lines, return_index=True)
-        # drop repeated vertices so every segment has a direction
-        keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = ~((cidx[1:] == cidx[:-1]) & np.all(coords[1:] == coords[:-1], axis=1))
-        coords, cidx = coords[keep], cidx[keep]
-        self.start = np.zeros((len(lines), 2))  # first vertex of each line
-        at = np.searchsorted(cidx, np.arange(len(lines)))
-        ok = at < len(cidx)
-        ok[ok] = cidx[at[ok]] == np.flatnonzero(ok)
-        self.start[ok] = coords[at[ok]]
-        seg = np.flatnonzero(cidx[:-1] == cidx[1:])
-        self.p0 = coords[seg]
-        self.d = coords[seg + 1] - coords[seg]
-        self.seg_len = np.hypot(self.d[:, 0], self.d[:, 1])
-        self.seg_line = cidx[seg]
-        self.cum_end = np.cumsum(self.seg_len)
-        self.cum_start = self.cum_end - self.seg_len
-        ids = np.arange(len(lines))
-        self.first = np.searchsorted(self.seg_line, ids, side="left")
-        self.last = np.searchsorted(self.seg_line, ids, side="right") - 1
-        has = self.last >= self.first
-        self.base = np.zeros(len(lines))
-        self.base[has] = self.cum_start[self.first[has]]
-        self.length = np.zeros(len(lines))
-        self.length[has] = self.cum_end[self.last[has]] - self.base[has]
-
-    def at(self, line: IntArray, offset_m: FloatArray) -> tuple[FloatArray, FloatArray]:
-        if len(self.seg_len) == 0 or len(line) == 0:
-            return np.zeros((len(line), 2)), np.zeros(len(line))
-        g = self.base[line] + offset_m
-        s = np.searchsorted(self.cum_end, g, side="right")
-        s = np.clip(s, self.first[line], np.maximum(self.last[line], self.first[line]))
-        s = np.minimum(s, len(self.seg_len) - 1)
-        seg_len = self.seg_len[s]
-        safe = np.where(seg_len > 0, seg_len, 1.0)
-        frac = np.clip(np.where(seg_len > 0, (g - self.cum_start[s]) / safe, 0.0), 0.0, 1.0)
-        xy = self.p0[s] + frac[:, None] * self.d[s]
-        az = _azimuth_deg(self.d[s, 0], self.d[s, 1])
-        flat = self.last[line] < self.first[line]  # a line with no extent: its vertex
-        xy[flat] = self.start[line[flat]]
-        az[flat] = 0.0
-        return xy, az
-
-
-def _azimuth_deg(dx: FloatArray, dy: FloatArray) -> FloatArray:
-    """Azimuth of (dx, dy) in degrees clockwise from +y, in [0, 360)."""
-    az = np.mod(np.degrees(np.arctan2(dx, dy)), 360.0)
-    az[az >= 360.0] = 0.0
-    return az + 0.0  # no negative zeros
 
 
 # --------------------------------------------------------------------------- kernel density
@@ -364,19 +305,19 @@ def _kde_max(
     xy: FloatArray,
     w: FloatArray,
     h: float,
-    xs: FloatArray,
-    ys: FloatArray,
-    z: FloatArray,
+    grid: tuple[FloatArray, FloatArray, FloatArray],
     *,
     z_exact: bool,
     max_starts: int = 64,
 ) -> float:
-    """Maximum of the kernel sum: the grid's near-top local maxima refined by mean shift.
+    """Find the maximum of the kernel sum: the grid's near-top local maxima refined by mean shift.
 
-    Every local maximum of the grid within 5% of its top is refined (at most
-    `max_starts`, best first), so a peak ranked second on an approximate grid
-    is not missed.
+    `grid` is ``(xs, ys, z)``, the density on the grid (exact at the nodes
+    when `z_exact`). Every local maximum of the grid within 5% of its top is
+    refined (at most `max_starts`, best first), so a peak ranked second on an
+    approximate grid is not missed.
     """
+    xs, ys, z = grid
     local = (z == ndimage.maximum_filter(z, size=3, mode="constant")) & (z >= 0.95 * z.max())
     iy, ix = np.nonzero(local)
     order = np.argsort(-z[iy, ix], kind="stable")[:max_starts]
@@ -496,7 +437,7 @@ def _risk(
     if len(w) == 0:
         return out
     xs, ys, _ = _grid_axes(pxy, h, None)
-    top = _kde_max(pxy, w, h, xs, ys, _kde_binned(pxy, w, h, xs, ys), z_exact=False)
+    top = _kde_max(pxy, w, h, (xs, ys, _kde_binned(pxy, w, h, xs, ys)), z_exact=False)
     if not top > 0:
         return out
     r = KERNEL_CUTOFF * h
@@ -590,13 +531,11 @@ def sample_demand(
     cw = _check_category_weights(category_weights, owner)
     corridors = scene.corridors
     lines = corridors.geometry.values
-    poly = _Polylines(lines)
+    poly = Polylines(lines)
     length = poly.length
     n = np.maximum(np.ceil(length / s - 0.5 - 1e-9), 1).astype(np.int64)
-    line = np.repeat(np.arange(len(lines)), n)
-    starts = np.cumsum(n) - n
-    j = np.arange(n.sum()) - np.repeat(starts, n)
-    offset = s / 2 + j * s
+    line = repeat_index(n)
+    offset = s / 2 + offsets_within(n) * s
     short = length < s / 2
     offset[short[line]] = length[line][short[line]] / 2
     xy, _ = poly.at(line, offset)
@@ -690,6 +629,48 @@ def hotspot_polygons(
     >>> round(float(hot["intensity"].iloc[0]), 1)  # 1 / (2π · 0.01 km²)
     15.9
     """
+    h, cell, t, cw, crs = _hotspot_parameters(
+        incidents, bandwidth_m, cell_m, threshold, category_weights
+    )
+    empty = gpd.GeoDataFrame(
+        {"intensity": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs=crs), crs=crs
+    )
+    xy, w = _incident_arrays(incidents, cw)
+    if len(w) == 0:
+        return empty
+    xs, ys, c = _grid_axes(xy, h, cell)
+    z = _kde_grid(xy, w, h, xs, ys)
+    top = _kde_max(xy, w, h, (xs, ys, z), z_exact=True)
+    if not top > 0:
+        return empty
+    level = t * top
+    geoms = _contour_polygons(xs, ys, z, level)
+    if len(geoms) == 0:
+        return empty
+    peak = _polygon_peaks(geoms, (xs, ys, z), level, (xy, w), h)
+    per_km2 = 1e6 / (2 * math.pi * h * h)
+    order = np.argsort(-peak, kind="stable")
+    logger.info(
+        "hotspot_polygons: %d polygon(s) above %.3g of the peak (grid %d x %d, cell %.1f m).",
+        len(geoms),
+        t,
+        len(xs),
+        len(ys),
+        c,
+    )
+    return gpd.GeoDataFrame(
+        {"intensity": peak[order] * per_km2}, geometry=geoms[order], crs=crs
+    ).reset_index(drop=True)
+
+
+def _hotspot_parameters(
+    incidents: Any,
+    bandwidth_m: Any,
+    cell_m: Any,
+    threshold: Any,
+    category_weights: Mapping[str, float] | None,
+) -> tuple[float, float | None, float, dict[str, float], CRS]:
+    """Check :func:`hotspot_polygons`' input: bandwidth, cell, threshold, weights and CRS."""
     owner = "hotspot_polygons"
     if not isinstance(incidents, gpd.GeoDataFrame):
         msg = f"hotspot_polygons needs a GeoDataFrame of incident points; got {type(incidents)}."
@@ -713,18 +694,16 @@ def hotspot_polygons(
         raise CRSError(msg)
     crs = require_metric(CRS.from_user_input(incidents.crs), where="The incidents")
     _check_incidents(incidents)
-    empty = gpd.GeoDataFrame(
-        {"intensity": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs=crs), crs=crs
-    )
-    xy, w = _incident_arrays(incidents, cw)
-    if len(w) == 0:
-        return empty
-    xs, ys, c = _grid_axes(xy, h, cell)
-    z = _kde_grid(xy, w, h, xs, ys)
-    top = _kde_max(xy, w, h, xs, ys, z, z_exact=True)
-    if not top > 0:
-        return empty
-    level = t * top
+    return h, cell, t, cw, crs
+
+
+def _contour_polygons(
+    xs: FloatArray, ys: FloatArray, z: FloatArray, level: float
+) -> NDArray[np.object_]:
+    """Trace the polygons (holes kept) where the gridded density `z` is at least `level`.
+
+    Marching squares (contourpy), so a boundary lies within a fraction of a cell.
+    """
     gen = contourpy.contour_generator(xs, ys, z, fill_type="OuterOffset")
     filled = gen.filled(level, np.inf)  # OuterOffset: (points per polygon, ring offsets)
     rings: list[FloatArray] = list(filled[0])  # type: ignore[arg-type]
@@ -733,11 +712,22 @@ def hotspot_polygons(
     for pts, offs in zip(rings, offsets, strict=True):
         parts = [pts[a:b] for a, b in itertools.pairwise(offs)]
         polys.append(shapely.Polygon(parts[0], parts[1:]))
-    geoms = np.array(polys, dtype=object)
-    if len(geoms) == 0:
-        return empty
-    # peak: the best grid node inside each polygon, refined by mean shift (uphill, so it
-    # stays inside its polygon)
+    return np.array(polys, dtype=object)
+
+
+def _polygon_peaks(
+    geoms: NDArray[np.object_],
+    grid: tuple[FloatArray, FloatArray, FloatArray],
+    level: float,
+    incidents: tuple[FloatArray, FloatArray],
+    h: float,
+) -> FloatArray:
+    """Peak density in each polygon: its best grid node, refined by mean shift.
+
+    Mean shift climbs uphill, so the refined peak stays inside its polygon.
+    """
+    xs, ys, z = grid
+    xy, w = incidents
     iy, ix = np.nonzero(z >= level)
     vals = z[iy, ix]
     cand = np.column_stack([xs[ix], ys[iy]])
@@ -750,19 +740,7 @@ def hotspot_polygons(
     if len(first):
         _, refined = _modes(cand[c_sorted[first]], xy, w, h, merge=False)
         np.maximum.at(peak, g_sorted[first], refined)
-    per_km2 = 1e6 / (2 * math.pi * h * h)
-    order = np.argsort(-peak, kind="stable")
-    logger.info(
-        "hotspot_polygons: %d polygon(s) above %.3g of the peak (grid %d x %d, cell %.1f m).",
-        len(geoms),
-        t,
-        len(xs),
-        len(ys),
-        c,
-    )
-    return gpd.GeoDataFrame(
-        {"intensity": peak[order] * per_km2}, geometry=geoms[order], crs=crs
-    ).reset_index(drop=True)
+    return peak
 
 
 def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
@@ -772,7 +750,7 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
     if bad.any():
         rows = incidents.index.to_numpy()[bad].tolist()
         problems.append(
-            f"{int(bad.sum())} incident(s) are not points (rows {_fmt_rows(rows)}); "
+            f"{int(bad.sum())} incident(s) are not points (rows {format_rows(rows)}); "
             "give one Point (or MultiPoint) per incident."
         )
     if "weight" in incidents.columns:
@@ -782,7 +760,7 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
             rows = incidents.index.to_numpy()[badw].tolist()
             problems.append(
                 f"column 'weight': {int(badw.sum())} value(s) are NaN, negative or not numbers "
-                f"(rows {_fmt_rows(rows)}). Weights must be finite and >= 0."
+                f"(rows {format_rows(rows)}). Weights must be finite and >= 0."
             )
     if problems:
         msg = "The incidents given to hotspot_polygons have problems:\n- " + "\n- ".join(problems)

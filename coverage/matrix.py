@@ -39,17 +39,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_array, csr_array
 from scipy.spatial import cKDTree
 
+from coverage._arrays import offsets_within, repeat_index
+from coverage._validate import check_polygons, check_workers, check_xy
 from coverage.camera import CameraSet
 from coverage.errors import InputError
-from coverage.visibility import (
-    CLEARANCE_M,
-    _as_polygons,
-    _as_xy,
-    _Obstacles,
-    _sector_polygons,
-    _workers,
-    isovists,
-)
+from coverage.visibility import CLEARANCE_M, Obstacles, isovists, sector_polygons
 
 __all__ = ["CoverageMatrix", "coverage_matrix", "row_orientations"]
 
@@ -128,13 +122,12 @@ def row_orientations(
         base = camera_set.rotation_offsets_deg()
         counts = np.full(n_sites, len(base), dtype=np.int64)
         offset = np.tile(base, n_sites)
-    site = np.repeat(np.arange(n_sites, dtype=np.int64), counts)
-    starts = np.cumsum(counts) - counts
-    rotation = np.arange(len(site), dtype=np.int64) - np.repeat(starts, counts)
+    site = repeat_index(counts)
+    rotation = offsets_within(counts)
     return site, rotation, offset.astype(np.float64)
 
 
-def coverage_matrix(
+def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-only options
     sites_xy: ArrayLike,
     demand_xy: ArrayLike,
     camera_set: CameraSet,
@@ -199,180 +192,325 @@ def coverage_matrix(
     >>> cm.headings_deg.ravel().tolist()
     [0.0, 90.0, 180.0, 270.0]
     """
-    sites = _as_xy(sites_xy, "sites_xy", _OWNER) if len(np.asarray(sites_xy)) else np.zeros((0, 2))
-    demand = (
-        _as_xy(demand_xy, "demand_xy", _OWNER) if len(np.asarray(demand_xy)) else np.zeros((0, 2))
-    )
-    n_sites, m = len(sites), len(demand)
-    bld = _as_polygons(buildings, "buildings", _OWNER)
-    zones = _as_polygons(privacy_zones, "privacy_zones", _OWNER)
-    obs = _Obstacles(bld, clearance_m) if bld.size else None
+    sites = _points(sites_xy, "sites_xy")
+    demand = _points(demand_xy, "demand_xy")
+    bld = check_polygons(buildings, "buildings", _OWNER)
+    zones = check_polygons(privacy_zones, "privacy_zones", _OWNER)
+    obs = Obstacles(bld, clearance_m) if bld.size else None
+    existing = _existing_sets(existing_xy, existing_heading_deg, existing_cameras, camera_set)
+    rows = _row_layout(sites, camera_set, site_bearings_deg, existing)
 
-    # ---- rows: candidates then existing
+    # privacy: configurations whose view reaches into a zone (dropped at the end, so
+    # that every site keeps the same rows while the entries are generated)
+    row_keep = np.ones(rows.n_candidates, dtype=bool)
+    if zones.size and rows.n_candidates:
+        row_keep = _privacy_keep(rows, camera_set, zones, obs, privacy_n_rays)
+    keep_rows = np.concatenate([row_keep, np.ones(rows.n_existing, dtype=bool)])
+
+    dem_idx = _demand_outside(demand, zones)
+    n_pairs = n_visible = 0
+    entries: list[_Entries] = []
+    if len(rows.origin) and dem_idx.size:
+        pairs = _pairs_in_range(rows, keep_rows, demand, dem_idx, camera_set)
+        n_pairs = len(pairs.origin)
+        if obs is not None and n_pairs:
+            blocked = obs.blocked(
+                rows.origins, demand, pairs.origin, pairs.target, workers=check_workers(workers)
+            )
+            pairs = pairs.subset(~blocked)
+        n_visible = len(pairs.origin)
+        entries = _sector_entries(rows, pairs, demand, camera_set)
+    meta = {
+        "n_pairs_in_range": n_pairs,
+        "n_pairs_visible": n_visible,
+        "n_privacy_excluded": int((~row_keep).sum()),
+        "n_demand_in_privacy": int(len(demand) - dem_idx.size),
+    }
+    return _assemble(rows, keep_rows, entries, len(demand), meta)
+
+
+# --------------------------------------------------------------------------- rows
+_Entries = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class _ExistingSets:
+    """Existing sets as given: positions, first-camera heading (NaN: unknown), camera count."""
+
+    xy: NDArray[np.float64]
+    heading_deg: NDArray[np.float64]
+    cameras: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class _RowLayout:
+    """Every row before the privacy exclusion: candidates (by site, rotation), then existing.
+
+    ``origins`` stacks the sites and the existing sets; ``origin`` is the origin
+    of each row. Rows are sorted by origin, so ``starts[o]`` and ``counts[o]``
+    say which rows an origin owns.
+    """
+
+    c_site: NDArray[np.int64]
+    c_rot: NDArray[np.int64]
+    headings: NDArray[np.float64]
+    origins: NDArray[np.float64]
+    origin: NDArray[np.int64]
+    n_sites: int
+    n_cameras: int
+
+    @property
+    def n_candidates(self) -> int:
+        return len(self.c_site)
+
+    @property
+    def n_existing(self) -> int:
+        return len(self.origins) - self.n_sites
+
+    @property
+    def counts(self) -> NDArray[np.int64]:
+        return np.bincount(self.origin, minlength=len(self.origins)).astype(np.int64)
+
+    @property
+    def starts(self) -> NDArray[np.int64]:
+        counts = self.counts
+        out: NDArray[np.int64] = np.cumsum(counts) - counts
+        return out
+
+
+def _points(xy: ArrayLike, name: str) -> NDArray[np.float64]:
+    return check_xy(xy, name, _OWNER) if len(np.asarray(xy)) else np.zeros((0, 2))
+
+
+def _existing_sets(
+    xy: ArrayLike | None,
+    heading_deg: ArrayLike | None,
+    cameras: ArrayLike | None,
+    camera_set: CameraSet,
+) -> _ExistingSets:
+    """Check the existing sets' arrays (one heading and one camera count per set)."""
+    ex = check_xy(xy, "existing_xy", _OWNER) if xy is not None and len(np.asarray(xy)) else None
+    ex = np.zeros((0, 2)) if ex is None else ex
+    n_ex = len(ex)
+    head = (
+        np.full(n_ex, np.nan)
+        if heading_deg is None
+        else np.asarray(heading_deg, dtype=np.float64).reshape(-1)
+    )
+    cams = (
+        np.full(n_ex, camera_set.n_cameras, dtype=np.int64)
+        if cameras is None
+        else np.asarray(cameras, dtype=np.int64).reshape(-1)
+    )
+    if len(head) != n_ex or len(cams) != n_ex or (cams < 1).any():
+        msg = (
+            f"{_OWNER}: existing_heading_deg and existing_cameras must give one value per "
+            f"existing set ({n_ex}), cameras >= 1. Got {len(head)} heading(s) and "
+            f"{len(cams)} camera count(s)."
+        )
+        raise InputError(msg)
+    return _ExistingSets(ex, head, cams)
+
+
+def _row_layout(
+    sites: NDArray[np.float64],
+    camera_set: CameraSet,
+    site_bearings_deg: Sequence[Sequence[float]] | None,
+    existing: _ExistingSets,
+) -> _RowLayout:
+    """Rows and the absolute heading of every camera of each row (NaN pads smaller sets)."""
+    n_sites, n_ex = len(sites), len(existing.xy)
     c_site, c_rot, c_off = row_orientations(n_sites, camera_set, site_bearings_deg)
     rel = np.asarray(camera_set.relative_headings_deg, dtype=np.float64)
     k = len(rel)
-    if existing_xy is not None and len(np.asarray(existing_xy)):
-        ex = _as_xy(existing_xy, "existing_xy", _OWNER)
-    else:
-        ex = np.zeros((0, 2))
-    n_ex = len(ex)
-    ex_head = (
-        np.full(n_ex, np.nan)
-        if existing_heading_deg is None
-        else np.asarray(existing_heading_deg, dtype=np.float64).reshape(-1)
-    )
-    ex_cams = (
-        np.full(n_ex, k, dtype=np.int64)
-        if existing_cameras is None
-        else np.asarray(existing_cameras, dtype=np.int64).reshape(-1)
-    )
-    if len(ex_head) != n_ex or len(ex_cams) != n_ex or (ex_cams < 1).any():
-        msg = (
-            f"{_OWNER}: existing_heading_deg and existing_cameras must give one value per "
-            f"existing set ({n_ex}), cameras >= 1. Got {len(ex_head)} heading(s) and "
-            f"{len(ex_cams)} camera count(s)."
-        )
-        raise InputError(msg)
-    kmax = int(max(k, ex_cams.max(initial=0)))
+    kmax = int(max(k, existing.cameras.max(initial=0)))
     head_c = np.full((len(c_site), kmax), np.nan)
     head_c[:, :k] = np.mod(c_off[:, None] + rel[None, :], 360.0)
     head_e = np.full((n_ex, kmax), np.nan)
-    ex_off = np.where(np.isfinite(ex_head), np.mod(ex_head, 360.0), 0.0)
-    for c in np.unique(ex_cams):  # a handful of distinct camera counts
-        sel = ex_cams == c
+    ex_off = np.where(np.isfinite(existing.heading_deg), np.mod(existing.heading_deg, 360.0), 0.0)
+    for c in np.unique(existing.cameras):  # a handful of distinct camera counts
+        sel = existing.cameras == c
         r = rel if c == k else np.arange(c) * (360.0 / c)
         head_e[np.ix_(sel, np.arange(c))] = np.mod(ex_off[sel, None] + r[None, :], 360.0)
+    return _RowLayout(
+        c_site=c_site,
+        c_rot=c_rot,
+        headings=np.concatenate([head_c, head_e]),
+        origins=np.concatenate([sites, existing.xy]),
+        origin=np.concatenate([c_site, n_sites + np.arange(n_ex, dtype=np.int64)]),
+        n_sites=n_sites,
+        n_cameras=k,
+    )
 
-    # ---- privacy: configurations whose view reaches into a zone (dropped at the end, so
-    # that every site keeps the same rows while the entries are generated)
-    row_keep = np.ones(len(c_site), dtype=bool)
-    if zones.size and len(c_site):
-        row_keep = _privacy_keep(
-            sites, c_site, head_c, camera_set, zones, obs, clearance_m, privacy_n_rays
-        )
-    n_excluded = int((~row_keep).sum())
 
-    row_origin = np.concatenate([c_site, n_sites + np.arange(n_ex, dtype=np.int64)])
-    keep_rows = np.concatenate([row_keep, np.ones(n_ex, dtype=bool)])
-    headings = np.concatenate([head_c, head_e])
-    n_full = len(row_origin)
-    origins = np.concatenate([sites, ex])
+# --------------------------------------------------------------------------- entries
+@dataclass(frozen=True)
+class _Pairs:
+    """(origin, demand point) pairs within range: distance and quality."""
 
-    # rows are sorted by origin: start and count per origin
-    counts = np.bincount(row_origin, minlength=len(origins)).astype(np.int64)
-    starts = np.cumsum(counts) - counts
+    origin: NDArray[np.int64]
+    target: NDArray[np.int64]
+    dist: NDArray[np.float64]
+    quality: NDArray[np.float64]
 
-    # ---- demand outside privacy zones
-    dem_ok = np.ones(m, dtype=bool)
-    if zones.size and m:
+    def subset(self, mask: NDArray[np.bool_]) -> _Pairs:
+        return _Pairs(self.origin[mask], self.target[mask], self.dist[mask], self.quality[mask])
+
+
+@dataclass(frozen=True)
+class _Sightlines:
+    """Unit vector from the origin to the point of each pair; `at_pole` where it is the pole."""
+
+    ux: NDArray[np.float64]
+    uy: NDArray[np.float64]
+    at_pole: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class _Axes:
+    """Camera axes of every row as (sin, cos) of the heading, and the sector threshold."""
+
+    h_sin: NDArray[np.float64]
+    h_cos: NDArray[np.float64]
+    has_cam: NDArray[np.bool_]
+    cos_half: float
+
+
+def _demand_outside(demand: NDArray[np.float64], zones: NDArray[np.object_]) -> NDArray[np.int64]:
+    """Find the demand points outside every privacy zone (their indices)."""
+    dem_ok = np.ones(len(demand), dtype=bool)
+    if zones.size and len(demand):
         zi = shapely.STRtree(zones).query(shapely.points(demand), predicate="intersects")[0]
         dem_ok[zi] = False
-    dem_idx = np.flatnonzero(dem_ok)
+    return np.flatnonzero(dem_ok)
 
-    # ---- candidate pairs within range
-    rows_out: list[NDArray[np.int64]] = []
-    cols_out: list[NDArray[np.int64]] = []
-    vals_out: list[NDArray[np.float64]] = []
-    n_pairs = n_visible = 0
-    if n_full and dem_idx.size:
-        live = np.bincount(row_origin[keep_rows], minlength=len(origins))
-        active = np.flatnonzero(live > 0)
-        rng_m = float(camera_set.range_m)  # type: ignore[arg-type]
-        pi, pj, dist = _pairs_within(origins[active], demand[dem_idx], rng_m)
-        pi, pj = active[pi], dem_idx[pj]
-        q = camera_set.quality(dist)
-        ok = q > 0
-        pi, pj, dist, q = pi[ok], pj[ok], dist[ok], q[ok]
-        n_pairs = len(pi)
-        if obs is not None and n_pairs:
-            vis = ~obs.blocked(origins, demand, pi, pj, workers=_workers(workers))
-            pi, pj, dist, q = pi[vis], pj[vis], dist[vis], q[vis]
-        n_visible = len(pi)
-        # sector test by dot products: the angle to a camera's axis is <= hfov/2 exactly when
-        # cos(angle) = u . axis >= cos(hfov/2) (cos falls monotonically on [0, 180])
-        d = demand[pj] - origins[pi]
-        inv = 1.0 / np.where(dist > 0, dist, 1.0)
-        ux, uy = d[:, 0] * inv, d[:, 1] * inv
-        del d, inv
-        at_pole = dist <= 1e-9
-        hfov = float(camera_set.hfov_deg)
-        cos_half = math.cos(math.radians(min(hfov, 360.0) / 2.0)) - 1e-12
-        h_rad = np.radians(headings)
-        h_sin, h_cos = np.sin(h_rad), np.cos(h_rad)  # NaN for empty camera slots
-        has_cam = np.isfinite(headings).any(axis=1)
 
-        def per_row(sel: NDArray[np.int64]) -> None:
-            """General case: headings looked up row by row."""
-            cnt = counts[pi[sel]]
-            st = starts[pi[sel]]
-            for slot in range(int(cnt.max(initial=0))):
-                sub = np.flatnonzero(cnt > slot)
-                row = st[sub] + slot
-                idx = sel[sub]
-                uxs, uys = ux[idx], uy[idx]
-                seen = at_pole[idx] & has_cam[row]
-                for c in range(kmax):
-                    seen |= uxs * h_sin[row, c] + uys * h_cos[row, c] >= cos_half
-                rows_out.append(row[seen])
-                cols_out.append(pj[idx[seen]])
-                vals_out.append(q[idx[seen]])
+def _pairs_in_range(
+    rows: _RowLayout,
+    keep_rows: NDArray[np.bool_],
+    demand: NDArray[np.float64],
+    dem_idx: NDArray[np.int64],
+    camera_set: CameraSet,
+) -> _Pairs:
+    """Pairs of an origin with a kept row and a demand point it sees with quality > 0."""
+    live = np.bincount(rows.origin[keep_rows], minlength=len(rows.origins))
+    active = np.flatnonzero(live > 0)
+    range_m = float(camera_set.range_m)  # type: ignore[arg-type]
+    pi, pj, dist = _pairs_within(rows.origins[active], demand[dem_idx], range_m)
+    pi, pj = active[pi], dem_idx[pj]
+    q = camera_set.quality(dist)
+    ok = q > 0
+    return _Pairs(pi[ok], pj[ok], dist[ok], q[ok])
 
-        if camera_set.rotations == "corridors" or n_sites == 0:
-            per_row(np.arange(n_visible))
-        else:
-            # every site has the same r orientations: row = site * r + slot, and the headings
-            # of a slot are the same numbers at every site
-            r = len(c_off) // n_sites
-            cand = pi < n_sites
-            ci = np.flatnonzero(cand)
-            pic, uxc, uyc, apc = pi[ci], ux[ci], uy[ci], at_pole[ci]
-            pjc, qc = pj[ci], q[ci]
-            for slot in range(r):
-                seen = apc.copy()
-                for c in range(k):
-                    hs, hc = h_sin[slot, c], h_cos[slot, c]
-                    seen |= uxc * hs + uyc * hc >= cos_half
-                rows_out.append(pic[seen] * r + slot)
-                cols_out.append(pjc[seen])
-                vals_out.append(qc[seen])
-            if n_ex:
-                per_row(np.flatnonzero(~cand))
 
-    if rows_out:
-        rr = np.concatenate(rows_out)
-        cc = np.concatenate(cols_out)
-        vv = np.concatenate(vals_out)
+def _sector_entries(
+    rows: _RowLayout, pairs: _Pairs, demand: NDArray[np.float64], camera_set: CameraSet
+) -> list[_Entries]:
+    """(row, column, value) entries of the pairs that fall in a camera's sector.
+
+    Sector test by dot products: the angle to a camera's axis is <= hfov/2 exactly
+    when cos(angle) = u . axis >= cos(hfov/2) (cos falls monotonically on [0, 180]).
+    """
+    d = demand[pairs.target] - rows.origins[pairs.origin]
+    inv = 1.0 / np.where(pairs.dist > 0, pairs.dist, 1.0)
+    sight = _Sightlines(d[:, 0] * inv, d[:, 1] * inv, pairs.dist <= 1e-9)
+    del d, inv
+    hfov = float(camera_set.hfov_deg)
+    h_rad = np.radians(rows.headings)
+    axes = _Axes(
+        h_sin=np.sin(h_rad),  # NaN for empty camera slots
+        h_cos=np.cos(h_rad),
+        has_cam=np.asarray(np.isfinite(rows.headings).any(axis=1)),
+        cos_half=math.cos(math.radians(min(hfov, 360.0) / 2.0)) - 1e-12,
+    )
+    if camera_set.rotations == "corridors" or rows.n_sites == 0:
+        return _entries_by_row(np.arange(len(pairs.origin)), rows, pairs, sight, axes)
+    out = _entries_of_uniform_sites(rows, pairs, sight, axes)
+    if rows.n_existing:
+        existing = np.flatnonzero(pairs.origin >= rows.n_sites)
+        out += _entries_by_row(existing, rows, pairs, sight, axes)
+    return out
+
+
+def _entries_by_row(
+    sel: NDArray[np.int64], rows: _RowLayout, pairs: _Pairs, sight: _Sightlines, axes: _Axes
+) -> list[_Entries]:
+    """General case: the headings of the pairs `sel` are looked up row by row."""
+    out: list[_Entries] = []
+    cnt = rows.counts[pairs.origin[sel]]
+    st = rows.starts[pairs.origin[sel]]
+    for slot in range(int(cnt.max(initial=0))):
+        sub = np.flatnonzero(cnt > slot)
+        row = st[sub] + slot
+        idx = sel[sub]
+        uxs, uys = sight.ux[idx], sight.uy[idx]
+        seen = sight.at_pole[idx] & axes.has_cam[row]
+        for c in range(rows.headings.shape[1]):
+            seen |= uxs * axes.h_sin[row, c] + uys * axes.h_cos[row, c] >= axes.cos_half
+        out.append((row[seen], pairs.target[idx[seen]], pairs.quality[idx[seen]]))
+    return out
+
+
+def _entries_of_uniform_sites(
+    rows: _RowLayout, pairs: _Pairs, sight: _Sightlines, axes: _Axes
+) -> list[_Entries]:
+    """Candidate pairs when every site has the same r orientations.
+
+    Then row = site * r + slot, and the headings of a slot are the same numbers
+    at every site, so each slot is one vectorized test over all candidate pairs.
+    """
+    out: list[_Entries] = []
+    r = rows.n_candidates // rows.n_sites
+    ci = np.flatnonzero(pairs.origin < rows.n_sites)
+    pic, uxc, uyc, apc = pairs.origin[ci], sight.ux[ci], sight.uy[ci], sight.at_pole[ci]
+    pjc, qc = pairs.target[ci], pairs.quality[ci]
+    for slot in range(r):
+        seen = apc.copy()
+        for c in range(rows.n_cameras):
+            hs, hc = axes.h_sin[slot, c], axes.h_cos[slot, c]
+            seen |= uxc * hs + uyc * hc >= axes.cos_half
+        out.append((pic[seen] * r + slot, pjc[seen], qc[seen]))
+    return out
+
+
+# --------------------------------------------------------------------------- assembly
+def _assemble(
+    rows: _RowLayout,
+    keep_rows: NDArray[np.bool_],
+    entries: list[_Entries],
+    m: int,
+    meta: dict[str, Any],
+) -> CoverageMatrix:
+    """Drop the privacy-excluded rows, renumber the rest and build the matrix."""
+    if entries:
+        rr = np.concatenate([e[0] for e in entries])
+        cc = np.concatenate([e[1] for e in entries])
+        vv = np.concatenate([e[2] for e in entries])
     else:
         rr = cc = np.zeros(0, dtype=np.int64)
         vv = np.zeros(0)
+    c_site, c_rot, headings = rows.c_site, rows.c_rot, rows.headings
+    n_excluded = int((~keep_rows).sum())
     if n_excluded:
         kept = keep_rows[rr]
         rr, cc, vv = rr[kept], cc[kept], vv[kept]
         rr = (np.cumsum(keep_rows) - 1)[rr]
+        row_keep = keep_rows[: rows.n_candidates]
         c_site, c_rot, headings = c_site[row_keep], c_rot[row_keep], headings[keep_rows]
-    n_rows = n_full - n_excluded
-    A = _csr(rr, cc, vv, (n_rows, m))
-
-    site = np.concatenate([c_site, np.full(n_ex, -1, dtype=np.int64)])
-    existing = np.concatenate([np.full(len(c_site), -1, dtype=np.int64), np.arange(n_ex)])
-    rotation = np.concatenate([c_rot, np.zeros(n_ex, dtype=np.int64)])
-    fixed = np.arange(len(c_site), n_rows, dtype=np.int64)
-    groups = np.concatenate([c_site, n_sites + np.arange(n_ex, dtype=np.int64)])
-    meta = {
-        "n_pairs_in_range": n_pairs,
-        "n_pairs_visible": n_visible,
-        "n_privacy_excluded": n_excluded,
-        "n_demand_in_privacy": int(m - dem_idx.size),
-    }
+    n_rows = len(rows.origin) - n_excluded
+    n_ex = rows.n_existing
     return CoverageMatrix(
-        A=A,
-        site=site.astype(np.int64),
-        existing=existing.astype(np.int64),
-        rotation=rotation.astype(np.int64),
+        A=_csr(rr, cc, vv, (n_rows, m)),
+        site=np.concatenate([c_site, np.full(n_ex, -1, dtype=np.int64)]).astype(np.int64),
+        existing=np.concatenate([np.full(len(c_site), -1, dtype=np.int64), np.arange(n_ex)]).astype(
+            np.int64
+        ),
+        rotation=np.concatenate([c_rot, np.zeros(n_ex, dtype=np.int64)]).astype(np.int64),
         headings_deg=headings,
-        fixed=fixed,
-        groups=groups.astype(np.int64),
+        fixed=np.arange(len(c_site), n_rows, dtype=np.int64),
+        groups=np.concatenate([c_site, rows.n_sites + np.arange(n_ex, dtype=np.int64)]).astype(
+            np.int64
+        ),
         meta=meta,
     )
 
@@ -406,28 +544,30 @@ def _pairs_within(
 
 
 def _privacy_keep(
-    sites: NDArray[np.float64],
-    c_site: NDArray[np.int64],
-    head_c: NDArray[np.float64],
+    layout: _RowLayout,
     camera_set: CameraSet,
     zones: NDArray[np.object_],
-    bld: _Obstacles | None,
-    clearance_m: float,
+    bld: Obstacles | None,
     n_rays: int,
 ) -> NDArray[np.bool_]:
-    """False for candidate rows whose (building-clipped) view overlaps a zone too much."""
+    """Mark candidate rows whose (building-clipped) view overlaps a zone too much: False."""
+    sites = layout.origins[: layout.n_sites]
+    c_site = layout.c_site
+    head_c = layout.headings[: layout.n_candidates]
     keep = np.ones(len(c_site), dtype=bool)
-    rng_m = float(camera_set.range_m)  # type: ignore[arg-type]
+    range_m = float(camera_set.range_m)  # type: ignore[arg-type]
     # sites whose range disc reaches a zone
     near_s = np.unique(
-        shapely.STRtree(zones).query(shapely.points(sites), predicate="dwithin", distance=rng_m)[0]
+        shapely.STRtree(zones).query(shapely.points(sites), predicate="dwithin", distance=range_m)[
+            0
+        ]
     )
     if near_s.size == 0:
         return keep
     zone_tree = shapely.STRtree(zones)
     rows = np.flatnonzero(np.isin(c_site, near_s))
     k = head_c.shape[1]
-    wedges = _sector_polygons(
+    wedges = sector_polygons(
         np.repeat(sites[c_site[rows]], k, axis=0), head_c[rows].ravel(), camera_set
     ).reshape(-1, k)
     limit = float(camera_set.max_privacy_intrusion_m2) + 1e-6
@@ -439,9 +579,7 @@ def _privacy_keep(
     over = np.flatnonzero(area > limit)
     if bld is not None and over.size:
         sites_over = np.unique(c_site[rows[over]])
-        iso = isovists(
-            sites[sites_over], bld, range_m=rng_m, n_rays=n_rays, clearance_m=clearance_m
-        )
+        iso = isovists(sites[sites_over], bld, range_m=range_m, n_rays=n_rays)
         pos = np.searchsorted(sites_over, c_site[rows[over]])
         w_over = wedges[over]
         if not use_sum:
@@ -452,7 +590,7 @@ def _privacy_keep(
 
 
 def _wedges_disjoint(camera_set: CameraSet) -> bool:
-    """True when no two cameras' view wedges of the set overlap (beyond the pole)."""
+    """Tell whether no two cameras' view wedges of the set overlap (beyond the pole)."""
     rel = np.sort(np.asarray(camera_set.relative_headings_deg, dtype=np.float64))
     if len(rel) < 2:
         return True

@@ -8,7 +8,6 @@ back to GeoDataFrames.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
@@ -17,24 +16,34 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from pyproj import CRS
 
+from coverage._arrays import relative_gap, row_of_entries
+from coverage._timing import StageTimer
 from coverage._validate import check_choice, check_number
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
 from coverage.matrix import CoverageMatrix, coverage_matrix
-from coverage.optimize import Solution, max_coverage
+from coverage.optimize import METHODS, Solution, max_coverage, objective, plan_phases
 from coverage.scene import Scene, district_of
 
-__all__ = ["METHODS", "Plan", "Problem", "assess", "best_cover", "build_matrix", "solve"]
+__all__ = [
+    "METHODS",
+    "Plan",
+    "Problem",
+    "ProgressCallback",
+    "assess",
+    "best_cover",
+    "build_matrix",
+    "solve",
+]
 
 logger = logging.getLogger("coverage")
 
-#: Methods accepted by :func:`solve` (passed on to ``max_coverage``).
-METHODS = ("auto", "greedy", "local", "exact")
-
-#: A progress callback: ``progress(stage, done, total)``; total is None when unknown.
-Progress = Callable[[str, float, float | None], None]
+#: What :func:`solve` calls as stages run: ``progress(stage, done, total)``, with
+#: ``(stage, 0, None)`` when a stage starts and ``(stage, 1, 1)`` when it ends.
+ProgressCallback = Callable[[str, float, float | None], None]
 
 
 @dataclass(frozen=True, eq=False)  # holds GeoDataFrames: compare by identity
@@ -61,8 +70,8 @@ class Problem:
     occlusion
         Whether buildings block views.
     method
-        ``"auto"``, ``"greedy"``, ``"local"`` or ``"exact"`` (see
-        :func:`coverage.optimize.max_coverage`).
+        One of :data:`METHODS`: ``"auto"``, ``"greedy"``, ``"local"`` or
+        ``"exact"`` (see :func:`coverage.optimize.max_coverage`).
     time_limit_s
         Limit on the optimizer's time; ``None`` for its default.
     gap_tol
@@ -74,8 +83,10 @@ class Problem:
         candidates, or used alone with ``candidates="poles"``. A pole inside a
         building or privacy zone is an error (nothing you give is dropped).
     candidates
-        ``"generated"`` (intersections and points along corridors, plus
-        `poles` if given) or ``"poles"`` (only `poles`).
+        Where the new sets may stand (a mode, not a layer): ``"generated"``
+        (the default: corridor intersections and points every
+        `candidate_spacing_m` along the corridors, plus `poles` if given) or
+        ``"poles"`` (only the given `poles`, which are then required).
     demand
         Demand points of your own (points with a ``weight`` >= 0 and optional
         ``district``), instead of points sampled along the corridors, e.g.
@@ -150,8 +161,8 @@ class Problem:
 
 
 def _problem_budgets(problem: Problem) -> tuple[int, ...]:
-    b = problem.budget
-    return tuple(b) if isinstance(b, tuple) else (int(b),)
+    b = problem.budget  # an int, or a tuple of ints once Problem has checked it
+    return tuple(int(x) for x in b) if isinstance(b, Sequence) else (int(b),)
 
 
 def _check_demand(demand: Any, scene: Scene) -> None:
@@ -290,8 +301,8 @@ class Plan:
         )
 
 
-def _xy(frame: gpd.GeoDataFrame) -> np.ndarray:
-    return shapely.get_coordinates(frame.geometry.values).astype(np.float64)
+def _xy(frame: gpd.GeoDataFrame) -> NDArray[np.float64]:
+    return np.asarray(shapely.get_coordinates(frame.geometry.values), dtype=np.float64)
 
 
 def build_matrix(
@@ -299,7 +310,7 @@ def build_matrix(
     demand: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
 ) -> CoverageMatrix:
-    """The coverage matrix of `problem` for given demand points and sites.
+    """Build the coverage matrix of `problem` for given demand points and sites.
 
     Rows are the candidate configurations, then one row per existing set.
     """
@@ -318,7 +329,7 @@ def build_matrix(
     )
 
 
-def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
+def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan:
     """Solve a planning problem end to end.
 
     Parameters
@@ -326,7 +337,12 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
     problem
         The question.
     progress
-        Optional callback ``progress(stage, done, total)`` for progress bars.
+        Optional callback ``progress(stage, done, total)`` for progress bars
+        (see :data:`ProgressCallback`). The stages are ``"demand"``,
+        ``"candidates"``, ``"matrix"`` and ``"optimize"`` (``"optimize phase
+        1"``, ``"optimize phase 2"``, ... for a phased plan: the optimizer runs
+        the phases in one call, so phase 1 reports its start before it and
+        everything else once the last phase is solved).
 
     Returns
     -------
@@ -348,151 +364,54 @@ def solve(problem: Problem, *, progress: Progress | None = None) -> Plan:
     >>> len(plan.new_cameras), plan.objective <= plan.upper_bound
     (20, True)
     """
-    timings: dict[str, float] = {}
-
-    def stage(name: str) -> Callable[[], None]:
-        t0 = time.perf_counter()
-        if progress is not None:
-            progress(name, 0, None)
-
-        def done() -> None:
-            timings[name] = time.perf_counter() - t0
-            logger.info("%s: %.2f s", name, timings[name])
-            if progress is not None:
-                progress(name, 1, 1)
-
-        return done
-
+    timer = _stage_timer(progress)
     budgets = _problem_budgets(problem)
-    done = stage("demand")
-    demand = _make_demand(problem)
-    done()
-    if len(demand) == 0 or float(demand["weight"].sum()) <= 0:
-        msg = "No demand: the corridors yield no demand points with positive weight."
-        raise InputError(msg)
-    done = stage("candidates")
-    sites = _make_sites(problem)
-    done()
-    if len(sites) == 0:
-        msg = (
-            "No candidate site is left: every candidate lies inside a building or a privacy "
-            "zone. Check the privacy_zones layer, or give poles explicitly."
-        )
-        raise InputError(msg)
-    if sum(budgets) > len(sites):
-        what = "budget" if len(budgets) == 1 else "sum of the phase budgets"
-        msg = (
-            f"The 'budget' parameter of Problem must be an int in [1, {len(sites)}] (the number "
-            f"of candidate sites). Got {sum(budgets)} ({what}) instead. Lower the budget or add "
-            "candidates (smaller candidate_spacing_m)."
-        )
-        raise ParameterError(msg)
-    done = stage("matrix")
-    cm = build_matrix(problem, demand, sites)
-    done()
-    usable = np.flatnonzero(cm.site >= 0)
-    if usable.size == 0:
-        msg = (
-            "No camera configuration is allowed: every candidate's view reaches into a privacy "
-            "zone. Shrink the privacy zones or raise max_privacy_intrusion_m2 on the camera set."
-        )
-        raise InputError(msg)
+    with timer.stage("demand"):
+        demand = _make_demand(problem)
+    _require_demand(demand)
+    with timer.stage("candidates"):
+        sites = _make_sites(problem)
+    _require_sites(sites, budgets)
+    with timer.stage("matrix"):
+        cm = build_matrix(problem, demand, sites)
+    _require_usable_rows(cm)
     weights = demand["weight"].to_numpy(dtype=np.float64)
-    extra: dict[str, Any] = {}
-    if problem.quotas is not None:
-        labels = np.full(cm.A.shape[0], "", dtype=object)
-        cand = cm.site >= 0
-        labels[cand] = sites["district"].to_numpy()[cm.site[cand]]
-        extra = {"labels": labels, "quotas": dict(problem.quotas)}
-    chosen: list[int] = []
-    gains: list[float] = []
-    phase_of: list[int] = []
-    phases: list[dict[str, Any]] = []
-    sol = None
-    for p, b in enumerate(budgets, start=1):
-        name = "optimize" if len(budgets) == 1 else f"optimize phase {p}"
-        done = stage(name)
-        sol = max_coverage(
-            cm.A,
-            weights,
-            budget=b,
-            groups=cm.groups,
-            fixed=np.concatenate([cm.fixed, np.asarray(chosen, dtype=np.int64)]),
-            method=problem.method,
-            time_limit_s=problem.time_limit_s,
-            gap_tol=problem.gap_tol,
-            rng=problem.rng,
-            **extra,
-        )
-        done()
-        chosen.extend(int(r) for r in sol.selected)
-        gains.extend(float(g) for g in sol.gains)
-        phase_of.extend([p] * len(sol.selected))
-        phases.append(
-            {
-                "phase": p,
-                "budget": b,
-                "sets": len(sol.selected),
-                "objective": float(sol.objective),
-                "upper_bound": float(sol.upper_bound),
-                "gap": float(sol.gap),
-                "method": sol.method,
-                "seconds": timings[name],
-            }
-        )
-    assert sol is not None
+    solutions = _optimize_phases(problem, cm, sites, weights, timer)
+    phase_of = np.concatenate(
+        [np.full(len(sol.selected), p, dtype=np.int64) for p, sol in enumerate(solutions, 1)]
+    )
     cameras = _camera_table(
         problem,
         sites,
         cm,
-        np.asarray(chosen, dtype=np.int64),
-        np.asarray(gains, dtype=np.float64),
-        np.asarray(phase_of, dtype=np.int64),
+        np.concatenate([sol.selected for sol in solutions]).astype(np.int64),
+        np.concatenate([sol.gains for sol in solutions]).astype(np.float64),
+        phase_of,
     )
     plan_demand = _demand_table(demand, cm, cameras["_row"].to_numpy())
-    cameras = cameras.drop(columns="_row")
-    meta = {
-        "budget": list(budgets) if len(budgets) > 1 else budgets[0],
-        "method": problem.method,
-        "solver_method": sol.method,
-        "time_limit_s": problem.time_limit_s,
-        "gap_tol": problem.gap_tol,
-        "rng": problem.rng,
-        "spacing_m": problem.spacing_m,
-        "candidate_spacing_m": problem.candidate_spacing_m,
-        "bandwidth_m": problem.bandwidth_m,
-        "occlusion": problem.occlusion,
-        "candidates": problem.candidates,
-        "own_demand": problem.demand is not None,
-        "quotas": dict(problem.quotas) if problem.quotas is not None else None,
-        "camera": repr(problem.camera),
-        "camera_set": problem.camera,
-        "tier_weights": dict(
-            zip(
-                (name for name, _ in problem.camera.tiers),
-                problem.camera.tier_weights,
-                strict=True,
-            )
-        )
-        if problem.camera.resolution_px is not None
-        else None,
-        "n_demand": len(demand),
-        "n_sites": len(sites),
-        "n_configurations": int(cm.A.shape[0]),
-        "nnz": int(cm.A.nnz),
-        "phases": phases,
-        "timings_s": timings,
-    }
+    last = solutions[-1]
+    phases = [
+        _phase_row(p, b, sol) for (p, b), sol in zip(enumerate(budgets, 1), solutions, strict=True)
+    ]
     return Plan(
-        cameras=cameras,
+        cameras=cameras.drop(columns="_row"),
         demand=plan_demand,
-        objective=float(sol.objective),
-        upper_bound=float(sol.upper_bound),
-        gap=float(sol.gap),
-        solution=sol,
+        objective=float(last.objective),
+        upper_bound=float(last.upper_bound),
+        gap=float(last.gap),
+        solution=last,
         sites=sites,
         matrix=cm,
-        meta=meta,
+        meta=_plan_meta(problem, last, cm, len(sites), phases, timer.timings),
+    )
+
+
+# --------------------------------------------------------------------------- solve, by stage
+def _stage_timer(progress: ProgressCallback | None) -> StageTimer:
+    if progress is None:
+        return StageTimer()
+    return StageTimer(
+        on_start=lambda name: progress(name, 0, None), on_end=lambda name: progress(name, 1, 1)
     )
 
 
@@ -517,6 +436,143 @@ def _make_sites(problem: Problem) -> gpd.GeoDataFrame:
     return sites
 
 
+def _require_demand(demand: gpd.GeoDataFrame) -> None:
+    if len(demand) == 0 or float(demand["weight"].sum()) <= 0:
+        msg = "No demand: the corridors yield no demand points with positive weight."
+        raise InputError(msg)
+
+
+def _require_sites(sites: gpd.GeoDataFrame, budgets: tuple[int, ...]) -> None:
+    if len(sites) == 0:
+        msg = (
+            "No candidate site is left: every candidate lies inside a building or a privacy "
+            "zone. Check the privacy_zones layer, or give poles explicitly."
+        )
+        raise InputError(msg)
+    if sum(budgets) > len(sites):
+        what = "budget" if len(budgets) == 1 else "sum of the phase budgets"
+        msg = (
+            f"The 'budget' parameter of Problem must be an int in [1, {len(sites)}] (the number "
+            f"of candidate sites). Got {sum(budgets)} ({what}) instead. Lower the budget or add "
+            "candidates (smaller candidate_spacing_m)."
+        )
+        raise ParameterError(msg)
+
+
+def _require_usable_rows(cm: CoverageMatrix) -> None:
+    if not (cm.site >= 0).any():
+        msg = (
+            "No camera configuration is allowed: every candidate's view reaches into a privacy "
+            "zone. Shrink the privacy zones or raise max_privacy_intrusion_m2 on the camera set."
+        )
+        raise InputError(msg)
+
+
+def _optimize_phases(
+    problem: Problem,
+    cm: CoverageMatrix,
+    sites: gpd.GeoDataFrame,
+    weights: NDArray[np.float64],
+    timer: StageTimer,
+) -> tuple[Solution, ...]:
+    """Solve every phase (nested: each phase's sets are fixed for the next).
+
+    Each phase is recorded in `timer` with its solver's wall time
+    (``Solution.elapsed_s``). `plan_phases` runs all phases in one call, so the
+    first phase's start is announced before it, and the later phases' starts and
+    every phase's end after it.
+    """
+    budgets = _problem_budgets(problem)
+    names = ["optimize"]
+    if len(budgets) > 1:
+        names = [f"optimize phase {p}" for p in range(1, len(budgets) + 1)]
+    timer.begin(names[0])
+    solutions = plan_phases(
+        cm.A,
+        weights,
+        budgets=list(budgets),
+        fixed=cm.fixed,
+        method=problem.method,
+        time_limit_s=problem.time_limit_s,
+        groups=cm.groups,
+        gap_tol=problem.gap_tol,
+        rng=problem.rng,
+        **_quota_options(problem, cm, sites),
+    )
+    for i, (name, sol) in enumerate(zip(names, solutions, strict=True)):
+        if i > 0:
+            timer.begin(name)
+        timer.record(name, sol.elapsed_s)
+    return solutions
+
+
+def _quota_options(problem: Problem, cm: CoverageMatrix, sites: gpd.GeoDataFrame) -> dict[str, Any]:
+    """``labels`` (each candidate row's district) and ``quotas`` for the optimizer, if any."""
+    if problem.quotas is None:
+        return {}
+    labels = np.full(cm.A.shape[0], "", dtype=object)
+    cand = cm.site >= 0
+    labels[cand] = sites["district"].to_numpy()[cm.site[cand]]
+    return {"labels": labels, "quotas": dict(problem.quotas)}
+
+
+def _phase_row(phase: int, budget: int, sol: Solution) -> dict[str, Any]:
+    return {
+        "phase": phase,
+        "budget": budget,
+        "sets": len(sol.selected),
+        "objective": float(sol.objective),
+        "upper_bound": float(sol.upper_bound),
+        "gap": float(sol.gap),
+        "method": sol.method,
+        "seconds": sol.elapsed_s,
+    }
+
+
+def _plan_meta(
+    problem: Problem,
+    sol: Solution,
+    cm: CoverageMatrix,
+    n_sites: int,
+    phases: list[dict[str, Any]],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """Parameters, seed, solver options, sizes, phases and stage timings of a plan."""
+    budgets = _problem_budgets(problem)
+    return {
+        "budget": list(budgets) if len(budgets) > 1 else budgets[0],
+        "method": problem.method,
+        "solver_method": sol.method,
+        "time_limit_s": problem.time_limit_s,
+        "gap_tol": problem.gap_tol,
+        "rng": problem.rng,
+        "spacing_m": problem.spacing_m,
+        "candidate_spacing_m": problem.candidate_spacing_m,
+        "bandwidth_m": problem.bandwidth_m,
+        "occlusion": problem.occlusion,
+        "candidates": problem.candidates,
+        "own_demand": problem.demand is not None,
+        "quotas": dict(problem.quotas) if problem.quotas is not None else None,
+        "camera": repr(problem.camera),
+        "camera_set": problem.camera,
+        "tier_weights": _tier_weights(problem.camera),
+        "n_demand": int(cm.A.shape[1]),
+        "n_sites": n_sites,
+        "n_configurations": int(cm.A.shape[0]),
+        "nnz": int(cm.A.nnz),
+        "phases": phases,
+        "timings_s": timings,
+    }
+
+
+def _tier_weights(cam: CameraSet) -> dict[str, float] | None:
+    """Credit per DORI tier of a resolution-based set; None for a range-only set."""
+    if cam.resolution_px is None or cam.tier_weights is None:
+        return None
+    return dict(zip((name for name, _ in cam.tiers), cam.tier_weights, strict=True))
+
+
+# --------------------------------------------------------------------------- result tables
 def _own_demand(demand: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(
         {"weight": pd.to_numeric(demand["weight"]).to_numpy(dtype=float)},
@@ -537,16 +593,28 @@ def _own_demand(demand: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
     return out
 
 
+def _set_columns(cam: CameraSet) -> dict[str, float]:
+    """Build the ``hfov_deg`` and ``range_m`` columns of the camera table."""
+    if cam.range_m is None:  # CameraSet resolves it on construction
+        msg = "The camera set has no range_m."
+        raise ParameterError(msg)
+    return {"hfov_deg": float(cam.hfov_deg), "range_m": float(cam.range_m)}
+
+
+def _headings(rows: NDArray[np.float64]) -> list[tuple[float, ...]]:
+    """One tuple of camera headings per row of a NaN-padded heading matrix."""
+    return [tuple(float(h) for h in r[np.isfinite(r)]) for r in rows]
+
+
 def _camera_table(
     problem: Problem,
     sites: gpd.GeoDataFrame,
     cm: CoverageMatrix,
-    sel: np.ndarray,
-    gains: np.ndarray,
-    phase: np.ndarray,
+    sel: NDArray[np.int64],
+    gains: NDArray[np.float64],
+    phase: NDArray[np.int64],
 ) -> gpd.GeoDataFrame:
     scene = problem.scene
-    cam = problem.camera
     ex = scene.cameras
     ex_rows = np.asarray(cm.fixed, dtype=np.int64)
     ex_idx = cm.existing[ex_rows]
@@ -556,9 +624,8 @@ def _camera_table(
             "site": np.full(len(ex_rows), -1, dtype=np.int64),
             "district": district_of(ex.geometry.values[ex_idx], scene.districts),
             "gain": np.zeros(len(ex_rows)),
-            "headings_deg": [tuple(float(h) for h in _finite(cm.headings_deg[r])) for r in ex_rows],
-            "hfov_deg": float(cam.hfov_deg),
-            "range_m": float(cam.range_m),
+            "headings_deg": _headings(cm.headings_deg[ex_rows]),
+            **_set_columns(problem.camera),
             "phase": np.zeros(len(ex_rows), dtype=np.int64),
             "status": "existing",
             "owner": ex["owner"].to_numpy()[ex_idx],
@@ -574,9 +641,8 @@ def _camera_table(
             "site": site_idx,
             "district": sites["district"].to_numpy()[site_idx],
             "gain": gains,
-            "headings_deg": [tuple(float(h) for h in _finite(cm.headings_deg[r])) for r in sel],
-            "hfov_deg": float(cam.hfov_deg),
-            "range_m": float(cam.range_m),
+            "headings_deg": _headings(cm.headings_deg[sel]),
+            **_set_columns(problem.camera),
             "phase": phase,
             "status": "new",
             "owner": "police",
@@ -591,12 +657,8 @@ def _camera_table(
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=scene.crs)
 
 
-def _finite(values: np.ndarray) -> np.ndarray:
-    return values[np.isfinite(values)]
-
-
 def _demand_table(
-    demand: gpd.GeoDataFrame, cm: CoverageMatrix, rows: np.ndarray
+    demand: gpd.GeoDataFrame, cm: CoverageMatrix, rows: NDArray[np.int64]
 ) -> gpd.GeoDataFrame:
     out = demand.copy()
     quality, covered_by = best_cover(cm, rows)
@@ -606,9 +668,9 @@ def _demand_table(
 
 
 def best_cover(
-    cm: CoverageMatrix, rows: Sequence[int] | np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Best quality each demand point gets from `rows`, and which of them gives it.
+    cm: CoverageMatrix, rows: Sequence[int] | NDArray[np.integer[Any]]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Find the best quality each demand point gets from `rows`, and which row gives it.
 
     Returns ``(quality, position)`` where position indexes into `rows`
     (-1 when uncovered); ties go to the earliest row.
@@ -620,10 +682,8 @@ def best_cover(
     sub = cm.A[rows].tocsc()
     quality = np.zeros(m)
     pos = np.full(m, -1, dtype=np.int64)
-    counts = np.diff(sub.indptr)
-    has = np.flatnonzero(counts)
-    if has.size:
-        col = np.repeat(np.arange(m), counts)
+    if sub.nnz:
+        col = row_of_entries(sub.indptr)  # column of each entry (CSC)
         data, r = sub.data, sub.indices
         # Sort by column, then value descending, then row ascending: the first of each column wins.
         order = np.lexsort((r, -data, col))
@@ -634,6 +694,7 @@ def best_cover(
     return quality, pos
 
 
+# --------------------------------------------------------------------------- assess
 def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
     """Coverage of camera sets you give (a saved plan, a layout of your own).
 
@@ -658,39 +719,11 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
     Plan
         With ``meta["assessed"] = True``; ``rank`` follows the given order.
     """
-    from coverage.optimize import objective as _objective
-
-    scene = problem.scene
-    if sets.crs is None:
-        msg = "The camera sets to assess have no CRS; set it (plan files are EPSG:4326)."
-        raise InputError(msg)
-    sets = sets.to_crs(scene.crs)
-    if "status" in sets.columns:
-        sets = sets[sets["status"].fillna("new") != "existing"]
-    sets = sets.reset_index(drop=True)
-    if len(sets) == 0:
-        msg = "There are no new camera sets to assess."
-        raise InputError(msg)
-    heads = np.full(len(sets), np.nan)
-    if "headings_deg" in sets.columns:
-        for i, v in enumerate(sets["headings_deg"]):
-            vals = v if isinstance(v, tuple | list) else str(v).split(";")
-            try:
-                heads[i] = float(vals[0])
-            except (ValueError, IndexError):
-                heads[i] = np.nan
+    sets = _sets_to_assess(sets, problem.scene)
     demand = _make_demand(problem)
     sites = _make_sites(problem)
     cm = build_matrix(problem, demand, sites)
-    given = coverage_matrix(
-        np.empty((0, 2)),
-        _xy(demand),
-        problem.camera,
-        buildings=scene.buildings.geometry.values if problem.occlusion else None,
-        privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
-        existing_xy=_xy(sets),
-        existing_heading_deg=heads,
-    )
+    given = _given_matrix(problem, demand, sets)
     w = demand["weight"].to_numpy(dtype=np.float64)
     bound = max_coverage(
         cm.A,
@@ -703,63 +736,24 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
         gap_tol=problem.gap_tol,
         rng=problem.rng,
     )
-    from scipy.sparse import csr_array, vstack
-
-    n_ex = len(cm.fixed)
-    n_all = n_ex + len(sets)
-    k = max(cm.headings_deg.shape[1], given.headings_deg.shape[1])
-
-    def pad(h: np.ndarray) -> np.ndarray:
-        return np.pad(h, ((0, 0), (0, k - h.shape[1])), constant_values=np.nan)
-
-    stacked = CoverageMatrix(
-        A=csr_array(vstack([cm.A[cm.fixed], given.A]).tocsr()),
-        site=np.full(n_all, -1, dtype=np.int64),
-        existing=np.arange(n_all, dtype=np.int64),
-        rotation=np.zeros(n_all, dtype=np.int64),
-        headings_deg=np.vstack([pad(cm.headings_deg[cm.fixed]), pad(given.headings_deg)]),
-        fixed=np.arange(n_ex, dtype=np.int64),
-        groups=np.arange(n_all, dtype=np.int64),
-    )
-    rows = np.arange(n_all, dtype=np.int64)
-    value = float(_objective(stacked.A, w, rows))
-    quality, covered_by = best_cover(stacked, rows)
-    plan_demand = demand.copy()
-    plan_demand["quality"] = quality
-    plan_demand["covered_by"] = covered_by
+    stacked = _stack_existing_and_given(cm, given)
+    rows = np.arange(stacked.A.shape[0], dtype=np.int64)
+    value = float(objective(stacked.A, w, rows))
+    ub = max(float(bound.upper_bound), value)
     existing = _camera_table(
         problem, sites, cm, np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
     ).drop(columns="_row")
-    new = gpd.GeoDataFrame(
-        {
-            "rank": np.arange(1, len(sets) + 1, dtype=np.int64),
-            "site": np.full(len(sets), -1, dtype=np.int64),
-            "district": district_of(sets.geometry.values, scene.districts),
-            "gain": np.zeros(len(sets)),
-            "headings_deg": [tuple(float(h) for h in _finite(r)) for r in given.headings_deg],
-            "hfov_deg": float(problem.camera.hfov_deg),
-            "range_m": float(problem.camera.range_m),
-            "phase": sets["phase"].to_numpy(dtype=np.int64)
-            if "phase" in sets.columns
-            else np.ones(len(sets), dtype=np.int64),
-            "status": "new",
-            "owner": sets["owner"].fillna("").astype(str).to_numpy()
-            if "owner" in sets.columns
-            else "police",
-        },
-        geometry=sets.geometry.values,
-        crs=scene.crs,
-    )
+    new = _given_camera_table(problem, sets, given)
     cameras = gpd.GeoDataFrame(
-        pd.concat([f for f in (existing, new) if len(f)], ignore_index=True), crs=scene.crs
+        pd.concat([f for f in (existing, new) if len(f)], ignore_index=True),
+        crs=problem.scene.crs,
     )
-    ub = max(float(bound.upper_bound), value)
     return Plan(
         cameras=cameras,
-        demand=plan_demand,
+        demand=_demand_table(demand, stacked, rows),
         objective=value,
         upper_bound=ub,
-        gap=(ub - value) / ub if ub > 0 else 0.0,
+        gap=relative_gap(value, ub),
         solution=bound,
         sites=sites,
         matrix=stacked,
@@ -773,4 +767,100 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
             "n_sites": len(sites),
             "timings_s": {},
         },
+    )
+
+
+def _sets_to_assess(sets: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
+    """Keep the new sets of `sets`, in the scene's CRS, with a RangeIndex."""
+    if sets.crs is None:
+        msg = "The camera sets to assess have no CRS; set it (plan files are EPSG:4326)."
+        raise InputError(msg)
+    sets = sets.to_crs(scene.crs)
+    if "status" in sets.columns:
+        sets = sets[sets["status"].fillna("new") != "existing"]
+    sets = sets.reset_index(drop=True)
+    if len(sets) == 0:
+        msg = "There are no new camera sets to assess."
+        raise InputError(msg)
+    return sets
+
+
+def _first_headings(sets: gpd.GeoDataFrame) -> NDArray[np.float64]:
+    """Heading of each set's first camera (NaN when not given or unreadable).
+
+    ``headings_deg`` holds tuples (a plan in memory) or ``"a;b;c"`` strings (a
+    plan read back from a file).
+    """
+    heads = np.full(len(sets), np.nan)
+    if "headings_deg" in sets.columns:
+        for i, v in enumerate(sets["headings_deg"]):
+            vals = v if isinstance(v, tuple | list) else str(v).split(";")
+            try:
+                heads[i] = float(vals[0])
+            except (ValueError, IndexError):
+                heads[i] = np.nan
+    return heads
+
+
+def _given_matrix(
+    problem: Problem, demand: gpd.GeoDataFrame, sets: gpd.GeoDataFrame
+) -> CoverageMatrix:
+    """Coverage of the given sets, each as an existing set (one fixed row, as installed)."""
+    scene = problem.scene
+    return coverage_matrix(
+        np.empty((0, 2)),
+        _xy(demand),
+        problem.camera,
+        buildings=scene.buildings.geometry.values if problem.occlusion else None,
+        privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
+        existing_xy=_xy(sets),
+        existing_heading_deg=_first_headings(sets),
+    )
+
+
+def _stack_existing_and_given(cm: CoverageMatrix, given: CoverageMatrix) -> CoverageMatrix:
+    """One matrix: the scene's existing sets (fixed), then the given sets."""
+    from scipy.sparse import csr_array, vstack
+
+    n_ex = len(cm.fixed)
+    n_all = n_ex + given.A.shape[0]
+    k = max(cm.headings_deg.shape[1], given.headings_deg.shape[1])
+
+    def pad(h: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.pad(h, ((0, 0), (0, k - h.shape[1])), constant_values=np.nan)
+
+    return CoverageMatrix(
+        A=csr_array(vstack([cm.A[cm.fixed], given.A]).tocsr()),
+        site=np.full(n_all, -1, dtype=np.int64),
+        existing=np.arange(n_all, dtype=np.int64),
+        rotation=np.zeros(n_all, dtype=np.int64),
+        headings_deg=np.vstack([pad(cm.headings_deg[cm.fixed]), pad(given.headings_deg)]),
+        fixed=np.arange(n_ex, dtype=np.int64),
+        groups=np.arange(n_all, dtype=np.int64),
+    )
+
+
+def _given_camera_table(
+    problem: Problem, sets: gpd.GeoDataFrame, given: CoverageMatrix
+) -> gpd.GeoDataFrame:
+    """Camera table rows of the given sets (rank in the given order, phase 1 by default)."""
+    scene = problem.scene
+    return gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, len(sets) + 1, dtype=np.int64),
+            "site": np.full(len(sets), -1, dtype=np.int64),
+            "district": district_of(sets.geometry.values, scene.districts),
+            "gain": np.zeros(len(sets)),
+            "headings_deg": _headings(given.headings_deg),
+            **_set_columns(problem.camera),
+            "phase": sets["phase"].to_numpy(dtype=np.int64)
+            if "phase" in sets.columns
+            else np.ones(len(sets), dtype=np.int64),
+            "status": "new",
+            "owner": sets["owner"].fillna("").astype(str).to_numpy()
+            if "owner" in sets.columns
+            else "police",
+        },
+        geometry=sets.geometry.values,
+        crs=scene.crs,
     )

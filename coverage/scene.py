@@ -24,7 +24,7 @@ import shapely
 from pyproj import CRS
 
 from coverage._crs import choose_crs, require_metric
-from coverage._validate import _fmt_rows
+from coverage._validate import format_rows
 from coverage.errors import CRSError, InputError
 
 __all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
@@ -117,7 +117,7 @@ class Scene:
     (2326, 2, 4)
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- one keyword-only argument per layer
         self,
         districts: gpd.GeoDataFrame,
         corridors: gpd.GeoDataFrame,
@@ -140,36 +140,13 @@ class Scene:
             "privacy_zones": privacy_zones,
             "landmarks": landmarks,
         }
-        for layer, frame in given.items():
-            if frame is not None and not isinstance(frame, gpd.GeoDataFrame):
-                msg = (
-                    f"Layer {layer!r} must be a geopandas.GeoDataFrame; got "
-                    f"{type(frame).__name__}. Read files with Scene.from_files(...) or wrap "
-                    "your data with geopandas.GeoDataFrame(..., geometry=..., crs=...)."
-                )
-                raise TypeError(msg)
-        problems: list[str] = []
-        for layer, frame in given.items():
-            if frame is not None and frame.crs is None:
-                problems.append(
-                    f"Layer {layer!r} has no CRS. Set it with .set_crs('EPSG:4326') (lon/lat) or "
-                    "the CRS your coordinates are in; coverage never guesses one."
-                )
-        if problems:
-            raise CRSError("\n".join(problems))
-        if crs is None:
-            self.crs = choose_crs(districts)
-        else:
-            try:
-                user_crs = CRS.from_user_input(crs)
-            except Exception as exc:
-                msg = f"The 'crs' parameter of Scene is not a CRS pyproj understands: {crs!r}."
-                raise CRSError(msg) from exc
-            self.crs = require_metric(user_crs, where="The scene ('crs' parameter of Scene)")
+        _check_frames(given)
+        self.crs = _scene_crs(crs, districts)
         self.name = str(name)
         self.attribution: tuple[str, ...] = tuple(str(a) for a in attribution)
 
         layers: dict[str, gpd.GeoDataFrame] = {}
+        problems: list[str] = []
         for layer, frame in given.items():
             layers[layer], layer_problems = self._prepare(layer, frame)
             problems.extend(layer_problems)
@@ -188,13 +165,31 @@ class Scene:
     def _prepare(
         self, layer: str, frame: gpd.GeoDataFrame | None
     ) -> tuple[gpd.GeoDataFrame, list[str]]:
-        kinds, required, columns = LAYERS[layer]
-        problems: list[str] = []
+        """Validate and normalize one layer: the layer in the scene CRS, and its problems.
+
+        A layer whose geometries are missing or of the wrong kind comes back
+        empty (its other checks would only repeat the problem).
+        """
+        kinds, required, _ = LAYERS[layer]
         if frame is None or len(frame) == 0:
+            problems = []
             if required:
                 what = "was not given" if frame is None else "is empty"
                 problems.append(f"Layer {layer!r} {what}; it needs at least one feature.")
             return self._empty(layer), problems
+        frame = self._reproject(layer, frame)
+        problems, unusable = _geometry_problems(layer, frame, kinds)
+        if unusable:
+            return self._empty(layer), problems
+        frame, repair_problems = _repair_invalid(layer, frame, kinds)
+        problems += repair_problems
+        columns, column_problems = _add_default_columns(layer, frame)
+        problems += column_problems
+        problems.extend(self._check_values(layer, frame))
+        return _normalize(layer, frame, columns, checked=not problems), problems
+
+    def _reproject(self, layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Copy `frame` into the scene CRS, with its labels kept in ``source_row``."""
         frame = frame.copy()
         if CRS.from_user_input(frame.crs) != self.crs:
             logger.info(
@@ -205,90 +200,7 @@ class Scene:
             )
             frame = frame.to_crs(self.crs)
         frame["source_row"] = frame.index.to_numpy()
-        frame = frame.reset_index(drop=True)
-        geom = frame.geometry.values
-        missing = np.flatnonzero(shapely.is_missing(geom) | shapely.is_empty(geom))
-        if missing.size:
-            rows = frame["source_row"].to_numpy()[missing]
-            problems.append(
-                f"Layer {layer!r}: {missing.size} feature(s) have no geometry (rows "
-                f"{_fmt_rows(rows.tolist())}). Drop them or give them a geometry."
-            )
-            return self._empty(layer), problems
-        types = shapely.get_type_id(geom)
-        names = np.array(
-            [
-                "Point",
-                "LineString",
-                "LinearRing",
-                "Polygon",
-                "MultiPoint",
-                "MultiLineString",
-                "MultiPolygon",
-                "GeometryCollection",
-            ]
-        )[types]
-        wrong = np.flatnonzero(~np.isin(names, kinds))
-        if layer == "hotspots":
-            pointy = np.isin(names, ("Point", "MultiPoint"))
-            if pointy.any() and not pointy.all():
-                problems.append(
-                    "Layer 'hotspots' mixes points and polygons. Give incident points (with an "
-                    "optional 'weight') or hotspot polygons (with an 'intensity'), not both."
-                )
-        if wrong.size:
-            rows = frame["source_row"].to_numpy()[wrong]
-            problems.append(
-                f"Layer {layer!r}: {wrong.size} feature(s) are {sorted(set(names[wrong]))} but the "
-                f"layer takes {' / '.join(kinds)} (rows {_fmt_rows(rows.tolist())})."
-            )
-            return self._empty(layer), problems
-        invalid = np.flatnonzero(~shapely.is_valid(geom))
-        if invalid.size:
-            repaired = shapely.make_valid(geom[invalid])
-            rtypes = shapely.get_type_id(repaired)
-            ok = np.isin(rtypes, (3, 6)) if kinds[0] == "Polygon" else np.isin(rtypes, (1, 5))
-            if ok.all():
-                logger.info(
-                    "Layer %r: %d invalid geometries repaired losslessly (rows %s).",
-                    layer,
-                    invalid.size,
-                    _fmt_rows(frame["source_row"].to_numpy()[invalid]),
-                )
-                geom = geom.copy()
-                geom[invalid] = repaired
-                frame = frame.set_geometry(gpd.GeoSeries(geom, crs=frame.crs, index=frame.index))
-            else:
-                rows = frame["source_row"].to_numpy()[invalid[~ok]]
-                problems.append(
-                    f"Layer {layer!r}: {rows.size} invalid geometries cannot be repaired without "
-                    f"losing part of them (rows {_fmt_rows(rows.tolist())}). Fix them in your GIS "
-                    "(e.g. QGIS 'Fix geometries') and load the layer again."
-                )
-        if layer == "hotspots":
-            pointy = shapely.get_type_id(frame.geometry.values[:1])[0] in (0, 4)
-            columns = _POINT_HOTSPOT_COLUMNS if pointy else _POLYGON_HOTSPOT_COLUMNS
-        for col, default in columns.items():
-            if col not in frame.columns:
-                if default is None:
-                    problems.append(
-                        f"Layer {layer!r} needs a column {col!r}; it has "
-                        f"{[c for c in frame.columns if c not in ('geometry', 'source_row')]}. "
-                        f"Rename the right column to {col!r}."
-                    )
-                    continue
-                frame[col] = default
-        problems.extend(self._check_values(layer, frame))
-        if layer == "corridors" and (shapely.get_type_id(frame.geometry.values) == 5).any():
-            frame = frame.explode(index_parts=False).reset_index(drop=True)
-        if layer == "cameras" and not problems:
-            frame["heading_deg"] = np.mod(frame["heading_deg"].astype(float), 360.0)
-            frame["cameras"] = frame["cameras"].astype(np.int64)
-            frame["owner"] = frame["owner"].fillna("").astype(str)
-        for col in ("name", "kind", "category"):
-            if col in frame.columns and col in columns:
-                frame[col] = frame[col].fillna("").astype(str)
-        return frame, problems
+        return frame.reset_index(drop=True)
 
     def _check_values(self, layer: str, frame: gpd.GeoDataFrame) -> list[str]:
         checks: dict[str, tuple[bool, float | None, float | None]] = {
@@ -318,12 +230,13 @@ class Scene:
             idx = np.flatnonzero(bad)
             if idx.size:
                 rows = frame["source_row"].to_numpy()[idx]
-                rng = f">= {low:g}" if high is None else f"whole numbers in [{low:g}, {high:g}]"
+                allowed = f">= {low:g}" if high is None else f"whole numbers in [{low:g}, {high:g}]"
                 if low is None:
-                    rng = "finite (NaN means unknown)"
+                    allowed = "finite (NaN means unknown)"
                 problems.append(
                     f"Layer {layer!r}, column {col!r}: {idx.size} value(s) are NaN or out of range "
-                    f"(rows {_fmt_rows(rows.tolist())}; e.g. {v[idx[0]]!r}). Values must be {rng}."
+                    f"(rows {format_rows(rows.tolist())}; e.g. {v[idx[0]]!r}). "
+                    f"Values must be {allowed}."
                 )
             else:
                 frame[col] = v if col != "cameras" else v.astype(np.int64)
@@ -334,7 +247,7 @@ class Scene:
                 rows = frame["source_row"].to_numpy()[blank]
                 problems.append(
                     f"Layer 'districts', column 'name': {blank.size} district(s) have no name "
-                    f"(rows {_fmt_rows(rows.tolist())}). Give every district a name."
+                    f"(rows {format_rows(rows.tolist())}). Give every district a name."
                 )
             dup = names[names.duplicated(keep=False)].astype(str).unique().tolist()
             if dup:
@@ -398,7 +311,7 @@ class Scene:
 
     # ------------------------------------------------------------------- files
     @classmethod
-    def from_files(
+    def from_files(  # noqa: PLR0913 -- one keyword-only argument per layer
         cls,
         districts: str | os.PathLike[str],
         corridors: str | os.PathLike[str],
@@ -454,17 +367,171 @@ class Scene:
             if path is None:
                 frames[layer] = None
                 continue
-            frames[layer] = read_layer(path, layer=layers.get(layer), what=layer)
-            if layer in rename:
-                frames[layer] = frames[layer].rename(columns=rename[layer])
+            frame = read_layer(path, layer=layers.get(layer), what=layer)
+            frames[layer] = frame.rename(columns=rename[layer]) if layer in rename else frame
         return cls(
-            frames.pop("districts"),  # type: ignore[arg-type]
-            frames.pop("corridors"),  # type: ignore[arg-type]
-            **frames,  # type: ignore[arg-type]
+            frames.pop("districts"),
+            frames.pop("corridors"),
+            **frames,
             crs=crs,
             name=name,
             attribution=attribution,
         )
+
+
+def _check_frames(given: Mapping[str, gpd.GeoDataFrame | None]) -> None:
+    """Check that every given layer is a GeoDataFrame with a CRS (all missing CRSs at once)."""
+    for layer, frame in given.items():
+        if frame is not None and not isinstance(frame, gpd.GeoDataFrame):
+            msg = (
+                f"Layer {layer!r} must be a geopandas.GeoDataFrame; got "
+                f"{type(frame).__name__}. Read files with Scene.from_files(...) or wrap "
+                "your data with geopandas.GeoDataFrame(..., geometry=..., crs=...)."
+            )
+            raise TypeError(msg)
+    problems = [
+        f"Layer {layer!r} has no CRS. Set it with .set_crs('EPSG:4326') (lon/lat) or "
+        "the CRS your coordinates are in; coverage never guesses one."
+        for layer, frame in given.items()
+        if frame is not None and frame.crs is None
+    ]
+    if problems:
+        raise CRSError("\n".join(problems))
+
+
+def _scene_crs(crs: Any, districts: gpd.GeoDataFrame) -> CRS:
+    """Use the metric CRS the user gave, or choose one from the districts (logged)."""
+    if crs is None:
+        return choose_crs(districts)
+    try:
+        user_crs = CRS.from_user_input(crs)
+    except Exception as exc:  # pyproj raises several kinds for input it cannot read
+        msg = f"The 'crs' parameter of Scene is not a CRS pyproj understands: {crs!r}."
+        raise CRSError(msg) from exc
+    return require_metric(user_crs, where="The scene ('crs' parameter of Scene)")
+
+
+_GEOMETRY_NAMES = np.array(
+    [
+        "Point",
+        "LineString",
+        "LinearRing",
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "GeometryCollection",
+    ]
+)
+
+
+def _geometry_problems(
+    layer: str, frame: gpd.GeoDataFrame, kinds: tuple[str, ...]
+) -> tuple[list[str], bool]:
+    """Find missing or empty geometries and geometries of a kind the layer does not take.
+
+    For ``hotspots``, points mixed with polygons are a problem too. The flag
+    says whether the layer is unusable (then its other checks are skipped).
+    """
+    geom = frame.geometry.values
+    rows = frame["source_row"].to_numpy()
+    missing = np.flatnonzero(shapely.is_missing(geom) | shapely.is_empty(geom))
+    if missing.size:
+        msg = (
+            f"Layer {layer!r}: {missing.size} feature(s) have no geometry (rows "
+            f"{format_rows(rows[missing].tolist())}). Drop them or give them a geometry."
+        )
+        return [msg], True
+    names = _GEOMETRY_NAMES[shapely.get_type_id(geom)]
+    problems = []
+    if layer == "hotspots":
+        pointy = np.isin(names, ("Point", "MultiPoint"))
+        if pointy.any() and not pointy.all():
+            problems.append(
+                "Layer 'hotspots' mixes points and polygons. Give incident points (with an "
+                "optional 'weight') or hotspot polygons (with an 'intensity'), not both."
+            )
+    wrong = np.flatnonzero(~np.isin(names, kinds))
+    if wrong.size:
+        problems.append(
+            f"Layer {layer!r}: {wrong.size} feature(s) are {sorted(set(names[wrong]))} but the "
+            f"layer takes {' / '.join(kinds)} (rows {format_rows(rows[wrong].tolist())})."
+        )
+    return problems, bool(wrong.size)
+
+
+def _repair_invalid(
+    layer: str, frame: gpd.GeoDataFrame, kinds: tuple[str, ...]
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Repair invalid geometries with ``make_valid`` when nothing is lost, else report them."""
+    geom = frame.geometry.values
+    invalid = np.flatnonzero(~shapely.is_valid(geom))
+    if not invalid.size:
+        return frame, []
+    repaired = shapely.make_valid(geom[invalid])
+    rtypes = shapely.get_type_id(repaired)
+    # lossless: a polygon stays (multi)polygonal, a line stays (multi)linear
+    ok = np.isin(rtypes, (3, 6)) if kinds[0] == "Polygon" else np.isin(rtypes, (1, 5))
+    if not ok.all():
+        rows = frame["source_row"].to_numpy()[invalid[~ok]]
+        msg = (
+            f"Layer {layer!r}: {rows.size} invalid geometries cannot be repaired without "
+            f"losing part of them (rows {format_rows(rows.tolist())}). Fix them in your GIS "
+            "(e.g. QGIS 'Fix geometries') and load the layer again."
+        )
+        return frame, [msg]
+    logger.info(
+        "Layer %r: %d invalid geometries repaired losslessly (rows %s).",
+        layer,
+        invalid.size,
+        format_rows(frame["source_row"].to_numpy()[invalid]),
+    )
+    geom = geom.copy()
+    geom[invalid] = repaired
+    frame = frame.set_geometry(gpd.GeoSeries(geom, crs=frame.crs, index=frame.index))
+    return frame, []
+
+
+def _add_default_columns(layer: str, frame: gpd.GeoDataFrame) -> tuple[dict[str, Any], list[str]]:
+    """Add the layer's optional columns with their defaults, in place.
+
+    Returns the layer's column table (for ``hotspots`` it depends on whether
+    they are points or polygons) and the problems: a missing column without a
+    default (``None``) is one.
+    """
+    columns = LAYERS[layer][2]
+    if layer == "hotspots":
+        pointy = shapely.get_type_id(frame.geometry.values[:1])[0] in (0, 4)
+        columns = _POINT_HOTSPOT_COLUMNS if pointy else _POLYGON_HOTSPOT_COLUMNS
+    problems = []
+    for col, default in columns.items():
+        if col in frame.columns:
+            continue
+        if default is None:
+            problems.append(
+                f"Layer {layer!r} needs a column {col!r}; it has "
+                f"{[c for c in frame.columns if c not in ('geometry', 'source_row')]}. "
+                f"Rename the right column to {col!r}."
+            )
+            continue
+        frame[col] = default
+    return columns, problems
+
+
+def _normalize(
+    layer: str, frame: gpd.GeoDataFrame, columns: dict[str, Any], *, checked: bool
+) -> gpd.GeoDataFrame:
+    """Split multi-part corridors, give columns their types (cameras only when `checked`)."""
+    if layer == "corridors" and (shapely.get_type_id(frame.geometry.values) == 5).any():
+        frame = frame.explode(index_parts=False).reset_index(drop=True)
+    if layer == "cameras" and checked:
+        frame["heading_deg"] = np.mod(frame["heading_deg"].astype(float), 360.0)
+        frame["cameras"] = frame["cameras"].astype(np.int64)
+        frame["owner"] = frame["owner"].fillna("").astype(str)
+    for col in ("name", "kind", "category"):
+        if col in frame.columns and col in columns:
+            frame[col] = frame[col].fillna("").astype(str)
+    return frame
 
 
 def read_layer(

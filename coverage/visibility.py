@@ -20,25 +20,28 @@ building is not seen.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from coverage._arrays import offsets_within
 from coverage._geometry import angular_difference_deg, azimuth_deg
+from coverage._validate import check_polygons, check_workers, check_xy
 from coverage.camera import CameraSet
-from coverage.errors import InputError, ParameterError
+from coverage.errors import InputError
 
 __all__ = [
     "CLEARANCE_M",
+    "Obstacles",
     "angular_difference_deg",
     "azimuth_deg",
     "in_sector",
     "isovists",
     "line_of_sight",
     "privacy_intrusion",
+    "sector_polygons",
     "view_sectors",
 ]
 
@@ -47,18 +50,8 @@ CLEARANCE_M = 0.5
 _CHUNK = 500_000
 
 
-def _workers(workers: int) -> int:
-    """Thread count from a scipy-style ``workers`` (-1 = all cores)."""
-    if workers == -1:
-        return os.cpu_count() or 1
-    if not isinstance(workers, int) or workers < 1:
-        msg = f"The 'workers' parameter must be an int >= 1 or -1. Got {workers!r} instead."
-        raise ParameterError(msg)
-    return workers
-
-
 def in_sector(az_deg: ArrayLike, heading_deg: ArrayLike, hfov_deg: float) -> NDArray[np.bool_]:
-    """True where azimuth ``az_deg`` lies in the view of a camera at ``heading_deg``.
+    """Tell where azimuth ``az_deg`` lies in the view of a camera at ``heading_deg``.
 
     NaN headings see nothing. A 360° (or wider) view sees everything.
 
@@ -77,50 +70,28 @@ def in_sector(az_deg: ArrayLike, heading_deg: ArrayLike, hfov_deg: float) -> NDA
         return diff <= hfov_deg / 2.0 + 1e-9
 
 
-def _as_xy(xy: ArrayLike, name: str, owner: str) -> NDArray[np.float64]:
-    arr = np.asarray(xy, dtype=np.float64)
-    if arr.ndim == 1 and arr.size == 2:
-        arr = arr.reshape(1, 2)
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        msg = f"{owner}: {name!r} must be an (n, 2) array of x, y metres. Got shape {arr.shape}."
-        raise InputError(msg)
-    bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
-    if bad.size:
-        msg = (
-            f"{owner}: {name!r} has {bad.size} row(s) with NaN or infinite coordinates "
-            f"(rows {bad[:5].tolist()}{'…' if bad.size > 5 else ''})."
-        )
-        raise InputError(msg)
-    return arr
+class Obstacles:
+    """Shrunk building footprints in an STRtree, ready for sightline queries.
 
+    Build it once per scene and share it: :func:`isovists` accepts it in place
+    of the footprints, and :func:`coverage.matrix.coverage_matrix` uses it for
+    both occlusion and the privacy test.
 
-def _as_polygons(
-    geoms: object, name: str, owner: str, *, keep_empty: bool = False
-) -> NDArray[np.object_]:
-    """Polygon array from None, a sequence/array of geometries or a GeoSeries/GeoDataFrame."""
-    if geoms is None:
-        return np.empty(0, dtype=object)
-    if hasattr(geoms, "geometry"):
-        geoms = geoms.geometry  # GeoDataFrame -> GeoSeries
-    if hasattr(geoms, "to_numpy"):
-        geoms = geoms.to_numpy()
-    arr = np.asarray(geoms, dtype=object).ravel()
-    if arr.size == 0:
-        return arr
-    ok = shapely.is_geometry(arr)
-    types = shapely.get_type_id(np.where(ok, arr, np.array(None, dtype=object)))
-    bad = np.flatnonzero(~ok | ~np.isin(types, [3, 6]))  # Polygon, MultiPolygon
-    if bad.size:
-        msg = (
-            f"{owner}: {name!r} must hold Polygon/MultiPolygon geometries; "
-            f"{bad.size} are not (positions {bad[:5].tolist()}{'…' if bad.size > 5 else ''})."
-        )
-        raise InputError(msg)
-    return arr if keep_empty else arr[~shapely.is_empty(arr)]
+    Parameters
+    ----------
+    buildings
+        Polygon array (see :func:`coverage._validate.check_polygons`).
+    clearance_m
+        Inward shrink of every footprint (the module's occlusion rule);
+        footprints that vanish are dropped.
 
-
-class _Obstacles:
-    """Shrunk building footprints in an STRtree, ready for sightline queries."""
+    Examples
+    --------
+    >>> obs = Obstacles(np.array([shapely.box(10, -5, 20, 5)]), 0.5)
+    >>> xy = np.array([[0.0, 0.0], [30.0, 0.0], [0.0, 30.0]])
+    >>> obs.blocked(xy, xy, np.array([0, 0]), np.array([1, 2])).tolist()
+    [True, False]
+    """
 
     def __init__(self, buildings: NDArray[np.object_], clearance_m: float) -> None:
         shrunk = (
@@ -162,7 +133,7 @@ class _Obstacles:
         ti: NDArray[np.int64],
         workers: int = 1,
     ) -> NDArray[np.bool_]:
-        """True for each pair (origins[oi], targets[ti]) whose sightline is blocked."""
+        """Test each pair (origins[oi], targets[ti]): True where its sightline is blocked."""
         out = np.zeros(len(oi), dtype=bool)
         if self.n == 0 or len(oi) == 0:
             return out
@@ -204,7 +175,7 @@ class _Obstacles:
         ignore: NDArray[np.int64],
         n_bins: int = 128,
     ) -> NDArray[np.bool_]:
-        """True for pairs that certainly see each other (a conservative, exact test).
+        """Find the pairs that certainly see each other (a conservative, exact test): True.
 
         Around each origin, the circle is cut into ``n_bins`` angular bins. Every
         obstacle near the origin lowers ``near[bin]`` to its exact distance from
@@ -230,7 +201,8 @@ class _Obstacles:
         if qi.size:
             o = origins[used[qi]]
             dmin = shapely.distance(shapely.points(o), self.geoms[bi])
-            # angular span of each obstacle's vertices seen from the origin
+            # angular span of each obstacle's vertices seen from the origin (signed angles:
+            # only their differences from the first vertex matter, so no azimuth_deg wrap)
             xy, vi = shapely.get_coordinates(self.geoms[bi], return_index=True)
             ang = np.degrees(np.arctan2(xy[:, 0] - o[vi, 0], xy[:, 1] - o[vi, 1]))
             first = np.searchsorted(vi, np.arange(len(bi)))
@@ -247,11 +219,11 @@ class _Obstacles:
             nb[(hi - lo) >= 150.0] = n_bins
             nb = np.minimum(nb, n_bins)
             rows = np.repeat(qi, nb)
-            k = np.arange(nb.sum()) - np.repeat(np.cumsum(nb) - nb, nb)
+            k = offsets_within(nb)
             bins = np.mod(np.repeat(b0, nb) + k, n_bins)
             np.minimum.at(near.reshape(-1), rows * n_bins + bins, np.repeat(dmin, nb))
         slot = np.searchsorted(used, oi)
-        az = np.mod(np.degrees(np.arctan2(d[:, 0], d[:, 1])), 360.0)
+        az = azimuth_deg(d[:, 0], d[:, 1])
         b = np.minimum(np.floor(az / w).astype(np.int64), n_bins - 1)
         # keep clear of bin edges so float error in the angle cannot change the bin
         inner = (az - b * w > 1e-6) & ((b + 1) * w - az > 1e-6)
@@ -296,8 +268,8 @@ def line_of_sight(
     [False, True]
     """
     owner = "line_of_sight"
-    o = _as_xy(origins_xy, "origins_xy", owner)
-    t = _as_xy(targets_xy, "targets_xy", owner)
+    o = check_xy(origins_xy, "origins_xy", owner)
+    t = check_xy(targets_xy, "targets_xy", owner)
     if pairs is None:
         if len(o) != len(t):
             msg = f"{owner}: origins_xy and targets_xy differ in length ({len(o)} vs {len(t)})."
@@ -306,8 +278,8 @@ def line_of_sight(
     else:
         oi = np.asarray(pairs[0], dtype=np.int64)
         ti = np.asarray(pairs[1], dtype=np.int64)
-    obs = _Obstacles(_as_polygons(buildings, "buildings", owner), clearance_m)
-    return ~obs.blocked(o, t, oi, ti, workers=_workers(workers))
+    obs = Obstacles(check_polygons(buildings, "buildings", owner), clearance_m)
+    return ~obs.blocked(o, t, oi, ti, workers=check_workers(workers))
 
 
 def _wedge_coords(
@@ -336,27 +308,40 @@ def _wedge_coords(
     return np.concatenate([ring, ring[:, :1]], axis=1)
 
 
-def _sector_polygons(
+def sector_polygons(
     xy: NDArray[np.float64],
     headings: NDArray[np.float64],
     camera_set: CameraSet,
     step_deg: float = 2.0,
 ) -> NDArray[np.object_]:
-    """Unclipped wedge per (point, heading); NaN headings give empty polygons."""
+    """Build the unclipped view wedge of each (point, heading) pair.
+
+    `xy` is (n, 2) and `headings` (n,); the wedge spans ``camera_set.hfov_deg``
+    between ``min_range_m`` and ``range_m``, its arc drawn every `step_deg`.
+    NaN headings give empty polygons. :func:`view_sectors` is the checked,
+    building-clipping front door.
+
+    Examples
+    --------
+    >>> cs = CameraSet(cameras=1, hfov_deg=360, range_m=10)
+    >>> w = sector_polygons(np.zeros((2, 2)), np.array([0.0, np.nan]), cs)
+    >>> round(float(shapely.area(w[0]))), bool(shapely.is_empty(w[1]))
+    (314, True)
+    """
     k = len(xy)
     out = np.full(k, shapely.Polygon(), dtype=object)
     ok = np.isfinite(headings)
     if not ok.any():
         return out
     hfov = float(camera_set.hfov_deg)
-    rng_m, rmin = float(camera_set.range_m), float(camera_set.min_range_m)  # type: ignore[arg-type]
+    range_m, rmin = float(camera_set.range_m), float(camera_set.min_range_m)  # type: ignore[arg-type]
     if hfov >= 360.0:
         centres = shapely.points(xy[ok])
-        polys = shapely.buffer(centres, rng_m, quad_segs=int(np.ceil(90.0 / step_deg)))
+        polys = shapely.buffer(centres, range_m, quad_segs=int(np.ceil(90.0 / step_deg)))
         if rmin > 0:
             polys = shapely.difference(polys, shapely.buffer(centres, rmin, quad_segs=45))
     else:
-        coords = _wedge_coords(xy[ok], headings[ok], hfov, rng_m, rmin, step_deg)
+        coords = _wedge_coords(xy[ok], headings[ok], hfov, range_m, rmin, step_deg)
         polys = shapely.polygons(coords)
         if rmin > 0 and hfov > 180.0:
             polys = shapely.make_valid(polys)
@@ -365,7 +350,7 @@ def _sector_polygons(
 
 
 def _ray_reach(
-    pts: NDArray[np.float64], obs: _Obstacles, dirs: NDArray[np.float64], range_m: float
+    pts: NDArray[np.float64], obs: Obstacles, dirs: NDArray[np.float64], range_m: float
 ) -> NDArray[np.float64]:
     """Distance (n, n_rays) each ray from each point travels before it meets an obstacle.
 
@@ -434,13 +419,13 @@ def isovists(
     1.5
     """
     owner = "isovists"
-    pts = _as_xy(xy, "xy", owner)
+    pts = check_xy(xy, "xy", owner)
     ang = np.radians(np.arange(n_rays) * (360.0 / n_rays))
     dirs = np.stack([np.sin(ang), np.cos(ang)], axis=1)
     obs = (
         buildings
-        if isinstance(buildings, _Obstacles)
-        else _Obstacles(_as_polygons(buildings, "buildings", owner), clearance_m)
+        if isinstance(buildings, Obstacles)
+        else Obstacles(check_polygons(buildings, "buildings", owner), clearance_m)
     )
     reach = _ray_reach(pts, obs, dirs, float(range_m))
     ring = pts[:, None, :] + reach[:, :, None] * dirs[None, :, :]
@@ -485,13 +470,13 @@ def view_sectors(
     """
     owner = "view_sectors"
     single = np.asarray(xy).ndim == 1
-    pts = _as_xy(xy, "xy", owner)
+    pts = check_xy(xy, "xy", owner)
     h = np.atleast_2d(np.asarray(headings_deg, dtype=np.float64))
     if h.shape[0] != len(pts):
         msg = f"{owner}: headings_deg has {h.shape[0]} row(s) for {len(pts)} pole(s)."
         raise InputError(msg)
     k = h.shape[1]
-    wedges = _sector_polygons(np.repeat(pts, k, axis=0), h.ravel(), camera_set).reshape(-1, k)
+    wedges = sector_polygons(np.repeat(pts, k, axis=0), h.ravel(), camera_set).reshape(-1, k)
     if buildings is not None:
         iso = isovists(
             pts,
@@ -504,7 +489,7 @@ def view_sectors(
     return wedges[0] if single else wedges
 
 
-def privacy_intrusion(
+def privacy_intrusion(  # noqa: PLR0913 -- public entry: the data, then keyword-only options
     xy: ArrayLike,
     headings_deg: ArrayLike,
     camera_set: CameraSet,
@@ -546,7 +531,7 @@ def privacy_intrusion(
     >>> privacy_intrusion([[0.0, 0.0], [0.0, 0.0]], [[90.0], [270.0]], cs, zones).round(1).tolist()
     [[78.5, 0.0], [0.0, 77.5]]
     """
-    zones = _as_polygons(privacy_zones, "privacy_zones", "privacy_intrusion", keep_empty=True)
+    zones = check_polygons(privacy_zones, "privacy_zones", "privacy_intrusion", keep_empty=True)
     single = np.asarray(xy).ndim == 1
     w = view_sectors(
         xy, headings_deg, camera_set, buildings=buildings, n_rays=n_rays, clearance_m=clearance_m

@@ -36,6 +36,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,14 @@ from coverage.io import write_frame, write_text
 #: collisions, so that a busy exit counts like a collision hotspot.
 LANDMARK_WEIGHT = 25.0
 CELL_M = 30.0
+
+#: Printed in the report and summary.json.
+ASSUMPTIONS = [
+    "Incidents are traffic collisions 2014-2019 (no point-level crime data is published).",
+    f"Each MTR exit and police station adds {LANDMARK_WEIGHT:g} demand weight (foot traffic).",
+    "MTR exits and police stations are taken as existing camera sets (positions real, "
+    "equipment assumed); other existing police sets are not published and not modelled.",
+]
 
 log = logging.getLogger("hong_kong_next_2000")
 
@@ -133,7 +143,7 @@ def quotas_by_population(
     return {str(k): (int(v), None) for k, v in floor.items()}
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=cov.datasets.DEFAULT_HONG_KONG_PATH)
     parser.add_argument("--out", type=Path, default=Path("out/hong_kong"))
@@ -142,7 +152,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quota-share", type=float, default=0.5)
     parser.add_argument("--time-limit-s", type=float, default=60.0, help="per optimization")
     parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    """Record the wall time of the ``with`` block as stage `name` (seconds, 2 decimals)."""
+    t0 = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - t0, 2)
+    log.info("== %s: %.1f s", name, timings[name])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(message)s",
@@ -155,30 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    from coverage.render import render_map, save_map
-    from coverage.report import write_report
-
-    out = args.out
     timings: dict[str, float] = {}
-    summary: dict[str, Any] = {
-        "assumptions": [
-            "Incidents are traffic collisions 2014-2019 (no point-level crime data is published).",
-            f"Each MTR exit and police station adds {LANDMARK_WEIGHT:g} demand weight "
-            "(foot traffic).",
-            "MTR exits and police stations are taken as existing camera sets (positions real, "
-            "equipment assumed); other existing police sets are not published and not modelled.",
-        ]
-    }
-
-    def stage(name: str, t0: float) -> None:
-        timings[name] = round(time.perf_counter() - t0, 2)
-        log.info("== %s: %.1f s", name, timings[name])
-
-    t = time.perf_counter()
-    hk = cov.datasets.hong_kong(args.data)
-    territory, demand, poles = territory_inputs(hk)
-    stage("load and prepare", t)
-
+    with timed(timings, "load and prepare"):
+        hk = cov.datasets.hong_kong(args.data)
+        territory, demand, poles = territory_inputs(hk)
     camera = cov.CameraSet(cameras=3, hfov_deg=90, range_m=40, rotations=4)
     common = {
         "poles": poles,
@@ -188,16 +191,83 @@ def main(argv: list[str] | None = None) -> int:
         "time_limit_s": args.time_limit_s,
         "occlusion": True,
     }
-    t = time.perf_counter()
-    plan = cov.solve(cov.Problem(territory, camera, budget=tuple(args.budget), **common))
-    stage("territory: solve both phases", t)
+    with timed(timings, "territory: solve both phases"):
+        plan = cov.solve(cov.Problem(territory, camera, budget=tuple(args.budget), **common))
     for k, v in plan.meta["timings_s"].items():
         timings[f"territory: {k}"] = round(v, 2)
-    t = time.perf_counter()
-    report = cov.evaluate(territory, plan)
-    stage("territory: evaluate", t)
+    with timed(timings, "territory: evaluate"):
+        report = cov.evaluate(territory, plan)
+    with timed(timings, "territory: equity comparison"):
+        equity = equity_comparison(args, territory, camera, common, plan)
+    with timed(timings, "Tsim Sha Tsui: solve and evaluate"):
+        tst_run = street_level(args, camera)
+    with timed(timings, "coverage curve"):
+        total = sum(args.budget)
+        budgets = sorted({max(1, total * k // 16) for k in (1, 2, 4, 6, 8, 10, 12, 14, 16)})
+        curve = cov.evaluate.coverage_curve(
+            plan, budgets, method="auto", time_limit_s=args.time_limit_s / 4
+        )
+    territory_run = {"scene": territory, "plan": plan, "report": report, "curve": curve}
+    write_outputs(args.out, territory_run, tst_run, equity, timings)
+    summary = {
+        "assumptions": ASSUMPTIONS,
+        "territory": {"candidate_poles": len(poles), **plan_figures(plan, report)},
+        "equity": {"quota_share": args.quota_share, **equity["figures"]},
+        "tst": plan_figures(tst_run["plan"], tst_run["report"]),
+        "timings_s": timings,
+    }
+    write_text(args.out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
+    print(plan.summary())
+    print(plan.phases.to_string(index=False))
+    fig = equity["figures"]
+    print(
+        f"Quotas (each district >= its population share of {args.quota_share:.0%} of phase 1) "
+        f"cost {fig['cost_of_quotas']:,.1f} covered weight ({fig['cost_share']:.2%}); "
+        f"proven gaps {fig['gap_unconstrained']:.3%} / {fig['gap_with_quotas']:.3%}."
+    )
+    print("Tsim Sha Tsui:", tst_run["plan"].summary())
+    print(f"Wrote {args.out}/ (stage seconds: {timings})")
+    return 0
 
-    t = time.perf_counter()
+
+def street_level(args: argparse.Namespace, camera: cov.CameraSet) -> dict[str, Any]:
+    """Tsim Sha Tsui's streets and buildings, full occlusion: scene, two-phase plan, report."""
+    tst = cov.datasets.hong_kong(args.data, incidents="tst")
+    plan = cov.solve(
+        cov.Problem(
+            tst,
+            camera,
+            budget=tuple(args.tst_budget),
+            method="auto",
+            time_limit_s=args.time_limit_s,
+            occlusion=True,
+        )
+    )
+    return {"scene": tst, "plan": plan, "report": cov.evaluate(tst, plan)}
+
+
+def plan_figures(plan: cov.Plan, report: cov.Report) -> dict[str, Any]:
+    """Sizes, phases and coverage of a plan, for summary.json."""
+    return {
+        "demand_points": plan.meta["n_demand"],
+        "candidate_sites": plan.meta["n_sites"],
+        "existing_sets": int((plan.cameras["status"] == "existing").sum()),
+        "configurations": plan.meta["n_configurations"],
+        "nnz": plan.meta["nnz"],
+        "coverage_before": report.total["weighted_coverage_before"],
+        "phases": plan.meta["phases"],
+        "coverage_after": report.total["weighted_coverage"],
+    }
+
+
+def equity_comparison(
+    args: argparse.Namespace,
+    territory: cov.Scene,
+    camera: cov.CameraSet,
+    common: dict[str, Any],
+    plan: cov.Plan,
+) -> dict[str, Any]:
+    """Phase 1 with district quotas beside phase 1 without: the plans, table and figures."""
     quotas = quotas_by_population(territory, args.budget[0], args.quota_share)
     plan_q = cov.solve(
         cov.Problem(territory, camera, budget=args.budget[0], quotas=quotas, **common)
@@ -211,110 +281,67 @@ def main(argv: list[str] | None = None) -> int:
     if abs(plan_1.objective - p1["objective"]) > 1e-6 * max(1.0, p1["objective"]):
         msg = f"phase 1 re-assessed to {plan_1.objective}, solved to {p1['objective']}"
         raise RuntimeError(msg)
-    stage("territory: equity comparison", t)
-    equity = cov.evaluate.compare(
+    table = cov.evaluate.compare(
         territory, plan_1, plan_q, labels=("unconstrained", "with quotas"), camera=camera
     )
-    equity.insert(1, "quota_min", equity["district"].map(lambda d: quotas.get(d, (0, None))[0]))
-
-    t = time.perf_counter()
-    tst = cov.datasets.hong_kong(args.data, incidents="tst")
-    plan_tst = cov.solve(
-        cov.Problem(
-            tst,
-            camera,
-            budget=tuple(args.tst_budget),
-            method="auto",
-            time_limit_s=args.time_limit_s,
-            occlusion=True,
-        )
-    )
-    report_tst = cov.evaluate(tst, plan_tst)
-    stage("Tsim Sha Tsui: solve and evaluate", t)
-
-    t = time.perf_counter()
-    total = sum(args.budget)
-    budgets = sorted({max(1, total * k // 16) for k in (1, 2, 4, 6, 8, 10, 12, 14, 16)})
-    curve = cov.evaluate.coverage_curve(
-        plan, budgets, method="auto", time_limit_s=args.time_limit_s / 4
-    )
-    stage("coverage curve", t)
-    t = time.perf_counter()
-    write_frame(plan.cameras, out / "plan.geojson")
-    write_frame(plan_q.cameras, out / "plan_quotas.geojson")
-    write_frame(plan_tst.cameras, out / "plan_tst.geojson")
-    write_frame(report.districts, out / "districts.csv")
-    write_frame(equity, out / "equity.csv")
-    write_frame(plan.phases, out / "phases.csv")
-    write_frame(curve, out / "curve.csv")
-    stage("write tables", t)
-    t = time.perf_counter()
-    save_map(render_map(territory, plan), out / "map.html")
-    save_map(render_map(tst, plan_tst), out / "map_tst.html")
-    stage("maps", t)
-    t = time.perf_counter()
-    write_report(
-        out / "report.html",
-        territory,
-        plan,
-        report=report,
-        curve=curve,
-        comparison=equity,
-        title="Hong Kong: the next 2,000 + 2,000 camera sets",
-        notes=summary["assumptions"],
-    )
-    write_report(
-        out / "report_tst.html",
-        tst,
-        plan_tst,
-        report=report_tst,
-        title="Tsim Sha Tsui, street level",
-        notes=["Real OpenStreetMap streets and buildings (2015); buildings block views."],
-    )
-    stage("reports", t)
-
+    table.insert(1, "quota_min", table["district"].map(lambda d: quotas.get(d, (0, None))[0]))
     cost = plan_1.objective - plan_q.objective
-    summary.update(
-        {
-            "territory": {
-                "demand_points": len(demand),
-                "candidate_poles": len(poles),
-                "existing_sets": int((plan.cameras["status"] == "existing").sum()),
-                "configurations": plan.meta["n_configurations"],
-                "nnz": plan.meta["nnz"],
-                "coverage_before": report.total["weighted_coverage_before"],
-                "phases": plan.meta["phases"],
-                "coverage_after": report.total["weighted_coverage"],
-            },
-            "equity": {
-                "quota_share": args.quota_share,
-                "objective_unconstrained": plan_1.objective,
-                "gap_unconstrained": p1["gap"],
-                "objective_with_quotas": plan_q.objective,
-                "gap_with_quotas": plan_q.gap,
-                "cost_of_quotas": cost,
-                "cost_share": cost / plan_1.objective if plan_1.objective else 0.0,
-            },
-            "tst": {
-                "demand_points": plan_tst.meta["n_demand"],
-                "candidate_sites": plan_tst.meta["n_sites"],
-                "phases": plan_tst.meta["phases"],
-                "coverage_after": report_tst.total["weighted_coverage"],
-            },
-            "timings_s": timings,
-        }
-    )
-    write_text(out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
-    print(plan.summary())
-    print(plan.phases.to_string(index=False))
-    print(
-        f"Quotas (each district >= its population share of {args.quota_share:.0%} of phase 1) "
-        f"cost {cost:,.1f} covered weight ({summary['equity']['cost_share']:.2%}); "
-        f"proven gaps {p1['gap']:.3%} / {plan_q.gap:.3%}."
-    )
-    print("Tsim Sha Tsui:", plan_tst.summary())
-    print(f"Wrote {out}/ (stage seconds: {timings})")
-    return 0
+    return {
+        "plan": plan_q,
+        "table": table,
+        "figures": {
+            "objective_unconstrained": plan_1.objective,
+            "gap_unconstrained": p1["gap"],
+            "objective_with_quotas": plan_q.objective,
+            "gap_with_quotas": plan_q.gap,
+            "cost_of_quotas": cost,
+            "cost_share": cost / plan_1.objective if plan_1.objective else 0.0,
+        },
+    }
+
+
+def write_outputs(
+    out: Path,
+    territory: dict[str, Any],
+    tst: dict[str, Any],
+    equity: dict[str, Any],
+    timings: dict[str, float],
+) -> None:
+    """Tables, maps and reports of both scenes (each file written atomically)."""
+    from coverage.render import render_map, save_map
+    from coverage.report import write_report
+
+    plan, plan_tst = territory["plan"], tst["plan"]
+    with timed(timings, "write tables"):
+        write_frame(plan.cameras, out / "plan.geojson")
+        write_frame(equity["plan"].cameras, out / "plan_quotas.geojson")
+        write_frame(plan_tst.cameras, out / "plan_tst.geojson")
+        write_frame(territory["report"].districts, out / "districts.csv")
+        write_frame(equity["table"], out / "equity.csv")
+        write_frame(plan.phases, out / "phases.csv")
+        write_frame(territory["curve"], out / "curve.csv")
+    with timed(timings, "maps"):
+        save_map(render_map(territory["scene"], plan), out / "map.html")
+        save_map(render_map(tst["scene"], plan_tst), out / "map_tst.html")
+    with timed(timings, "reports"):
+        write_report(
+            out / "report.html",
+            territory["scene"],
+            plan,
+            report=territory["report"],
+            curve=territory["curve"],
+            comparison=equity["table"],
+            title="Hong Kong: the next 2,000 + 2,000 camera sets",
+            notes=ASSUMPTIONS,
+        )
+        write_report(
+            out / "report_tst.html",
+            tst["scene"],
+            plan_tst,
+            report=tst["report"],
+            title="Tsim Sha Tsui, street level",
+            notes=["Real OpenStreetMap streets and buildings (2015); buildings block views."],
+        )
 
 
 if __name__ == "__main__":

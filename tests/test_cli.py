@@ -89,7 +89,7 @@ def test_plan_writes_everything_and_reruns_identically(tiny_config: Path):
     assert list(plan["status"]) == ["existing", "new", "new"]
     assert list(plan["phase"]) == [0, 1, 2]
     meta = json.loads((out / "meta.json").read_text())
-    # worked on paper in test_pipeline: phase 1 = 32, phase 2 = 40
+    # worked on paper in test_plan: phase 1 = 32, phase 2 = 40
     assert [p["objective"] for p in meta["phases"]] == pytest.approx([32.0, 40.0])
     assert meta["objective"] == pytest.approx(40.0)
     assert meta["upper_bound"] >= 40.0 - 1e-9

@@ -213,6 +213,23 @@ def test_phases_are_nested(tiny_scene):
     assert new["site"].is_unique
 
 
+def test_progress_reports_every_stage_once_in_order(tiny_scene):
+    events: list[tuple[str, float, float | None]] = []
+    plan = cov.solve(
+        _problem(tiny_scene, [1, 1], method="greedy"),
+        progress=lambda *event: events.append(event),
+    )
+    stages = ["demand", "candidates", "matrix", "optimize phase 1", "optimize phase 2"]
+    assert events == [e for name in stages for e in ((name, 0, None), (name, 1, 1))]
+    assert list(plan.meta["timings_s"]) == stages
+    assert plan.phases["seconds"].tolist() == [
+        plan.meta["timings_s"]["optimize phase 1"],
+        plan.meta["timings_s"]["optimize phase 2"],
+    ]
+    single = cov.solve(_problem(tiny_scene, 1, method="greedy"))
+    assert list(single.meta["timings_s"]) == ["demand", "candidates", "matrix", "optimize"]
+
+
 def test_own_demand_points(tiny_scene):
     # three demand points: two near B, one far away; B E-W sees (120,100) and (140,100)
     pts = [(120, 100), (140, 100), (100, 190)]

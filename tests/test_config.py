@@ -1,0 +1,85 @@
+"""TOML configurations: the template, the checks and what they build (no subprocess)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import coverage as cov
+from coverage.config import TEMPLATE, load_config
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "c.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_template_is_a_valid_configuration(tmp_path: Path):
+    cfg = load_config(_write(tmp_path, TEMPLATE))
+    assert cfg.scene["dataset"] == "sample_city"
+    assert cfg.plan["seed"] == 0
+    assert cfg.folder == (tmp_path / "out" / "plan").resolve()
+    assert cfg.quotas is None
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path):
+    p = _write(
+        tmp_path,
+        '[scene]\ndataset = "atlantis"\n[camera]\nhfov_deg = "wide"\n'
+        '[plan]\nbudget = [1, "two"]\n[output]\nformat = "shp"\n[extra]\n',
+    )
+    with pytest.raises(cov.errors.ConfigError) as info:
+        load_config(p)
+    text = str(info.value)
+    assert str(p) in text
+    assert "unknown section [extra]" in text
+    assert "[camera] hfov_deg must be a number; got 'wide'" in text
+    assert "[output] unknown key 'format'" in text
+    assert '[scene] dataset must be "sample_city" or "hong_kong"' in text
+    assert "[plan] budget must be an integer or a list of integers" in text
+
+
+def test_scene_needs_a_dataset_or_the_two_required_files(tmp_path: Path):
+    with pytest.raises(cov.errors.ConfigError, match=r"districts = .* and corridors = "):
+        load_config(_write(tmp_path, '[scene]\ndistricts = "d.gpkg"\n'))
+
+
+def test_missing_file_and_bad_toml(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="coverage init"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(cov.errors.ConfigError, match="not valid TOML"):
+        load_config(_write(tmp_path, "[scene\n"))
+
+
+def test_quotas_are_checked(tmp_path: Path):
+    base = '[scene]\ndataset = "sample_city"\n[quotas]\n'
+    cfg = load_config(_write(tmp_path, base + '"A" = { min = 1, max = 3 }\n"B" = { max = 2 }\n'))
+    assert cfg.quotas == {"A": (1, 3), "B": (None, 2)}
+    with pytest.raises(cov.errors.ConfigError, match=r"\[quotas\] 'A': min must be integers >= 0"):
+        load_config(_write(tmp_path, base + '"A" = { min = -1 }\n'))
+    with pytest.raises(cov.errors.ConfigError, match=r"\[quotas\] 'A' must be a table like"):
+        load_config(_write(tmp_path, base + '"A" = { least = 1 }\n'))
+
+
+def test_build_problem_maps_seed_to_rng_and_phases_to_a_tuple(tmp_path: Path):
+    cfg = load_config(
+        _write(
+            tmp_path,
+            '[scene]\ndataset = "sample_city"\n[camera]\ncameras = 2\nrange_m = 30\n'
+            '[plan]\nbudget = [3, 2]\nseed = 7\nmethod = "greedy"\n',
+        )
+    )
+    problem = cfg.build_problem()
+    assert problem.rng == 7
+    assert problem.budget == (3, 2)
+    assert problem.camera.n_cameras == 2 and problem.camera.range_m == 30
+
+
+def test_values_the_models_refuse_name_the_section(tmp_path: Path):
+    cfg = load_config(
+        _write(tmp_path, '[scene]\ndataset = "sample_city"\n[camera]\nhfov_deg = -5\n')
+    )
+    with pytest.raises(cov.errors.ConfigError, match=r"\[camera\].*hfov_deg"):
+        cfg.build_camera()
