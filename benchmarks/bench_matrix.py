@@ -9,7 +9,7 @@ generation included) and the 1-minute load average. The machine is shared: with
 a load above the core count, wall time overstates the cost; CPU time does not.
 
 Cases: ``sample`` is ``coverage.datasets.sample_city()`` with the pipeline's
-demand and candidates; ``hk-synth`` is ``coverage.synthetic.synthetic_city`` at
+demand and candidates; ``hk-synth`` is ``coverage.datasets.synthetic.synthetic_city`` at
 8 x 6 km (about 1,240 km of corridors, 65k buildings, privacy zones and existing
 cameras) with demand every 2.4 m and sites every 12 m; ``small``/``mid``/``hk``
 are the grid cities of :func:`grid_city` (streets on a 100 m grid, demand along
@@ -160,7 +160,7 @@ def _load_case(case: str) -> dict[str, Any]:
         data["source"] = "sample_city + sample_demand + candidate_sites"
         return data
     if case == "hk-synth":
-        from coverage.synthetic import synthetic_city
+        from coverage.datasets.synthetic import synthetic_city
 
         t0 = time.perf_counter()
         layers = synthetic_city(width_m=8000.0, height_m=6000.0, n_districts=18, seed=1)

@@ -194,7 +194,7 @@ def _atomic_folder(target: Path, *, force: bool) -> Iterator[Path]:
 # -------------------------------------------------------------------- commands
 def _cmd_plan(args: argparse.Namespace) -> int:
     from coverage.config import load_config
-    from coverage.evaluate import evaluate
+    from coverage.evaluation import evaluate
     from coverage.io import write_frame, write_text
     from coverage.plan import solve
 
@@ -290,7 +290,7 @@ def _assessed(args: argparse.Namespace, *, fast_bound: bool) -> tuple[Any, Any, 
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from coverage.evaluate import evaluate
+    from coverage.evaluation import evaluate
     from coverage.io import write_frame
 
     scene, plan, stages = _assessed(args, fast_bound=False)

@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     with timed(timings, "coverage curve"):
         total = sum(args.budget)
         budgets = sorted({max(1, total * k // 16) for k in (1, 2, 4, 6, 8, 10, 12, 14, 16)})
-        curve = cov.evaluate.coverage_curve(
+        curve = cov.evaluation.coverage_curve(
             plan, budgets, method="auto", time_limit_s=args.time_limit_s / 4
         )
     territory_run = {"scene": territory, "plan": plan, "report": report, "curve": curve}
@@ -281,7 +281,7 @@ def equity_comparison(
     if abs(plan_1.objective - p1["objective"]) > 1e-6 * max(1.0, p1["objective"]):
         msg = f"phase 1 re-assessed to {plan_1.objective}, solved to {p1['objective']}"
         raise RuntimeError(msg)
-    table = cov.evaluate.compare(
+    table = cov.evaluation.compare(
         territory, plan_1, plan_q, labels=("unconstrained", "with quotas"), camera=camera
     )
     table.insert(1, "quota_min", table["district"].map(lambda d: quotas.get(d, (0, None))[0]))

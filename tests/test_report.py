@@ -1,4 +1,4 @@
-"""write_report: one self-contained, escaped HTML file (tiny scene, see test_pipeline)."""
+"""write_report: one self-contained, escaped HTML file (tiny scene, see test_plan)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The tiny scene's plan with budget 1, and helpers to vary the scene and the problem.
 
-The tiny scene (conftest.tiny_layers, see test_pipeline for its coverage on paper): with
+The tiny scene (conftest.tiny_layers, see test_plan for its coverage on paper): with
 budget 1 the plan is B E-W at (130, 100) (sees H x = 95..165 and V y = 75..105) beside the
 existing set at (20, 100) facing east/west (sees H x = 5..55). Districts: West x < 98, East.
 

@@ -227,7 +227,7 @@ def test_map_district_figures_match_the_report(tiny_scene):
     report = cov.evaluate(tiny_scene, plan).districts.set_index("district")
     for col in ("weighted_coverage", "weighted_coverage_before", "incidents_covered", "sets_new"):
         assert stats[col].to_dict() == pytest.approx(report.loc[stats.index, col].to_dict())
-    assert stats.loc["West", "weighted_coverage"] == pytest.approx(14 / 20)  # test_pipeline
+    assert stats.loc["West", "weighted_coverage"] == pytest.approx(14 / 20)  # test_plan
 
 
 def test_choropleth_colour_bins():
