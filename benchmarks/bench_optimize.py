@@ -34,8 +34,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._instances import Instance, city_instance
-from coverage._optimize_core import GroupIndex
-from coverage._optimize_exact import solve_milp
+from coverage.optimize._core import GroupIndex
+from coverage.optimize.exact import solve_milp
 from coverage.optimize import _as_csr, max_coverage, objective
 
 SIZES = {

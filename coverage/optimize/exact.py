@@ -2,7 +2,7 @@
 
 Private: the public door is :func:`coverage.optimize.max_coverage`.
 
-For a core problem (values ``V``, see ``_optimize_core``), column ``j`` with
+For a core problem (values ``V``, see ``_core``), column ``j`` with
 distinct values ``v_1 < ... < v_L`` among its coverers gets one continuous
 ``z_jl in [0, 1]`` per level, with
 
@@ -159,7 +159,7 @@ def solve_milp(
         [
             sys.executable,
             "-c",
-            "from coverage._optimize_exact import _child_entry; _child_entry()",
+            "from coverage.optimize.exact import _child_entry; _child_entry()",
             path,
         ],
         stdout=subprocess.PIPE,

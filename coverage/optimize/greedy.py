@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage._optimize_core import segment_sum
+from coverage.optimize._core import segment_sum
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage._optimize_core import GroupIndex, gather_rows, segment_sum
+from coverage.optimize._core import GroupIndex, gather_rows, segment_sum
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -94,7 +94,7 @@ def swap_search(
     ``n_low`` rows of least loss, or is ``k``'s group mate; then applies the
     best improving swaps whose columns do not overlap (so each delta stays
     exact).  Returns the selection (core row ids) and the number of swaps.
-    ``tracker`` (a ``_optimize_constraints.Tracker`` on the start plan) may
+    ``tracker`` (a ``_constraints.Tracker`` on the start plan) may
     veto a move with ``can_swap(i, k)`` (``i = -1``: pure addition) and is
     told of each applied move.
     """

@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage._optimize_core import (
+from coverage.optimize._core import (
     GroupIndex,
     gather_rows,
     row_of_entries,

@@ -1,6 +1,6 @@
 """Side constraints of the optimizer: money budget, district quotas, separation.
 
-Private.  Everything here is in *core* row ids (see ``_optimize_core``).
+Private.  Everything here is in *core* row ids (see ``_core``).
 
 - ``Constraints.relaxed_max(c)`` bounds ``max sum_i c_i x_i`` over a relaxation
   of the feasible set (groups, budget, quota maxima; money by a fractional
@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage._optimize_core import GroupIndex, top_k
+from coverage.optimize._core import GroupIndex, top_k
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -29,9 +29,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.sparse import csr_array
 
-from coverage._optimize_constraints import Constraints
-from coverage._optimize_core import Core, build_core
-from coverage._optimize_solve import order_plan, solve_core
+from coverage.optimize._constraints import Constraints
+from coverage.optimize._core import Core, build_core
+from coverage.optimize._solve_max import order_plan, solve_core
 from coverage._validate import check_choice, check_number
 from coverage.errors import InputError, ParameterError, SolverError
 
@@ -358,8 +358,8 @@ def _solve_generic(
     combine: str,
     owner: str,
 ) -> Solution:
-    """k-coverage and probabilistic objectives (see ``_optimize_generic``)."""
-    from coverage import _optimize_generic as gen
+    """k-coverage and probabilistic objectives (see ``generic``)."""
+    from coverage.optimize import generic as gen
 
     kind = "prob" if combine == "probabilistic" else "kcov"
     P = gen.make_problem(M, w, core.rows, fx, k, kind)

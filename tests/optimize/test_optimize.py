@@ -645,8 +645,8 @@ def test_coverage_curve_bounds_and_monotone():
 
 
 def test_milp_in_child_process_matches_in_process():
-    from coverage._optimize_core import GroupIndex
-    from coverage._optimize_exact import solve_milp
+    from coverage.optimize._core import GroupIndex
+    from coverage.optimize.exact import solve_milp
 
     rng = np.random.default_rng(21)
     D = (rng.random((30, 60)) < 0.1) * rng.choice([0.5, 1.0], size=(30, 60))

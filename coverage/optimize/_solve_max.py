@@ -1,6 +1,6 @@
 """The stages of :func:`coverage.optimize.max_coverage` for the max-quality objective.
 
-Private.  Works on a core problem (see ``_optimize_core``) and keeps, at every
+Private.  Works on a core problem (see ``_core``) and keeps, at every
 moment, the best plan found and the best proven bound, both in core units
 (the fixed rows' value ``core.base`` is added by the caller).
 
@@ -20,18 +20,18 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage._optimize_bound import (
+from coverage.optimize.bound import (
     Contested,
     LagrangeResult,
     evaluate,
     split_contested,
     subgradient,
 )
-from coverage._optimize_constraints import Constraints, Tracker
-from coverage._optimize_core import Core, GroupIndex, core_value, gather_rows
-from coverage._optimize_exact import ISOLATE_NNZ, ExtraRows, solve_milp
-from coverage._optimize_greedy import lazy_greedy
-from coverage._optimize_local import swap_search
+from coverage.optimize._constraints import Constraints, Tracker
+from coverage.optimize._core import Core, GroupIndex, core_value, gather_rows
+from coverage.optimize.exact import ISOLATE_NNZ, ExtraRows, solve_milp
+from coverage.optimize.greedy import lazy_greedy
+from coverage.optimize.local import swap_search
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -27,9 +27,9 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse import csr_array
 
-from coverage._optimize_constraints import Constraints, Tracker
-from coverage._optimize_core import gather_rows
-from coverage._optimize_exact import new_highs
+from coverage.optimize._constraints import Constraints, Tracker
+from coverage.optimize._core import gather_rows
+from coverage.optimize.exact import new_highs
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -126,7 +126,7 @@ def initial_gains(P: GenericProblem, cur: FloatArray) -> FloatArray:
         contrib = P.w[cols] * miss[cols] * A.data
     else:
         contrib = P.w[cols] * A.data / P.k
-    from coverage._optimize_core import segment_sum
+    from coverage.optimize._core import segment_sum
 
     return np.maximum(segment_sum(contrib, A.indptr, n), 0.0)
 
