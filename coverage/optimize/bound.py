@@ -34,13 +34,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage.optimize._core import (
-    GroupIndex,
-    gather_rows,
-    row_of_entries,
-    segment_sum,
-    top_k,
-)
+from coverage._arrays import row_of_entries
+from coverage.optimize._core import GroupIndex, gather_rows, segment_sum, top_k
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -60,7 +55,7 @@ class Contested:
 def split_contested(V: csr_array, groups: GroupIndex) -> Contested:
     """Fold columns covered by a single group into per-row constants."""
     n, m = V.shape
-    r = row_of_entries(V.indptr, n)
+    r = row_of_entries(V.indptr)
     g = groups.group_ids[r]
     gmin = np.full(m, np.iinfo(np.int64).max, dtype=np.int64)
     gmax = np.full(m, -1, dtype=np.int64)
@@ -95,7 +90,7 @@ class LagrangeResult:
     history: list[tuple[float, float]] = field(default_factory=list)
 
 
-def evaluate(
+def lagrangian_value(
     con: Contested,
     groups: GroupIndex,
     budget: int,
@@ -140,7 +135,7 @@ def subgradient(
     """
     Vc = con.V
     lam = np.clip(lam0, 0.0, con.colmax)
-    value, c, gm, arg, chosen, rows, wts = evaluate(con, groups, budget, lam, relax)
+    value, c, gm, arg, chosen, rows, wts = lagrangian_value(con, groups, budget, lam, relax)
     best = LagrangeResult(value, lam.copy(), c, gm, arg, chosen, 0)
     best_rw = (rows, wts)
     best.history.append((time.perf_counter() - t0, value))
@@ -167,7 +162,7 @@ def subgradient(
         step = theta * (value - target) / norm2
         direction = d
         lam = np.clip(lam - step * d, 0.0, con.colmax)
-        value, c, gm, arg, chosen, rows, wts = evaluate(con, groups, budget, lam, relax)
+        value, c, gm, arg, chosen, rows, wts = lagrangian_value(con, groups, budget, lam, relax)
         if value < best.bound - 1e-12 * max(1.0, abs(best.bound)):
             best = LagrangeResult(value, lam.copy(), c, gm, arg, chosen, it, best.history)
             best_rw = (rows, wts)

@@ -1,4 +1,4 @@
-"""Exact solves with HiGHS (highspy): the level MILP, its time limit and warm start.
+"""The level MILP of the max objective, solved by HiGHS under a hard time limit.
 
 Private: the public door is :func:`coverage.optimize.max_coverage`.
 
@@ -10,16 +10,16 @@ distinct values ``v_1 < ... < v_L`` among its coverers gets one continuous
     s.t. z_jl <= sum_{i: V_ij >= v_l} x_i,
          sum_i x_i <= K,  sum_{i in g} x_i <= 1,  x binary,
 
-(``const_i``: columns covered by a single group, folded into the row).  HiGHS
-was seen to overrun its own ``time_limit``: the limit is enforced here with
-interrupt callbacks, and the best plan and dual bound found are kept.
+(``const_i``: columns covered by a single group, folded into the row).
+Before the solve, :func:`reduce_model` removes the rows that the Lagrangian
+reduced costs rule out and forces the groups every better plan uses.  The
+shared HiGHS machinery (rows, deadline, child process) is in ``_highs``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,8 +27,21 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse import csr_array
 
+from coverage._arrays import row_of_entries
+from coverage.optimize import _highs
+from coverage.optimize._constraints import Constraints
+from coverage.optimize._core import Core, GroupIndex, gather_rows
+from coverage.optimize._highs import MilpResult
+from coverage.optimize.bound import Contested, LagrangeResult, split_contested
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+__all__ = ["ISOLATE_NNZ", "ExtraRows", "MilpResult", "level_model", "reduce_model", "solve_milp"]
+
+#: Models with at least this many matrix entries run in a child process that is
+#: killed at the deadline (HiGHS may not honour interrupts in every phase).
+ISOLATE_NNZ = 40_000
 
 
 @dataclass
@@ -40,21 +53,7 @@ class ExtraRows:
     upper: FloatArray
 
 
-@dataclass
-class MilpResult:
-    """What HiGHS left: a plan (core row ids), its value, the dual bound, a status."""
-
-    selected: IntArray
-    value: float
-    bound: float
-    status: str
-    seconds: float
-    optimal: bool
-    lp_only: bool = False
-    info: dict[str, Any] = field(default_factory=dict)
-
-
-def level_model(Vc: csr_array, row_const: FloatArray) -> tuple[FloatArray, csr_array]:
+def level_model(Vc: csr_array) -> tuple[FloatArray, csr_array]:
     """Level rows of the contested part: objective of each ``z`` and the ``x`` links.
 
     Returns ``(dz, X)`` with ``X`` of shape (n_levels, n_rows): ``z_l <= X[l] @ x``.
@@ -64,7 +63,7 @@ def level_model(Vc: csr_array, row_const: FloatArray) -> tuple[FloatArray, csr_a
         return np.zeros(0), csr_array((0, n))
     C = Vc.tocsc()
     rows = C.indices.astype(np.int64)
-    cols = np.repeat(np.arange(m, dtype=np.int64), np.diff(C.indptr))
+    cols = row_of_entries(C.indptr)  # CSC: the column of each entry
     vals = C.data
     order = np.lexsort((vals, cols))  # by column, then value ascending
     rows, cols, vals = rows[order], cols[order], vals[order]
@@ -88,36 +87,6 @@ def level_model(Vc: csr_array, row_const: FloatArray) -> tuple[FloatArray, csr_a
     return dz, X
 
 
-def new_highs() -> Any:
-    """A silent ``highspy.Highs`` (its one-time banner goes to /dev/null)."""
-    import os
-    import sys
-
-    import highspy
-
-    try:
-        sys.stdout.flush()
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # pragma: no cover - no real stdout
-        h = highspy.Highs()
-    else:
-        saved = os.dup(fd)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), fd)
-                h = highspy.Highs()
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
-    h.silent()
-    return h
-
-
-#: Models with at least this many matrix entries run in a child process that is
-#: killed at the deadline (HiGHS may not honour interrupts in every phase).
-ISOLATE_NNZ = 40_000
-
-
 def solve_milp(
     Vc: csr_array,
     row_const: FloatArray,
@@ -126,165 +95,28 @@ def solve_milp(
     *,
     time_limit_s: float,
     isolate: bool | None = None,
-    **kwargs: Any,
+    **options: Any,
 ) -> MilpResult:
-    """Solve the level MILP under a hard time limit (see ``_solve_here``).
+    """Solve the level MILP under a hard time limit (``options``: see ``solve_here``).
 
     Large models (``isolate``, default: ``Vc.nnz >= ISOLATE_NNZ``) run in a
-    child Python process (``python -c``, so the caller's script is never
-    re-imported and needs no ``__main__`` guard); the parent receives each
-    improving plan and the dual bound as they come, and kills the child at the
-    deadline, keeping the best plan and bound received.
+    child process (``_highs.run_isolated``) killed at the deadline; the best
+    plan and bound it sent are kept.
     """
     if isolate is None:
-        isolate = Vc.nnz >= ISOLATE_NNZ and not kwargs.get("relax", False)
+        isolate = Vc.nnz >= ISOLATE_NNZ and not options.get("relax", False)
+    args = (Vc, row_const, group_ids, budget)
     if not isolate:
-        return _solve_here(Vc, row_const, group_ids, budget, time_limit_s=time_limit_s, **kwargs)
-    import os
-    import pickle
-    import queue
-    import subprocess
-    import sys
-    import tempfile
-    import threading
-
-    t_start = time.perf_counter()
-    deadline = t_start + float(time_limit_s)
-    with tempfile.NamedTemporaryFile("wb", suffix=".pkl", delete=False) as tmp:
-        pickle.dump((Vc, row_const, group_ids, budget, float(time_limit_s), kwargs), tmp)
-        path = tmp.name
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from coverage.optimize.exact import _child_entry; _child_entry()",
-            path,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
-    messages: queue.Queue[Any] = queue.Queue()
-
-    def _reader() -> None:
-        stream = proc.stdout
-        assert stream is not None
-        try:
-            while True:
-                head = stream.read(8)
-                if len(head) < 8:
-                    break
-                body = stream.read(int.from_bytes(head, "little"))
-                messages.put(pickle.loads(body))
-        except (OSError, ValueError, pickle.UnpicklingError, EOFError):
-            pass
-        messages.put(("eof",))
-
-    reader = threading.Thread(target=_reader, daemon=True)
-    reader.start()
-    best_sel = np.zeros(0, dtype=np.int64)
-    best_val = -np.inf
-    bound = np.inf
-    result: MilpResult | None = None
-    killed = False
-    grace = 0.25
-    try:
-        while True:
-            left = deadline + grace - time.perf_counter()
-            if left <= 0:
-                killed = True
-                break
-            try:
-                kind, *payload = messages.get(timeout=min(left, 0.2))
-            except queue.Empty:
-                continue
-            if kind == "sol":
-                sel, val = payload
-                if val > best_val:
-                    best_sel, best_val = np.asarray(sel, dtype=np.int64), float(val)
-            elif kind == "bound":
-                bound = min(bound, float(payload[0]))
-            elif kind == "done":
-                result = payload[0]
-                break
-            elif kind == "eof":
-                break
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-        reader.join(timeout=2)
-        if proc.stdout is not None:
-            proc.stdout.close()
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-    seconds = time.perf_counter() - t_start
-    if result is not None:
-        if result.value < best_val:
-            result.selected, result.value = best_sel, best_val
-        result.bound = min(result.bound, bound) if np.isfinite(result.bound) else bound
-        result.seconds = seconds
-        result.info["isolated"] = True
-        return result
-    return MilpResult(
-        selected=best_sel,
-        value=best_val,
-        bound=bound,
-        status="killed at the time limit" if killed else "child process ended",
-        seconds=seconds,
-        optimal=False,
-        info={"isolated": True, "killed": killed},
-    )
+        return solve_here(*args, time_limit_s=time_limit_s, **options)
+    kwargs = {"time_limit_s": float(time_limit_s), **options}
+    return _highs.run_isolated(solve_here, args, kwargs, time_limit_s=time_limit_s)
 
 
-class _PipeOut:
-    """Length-prefixed pickled messages on a file descriptor (child side)."""
-
-    def __init__(self, fd: int) -> None:
-        import os
-
-        self._f = os.fdopen(fd, "wb", buffering=0)
-
-    def send(self, msg: Any) -> None:
-        import pickle
-
-        body = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
-        self._f.write(len(body).to_bytes(8, "little") + body)
-
-    def close(self) -> None:
-        self._f.close()
-
-
-def _child_entry() -> None:  # pragma: no cover - runs in a child process
-    """Entry point of the MILP child process: ``argv[1]`` is the pickled problem."""
-    import os
-    import pickle
-    import sys
-
-    # messages go to the original stdout; anything HiGHS prints goes to /dev/null
-    out_fd = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    conn = _PipeOut(out_fd)
-    with open(sys.argv[1], "rb") as fh:
-        Vc, row_const, group_ids, budget, time_limit_s, kwargs = pickle.load(fh)
-    try:
-        res = _solve_here(
-            Vc, row_const, group_ids, budget, time_limit_s=time_limit_s, conn=conn, **kwargs
-        )
-        conn.send(("done", res))
-    finally:
-        conn.close()
-
-
-def _solve_here(
+def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     Vc: csr_array,
     row_const: FloatArray,
     group_ids: IntArray | None,
-    budget: int,
+    budget: float,
     *,
     time_limit_s: float,
     warm_start: IntArray | None = None,
@@ -308,53 +140,10 @@ def _solve_here(
     ``budget_row`` replaces the all-ones budget row (costs); ``fix_one`` rows
     are forced to 1.  Returns the best plan and the best proven bound.
     """
-    import highspy  # local: keeps `import coverage.optimize` light
-
     t_start = time.perf_counter()
     n = Vc.shape[0]
-    dz, X = level_model(Vc, row_const)
-    L = dz.size
-    n_var = n + L
-    cost = np.concatenate([row_const, dz])
-    lower = np.zeros(n_var)
-    upper = np.ones(n_var)
-    if fix_one is not None and fix_one.size:
-        lower[fix_one] = 1.0
-    blocks = []
-    row_lo: list[FloatArray] = []
-    row_hi: list[FloatArray] = []
-    # level rows: z_l - X x <= 0
-    if L:
-        blocks.append(sparse.hstack([-X, sparse.identity(L, format="csr")], format="csr"))
-        row_lo.append(np.full(L, -np.inf))
-        row_hi.append(np.zeros(L))
-    # budget row
-    brow = np.ones(n) if budget_row is None else np.asarray(budget_row, dtype=np.float64)
-    blocks.append(sparse.hstack([csr_array(brow[None, :]), csr_array((1, L))], format="csr"))
-    row_lo.append(np.array([-np.inf]))
-    row_hi.append(np.array([float(budget)]))
-    # group rows (groups with >= 2 rows)
-    if group_ids is not None and n:
-        _, inv, cnt = np.unique(group_ids, return_inverse=True, return_counts=True)
-        multi = cnt[inv] >= 2
-        if multi.any():
-            gi = inv[multi]
-            _, gi = np.unique(gi, return_inverse=True)
-            G = csr_array(
-                (np.ones(int(multi.sum())), (gi, np.flatnonzero(multi))),
-                shape=(int(gi.max()) + 1, n),
-            )
-            blocks.append(sparse.hstack([G, csr_array((G.shape[0], L))], format="csr"))
-            row_lo.append(np.full(G.shape[0], -np.inf))
-            row_hi.append(np.ones(G.shape[0]))
-    if extra is not None and extra.M.shape[0]:
-        blocks.append(sparse.hstack([extra.M, csr_array((extra.M.shape[0], L))], format="csr"))
-        row_lo.append(extra.lower)
-        row_hi.append(extra.upper)
-    M = sparse.vstack(blocks, format="csc")
-    M.sort_indices()
-
-    h = new_highs()
+    dz, X = level_model(Vc)
+    h = _highs.new_highs()
     h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
     h.setOptionValue("mip_rel_gap", float(gap_tol))
     h.setOptionValue("random_seed", 0)
@@ -363,104 +152,210 @@ def _solve_here(
     h.setOptionValue("presolve", "on" if presolve else "off")
     if threads is not None:
         h.setOptionValue("threads", int(threads))
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_var
-    lp.num_row_ = M.shape[0]
-    lp.col_cost_ = cost
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = np.concatenate(row_lo)
-    lp.row_upper_ = np.concatenate(row_hi)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = M.indices.astype(np.int32)
-    lp.a_matrix_.value_ = M.data.astype(np.float64)
+    rows = _level_rows(X, n, group_ids, budget, extra=extra, budget_row=budget_row)
+    lower = np.zeros(n + dz.size)
+    if fix_one is not None and fix_one.size:
+        lower[fix_one] = 1.0
+    integer = None if relax else np.arange(n + dz.size) < n
+    n_row, nnz = _highs.pass_model(h, np.concatenate([row_const, dz]), rows, integer, lower)
+    watch = _highs.watch_deadline(h, t_start + float(time_limit_s), mip=not relax, conn=conn)
     if not relax:
-        integrality = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * L
-        lp.integrality_ = integrality
-    h.passModel(lp)
-
-    deadline = t_start + float(time_limit_s)
-    state = {"bound": np.inf, "interrupted": False, "sent": 0.0}
-
-    def _interrupt(e: Any) -> None:
-        try:
-            if not relax:
-                b = float(e.data_out.mip_dual_bound)
-                if np.isfinite(b) and b < state["bound"]:
-                    state["bound"] = b
-                    now = time.perf_counter()
-                    if conn is not None and now - state["sent"] > 0.1:
-                        state["sent"] = now
-                        conn.send(("bound", b))
-        except Exception:  # pragma: no cover - depends on the event kind
-            pass
-        if time.perf_counter() > deadline:
-            state["interrupted"] = True
-            e.interrupt()
-
-    def _improving(e: Any) -> None:  # pragma: no cover - runs in the child process
-        try:
-            x = np.asarray(e.data_out.mip_solution)[:n]
-            conn.send(("sol", np.flatnonzero(x > 0.5), float(e.data_out.objective_function_value)))
-        except Exception:
-            pass
-
-    h.cbSimplexInterrupt += _interrupt
-    h.cbIpmInterrupt += _interrupt
-    if not relax:
-        h.cbMipInterrupt += _interrupt
         if conn is not None:
-            h.cbMipImprovingSolution += _improving
+            _highs.send_improving(h, conn, n)
         if warm_start is not None and warm_start.size:
-            x0 = np.zeros(n_var)
+            x0 = np.zeros(n + dz.size)
             x0[warm_start] = 1.0
-            # z from the warm start: min(1, X x0)
-            if L:
+            if dz.size:  # z from the warm start: min(1, X x0)
                 x0[n:] = np.minimum(1.0, X @ x0[:n])
-            sol = highspy.HighsSolution()
-            sol.col_value = x0.tolist()
-            sol.value_valid = True
-            h.setSolution(sol)
+            _highs.set_start(h, x0)
     h.run()
     seconds = time.perf_counter() - t_start
-    status = h.modelStatusToString(h.getModelStatus())
-    info = h.getInfo()
     if relax:
-        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        value = float(info.objective_function_value) if ok else np.inf
-        return MilpResult(
-            selected=np.zeros(0, dtype=np.int64),
-            value=-np.inf,
-            bound=value if ok else np.inf,
-            status=status,
-            seconds=seconds,
-            optimal=ok,
-            lp_only=True,
-            info={"lp_value": value},
+        return _lp_result(h, seconds)
+    result = _mip_result(h, n, watch, seconds)
+    result.info.update({"n_var": n + dz.size, "n_row": n_row, "nnz": nnz})
+    return result
+
+
+def _level_rows(
+    X: csr_array,
+    n: int,
+    group_ids: IntArray | None,
+    budget: float,
+    *,
+    extra: ExtraRows | None,
+    budget_row: FloatArray | None,
+) -> _highs.RowBlocks:
+    """Level rows ``z_l - X x <= 0``, the budget row, group rows and ``extra``."""
+    L = X.shape[0]
+    rows = _highs.RowBlocks(n + L)
+    if L:
+        rows.add(
+            sparse.hstack([-X, sparse.identity(L, format="csr")]), np.full(L, -np.inf), np.zeros(L)
         )
+    rows.add_budget(budget_row, n, budget)
+    rows.add_groups(group_ids, n)
+    if extra is not None:
+        rows.add(extra.M, extra.lower, extra.upper)
+    return rows
+
+
+def _lp_result(h: Any, seconds: float) -> MilpResult:
+    import highspy
+
+    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    value = float(h.getInfo().objective_function_value) if ok else np.inf
+    return MilpResult(
+        selected=np.zeros(0, dtype=np.int64),
+        value=-np.inf,
+        bound=value if ok else np.inf,
+        status=h.modelStatusToString(h.getModelStatus()),
+        seconds=seconds,
+        optimal=ok,
+        lp_only=True,
+        info={"lp_value": value},
+    )
+
+
+def _mip_result(h: Any, n: int, watch: dict[str, Any], seconds: float) -> MilpResult:
+    import highspy
+
+    info = h.getInfo()
     bound = float(info.mip_dual_bound)
     if not np.isfinite(bound):
-        bound = state["bound"]
-    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        bound = watch["bound"]
     selected = np.zeros(0, dtype=np.int64)
     value = -np.inf
     if info.primal_solution_status >= 1:
-        x = np.asarray(h.getSolution().col_value[:n])
-        selected = np.flatnonzero(x > 0.5).astype(np.int64)
+        selected = _highs.solution_rows(h, n)
         value = float(info.objective_function_value)
     return MilpResult(
         selected=selected,
         value=value,
         bound=bound,
-        status=status,
+        status=h.modelStatusToString(h.getModelStatus()),
         seconds=seconds,
-        optimal=optimal,
-        info={
-            "n_var": n_var,
-            "n_row": int(M.shape[0]),
-            "nnz": int(M.nnz),
-            "interrupted": state["interrupted"],
-        },
+        optimal=h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
+        info={"interrupted": watch["interrupted"]},
     )
+
+
+# --------------------------------------------------------------------------- reduction
+
+
+@dataclass
+class Reduced:
+    """The level MILP left after Lagrangian fixing, in the coordinates of ``free_rows``."""
+
+    free_rows: IntArray  # core rows still free
+    forced: IntArray  # core rows fixed to 1 (the only survivor of a forced group)
+    forced_value: float  # value of the forced rows
+    model: Contested  # residual values of the free rows w.r.t. the forced ones
+    groups: GroupIndex
+    budget: float  # count, or money with costs
+    extra: ExtraRows | None
+    budget_row: FloatArray | None
+    warm_start: IntArray
+
+
+def lagrangian_fixing(
+    core: Core, lag: LagrangeResult, target: float
+) -> tuple[NDArray[np.bool_], IntArray]:
+    """Rows that cannot be in any plan better than ``target``, and groups that must be used.
+
+    Returns ``(keep, must_groups)``: ``keep[i]`` False when forcing row ``i`` in
+    bounds the value by <= ``target``; ``must_groups`` lists groups that every
+    better plan uses (forcing them empty bounds the value by <= ``target``).
+    """
+    g = core.groups
+    L = lag.bound
+    gm = lag.group_max
+    chosen = lag.chosen_groups
+    is_chosen = np.zeros(g.n_groups, dtype=bool)
+    is_chosen[chosen] = True
+    full = chosen.size >= core.budget
+    kth = float(gm[chosen].min()) if full and chosen.size else 0.0
+    rest = gm[~is_chosen]
+    nxt = float(rest.max()) if (full and rest.size) else 0.0
+    nxt = max(nxt, 0.0)
+    tol = 1e-9 * max(1.0, abs(target))
+    gi = g.group_ids
+    forced = np.where(is_chosen[gi], L - gm[gi] + lag.c, L + lag.c - kth)
+    keep = forced >= target - tol
+    # a chosen group's argmax row is never eliminated by the in-group rule
+    keep[lag.group_arg[chosen]] = True
+    without = L - gm[chosen] + nxt
+    must = chosen[without < target - tol]
+    return keep, must
+
+
+def reduce_model(
+    core: Core,
+    cons: Constraints,
+    lag: LagrangeResult | None,
+    plan: IntArray,
+    value: float,
+) -> Reduced | None:
+    """The MILP restricted to the rows that may beat ``plan`` (value ``value``).
+
+    Without ``lag`` (or with side constraints) nothing is fixed.  Any plan
+    better than ``plan`` obeys the fixing, so the bound of the reduced model
+    (plus ``forced_value``) bounds the optimum once taken with ``value``.
+    """
+    n = core.V.shape[0]
+    keep = np.ones(n, dtype=bool)
+    must = np.zeros(0, dtype=np.int64)
+    if lag is not None and plan.size and cons.plain:
+        keep, must = lagrangian_fixing(core, lag, value)
+    gi = core.groups.group_ids
+    # groups forced in with a single surviving row: fix that row to 1
+    keep_rows = np.flatnonzero(keep)
+    surv = np.bincount(gi[keep_rows], minlength=core.groups.n_groups)
+    must_mask = np.zeros(core.groups.n_groups, dtype=bool)
+    must_mask[must] = True
+    forced = keep_rows[must_mask[gi[keep_rows]] & (surv[gi[keep_rows]] == 1)]
+    free_rows = np.setdiff1d(keep_rows, forced)
+    if core.budget - forced.size < 0:  # pragma: no cover - fixing is consistent with the budget
+        return None
+    level = np.zeros(core.V.shape[1])
+    if forced.size:
+        pos = gather_rows(core.V.indptr, forced)
+        np.maximum.at(level, core.V.indices[pos], core.V.data[pos])
+    sub = core.V[free_rows]
+    Vs = csr_array(
+        (np.maximum(sub.data - level[sub.indices], 0.0), sub.indices, sub.indptr), shape=sub.shape
+    )
+    Vs.eliminate_zeros()
+    groups = GroupIndex(gi[free_rows] if core.groups.order is not None else None, free_rows.size)
+    budget: float = core.budget - forced.size
+    extra, budget_row = None, None
+    if not cons.plain:
+        Mx, lo, hi = cons.milp_rows()
+        extra = ExtraRows(csr_array(Mx[:, free_rows]), lo, hi) if Mx.shape[0] else None
+        if cons.costs is not None:
+            budget_row, budget = cons.costs[free_rows], cons.max_cost
+    multi_groups = np.flatnonzero(must_mask & (surv >= 2))
+    if multi_groups.size:  # (plain problems only: no side rows to keep)
+        extra = _must_use_rows(gi[free_rows], multi_groups)
+    return Reduced(
+        free_rows=free_rows,
+        forced=forced,
+        forced_value=float(level.sum()),
+        model=split_contested(Vs, groups),
+        groups=groups,
+        budget=budget,
+        extra=extra,
+        budget_row=budget_row,
+        warm_start=np.flatnonzero(np.isin(free_rows, plan)),
+    )
+
+
+def _must_use_rows(row_groups: IntArray, must_groups: IntArray) -> ExtraRows:
+    """``sum_{i in g} x_i >= 1`` for each group of ``must_groups``."""
+    sel = np.isin(row_groups, must_groups)
+    _, rid = np.unique(row_groups[sel], return_inverse=True)
+    M = csr_array(
+        (np.ones(int(sel.sum())), (rid, np.flatnonzero(sel))),
+        shape=(must_groups.size, row_groups.size),
+    )
+    return ExtraRows(M, np.ones(must_groups.size), np.full(must_groups.size, np.inf))

@@ -24,12 +24,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
 from scipy.sparse import csr_array
 
+from coverage._arrays import repeat_index, row_of_entries
+from coverage.optimize import _highs
 from coverage.optimize._constraints import Constraints, Tracker
-from coverage.optimize._core import gather_rows
-from coverage.optimize.exact import new_highs
+from coverage.optimize._core import gather_rows, segment_sum
+from coverage.optimize._highs import MilpResult
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -45,7 +46,6 @@ class GenericProblem:
     A: csr_array  # eligible rows × all columns
     C: Any  # CSC of A
     w: FloatArray
-    fixed_vals: list[FloatArray] | None  # k-coverage: per column, fixed rows' values
     fixed_A: csr_array  # fixed rows × columns
     k: int
     kind: str  # "kcov" or "prob"
@@ -59,7 +59,7 @@ def make_problem(
     C = sub.tocsc()
     C.sort_indices()
     fA = csr_array(A[fixed]) if fixed.size else csr_array((0, A.shape[1]))
-    return GenericProblem(sub, C, w, None, fA, k, kind)
+    return GenericProblem(sub, C, w, fA, k, kind)
 
 
 def column_credit(
@@ -68,14 +68,14 @@ def column_credit(
     """Credit of columns ``cols`` for the plan ``in_s`` (fixed rows included)."""
     C = P.C
     pos = gather_rows(C.indptr, cols)
-    col_of = np.repeat(np.arange(cols.size), np.diff(C.indptr)[cols])
+    col_of = repeat_index(np.diff(C.indptr)[cols])
     keep = in_s[C.indices[pos]]
     vals = C.data[pos][keep]
     col_of = col_of[keep]
     if P.fixed_A.shape[0]:
         F = P.fixed_A.tocsc()
         fpos = gather_rows(F.indptr, cols)
-        fcol = np.repeat(np.arange(cols.size), np.diff(F.indptr)[cols])
+        fcol = repeat_index(np.diff(F.indptr)[cols])
         vals = np.concatenate([vals, F.data[fpos]])
         col_of = np.concatenate([col_of, fcol])
     out = np.zeros(cols.size)
@@ -126,8 +126,6 @@ def initial_gains(P: GenericProblem, cur: FloatArray) -> FloatArray:
         contrib = P.w[cols] * miss[cols] * A.data
     else:
         contrib = P.w[cols] * A.data / P.k
-    from coverage.optimize._core import segment_sum
-
     return np.maximum(segment_sum(contrib, A.indptr, n), 0.0)
 
 
@@ -136,10 +134,11 @@ def greedy(
     cons: Constraints,
     *,
     deadline: float,
-) -> tuple[IntArray, float]:
+) -> tuple[IntArray | None, float]:
     """Lazy greedy (on the surrogate for k-coverage); returns plan and online bound.
 
-    The online bound is valid for the probabilistic objective only (it is
+    The plan is None when it misses a side constraint (quota minima).  The
+    online bound is valid for the probabilistic objective only (it is
     submodular); for k-coverage the returned bound is +inf.
     """
     n = P.A.shape[0]
@@ -198,10 +197,9 @@ def greedy(
         else:
             heapq.heapreplace(heap, (-(g if inv_cost is None else g * inv_cost[i]), i))
     bound = min(bound, value_now + cons.relaxed_max(ub)[0]) if P.kind == "prob" else np.inf
-    plan = np.asarray(chosen, dtype=np.int64)
     if not tracker.feasible():
-        plan = np.array([-1], dtype=np.int64)  # marker: infeasible
-    return plan, bound
+        return None, bound
+    return np.asarray(chosen, dtype=np.int64), bound
 
 
 def swap_search(
@@ -295,159 +293,59 @@ def solve_milp(
     warm: IntArray | None,
     gap_tol: float,
     max_rounds: int = 30,
-) -> tuple[IntArray | None, float, bool]:
+) -> MilpResult:
     """MILP for k-coverage (binary levels) or probabilistic (tangent cuts).
 
-    Returns (plan or None, proven bound, optimal?).
+    Returns the last plan (``value`` -inf when there is none), the proven
+    bound (+inf without a plan) and whether HiGHS proved it optimal.
     """
-    import highspy
-
-    n, m = P.A.shape
-    C = P.C
-    Fc = P.fixed_A.tocsc()
-    rows_l: list[Any] = []
-    lo_l: list[FloatArray] = []
-    hi_l: list[FloatArray] = []
-    cost: list[float] = []
-    n_var = n
-    integrality = [1] * n
+    n = P.A.shape[0]
+    t_start = time.perf_counter()
     if P.kind == "kcov":
-        # per column, levels = distinct values among eligible and fixed coverers
-        r_idx, c_idx, vals_ = [], [], []
-        z_cost: list[float] = []
-        z_row_rhs: list[float] = []
-        nz = 0
-        for j in range(m):
-            s, e = C.indptr[j], C.indptr[j + 1]
-            rows_j = C.indices[s:e]
-            v_j = C.data[s:e]
-            fv = Fc.data[Fc.indptr[j] : Fc.indptr[j + 1]]
-            levels = np.unique(np.concatenate([v_j, fv]))
-            prev = 0.0
-            for q in levels.tolist():
-                elig = rows_j[v_j >= q]
-                nfix = int(np.sum(fv >= q))
-                if elig.size + nfix >= P.k and P.w[j] > 0:
-                    # k * z <= sum x + nfix
-                    zi = n + nz
-                    r_idx.extend([nz] * (elig.size + 1))
-                    c_idx.extend([*elig.tolist(), zi])
-                    vals_.extend([-1.0] * elig.size + [float(P.k)])
-                    z_row_rhs.append(float(nfix))
-                    z_cost.append(P.w[j] * (q - prev))
-                    nz += 1
-                prev = q
-        n_var = n + nz
-        Z = csr_array((vals_, (r_idx, c_idx)), shape=(nz, n_var))
-        rows_l.append(Z)
-        lo_l.append(np.full(nz, -np.inf))
-        hi_l.append(np.asarray(z_row_rhs))
-        cost = [0.0] * n + z_cost
-        integrality = [1] * n_var
-        const = 0.0
+        Z, rhs, z_cost = _kcov_levels(P)
+        cost = np.concatenate([np.zeros(n), z_cost])
+        integer = np.ones(cost.size, dtype=bool)
+        tangents = None
     else:
-        # s_j = sum_i x_i a_ij (+ fixed), credit z_j <= 1 - e^{-s0} + e^{-s0} (s - s0)
-        with np.errstate(divide="ignore"):
-            a = -np.log1p(-np.minimum(P.A.data, 1.0))
-            fa = -np.log1p(-np.minimum(Fc.data, 1.0))
-        a = np.minimum(a, _SURE)
-        fa = np.minimum(fa, _SURE)
-        Aa = csr_array((a, P.A.indices, P.A.indptr), shape=P.A.shape).tocsc()
-        fs = np.zeros(m)
-        np.add.at(fs, np.repeat(np.arange(m), np.diff(Fc.indptr)), fa)
-        n_var = n + m
-        cost = [0.0] * n + P.w.tolist()
-        integrality = [1] * n + [0] * m
-        const = 0.0
-    # budget, groups, side constraints
-    brow = np.ones(n) if cons.costs is None else cons.costs
-    budget = cons.K if cons.costs is None else cons.money
-    rows_l.append(csr_array(np.concatenate([brow, np.zeros(n_var - n)])[None, :]))
-    lo_l.append(np.array([-np.inf]))
-    hi_l.append(np.array([float(budget)]))
-    gid = cons.groups.group_ids
-    _, inv, cnt = np.unique(gid, return_inverse=True, return_counts=True)
-    multi = np.flatnonzero(cnt[inv] >= 2)
-    if multi.size:
-        _, g2 = np.unique(inv[multi], return_inverse=True)
-        G = csr_array((np.ones(multi.size), (g2, multi)), shape=(int(g2.max()) + 1, n_var))
-        rows_l.append(G)
-        lo_l.append(np.full(G.shape[0], -np.inf))
-        hi_l.append(np.ones(G.shape[0]))
-    Mx, lo, hi = cons.milp_rows()
-    if Mx.shape[0]:
-        rows_l.append(csr_array(sparse.hstack([Mx, csr_array((Mx.shape[0], n_var - n))])))
-        lo_l.append(lo)
-        hi_l.append(hi)
-
-    h = new_highs()
+        tangents = _Tangents(P)
+        cost = np.concatenate([np.zeros(n), P.w])
+        integer = np.arange(cost.size) < n
+    rows = _highs.RowBlocks(cost.size)
+    if P.kind == "kcov":
+        rows.add(Z, np.full(rhs.size, -np.inf), rhs)
+    rows.add_budget(cons.costs, n, cons.max_count if cons.costs is None else cons.max_cost)
+    rows.add_groups(cons.groups.group_ids, n)
+    rows.add(*cons.milp_rows())
+    h = _highs.new_highs()
     h.setOptionValue("mip_rel_gap", float(gap_tol))
     h.setOptionValue("random_seed", 0)
-    inf = highspy.kHighsInf
-    lower = np.zeros(n_var)
-    upper = np.ones(n_var)
-    h.addVars(n_var, lower, upper)
-    h.changeColsCost(n_var, np.arange(n_var, dtype=np.int32), np.asarray(cost, dtype=np.float64))
-    h.changeColsIntegrality(
-        n_var,
-        np.arange(n_var, dtype=np.int32),
-        np.asarray(
-            [
-                highspy.HighsVarType.kInteger if t else highspy.HighsVarType.kContinuous
-                for t in integrality
-            ]
-        ),
-    )
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-
-    def add_rows(M: csr_array, lo: FloatArray, hi: FloatArray) -> None:
-        M = csr_array(M)
-        lo = np.where(np.isfinite(lo), lo, -inf)
-        hi = np.where(np.isfinite(hi), hi, inf)
-        h.addRows(
-            M.shape[0], lo, hi, M.nnz, M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data
-        )
-
-    for M, lo, hi in zip(rows_l, lo_l, hi_l, strict=True):
-        if M.shape[0]:
-            add_rows(M, lo, hi)
-
-    def add_tangents(s0: FloatArray, cols: IntArray) -> None:
-        # z_j - e^{-s0} * sum_i a_ij x_i <= 1 - e^{-s0} (1 + s0) + e^{-s0} fs_j
-        slope = np.exp(-s0)
-        rr, cc, vv = [], [], []
-        for t, j in enumerate(cols.tolist()):
-            s, e = Aa.indptr[j], Aa.indptr[j + 1]
-            rr.extend([t] * (e - s + 1))
-            cc.extend([*Aa.indices[s:e].tolist(), n + j])
-            vv.extend([*(-slope[t] * Aa.data[s:e]).tolist(), 1.0])
-        M = csr_array((vv, (rr, cc)), shape=(cols.size, n_var))
-        rhs = 1.0 - slope * (1.0 + s0) + slope * fs[cols]
-        add_rows(M, np.full(cols.size, -inf), rhs)
-
-    if P.kind == "prob":
-        # tangents at s = fixed only, and at s = fixed + each single coverer level
-        allc = np.arange(m, dtype=np.int64)
-        add_tangents(fs.copy(), allc)
-        for q in (0.5, 1.0, 2.0, 4.0):
-            add_tangents(fs + q, allc)
+    _highs.pass_model(h, cost, rows, integer)
+    if tangents is not None:
+        tangents.add_initial(h)
     if warm is not None and warm.size:
-        x0 = np.zeros(n_var)
+        x0 = np.zeros(cost.size)
         x0[warm] = 1.0
-        sol = highspy.HighsSolution()
-        sol.col_value = x0.tolist()
-        h.setSolution(sol)
-    state = {"bound": np.inf}
+        _highs.set_start(h, x0)
+    _highs.watch_deadline(h, deadline, mip=True)
+    return _solve_rounds(h, P, tangents, deadline=deadline, max_rounds=max_rounds, t_start=t_start)
 
-    def _interrupt(e: Any) -> None:
-        if time.perf_counter() > deadline:
-            e.interrupt()
 
-    h.cbSimplexInterrupt += _interrupt
-    h.cbIpmInterrupt += _interrupt
-    h.cbMipInterrupt += _interrupt
+def _solve_rounds(
+    h: Any,
+    P: GenericProblem,
+    tangents: _Tangents | None,
+    *,
+    deadline: float,
+    max_rounds: int,
+    t_start: float,
+) -> MilpResult:
+    """Run HiGHS; for probabilistic credit, add tangents and re-run until the model is tight."""
+    import highspy
+
+    n = P.A.shape[0]
     plan: IntArray | None = None
-    bound = np.inf
+    value = -np.inf
+    dual = bound = np.inf
     optimal = False
     for _ in range(max_rounds):
         left = deadline - time.perf_counter()
@@ -456,37 +354,127 @@ def solve_milp(
         h.setOptionValue("time_limit", float(left))
         h.run()
         info = h.getInfo()
-        b = float(info.mip_dual_bound)
-        if np.isfinite(b):
-            state["bound"] = min(state["bound"], b + const)
+        if np.isfinite(float(info.mip_dual_bound)):
+            dual = min(dual, float(info.mip_dual_bound))
         if info.primal_solution_status < 1:
             break
-        x = np.asarray(h.getSolution().col_value)
-        plan = np.flatnonzero(x[:n] > 0.5).astype(np.int64)
+        plan = _highs.solution_rows(h, n)
+        value = float(info.objective_function_value)
+        # the MILP dual bound of the outer approximation is a valid bound
+        bound = dual
         is_opt = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        if P.kind == "kcov":
-            bound = state["bound"]
+        if tangents is None or tangents.refine(h, plan, np.asarray(h.getSolution().col_value)):
             optimal = is_opt
             break
-        # probabilistic: add tangents where the model over-credits the plan
+    return MilpResult(
+        selected=np.zeros(0, dtype=np.int64) if plan is None else plan,
+        value=value,
+        bound=bound,
+        status=h.modelStatusToString(h.getModelStatus()),
+        seconds=time.perf_counter() - t_start,
+        optimal=optimal,
+    )
+
+
+def _kcov_levels(P: GenericProblem) -> tuple[csr_array, FloatArray, FloatArray]:
+    """Binary level variables of k-coverage: rows ``k z - sum x <= n_fixed`` and their values.
+
+    Per column, the levels are the distinct values among its eligible and
+    fixed coverers; a level earns ``w_j (q - q_prev)`` when at least k rows
+    reach it (only levels that enough rows can reach get a variable).
+    """
+    n, m = P.A.shape
+    C = P.C
+    Fc = P.fixed_A.tocsc()
+    r_idx: list[int] = []
+    c_idx: list[int] = []
+    vals: list[float] = []
+    z_cost: list[float] = []
+    rhs: list[float] = []
+    for j in range(m):
+        rows_j = C.indices[C.indptr[j] : C.indptr[j + 1]]
+        v_j = C.data[C.indptr[j] : C.indptr[j + 1]]
+        fv = Fc.data[Fc.indptr[j] : Fc.indptr[j + 1]]
+        prev = 0.0
+        for q in np.unique(np.concatenate([v_j, fv])).tolist():
+            elig = rows_j[v_j >= q]
+            nfix = int(np.sum(fv >= q))
+            if elig.size + nfix >= P.k and P.w[j] > 0:
+                nz = len(rhs)
+                r_idx.extend([nz] * (elig.size + 1))
+                c_idx.extend([*elig.tolist(), n + nz])
+                vals.extend([-1.0] * elig.size + [float(P.k)])
+                rhs.append(float(nfix))
+                z_cost.append(P.w[j] * (q - prev))
+            prev = q
+    nz = len(rhs)
+    Z = csr_array((vals, (r_idx, c_idx)), shape=(nz, n + nz))
+    return Z, np.asarray(rhs, dtype=np.float64), np.asarray(z_cost, dtype=np.float64)
+
+
+class _Tangents:
+    """Tangent cuts of probabilistic credit: ``z_j <= 1 - exp(-s_j)``, ``s_j = fs_j + a_j @ x``.
+
+    ``a_ij = -log(1 - q_ij)`` (capped at ``_SURE``), ``fs_j`` the same sum over the
+    fixed rows; the tangent at ``s0`` is ``z_j <= 1 - e^{-s0} + e^{-s0} (s_j - s0)``.
+    """
+
+    def __init__(self, P: GenericProblem) -> None:
+        n, m = P.A.shape
+        Fc = P.fixed_A.tocsc()
+        with np.errstate(divide="ignore"):
+            a = -np.log1p(-np.minimum(P.A.data, 1.0))
+            fa = -np.log1p(-np.minimum(Fc.data, 1.0))
+        a = np.minimum(a, _SURE)
+        fa = np.minimum(fa, _SURE)
+        self.P = P
+        self.Aa = csr_array((a, P.A.indices, P.A.indptr), shape=P.A.shape).tocsc()
+        self.fs = np.zeros(m)
+        np.add.at(self.fs, row_of_entries(Fc.indptr), fa)
+
+    def add(self, h: Any, s0: FloatArray, cols: IntArray) -> None:
+        """Tangents at ``s0`` for the columns ``cols``."""
+        # z_j - e^{-s0} * sum_i a_ij x_i <= 1 - e^{-s0} (1 + s0) + e^{-s0} fs_j
+        n = self.P.A.shape[0]
+        Aa = self.Aa
+        slope = np.exp(-s0)
+        rr: list[int] = []
+        cc: list[int] = []
+        vv: list[float] = []
+        for t, j in enumerate(cols.tolist()):
+            s, e = Aa.indptr[j], Aa.indptr[j + 1]
+            rr.extend([t] * (e - s + 1))
+            cc.extend([*Aa.indices[s:e].tolist(), n + j])
+            vv.extend([*(-slope[t] * Aa.data[s:e]).tolist(), 1.0])
+        M = csr_array((vv, (rr, cc)), shape=(cols.size, n + self.fs.size))
+        rhs = 1.0 - slope * (1.0 + s0) + slope * self.fs[cols]
+        _highs.add_rows(h, M, np.full(cols.size, -np.inf), rhs)
+
+    def add_initial(self, h: Any) -> None:
+        """Tangents at ``s = fs`` (fixed rows only) and a few steps above it."""
+        allc = np.arange(self.fs.size, dtype=np.int64)
+        self.add(h, self.fs.copy(), allc)
+        for q in (0.5, 1.0, 2.0, 4.0):
+            self.add(h, self.fs + q, allc)
+
+    def refine(self, h: Any, plan: IntArray, x: FloatArray) -> bool:
+        """True when the model credits ``plan`` exactly; else add cuts where it over-credits.
+
+        The plan (with its true credit) is offered back as the next start.
+        """
+        P = self.P
+        n, m = P.A.shape
         in_s = np.zeros(n, dtype=bool)
         in_s[plan] = True
         true_credit = column_credit(P, in_s, np.arange(m, dtype=np.int64))
         model_credit = x[n:] * P.w
         over = np.flatnonzero(model_credit > true_credit + 1e-9 * max(1.0, P.w.max()))
-        # the MILP dual bound of the outer approximation is a valid bound
-        bound = state["bound"]
         if over.size == 0:
-            optimal = is_opt
-            break
-        xs = np.zeros(n)
-        xs[plan] = 1.0
-        s_now = fs + Aa.T @ xs
-        add_tangents(s_now[over], over.astype(np.int64))
-        sol = highspy.HighsSolution()
-        x0 = np.zeros(n_var)
+            return True
+        s_now = self.fs + self.Aa.T @ in_s.astype(np.float64)
+        self.add(h, s_now[over], over.astype(np.int64))
+        x0 = np.zeros(n + m)
         x0[plan] = 1.0
         x0[n:] = np.minimum(1.0, true_credit / np.where(P.w > 0, P.w, 1.0))
-        sol.col_value = x0.tolist()
-        h.setSolution(sol)
-    return plan, bound, optimal
+        _highs.set_start(h, x0)
+        return False
