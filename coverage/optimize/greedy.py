@@ -69,7 +69,6 @@ def group_top_sum(ub: FloatArray, group_ids: IntArray | None, n_groups: int, k: 
     if group_ids is None:
         vals = ub
     else:
-        vals = np.zeros(n_groups, dtype=np.float64)
         order, starts = _group_order(group_ids)
         vals = np.maximum.reduceat(ub[order], starts)
     if k >= vals.size:
@@ -78,7 +77,7 @@ def group_top_sum(ub: FloatArray, group_ids: IntArray | None, n_groups: int, k: 
     return float(np.sum(top[top > 0]))
 
 
-def lazy_greedy(
+def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and options
     A: csr_array,
     w: FloatArray,
     *,
@@ -98,123 +97,154 @@ def lazy_greedy(
     """Run CELF greedy; ties are broken by the lowest row index.
 
     ``group_ids`` are dense ids in ``[0, n_groups)``, or None when every row is
-    its own group.  Groups holding a fixed row are closed.
+    its own group.  Groups holding a fixed row are closed.  ``can_add`` may
+    veto a row (side constraints), ``on_add`` is told of each choice,
+    ``costs`` turn the key into gain per cost, and ``bound_fn`` replaces the
+    online bound's "sum of the budget largest gains, one per group".
     """
-    n, m = A.shape
-    indptr, indices, data = A.indptr, A.indices, A.data
-    cover = np.zeros(m, dtype=np.float64)
-    for i in fixed.tolist():
-        s, e = indptr[i], indptr[i + 1]
-        idx = indices[s:e]
-        cover[idx] = np.maximum(cover[idx], data[s:e])
-    value = float(w @ cover)
-
-    eligible = np.ones(n, dtype=bool)
-    eligible[fixed] = False
-    group_used = np.zeros(max(n_groups, 1), dtype=bool)
-    if group_ids is not None and fixed.size:
-        group_used[group_ids[fixed]] = True
-        eligible &= ~group_used[group_ids]
-
     if bound_fn is None:
 
         def bound_fn(u: FloatArray) -> float:
             return group_top_sum(u, group_ids, n_groups, budget)
 
-    inv_cost = None if costs is None else 1.0 / np.asarray(costs, dtype=np.float64)
-    ub = row_gains(A, w, cover)  # exact at the start
-    ub[fixed] = 0.0
-    bound = min(total_bound, value + bound_fn(ub))
+    run = _LazyGreedy(A, w, fixed, group_ids, n_groups, costs)
+    bound = min(total_bound, run.value + bound_fn(run.ub))
     trace: list[tuple[float, float, float, str]] = [
-        (time.perf_counter() - t0, value, bound, "greedy")
+        (time.perf_counter() - t0, run.value, bound, "greedy")
     ]
-
-    order = np.flatnonzero(eligible & (ub > 0))
-    key0 = ub[order] if inv_cost is None else ub[order] * inv_cost[order]
-    heap: list[tuple[float, int]] = list(zip((-key0).tolist(), order.tolist(), strict=True))
-    heapq.heapify(heap)
-    fresh_round = np.full(n, -1, dtype=np.int64)
-    fresh_round[order] = 0
-
-    selected: list[int] = []
-    gains: list[float] = []
     best_step = 0
-    evaluations = 0
     step = max(1, budget // max(1, n_checkpoints))
-    t = 0
-    while t < budget and heap:
-        i = heap[0][1]
-        if not eligible[i]:
-            heapq.heappop(heap)
-            continue
-        if fresh_round[i] == t:
-            heapq.heappop(heap)
-            g = float(ub[i])
-            if g <= 0.0:
-                break
-            if can_add is not None and not can_add(i):
-                eligible[i] = False
-                continue
-            if on_add is not None:
-                on_add(i)
-            s, e = indptr[i], indptr[i + 1]
-            idx = indices[s:e]
-            cover[idx] = np.maximum(cover[idx], data[s:e])
-            selected.append(i)
-            gains.append(g)
-            value += g
-            eligible[i] = False
-            ub[i] = 0.0
-            if group_ids is not None:
-                gi = group_ids[i]
-                group_used[gi] = True
-            t += 1
-            if t % step == 0 or t == budget:
-                if group_ids is not None:
-                    # closing whole groups lazily: rows of used groups get skipped on pop
-                    pass
-                b = value + bound_fn(ub)
-                if b < bound:
-                    bound = b
-                    best_step = t
-                trace.append((time.perf_counter() - t0, value, bound, "greedy"))
-                if progress is not None:
-                    progress("greedy", t, budget, value, bound)
-            continue
-        if group_ids is not None and group_used[group_ids[i]]:
-            eligible[i] = False
-            heapq.heappop(heap)
-            continue
-        s, e = indptr[i], indptr[i + 1]
-        idx = indices[s:e]
-        g = float(np.add.reduce(w[idx] * np.maximum(data[s:e] - cover[idx], 0.0)))
-        evaluations += 1
-        ub[i] = g
-        fresh_round[i] = t
-        if g <= 0.0:
-            heapq.heappop(heap)
-        else:
-            heapq.heapreplace(heap, (-g if inv_cost is None else -g * inv_cost[i], i))
-
+    while len(run.selected) < budget and run.heap:
+        i = run.next_choice(can_add)
+        if i < 0:
+            break
+        if on_add is not None:
+            on_add(i)
+        run.take(i)
+        t = len(run.selected)
+        if t % step == 0 or t == budget:
+            b = run.value + bound_fn(run.ub)
+            if b < bound:
+                bound = b
+                best_step = t
+            trace.append((time.perf_counter() - t0, run.value, bound, "greedy"))
+            if progress is not None:
+                progress("greedy", t, budget, run.value, bound)
     # Final exact refresh: every marginal gain w.r.t. the final selection.
-    ub = row_gains(A, w, cover)
+    ub = row_gains(A, w, run.cover)
     ub[fixed] = 0.0
-    if selected:
-        ub[np.asarray(selected, dtype=np.int64)] = 0.0
-    final = value + bound_fn(ub)
+    if run.selected:
+        ub[np.asarray(run.selected, dtype=np.int64)] = 0.0
+    final = run.value + bound_fn(ub)
     if final < bound:
         bound = final
-        best_step = len(selected)
-    exact_value = float(w @ cover)
+        best_step = len(run.selected)
+    exact_value = float(w @ run.cover)
     bound = max(bound, exact_value)
     trace.append((time.perf_counter() - t0, exact_value, bound, "greedy"))
     return GreedyResult(
-        selected=np.asarray(selected, dtype=np.int64),
-        gains=np.asarray(gains, dtype=np.float64),
+        selected=np.asarray(run.selected, dtype=np.int64),
+        gains=np.asarray(run.gains, dtype=np.float64),
         value=exact_value,
         bound=bound,
-        cover=cover,
+        cover=run.cover,
         trace=trace,
-        evaluations=evaluations,
+        evaluations=run.evaluations,
         best_step=best_step,
     )
+
+
+class _LazyGreedy:
+    """The state of one CELF run: cover levels, stale gains (upper bounds) and the heap."""
+
+    def __init__(
+        self,
+        A: csr_array,
+        w: FloatArray,
+        fixed: IntArray,
+        group_ids: IntArray | None,
+        n_groups: int,
+        costs: FloatArray | None,
+    ) -> None:
+        n, m = A.shape
+        self.A, self.w, self.group_ids = A, w, group_ids
+        self.cover = np.zeros(m, dtype=np.float64)
+        for i in fixed.tolist():
+            self._raise_cover(i)
+        self.value = float(w @ self.cover)
+        self.eligible = np.ones(n, dtype=bool)
+        self.eligible[fixed] = False
+        self.group_used = np.zeros(max(n_groups, 1), dtype=bool)
+        if group_ids is not None and fixed.size:
+            self.group_used[group_ids[fixed]] = True
+            self.eligible &= ~self.group_used[group_ids]
+        self.inv_cost = None if costs is None else 1.0 / np.asarray(costs, dtype=np.float64)
+        self.ub = row_gains(A, w, self.cover)  # exact at the start
+        self.ub[fixed] = 0.0
+        order = np.flatnonzero(self.eligible & (self.ub > 0))
+        key0 = self.ub[order] if self.inv_cost is None else self.ub[order] * self.inv_cost[order]
+        self.heap: list[tuple[float, int]] = list(
+            zip((-key0).tolist(), order.tolist(), strict=True)
+        )
+        heapq.heapify(self.heap)
+        self.fresh_round = np.full(n, -1, dtype=np.int64)
+        self.fresh_round[order] = 0
+        self.selected: list[int] = []
+        self.gains: list[float] = []
+        self.evaluations = 0
+
+    def _raise_cover(self, i: int) -> None:
+        A = self.A
+        s, e = A.indptr[i], A.indptr[i + 1]
+        idx = A.indices[s:e]
+        self.cover[idx] = np.maximum(self.cover[idx], A.data[s:e])
+
+    def next_choice(self, can_add: Callable[[int], bool] | None) -> int:
+        """Pop until the top of the heap is fresh and allowed; -1 when nothing gains."""
+        heap, t = self.heap, len(self.selected)
+        while heap:
+            i = heap[0][1]
+            if not self.eligible[i]:
+                heapq.heappop(heap)
+                continue
+            if self.fresh_round[i] == t:
+                heapq.heappop(heap)
+                if float(self.ub[i]) <= 0.0:
+                    return -1
+                if can_add is not None and not can_add(i):
+                    self.eligible[i] = False
+                    continue
+                return i
+            if self.group_ids is not None and self.group_used[self.group_ids[i]]:
+                self.eligible[i] = False
+                heapq.heappop(heap)
+                continue
+            self._refresh(i, t)
+        return -1
+
+    def _refresh(self, i: int, t: int) -> None:
+        """Recompute the gain of row ``i`` at round ``t`` and put it back in the heap."""
+        A, cover = self.A, self.cover
+        s, e = A.indptr[i], A.indptr[i + 1]
+        idx = A.indices[s:e]
+        g = float(np.add.reduce(self.w[idx] * np.maximum(A.data[s:e] - cover[idx], 0.0)))
+        self.evaluations += 1
+        self.ub[i] = g
+        self.fresh_round[i] = t
+        if g <= 0.0:
+            heapq.heappop(self.heap)
+        else:
+            key = -g if self.inv_cost is None else -g * self.inv_cost[i]
+            heapq.heapreplace(self.heap, (key, i))
+
+    def take(self, i: int) -> None:
+        """Choose row ``i`` (its fresh gain is ``ub[i]``)."""
+        g = float(self.ub[i])
+        self._raise_cover(i)
+        self.selected.append(i)
+        self.gains.append(g)
+        self.value += g
+        self.eligible[i] = False
+        self.ub[i] = 0.0
+        if self.group_ids is not None:
+            self.group_used[self.group_ids[i]] = True
