@@ -76,7 +76,7 @@ class _Top2:
         np.add.at(self.loss, new_owner[has], self.best[cols][has] - self.second[cols][has])
 
 
-def swap_search(
+def swap_search(  # noqa: PLR0913 - the problem, then keyword-only options
     V: csr_array,
     groups: GroupIndex,
     budget: int,
@@ -98,118 +98,149 @@ def swap_search(
     veto a move with ``can_swap(i, k)`` (``i = -1``: pure addition) and is
     told of each applied move.
     """
-    n, m = V.shape
     if tracker is not None:
         n_low = max(n_low, 8)
-    in_s = np.zeros(n, dtype=bool)
-    start = np.asarray(start, dtype=np.int64)
-    in_s[start] = True
-    top = _Top2(V, in_s)
-    gid = groups.group_ids
-    group_owner = np.full(max(groups.n_groups, 1), -1, dtype=np.int64)
-    group_owner[gid[start]] = start
-    indptr, indices, data = V.indptr, V.indices, V.data
-    row_len = np.diff(indptr)
-    scale = max(1.0, float(top.best.sum()))
-    eps = 1e-10 * scale
+    plan = _Plan(V, groups, np.asarray(start, dtype=np.int64))
+    eps = 1e-10 * max(1.0, float(plan.top.best.sum()))
     swaps = 0
-    n_sel = int(start.size)
-    order_kept = list(start.tolist())
     for _ in range(max_passes):
         if time.perf_counter() > deadline:
             break
-        sel_arr = np.flatnonzero(in_s)
-        g1 = segment_sum(np.maximum(data - top.best[indices], 0.0), indptr, n)
-        g2 = segment_sum(np.maximum(data - top.second[indices], 0.0), indptr, n)
-        if sel_arr.size:
-            nl = min(n_low, sel_arr.size)
-            low = sel_arr[np.argpartition(top.loss[sel_arr], nl - 1)[:nl]]
-            minloss = float(top.loss[low].min())
+        moves = _improving_moves(plan, budget, n_low, eps)
+        if moves is None:
+            break
+        changed = _apply_moves(plan, moves, budget, tracker)
+        if not changed:
+            break
+        swaps += len(changed) // 2
+        plan.top.refresh(np.unique(np.concatenate(changed)).astype(np.int64))
+    return np.asarray(plan.order_kept, dtype=np.int64), swaps
+
+
+class _Plan:
+    """The plan under search: membership, its top-2 levels, group owners, choice order."""
+
+    def __init__(self, V: csr_array, groups: GroupIndex, start: IntArray) -> None:
+        n = V.shape[0]
+        self.V = V
+        self.groups = groups
+        self.in_s = np.zeros(n, dtype=bool)
+        self.in_s[start] = True
+        self.top = _Top2(V, self.in_s)
+        self.gid = groups.group_ids
+        self.group_owner = np.full(max(groups.n_groups, 1), -1, dtype=np.int64)
+        self.group_owner[self.gid[start]] = start
+        self.n_sel = int(start.size)
+        self.order_kept = list(start.tolist())
+
+    def swap(self, i: int, k: int) -> None:
+        """Row ``k`` in, row ``i`` out (``i = -1``: a pure addition)."""
+        if i >= 0:
+            self.in_s[i] = False
+            self.group_owner[self.gid[i]] = -1
+            self.order_kept.remove(i)
         else:
-            low = np.zeros(0, dtype=np.int64)
-            minloss = 0.0
-        full = n_sel >= budget
-        cand = np.flatnonzero(~in_s & (g2 > (minloss if full else 0.0) + eps))
-        if cand.size == 0:
-            break
-        mate = group_owner[gid[cand]]
-        # pairs via owned columns
-        pos = gather_rows(indptr, cand)
-        k_e = np.repeat(cand, row_len[cand])
-        j_e = indices[pos]
-        v_e = data[pos]
-        o_e = top.owner[j_e]
-        term = np.maximum(v_e - top.second[j_e], 0.0) - np.maximum(v_e - top.best[j_e], 0.0)
-        keep = (o_e >= 0) & (term > 0)
-        k_e, o_e, term = k_e[keep], o_e[keep], term[keep]
-        # add pairs with the low-loss rows and group mates (corr 0 unless also owners)
-        k_extra = [np.repeat(cand[mate < 0], low.size), cand[mate >= 0]]
-        o_extra = [np.tile(low, int((mate < 0).sum())), mate[mate >= 0]]
-        k_all = np.concatenate([k_e, *k_extra])
-        o_all = np.concatenate([o_e, *o_extra])
-        t_all = np.concatenate([term, np.zeros(sum(x.size for x in k_extra))])
-        key = k_all * n + o_all
-        uk, inv = np.unique(key, return_inverse=True)
-        corr = np.bincount(inv, weights=t_all)
-        pk = uk // n
-        po = uk % n
-        delta = g1[pk] - top.loss[po] + corr
-        # a row whose group is taken may only replace its group mate
-        pm = group_owner[gid[pk]]
-        ok = (pm < 0) | (pm == po)
-        pk, po, delta = pk[ok], po[ok], delta[ok]
-        if not full:
-            adds = cand[mate < 0]
-            pk = np.concatenate([pk, adds])
-            po = np.concatenate([po, np.full(adds.size, -1, dtype=np.int64)])
-            delta = np.concatenate([delta, g1[adds]])
-        good = delta > eps
-        if not good.any():
-            break
-        pk, po, delta = pk[good], po[good], delta[good]
-        order = np.lexsort((po, pk, -delta))
-        touched = np.zeros(m, dtype=bool)
-        used_row = np.zeros(n, dtype=bool)
-        used_group = np.zeros(max(groups.n_groups, 1), dtype=bool)
-        changed: list[NDArray[np.int64]] = []
-        applied = 0
-        for t in order.tolist():
-            k = int(pk[t])
-            i = int(po[t])
-            if used_row[k] or (i >= 0 and used_row[i]) or used_group[gid[k]]:
+            self.n_sel += 1
+        self.in_s[k] = True
+        self.group_owner[self.gid[k]] = k
+        self.order_kept.append(k)
+
+
+def _improving_moves(
+    plan: _Plan, budget: int, n_low: int, eps: float
+) -> tuple[IntArray, IntArray, FloatArray] | None:
+    """Every improving move ``(k in, i out, delta)``, best first; None when there is none."""
+    V, top, in_s, gid = plan.V, plan.top, plan.in_s, plan.gid
+    n = V.shape[0]
+    indptr, indices, data = V.indptr, V.indices, V.data
+    sel_arr = np.flatnonzero(in_s)
+    g1 = segment_sum(np.maximum(data - top.best[indices], 0.0), indptr, n)
+    g2 = segment_sum(np.maximum(data - top.second[indices], 0.0), indptr, n)
+    if sel_arr.size:
+        nl = min(n_low, sel_arr.size)
+        low = sel_arr[np.argpartition(top.loss[sel_arr], nl - 1)[:nl]]
+        minloss = float(top.loss[low].min())
+    else:
+        low = np.zeros(0, dtype=np.int64)
+        minloss = 0.0
+    full = plan.n_sel >= budget
+    cand = np.flatnonzero(~in_s & (g2 > (minloss if full else 0.0) + eps))
+    if cand.size == 0:
+        return None
+    mate = plan.group_owner[gid[cand]]
+    # pairs via owned columns
+    pos = gather_rows(indptr, cand)
+    k_e = np.repeat(cand, np.diff(indptr)[cand])
+    j_e = indices[pos]
+    v_e = data[pos]
+    o_e = top.owner[j_e]
+    term = np.maximum(v_e - top.second[j_e], 0.0) - np.maximum(v_e - top.best[j_e], 0.0)
+    keep = (o_e >= 0) & (term > 0)
+    k_e, o_e, term = k_e[keep], o_e[keep], term[keep]
+    # add pairs with the low-loss rows and group mates (corr 0 unless also owners)
+    k_extra = [np.repeat(cand[mate < 0], low.size), cand[mate >= 0]]
+    o_extra = [np.tile(low, int((mate < 0).sum())), mate[mate >= 0]]
+    k_all = np.concatenate([k_e, *k_extra])
+    o_all = np.concatenate([o_e, *o_extra])
+    t_all = np.concatenate([term, np.zeros(sum(x.size for x in k_extra))])
+    uk, inv = np.unique(k_all * n + o_all, return_inverse=True)
+    corr = np.bincount(inv, weights=t_all)
+    pk = uk // n
+    po = uk % n
+    delta = g1[pk] - top.loss[po] + corr
+    # a row whose group is taken may only replace its group mate
+    pm = plan.group_owner[gid[pk]]
+    ok = (pm < 0) | (pm == po)
+    pk, po, delta = pk[ok], po[ok], delta[ok]
+    if not full:
+        adds = cand[mate < 0]
+        pk = np.concatenate([pk, adds])
+        po = np.concatenate([po, np.full(adds.size, -1, dtype=np.int64)])
+        delta = np.concatenate([delta, g1[adds]])
+    good = delta > eps
+    if not good.any():
+        return None
+    pk, po, delta = pk[good], po[good], delta[good]
+    order = np.lexsort((po, pk, -delta))
+    return pk[order], po[order], delta[order]
+
+
+def _apply_moves(
+    plan: _Plan, moves: tuple[IntArray, IntArray, FloatArray], budget: int, tracker: Any
+) -> list[IntArray]:
+    """Apply the moves, best first, whose rows, groups and columns are untouched so far.
+
+    Returns the columns of the rows moved in and out (two arrays per move).
+    """
+    V, gid = plan.V, plan.gid
+    indptr, indices = V.indptr, V.indices
+    touched = np.zeros(V.shape[1], dtype=bool)
+    used_row = np.zeros(V.shape[0], dtype=bool)
+    used_group = np.zeros(max(plan.groups.n_groups, 1), dtype=bool)
+    changed: list[IntArray] = []
+    for k, i in zip(moves[0].tolist(), moves[1].tolist(), strict=True):
+        if used_row[k] or (i >= 0 and used_row[i]) or used_group[gid[k]]:
+            continue
+        if i < 0 and plan.n_sel >= budget:
+            continue
+        ck = indices[indptr[k] : indptr[k + 1]]
+        ci = indices[indptr[i] : indptr[i + 1]] if i >= 0 else ck[:0]
+        if touched[ck].any() or touched[ci].any():
+            continue
+        if tracker is not None:
+            if not tracker.can_swap(i, k):
                 continue
-            if i < 0 and n_sel >= budget:
-                continue
-            ck = indices[indptr[k] : indptr[k + 1]]
-            ci = indices[indptr[i] : indptr[i + 1]] if i >= 0 else ck[:0]
-            if touched[ck].any() or touched[ci].any():
-                continue
-            if tracker is not None:
-                if not tracker.can_swap(i, k):
-                    continue
-                if i >= 0:
-                    tracker.remove(i)
-                tracker.add(k)
-            touched[ck] = True
-            touched[ci] = True
-            used_row[k] = True
-            used_group[gid[k]] = True
             if i >= 0:
-                used_row[i] = True
-                used_group[gid[i]] = True
-                in_s[i] = False
-                group_owner[gid[i]] = -1
-                order_kept.remove(i)
-            else:
-                n_sel += 1
-            in_s[k] = True
-            group_owner[gid[k]] = k
-            order_kept.append(k)
-            changed.append(ck)
-            changed.append(ci)
-            applied += 1
-        if applied == 0:
-            break
-        swaps += applied
-        top.refresh(np.unique(np.concatenate(changed)).astype(np.int64))
-    return np.asarray(order_kept, dtype=np.int64), swaps
+                tracker.remove(i)
+            tracker.add(k)
+        touched[ck] = True
+        touched[ci] = True
+        used_row[k] = True
+        used_group[gid[k]] = True
+        if i >= 0:
+            used_row[i] = True
+            used_group[gid[i]] = True
+        plan.swap(i, k)
+        changed.append(ck)
+        changed.append(ci)
+    return changed
