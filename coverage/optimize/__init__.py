@@ -1,4 +1,4 @@
-"""Geometry-free solvers for quality-valued maximum coverage.
+r"""Geometry-free solvers for quality-valued maximum coverage.
 
 The core of :mod:`coverage`: it sees a sparse matrix ``A`` (configurations ×
 demand points, quality values in (0, 1]), demand weights and a few index
@@ -9,7 +9,7 @@ The model
 Choose a set ``S`` of at most ``budget`` rows of ``A`` (at most one per group)
 that maximizes
 
-.. math:: f(S) = \\sum_j w_j \\max_{i \\in S \\cup F} A_{ij}
+.. math:: f(S) = \sum_j w_j \max_{i \in S \cup F} A_{ij}
 
 where ``F`` are the rows already installed (``fixed``): they count toward the
 coverage and not toward the budget.  Every :class:`Solution` carries
@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 
-def max_coverage(
+def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     A: Any,
     weights: ArrayLike,
     *,
@@ -80,7 +80,7 @@ def max_coverage(
     min_separation_m: float | None = None,
     k_coverage: int = 1,
     combine: str = "max",
-) -> Solution:  # noqa: PLR0913 - public door, options keyword-only
+) -> Solution:
     """Choose at most `budget` configurations that maximize covered demand weight.
 
     Parameters

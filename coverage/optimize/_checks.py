@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_array
 
 from coverage._validate import check_choice, check_number
@@ -92,7 +92,7 @@ def objective(
     return float(credit @ w)
 
 
-def is_feasible(
+def is_feasible(  # noqa: PLR0913 - public checker, constraints keyword-only like max_coverage
     sol: Solution | ArrayLike,
     A: Any,
     *,
@@ -141,35 +141,56 @@ def is_feasible(
         sel = np.zeros(0, dtype=np.int64)
     if sel.ndim != 1 or not np.issubdtype(sel.dtype, np.integer):
         return False
-    if np.any(sel < 0) or np.any(sel >= n):
+    if np.any(sel < 0) or np.any(sel >= n) or np.unique(sel).size != sel.size:
         return False
-    if np.unique(sel).size != sel.size:
+    if not (
+        _within_budget(sel, budget, costs)
+        and _quotas_met(sel, labels, quotas)
+        and _separated(sel, xy, min_separation_m)
+    ):
         return False
-    if costs is None:
-        if sel.size > budget:
-            return False
-    elif float(np.asarray(costs, dtype=np.float64)[sel].sum()) > budget * (1 + 1e-12):
-        return False
-    if quotas:
-        lab = np.asarray(labels, dtype=object)[sel]
-        for key, (lo, hi) in quotas.items():
-            count = int(np.sum(lab == key))
-            if (lo is not None and count < lo) or (hi is not None and count > hi):
-                return False
-    if min_separation_m is not None and sel.size > 1:
-        pts = np.asarray(xy, dtype=np.float64)[sel]
-        d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
-        np.fill_diagonal(d, np.inf)
-        if d.min() < min_separation_m * (1 - 1e-12):
-            return False
     fx = as_index(fixed, n, "fixed", "is_feasible")
-    if np.intersect1d(sel, fx).size:
-        return False
-    if groups is not None:
-        g = np.asarray(groups)
-        gs = g[sel]
-        if np.unique(gs).size != gs.size:
-            return False
-        if fx.size and np.intersect1d(gs, g[fx]).size:
+    return not np.intersect1d(sel, fx).size and _one_per_group(sel, fx, groups)
+
+
+def _within_budget(sel: NDArray[np.int64], budget: float, costs: ArrayLike | None) -> bool:
+    if costs is None:
+        return bool(sel.size <= budget)
+    return float(np.asarray(costs, dtype=np.float64)[sel].sum()) <= budget * (1 + 1e-12)
+
+
+def _quotas_met(
+    sel: NDArray[np.int64],
+    labels: ArrayLike | None,
+    quotas: Mapping[Any, tuple[int | None, int | None]] | None,
+) -> bool:
+    if not quotas:
+        return True
+    lab = np.asarray(labels, dtype=object)[sel]
+    for key, (lo, hi) in quotas.items():
+        count = int(np.sum(lab == key))
+        if (lo is not None and count < lo) or (hi is not None and count > hi):
             return False
     return True
+
+
+def _separated(
+    sel: NDArray[np.int64], xy: ArrayLike | None, min_separation_m: float | None
+) -> bool:
+    if min_separation_m is None or sel.size <= 1:
+        return True
+    pts = np.asarray(xy, dtype=np.float64)[sel]
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    return bool(d.min() >= min_separation_m * (1 - 1e-12))
+
+
+def _one_per_group(sel: NDArray[np.int64], fx: NDArray[np.int64], groups: ArrayLike | None) -> bool:
+    """At most one row per group, and none in a group that holds a fixed row."""
+    if groups is None:
+        return True
+    g = np.asarray(groups)
+    gs = g[sel]
+    if np.unique(gs).size != gs.size:
+        return False
+    return not (fx.size and np.intersect1d(gs, g[fx]).size)

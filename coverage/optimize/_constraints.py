@@ -150,7 +150,7 @@ def build_constraints(
     quotas: tuple[IntArray | None, IntArray | None, IntArray | None],
     pairs: IntArray | None,
 ) -> Constraints:
-    """The constraints of ``core`` from the checked arguments (original row ids).
+    """Build the constraints of ``core`` from the checked arguments (original row ids).
 
     ``quotas`` is ``(label id per row, minima, maxima)`` and ``pairs`` lists
     the rows closer than the separation; ``budget`` is money with ``costs``.
@@ -261,7 +261,7 @@ class Tracker:
         return self._reserve_ok(self.count + 1, money, lc)
 
     def can_swap(self, i: int, k: int) -> bool:
-        """May row ``i`` (in the plan, -1 = none) be replaced by row ``k``?"""
+        """Tell whether row ``k`` may replace row ``i`` of the plan (``i = -1``: none)."""
         if i < 0:
             return self.can_add(k)
         self.remove(i)
@@ -271,7 +271,7 @@ class Tracker:
             self.add(i)
 
     def feasible(self) -> bool:
-        """Does the current plan satisfy every constraint (minima included)?"""
+        """Tell whether the current plan satisfies every constraint (minima included)."""
         con = self.con
         if con.costs is not None and self.spent > con.max_cost * (1 + 1e-12):
             return False

@@ -97,7 +97,7 @@ class GroupIndex:
 
 
 def top_k(values: FloatArray, k: int) -> IntArray:
-    """Indices of the ``k`` largest positive values (ties to the lowest index)."""
+    """Return the indices of the ``k`` largest positive values (ties to the lowest index)."""
     pos = np.flatnonzero(values > 0)
     if pos.size <= k:
         return pos

@@ -51,7 +51,7 @@ class MilpResult:
 
 
 def new_highs() -> Any:
-    """A silent ``highspy.Highs`` (its one-time banner goes to /dev/null)."""
+    """Return a silent ``highspy.Highs`` (its one-time banner goes to /dev/null)."""
     import highspy  # local: keeps `import coverage.optimize` light
 
     try:
@@ -183,7 +183,7 @@ def set_start(h: Any, x0: FloatArray) -> None:
 
 
 def solution_rows(h: Any, n: int) -> IntArray:
-    """The row variables at 1 in HiGHS' current solution."""
+    """Return the row variables at 1 in HiGHS' current solution."""
     x = np.asarray(h.getSolution().col_value[:n])
     return np.flatnonzero(x > 0.5).astype(np.int64)
 
@@ -350,7 +350,7 @@ def _read_messages(stream: Any, messages: Any) -> None:
 def _merge(
     result: MilpResult | None, best: _Received, killed: bool, *, seconds: float
 ) -> MilpResult:
-    """The child's final result, improved by what it sent before (or that alone)."""
+    """Return the child's final result, improved by what it sent before (or that alone)."""
     if result is not None:
         if result.value < best.value:
             result.selected, result.value = best.selected, best.value

@@ -88,7 +88,7 @@ def _progress_fn(progress: Callable[[Progress], None], t0: float) -> ProgressFn:
 def check_budget(
     budget: float, costs: ArrayLike | None, n: int, n_fixed: int, owner: str
 ) -> tuple[float, NDArray[np.float64] | None]:
-    """The budget (a count, or money with ``costs``) and the costs as an array."""
+    """Check the budget (a count, or money with ``costs``) and return it with the costs."""
     if costs is None:
         count = check_number(budget, "budget", owner, low=1, high=max(n - n_fixed, 1), integer=True)
         return count, None
@@ -104,7 +104,7 @@ def check_budgets(budgets: Sequence[float], owner: str) -> None:
 
 
 def as_csr(A: Any, owner: str = "max_coverage") -> csr_array:
-    """``A`` as a float64 CSR array with int64 indices, sorted, duplicates summed, zeros dropped."""
+    """Return ``A`` as float64 CSR, int64 indices, sorted, duplicates summed, no zeros."""
     if sparse.issparse(A):
         M = csr_array(A, dtype=np.float64)
     else:

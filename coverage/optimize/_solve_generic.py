@@ -48,7 +48,7 @@ def solve_generic(
     if need_exact:
         _run_milp(P, cons, state, gap_tol=tol)
     if not state.method:
-        raise no_plan_error("max_coverage")
+        raise no_plan_error(owner="max_coverage")
     bound_method = "milp" if need_exact else ("online" if kind == "prob" else "trivial")
     return _solution(inst, core, state, bound_method, k_coverage=k_coverage, combine=combine)
 
@@ -92,7 +92,7 @@ def _solution(
     k_coverage: int,
     combine: str,
 ) -> Solution:
-    """The plan in original row ids (greedy order, else ascending) with its prefix gains."""
+    """Build the Solution: original row ids (greedy order, else ascending), prefix gains."""
     plan = state.plan if state.method == "greedy" else np.sort(state.plan)
     selected = core.rows[plan].astype(np.int64)
 

@@ -12,13 +12,9 @@ subgradient → Lagrangian variable fixing → HiGHS MILP on the reduced model
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_array
 
 from coverage._arrays import relative_gap
 from coverage.optimize._checks import objective
@@ -26,9 +22,10 @@ from coverage.optimize._constraints import Constraints, Tracker
 from coverage.optimize._core import Core, core_value, gather_rows
 from coverage.optimize._inputs import Instance, RunOptions
 from coverage.optimize._solution import Solution, TracePoint
-from coverage.optimize._state import ProgressFn, RunState, no_plan_error
+from coverage.optimize._state import RunState, no_plan_error
 from coverage.optimize.bound import (
     Contested,
+    Dual,
     LagrangeResult,
     lagrangian_value,
     split_contested,
@@ -106,7 +103,7 @@ def run_perturb(
     n_drop: int = 0,
     max_stale: int = 30,
 ) -> None:
-    """Iterated local search: drop a few rows at random, refill greedily, swap; keep if better.
+    """Run an iterated local search: drop rows at random, refill greedily, swap; keep if better.
 
     Plain problems only (no side constraints).  Deterministic for a given ``rng``.
     """
@@ -149,37 +146,15 @@ def run_perturb(
 
 def run_lagrangian(
     core: Core,
-    contested: Contested,
+    dual: Dual,
     state: RunState,
-    constraints: Constraints,
     *,
     gap_tol: float,
     time_share: float = 1.0,
     lam_start: FloatArray | None = None,
 ) -> LagrangeResult:
     """Subgradient on the Lagrangian dual, started at the plan's cover levels."""
-    # start at the cover levels of the plan or of the greedy prefix with the best online bound
-    starts = [state.plan, state.info.get("greedy_prefix", state.plan)]
-    if lam_start is not None:
-        starts = []
-    lam0 = np.zeros(contested.cols.size)
-    best_l = np.inf
-    for plan in starts:
-        lam = np.zeros(contested.cols.size)
-        if plan.size:
-            pos = gather_rows(contested.V.indptr, plan)
-            np.maximum.at(lam, contested.V.indices[pos], contested.V.data[pos])
-        val = lagrangian_value(
-            contested,
-            core.groups,
-            core.budget,
-            lam,
-            None if constraints.plain else constraints.relaxed_max,
-        )[0]
-        if val < best_l:
-            best_l, lam0 = val, lam
-    if lam_start is not None:
-        lam0 = lam_start
+    lam0 = lam_start if lam_start is not None else _start_multipliers(dual, state)
     deadline = time.perf_counter() + max(0.0, state.left() * time_share)
 
     def _cb(it: int, b: float) -> None:
@@ -187,36 +162,41 @@ def run_lagrangian(
             state.progress("bound", it, 0, state.value, min(b, state.bound))
 
     res = subgradient(
-        contested,
-        core.groups,
-        core.budget,
-        lam0,
-        target=state.value,
-        gap_tol=gap_tol,
-        deadline=deadline,
-        t0=state.t0,
-        on_bound=_cb,
-        relax=None if constraints.plain else constraints.relaxed_max,
+        dual, lam0, target=state.value, gap_tol=gap_tol, deadline=deadline, on_bound=_cb
     )
     state.info["lagrangian_iterations"] = (
         state.info.get("lagrangian_iterations", 0) + res.iterations
     )
     state.offer_bound(res.bound, "lagrangian")
-    if constraints.plain and state.gap() > gap_tol and state.left() > 0.1:
-        lagrangian_heuristic(core, res, state, constraints)
+    if dual.relax is None and state.gap() > gap_tol and state.left() > 0.1:
+        lagrangian_heuristic(core, res, state)
     return res
 
 
-def lagrangian_heuristic(
-    core: Core, lag: LagrangeResult, state: RunState, constraints: Constraints
-) -> None:
-    """The inner solution at the best multipliers is a plan: polish it by swaps."""
+def _start_multipliers(dual: Dual, state: RunState) -> FloatArray:
+    """Return the cover levels of the plan or of the greedy prefix, whichever bounds lower."""
+    V = dual.contested.V
+    lam0 = np.zeros(V.shape[1])
+    best_l = np.inf
+    for plan in (state.plan, state.info.get("greedy_prefix", state.plan)):
+        lam = np.zeros(V.shape[1])
+        if plan.size:
+            pos = gather_rows(V.indptr, plan)
+            np.maximum.at(lam, V.indices[pos], V.data[pos])
+        val = lagrangian_value(dual, lam)[0]
+        if val < best_l:
+            best_l, lam0 = val, lam
+    return lam0
+
+
+def lagrangian_heuristic(core: Core, lag: LagrangeResult, state: RunState) -> None:
+    """Polish by swaps the inner solution at the best multipliers (it is a plan)."""
     rows = lag.group_arg[lag.chosen_groups]
     if rows.size == 0:
         return
     value = core_value(core.V, rows)
     deadline = time.perf_counter() + max(0.0, state.left() * 0.3)
-    plan, swaps = swap_search(core.V, core.groups, constraints.max_count, rows, deadline=deadline)
+    plan, swaps = swap_search(core.V, core.groups, core.budget, rows, deadline=deadline)
     if swaps:
         value = core_value(core.V, plan)
     state.info["lagrangian_plan_value"] = value
@@ -281,7 +261,7 @@ def solve_max(inst: Instance, core: Core, constraints: Constraints, run: RunOpti
     """Run the stages ``run.method`` asks for and return the :class:`Solution`."""
     state = solve_core(core, constraints, run)
     if not state.method:
-        raise no_plan_error("max_coverage")
+        raise no_plan_error(owner="max_coverage")
     ordered, gains = order_plan(core, state.plan, state.info.pop("greedy_plan", None))
     state.info.pop("greedy_prefix", None)
     selected = core.rows[ordered]
@@ -329,10 +309,12 @@ def solve_core(core: Core, constraints: Constraints, run: RunOptions) -> RunStat
     state.info["contested_nnz"] = int(contested.V.nnz)
     # a MILP is worth starting when the model is small or there is time for it
     milp_ok = method == "exact" or contested.V.nnz < 4 * ISOLATE_NNZ or state.left() > 30.0
+    relax = None if constraints.plain else constraints.relaxed_max
+    dual = Dual(contested, core.groups, core.budget, relax)
     lag = None
     if state.gap() > gap_tol and state.left() > 0:
         share = 1.0 if (method == "local" or not milp_ok) else 0.5
-        lag = run_lagrangian(core, contested, state, constraints, gap_tol=gap_tol, time_share=share)
+        lag = run_lagrangian(core, dual, state, gap_tol=gap_tol, time_share=share)
     if method == "local" or state.gap() <= gap_tol:
         return state
     if method in ("exact", "auto") and constraints.plain and state.left() > 5.0:
@@ -342,9 +324,7 @@ def solve_core(core: Core, constraints: Constraints, run: RunOptions) -> RunStat
         run_exact(core, contested, state, constraints, lag=lag, gap_tol=tol)
     if method == "auto" and state.gap() > gap_tol and state.left() > 0.2 and lag is not None:
         # time left after the MILP (or none tried): resume the subgradient from its best point
-        run_lagrangian(
-            core, contested, state, constraints, gap_tol=gap_tol, time_share=1.0, lam_start=lag.lam
-        )
+        run_lagrangian(core, dual, state, gap_tol=gap_tol, time_share=1.0, lam_start=lag.lam)
     return state
 
 

@@ -64,8 +64,8 @@ class RunState:
         return self.deadline - time.perf_counter()
 
 
-def no_plan_error(owner: str) -> SolverError:
-    """The error raised when no stage found a plan that meets the side constraints."""
+def no_plan_error(*, owner: str) -> SolverError:
+    """Return the error raised when no stage found a plan meeting the side constraints."""
     msg = (
         f"{owner} found no plan that meets every constraint (quota minima, money, "
         "separation) within the time limit. Check that the quotas can be met together, "

@@ -58,7 +58,7 @@ def level_model(Vc: csr_array) -> tuple[FloatArray, csr_array]:
 
     Returns ``(dz, X)`` with ``X`` of shape (n_levels, n_rows): ``z_l <= X[l] @ x``.
     """
-    n, m = Vc.shape
+    n = Vc.shape[0]
     if Vc.nnz == 0:
         return np.zeros(0), csr_array((0, n))
     C = Vc.tocsc()
@@ -296,7 +296,7 @@ def reduce_model(
     plan: IntArray,
     value: float,
 ) -> Reduced | None:
-    """The MILP restricted to the rows that may beat ``plan`` (value ``value``).
+    """Restrict the MILP to the rows that may beat ``plan`` (value ``value``).
 
     Without ``lag`` (or with side constraints) nothing is fixed.  Any plan
     better than ``plan`` obeys the fixing, so the bound of the reduced model

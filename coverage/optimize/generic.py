@@ -210,73 +210,96 @@ def swap_search(
     deadline: float,
     max_partners: int = 12,
 ) -> tuple[IntArray, int]:
-    """First-improvement swaps (and additions) on the true objective."""
-    n, m = P.A.shape
-    in_s = np.zeros(n, dtype=bool)
-    in_s[start] = True
-    tracker = Tracker(cons, in_s)
-    indptr, indices = P.A.indptr, P.A.indices
-    C = P.C
-    credit = column_credit(P, in_s, np.arange(m, dtype=np.int64))
-    scale = max(1.0, float(credit.sum()))
-    eps = 1e-10 * scale
+    """First-improvement swaps (and additions) on the true objective.
+
+    Sweeps the rows out of the plan; each may replace (or join, partner -1)
+    the chosen rows sharing a column with it or among the ``max_partners``
+    of least loss (ranked at the start of the sweep), taking the best
+    improving partner.  Sweeps repeat until one changes nothing.
+    """
+    search = _SwapSearch(P, cons, start)
     swaps = 0
-
-    def cols_of(i: int) -> IntArray:
-        return indices[indptr[i] : indptr[i + 1]].astype(np.int64)
-
-    def delta(i: int, k: int) -> tuple[float, IntArray, FloatArray]:
-        cols = cols_of(k) if i < 0 else np.union1d(cols_of(k), cols_of(i))
-        if i >= 0:
-            in_s[i] = False
-        in_s[k] = True
-        new = column_credit(P, in_s, cols)
-        in_s[k] = False
-        if i >= 0:
-            in_s[i] = True
-        return float(new.sum() - credit[cols].sum()), cols, new
-
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
-        sel = np.flatnonzero(in_s)
-        # loss of removing each chosen row
-        loss = np.empty(sel.size)
-        for t, i in enumerate(sel.tolist()):
-            cols = cols_of(i)
-            in_s[i] = False
-            loss[t] = credit[cols].sum() - column_credit(P, in_s, cols).sum()
-            in_s[i] = True
-        low = sel[np.argsort(loss, kind="stable")[:max_partners]]
-        for k in range(n):
-            if in_s[k] or time.perf_counter() > deadline:
+        low = search.low_loss_rows(max_partners)
+        for k in range(P.A.shape[0]):
+            if search.in_s[k] or time.perf_counter() > deadline:
                 continue
-            ck = cols_of(k)
-            if ck.size == 0:
-                continue
-            pos = gather_rows(C.indptr, ck)
-            sharing = np.unique(C.indices[pos])
-            sharing = sharing[in_s[sharing]]
-            # `low` was ranked before this sweep's swaps: keep only rows still chosen
-            partners = [-1, *np.union1d(sharing, low[in_s[low]]).tolist()]
-            best = (eps, -2, None, None)
-            for i in partners:
-                if not tracker.can_swap(i, k):
-                    continue
-                d, cols, new = delta(i, k)
-                if d > best[0]:
-                    best = (d, i, cols, new)
-            if best[1] != -2:
-                d, i, cols, new = best
-                if i >= 0:
-                    tracker.remove(i)
-                    in_s[i] = False
-                tracker.add(k)
-                in_s[k] = True
-                credit[cols] = new
+            if search.try_row(k, low):
                 swaps += 1
                 improved = True
-    return np.flatnonzero(in_s).astype(np.int64), swaps
+    return np.flatnonzero(search.in_s).astype(np.int64), swaps
+
+
+class _SwapSearch:
+    """The plan under swap search, its per-column credit and its side constraints."""
+
+    def __init__(self, P: GenericProblem, cons: Constraints, start: IntArray) -> None:
+        n, m = P.A.shape
+        self.P = P
+        self.in_s = np.zeros(n, dtype=bool)
+        self.in_s[start] = True
+        self.tracker = Tracker(cons, self.in_s)
+        self.credit = column_credit(P, self.in_s, np.arange(m, dtype=np.int64))
+        self.eps = 1e-10 * max(1.0, float(self.credit.sum()))
+
+    def cols_of(self, i: int) -> IntArray:
+        A = self.P.A
+        return A.indices[A.indptr[i] : A.indptr[i + 1]].astype(np.int64)
+
+    def low_loss_rows(self, count: int) -> IntArray:
+        """Return the ``count`` chosen rows whose removal loses least."""
+        in_s, sel = self.in_s, np.flatnonzero(self.in_s)
+        loss = np.empty(sel.size)
+        for t, i in enumerate(sel.tolist()):
+            cols = self.cols_of(i)
+            in_s[i] = False
+            loss[t] = self.credit[cols].sum() - column_credit(self.P, in_s, cols).sum()
+            in_s[i] = True
+        return sel[np.argsort(loss, kind="stable")[:count]]
+
+    def delta(self, i: int, k: int) -> tuple[float, IntArray, FloatArray]:
+        """Change of value when ``k`` replaces ``i`` (-1: joins), its columns and new credit."""
+        in_s = self.in_s
+        cols = self.cols_of(k) if i < 0 else np.union1d(self.cols_of(k), self.cols_of(i))
+        if i >= 0:
+            in_s[i] = False
+        in_s[k] = True
+        new = column_credit(self.P, in_s, cols)
+        in_s[k] = False
+        if i >= 0:
+            in_s[i] = True
+        return float(new.sum() - self.credit[cols].sum()), cols, new
+
+    def try_row(self, k: int, low: IntArray) -> bool:
+        """Apply the best improving move bringing row ``k`` in; False when there is none."""
+        in_s = self.in_s
+        ck = self.cols_of(k)
+        if ck.size == 0:
+            return False
+        C = self.P.C
+        sharing = np.unique(C.indices[gather_rows(C.indptr, ck)])
+        sharing = sharing[in_s[sharing]]
+        # `low` was ranked before this sweep's swaps: keep only rows still chosen
+        partners = [-1, *np.union1d(sharing, low[in_s[low]]).tolist()]
+        best_d, best = self.eps, None
+        for i in partners:
+            if not self.tracker.can_swap(i, k):
+                continue
+            d, cols, new = self.delta(i, k)
+            if d > best_d:
+                best_d, best = d, (i, cols, new)
+        if best is None:
+            return False
+        i, cols, new = best
+        if i >= 0:
+            self.tracker.remove(i)
+            in_s[i] = False
+        self.tracker.add(k)
+        in_s[k] = True
+        self.credit[cols] = new
+        return True
 
 
 def trivial_bound(P: GenericProblem) -> float:
@@ -420,7 +443,7 @@ class _Tangents:
     """
 
     def __init__(self, P: GenericProblem) -> None:
-        n, m = P.A.shape
+        m = P.A.shape[1]
         Fc = P.fixed_A.tocsc()
         with np.errstate(divide="ignore"):
             a = -np.log1p(-np.minimum(P.A.data, 1.0))
@@ -458,7 +481,7 @@ class _Tangents:
             self.add(h, self.fs + q, allc)
 
     def refine(self, h: Any, plan: IntArray, x: FloatArray) -> bool:
-        """True when the model credits ``plan`` exactly; else add cuts where it over-credits.
+        """Tell whether the model credits ``plan`` exactly; else cut where it over-credits.
 
         The plan (with its true credit) is offered back as the next start.
         """
