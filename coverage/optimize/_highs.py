@@ -46,7 +46,6 @@ class MilpResult:
     status: str
     seconds: float
     optimal: bool
-    lp_only: bool = False
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,14 +126,13 @@ def pass_model(
     h: Any,
     cost: FloatArray,
     rows: RowBlocks,
-    integer: NDArray[np.bool_] | None,
-    lower: FloatArray | None = None,
+    integer: NDArray[np.bool_],
 ) -> tuple[int, int]:
-    """Give HiGHS ``max cost @ v`` over ``lower <= v <= 1`` and ``rows``.
+    """Give HiGHS ``max cost @ v`` over ``0 <= v <= 1`` and ``rows``.
 
     Returns the number of rows and of matrix entries.
 
-    ``integer`` marks the integer variables (None: an LP).
+    ``integer`` marks the integer variables.
     """
     import highspy
 
@@ -144,7 +142,7 @@ def pass_model(
     lp.num_col_ = n_var
     lp.num_row_ = M.shape[0]
     lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(n_var) if lower is None else lower
+    lp.col_lower_ = np.zeros(n_var)
     lp.col_upper_ = np.ones(n_var)
     lp.row_lower_ = row_lo
     lp.row_upper_ = row_hi
@@ -153,9 +151,8 @@ def pass_model(
     lp.a_matrix_.start_ = M.indptr.astype(np.int32)
     lp.a_matrix_.index_ = M.indices.astype(np.int32)
     lp.a_matrix_.value_ = M.data.astype(np.float64)
-    if integer is not None:
-        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kinds[int(b)] for b in integer]
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(b)] for b in integer]
     h.passModel(lp)
     return int(M.shape[0]), int(M.nnz)
 

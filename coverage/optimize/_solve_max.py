@@ -57,7 +57,6 @@ def run_greedy(core: Core, state: RunState, constraints: Constraints) -> None:
             group_ids=core.groups.group_ids if core.groups.order is not None else None,
             n_groups=core.groups.n_groups,
             total_bound=float(colmax.sum()),
-            t0=state.t0,
             progress=state.progress,
             can_add=None if tracker is None else tracker.can_add,
             on_add=None if tracker is None else tracker.add,
@@ -129,7 +128,6 @@ def run_perturb(
             group_ids=gids,
             n_groups=core.groups.n_groups,
             total_bound=np.inf,
-            t0=state.t0,
             n_checkpoints=1,
         )
         cand = np.concatenate([keep, res.selected])
@@ -351,7 +349,6 @@ def order_plan(
         group_ids=None,
         n_groups=plan.size,
         total_bound=np.inf,
-        t0=0.0,  # the trace of this re-ordering run is not kept
         n_checkpoints=1,
     )
     rest = np.setdiff1d(np.arange(plan.size), res.selected)

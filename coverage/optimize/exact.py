@@ -104,7 +104,7 @@ def solve_milp(
     plan and bound it sent are kept.
     """
     if isolate is None:
-        isolate = Vc.nnz >= ISOLATE_NNZ and not options.get("relax", False)
+        isolate = Vc.nnz >= ISOLATE_NNZ
     args = (Vc, row_const, group_ids, budget)
     if not isolate:
         return solve_here(*args, time_limit_s=time_limit_s, **options)
@@ -121,24 +121,21 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     time_limit_s: float,
     warm_start: IntArray | None = None,
     gap_tol: float = 1e-4,
-    relax: bool = False,
     extra: ExtraRows | None = None,
     budget_row: FloatArray | None = None,
-    fix_one: IntArray | None = None,
     threads: int | None = None,
     conn: Any = None,
-    presolve: bool | None = None,
 ) -> MilpResult:
-    """Solve the level MILP (or its LP with ``relax=True``) in this process.
+    """Solve the level MILP in this process.
 
     The time limit is enforced with HiGHS interrupt callbacks; with ``conn``
     (a pipe end), improving plans and dual bounds are sent as they come.
-    ``presolve`` defaults to off when a warm start is given: HiGHS' presolve
-    was seen to map a warm start of value 7777 to 7729 in its reduced space,
-    and our models come reduced already.
+    Presolve is off when a warm start is given: HiGHS' presolve was seen to
+    map a warm start of value 7777 to 7729 in its reduced space, and our
+    models come reduced already.
 
-    ``budget_row`` replaces the all-ones budget row (costs); ``fix_one`` rows
-    are forced to 1.  Returns the best plan and the best proven bound.
+    ``budget_row`` replaces the all-ones budget row (costs).  Returns the best
+    plan and the best proven bound.
     """
     t_start = time.perf_counter()
     n = Vc.shape[0]
@@ -147,32 +144,24 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
     h.setOptionValue("mip_rel_gap", float(gap_tol))
     h.setOptionValue("random_seed", 0)
-    if presolve is None:
-        presolve = warm_start is None or warm_start.size == 0
+    presolve = warm_start is None or warm_start.size == 0
     h.setOptionValue("presolve", "on" if presolve else "off")
     if threads is not None:
         h.setOptionValue("threads", int(threads))
     rows = _level_rows(X, n, group_ids, budget, extra=extra, budget_row=budget_row)
-    lower = np.zeros(n + dz.size)
-    if fix_one is not None and fix_one.size:
-        lower[fix_one] = 1.0
-    integer = None if relax else np.arange(n + dz.size) < n
-    n_row, nnz = _highs.pass_model(h, np.concatenate([row_const, dz]), rows, integer, lower)
-    watch = _highs.watch_deadline(h, t_start + float(time_limit_s), mip=not relax, conn=conn)
-    if not relax:
-        if conn is not None:
-            _highs.send_improving(h, conn, n)
-        if warm_start is not None and warm_start.size:
-            x0 = np.zeros(n + dz.size)
-            x0[warm_start] = 1.0
-            if dz.size:  # z from the warm start: min(1, X x0)
-                x0[n:] = np.minimum(1.0, X @ x0[:n])
-            _highs.set_start(h, x0)
+    integer = np.arange(n + dz.size) < n
+    n_row, nnz = _highs.pass_model(h, np.concatenate([row_const, dz]), rows, integer)
+    watch = _highs.watch_deadline(h, t_start + float(time_limit_s), mip=True, conn=conn)
+    if conn is not None:
+        _highs.send_improving(h, conn, n)
+    if warm_start is not None and warm_start.size:
+        x0 = np.zeros(n + dz.size)
+        x0[warm_start] = 1.0
+        if dz.size:  # z from the warm start: min(1, X x0)
+            x0[n:] = np.minimum(1.0, X @ x0[:n])
+        _highs.set_start(h, x0)
     h.run()
-    seconds = time.perf_counter() - t_start
-    if relax:
-        return _lp_result(h, seconds)
-    result = _mip_result(h, n, watch, seconds)
+    result = _mip_result(h, n, watch, time.perf_counter() - t_start)
     result.info.update({"n_var": n + dz.size, "n_row": n_row, "nnz": nnz})
     return result
 
@@ -198,23 +187,6 @@ def _level_rows(
     if extra is not None:
         rows.add(extra.M, extra.lower, extra.upper)
     return rows
-
-
-def _lp_result(h: Any, seconds: float) -> MilpResult:
-    import highspy
-
-    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    value = float(h.getInfo().objective_function_value) if ok else np.inf
-    return MilpResult(
-        selected=np.zeros(0, dtype=np.int64),
-        value=-np.inf,
-        bound=value if ok else np.inf,
-        status=h.modelStatusToString(h.getModelStatus()),
-        seconds=seconds,
-        optimal=ok,
-        lp_only=True,
-        info={"lp_value": value},
-    )
 
 
 def _mip_result(h: Any, n: int, watch: dict[str, Any], seconds: float) -> MilpResult:

@@ -246,7 +246,7 @@ class _SwapSearch:
 
     def cols_of(self, i: int) -> IntArray:
         A = self.P.A
-        return A.indices[A.indptr[i] : A.indptr[i + 1]].astype(np.int64)
+        return np.asarray(A.indices[A.indptr[i] : A.indptr[i + 1]], dtype=np.int64)
 
     def low_loss_rows(self, count: int) -> IntArray:
         """Return the ``count`` chosen rows whose removal loses least."""

@@ -11,9 +11,8 @@ current one (the lazy trick), and ``f(S) + sum of the K largest marginal gains``
 from __future__ import annotations
 
 import heapq
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,8 +32,6 @@ class GreedyResult:
     gains: FloatArray
     value: float
     bound: float
-    cover: FloatArray
-    trace: list[tuple[float, float, float, str]] = field(default_factory=list)
     evaluations: int = 0
     best_step: int = 0  # number of choices at the step with the best online bound
 
@@ -86,7 +83,6 @@ def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and opt
     group_ids: IntArray | None,
     n_groups: int,
     total_bound: float,
-    t0: float,
     progress: Callable[[str, int, int, float, float], None] | None = None,
     n_checkpoints: int = 24,
     can_add: Callable[[int], bool] | None = None,
@@ -109,9 +105,6 @@ def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and opt
 
     run = _LazyGreedy(A, w, fixed, group_ids, n_groups, costs)
     bound = min(total_bound, run.value + bound_fn(run.ub))
-    trace: list[tuple[float, float, float, str]] = [
-        (time.perf_counter() - t0, run.value, bound, "greedy")
-    ]
     best_step = 0
     step = max(1, budget // max(1, n_checkpoints))
     while len(run.selected) < budget and run.heap:
@@ -127,7 +120,6 @@ def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and opt
             if b < bound:
                 bound = b
                 best_step = t
-            trace.append((time.perf_counter() - t0, run.value, bound, "greedy"))
             if progress is not None:
                 progress("greedy", t, budget, run.value, bound)
     # Final exact refresh: every marginal gain w.r.t. the final selection.
@@ -141,14 +133,11 @@ def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and opt
         best_step = len(run.selected)
     exact_value = float(w @ run.cover)
     bound = max(bound, exact_value)
-    trace.append((time.perf_counter() - t0, exact_value, bound, "greedy"))
     return GreedyResult(
         selected=np.asarray(run.selected, dtype=np.int64),
         gains=np.asarray(run.gains, dtype=np.float64),
         value=exact_value,
         bound=bound,
-        cover=run.cover,
-        trace=trace,
         evaluations=run.evaluations,
         best_step=best_step,
     )
