@@ -1,12 +1,13 @@
 """The stages of :func:`coverage.optimize.max_coverage` for the max-quality objective.
 
 Private.  Works on a core problem (see ``_core``) and keeps, at every
-moment, the best plan found and the best proven bound, both in core units
-(the fixed rows' value ``core.base`` is added by the caller).
+moment, the best plan found and the best proven bound (a ``RunState``), both
+in core units; :func:`solve_max` adds the fixed rows' value ``core.base`` and
+returns the :class:`~coverage.optimize.Solution`.
 
 Stages: lazy greedy (+ online bound) → swap local search → Lagrangian bound by
-subgradient → Lagrangian variable fixing → HiGHS MILP on the reduced model
-(warm-started, interrupted at the deadline).
+subgradient → perturbation search → Lagrangian variable fixing → HiGHS MILP on
+the reduced model (warm-started, interrupted at the deadline).
 """
 
 from __future__ import annotations
