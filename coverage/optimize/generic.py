@@ -1,8 +1,11 @@
 """Redundant (k-coverage) and probabilistic objectives.
 
 Private.  These objectives do not fold into a residual matrix like the max
-objective, so they get their own (slower, simpler) greedy, swap search, bound
-and MILP, on the eligible rows ``rows`` of the original matrix.
+objective, so their gains, swap deltas and MILP levels are computed from the
+column credit on the eligible rows of the original matrix (slower, simpler).
+What is the same is shared: the CELF queue (``greedy.LazyHeap``), the side
+constraints (``_constraints``) and the HiGHS machinery (``_highs``).  The
+orchestration is ``_solve_generic``.
 
 - k-coverage: the credit of point ``j`` is ``w_j`` times the k-th best quality
   among the chosen and fixed rows (0 with fewer than k coverers).  Greedy runs
@@ -17,7 +20,6 @@ and MILP, on the eligible rows ``rows`` of the original matrix.
 
 from __future__ import annotations
 
-import heapq
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,7 @@ from coverage.optimize import _highs
 from coverage.optimize._constraints import Constraints, Tracker
 from coverage.optimize._core import gather_rows, segment_sum
 from coverage.optimize._highs import MilpResult
+from coverage.optimize.greedy import LazyHeap
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -137,9 +140,11 @@ def greedy(
 ) -> tuple[IntArray | None, float]:
     """Lazy greedy (on the surrogate for k-coverage); returns plan and online bound.
 
-    The plan is None when it misses a side constraint (quota minima).  The
-    online bound is valid for the probabilistic objective only (it is
-    submodular); for k-coverage the returned bound is +inf.
+    The CELF queue is the max objective's (``greedy.LazyHeap``); gains come
+    from the column credit.  The plan is None when it misses a side
+    constraint (quota minima).  The online bound is valid for the
+    probabilistic objective only (it is submodular); for k-coverage the
+    returned bound is +inf.
     """
     n = P.A.shape[0]
     in_s = np.zeros(n, dtype=bool)
@@ -147,7 +152,7 @@ def greedy(
     surrogate = P.kind == "kcov"
     indptr, indices = P.A.indptr, P.A.indices
     cur = column_credit(P, in_s, np.arange(P.A.shape[1], dtype=np.int64), surrogate)
-    base_value = float(cur.sum())
+    value_now = float(cur.sum())
 
     def gain(i: int) -> float:
         cols = indices[indptr[i] : indptr[i + 1]].astype(np.int64)
@@ -159,43 +164,27 @@ def greedy(
         return float(new.sum() - cur[cols].sum())
 
     ub = initial_gains(P, cur)
+    bound = value_now + cons.relaxed_max(ub)[0]
     inv_cost = None if cons.costs is None else 1.0 / cons.costs
-    bound = base_value + cons.relaxed_max(ub)[0]
-    key = ub if inv_cost is None else ub * inv_cost
-    heap = [(-float(key[i]), i) for i in range(n) if ub[i] > 0]
-    heapq.heapify(heap)
-    fresh = np.full(n, -1)
-    if P.kind == "prob" or P.fixed_A.shape[0] == 0:
-        fresh[:] = 0  # the initial gains are exact
-    t = 0
-    value_now = base_value
+    # the initial gains are exact unless k-coverage has fixed rows (then upper bounds)
+    exact = P.kind == "prob" or P.fixed_A.shape[0] == 0
+    queue = LazyHeap(ub, np.flatnonzero(ub > 0), inv_cost, fresh=exact)
     chosen: list[int] = []
-    while heap and time.perf_counter() < deadline:
-        i = heap[0][1]
-        if fresh[i] == t:
-            heapq.heappop(heap)
-            if ub[i] <= 0:
-                break
-            if not tracker.can_add(i):
-                continue
-            tracker.add(i)
-            in_s[i] = True
-            cols = indices[indptr[i] : indptr[i + 1]].astype(np.int64)
-            cur[cols] = column_credit(P, in_s, cols, surrogate)
-            value_now += float(ub[i])
-            chosen.append(i)
-            ub[i] = 0.0
-            t += 1
-            if P.kind == "prob" and t % 16 == 0:
-                bound = min(bound, value_now + cons.relaxed_max(ub)[0])
+    while queue.heap:
+        i = queue.next_fresh(len(chosen), gain, deadline=deadline)
+        if i < 0:
+            break
+        if not tracker.can_add(i):
             continue
-        g = gain(i)
-        ub[i] = g
-        fresh[i] = t
-        if g <= 0:
-            heapq.heappop(heap)
-        else:
-            heapq.heapreplace(heap, (-(g if inv_cost is None else g * inv_cost[i]), i))
+        tracker.add(i)
+        in_s[i] = True
+        cols = indices[indptr[i] : indptr[i + 1]].astype(np.int64)
+        cur[cols] = column_credit(P, in_s, cols, surrogate)
+        value_now += float(ub[i])
+        chosen.append(i)
+        ub[i] = 0.0
+        if P.kind == "prob" and len(chosen) % 16 == 0:
+            bound = min(bound, value_now + cons.relaxed_max(ub)[0])
     bound = min(bound, value_now + cons.relaxed_max(ub)[0]) if P.kind == "prob" else np.inf
     if not tracker.feasible():
         return None, bound

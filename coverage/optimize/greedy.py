@@ -11,6 +11,7 @@ current one (the lazy trick), and ``f(S) + sum of the K largest marginal gains``
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -107,10 +108,13 @@ def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and opt
     bound = min(total_bound, run.value + bound_fn(run.ub))
     best_step = 0
     step = max(1, budget // max(1, n_checkpoints))
-    while len(run.selected) < budget and run.heap:
-        i = run.next_choice(can_add)
+    drop = run.group_taken if group_ids is not None else None
+    while len(run.selected) < budget and run.queue.heap:
+        i = run.queue.next_fresh(len(run.selected), run.gain, drop=drop)
         if i < 0:
             break
+        if can_add is not None and not can_add(i):
+            continue
         if on_add is not None:
             on_add(i)
         run.take(i)
@@ -138,13 +142,71 @@ def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and opt
         gains=np.asarray(run.gains, dtype=np.float64),
         value=exact_value,
         bound=bound,
-        evaluations=run.evaluations,
+        evaluations=run.queue.evaluations,
         best_step=best_step,
     )
 
 
+class LazyHeap:
+    """The CELF queue: rows by stale gain (an upper bound, by submodularity), best first.
+
+    ``ub`` (shared, updated in place) holds each row's last computed gain and
+    ``fresh_round[i]`` the round (number of choices made) it was computed at.
+    The key is the gain, or gain per cost with ``inv_cost``; ties go to the
+    lowest row index.  Both greedy variants (max objective and generic) use it.
+    """
+
+    def __init__(
+        self, ub: FloatArray, rows: IntArray, inv_cost: FloatArray | None, *, fresh: bool
+    ) -> None:
+        self.ub = ub
+        self.inv_cost = inv_cost
+        key = ub[rows] if inv_cost is None else ub[rows] * inv_cost[rows]
+        self.heap: list[tuple[float, int]] = list(zip((-key).tolist(), rows.tolist(), strict=True))
+        heapq.heapify(self.heap)
+        self.fresh_round = np.full(ub.size, -1, dtype=np.int64)
+        if fresh:  # the gains in `ub` are exact now
+            self.fresh_round[rows] = 0
+        self.evaluations = 0
+
+    def next_fresh(
+        self,
+        t: int,
+        gain: Callable[[int], float],
+        *,
+        drop: Callable[[int], bool] | None = None,
+        deadline: float = np.inf,
+    ) -> int:
+        """Pop the best row whose gain is fresh at round ``t``; -1 when nothing gains.
+
+        Stale rows on top are re-evaluated with ``gain(i)`` and pushed back;
+        rows for which ``drop(i)`` holds leave the queue unevaluated.  Also
+        -1 once ``deadline`` (``time.perf_counter`` clock) has passed.
+        """
+        heap, ub, fresh_round = self.heap, self.ub, self.fresh_round
+        timed = np.isfinite(deadline)
+        while heap and not (timed and time.perf_counter() >= deadline):
+            i = heap[0][1]
+            if drop is not None and drop(i):
+                heapq.heappop(heap)
+                continue
+            if fresh_round[i] == t:
+                heapq.heappop(heap)
+                return i if float(ub[i]) > 0.0 else -1
+            g = gain(i)
+            self.evaluations += 1
+            ub[i] = g
+            fresh_round[i] = t
+            if g <= 0.0:
+                heapq.heappop(heap)
+            else:
+                key = -g if self.inv_cost is None else -g * self.inv_cost[i]
+                heapq.heapreplace(heap, (key, i))
+        return -1
+
+
 class _LazyGreedy:
-    """The state of one CELF run: cover levels, stale gains (upper bounds) and the heap."""
+    """The state of one CELF run on the max objective: cover levels, chosen rows, the queue."""
 
     def __init__(
         self,
@@ -161,26 +223,19 @@ class _LazyGreedy:
         for i in fixed.tolist():
             self._raise_cover(i)
         self.value = float(w @ self.cover)
-        self.eligible = np.ones(n, dtype=bool)
-        self.eligible[fixed] = False
+        eligible = np.ones(n, dtype=bool)
+        eligible[fixed] = False
         self.group_used = np.zeros(max(n_groups, 1), dtype=bool)
         if group_ids is not None and fixed.size:
             self.group_used[group_ids[fixed]] = True
-            self.eligible &= ~self.group_used[group_ids]
-        self.inv_cost = None if costs is None else 1.0 / np.asarray(costs, dtype=np.float64)
+            eligible &= ~self.group_used[group_ids]
+        inv_cost = None if costs is None else 1.0 / np.asarray(costs, dtype=np.float64)
         self.ub = row_gains(A, w, self.cover)  # exact at the start
         self.ub[fixed] = 0.0
-        order = np.flatnonzero(self.eligible & (self.ub > 0))
-        key0 = self.ub[order] if self.inv_cost is None else self.ub[order] * self.inv_cost[order]
-        self.heap: list[tuple[float, int]] = list(
-            zip((-key0).tolist(), order.tolist(), strict=True)
-        )
-        heapq.heapify(self.heap)
-        self.fresh_round = np.full(n, -1, dtype=np.int64)
-        self.fresh_round[order] = 0
+        rows = np.flatnonzero(eligible & (self.ub > 0))
+        self.queue = LazyHeap(self.ub, rows, inv_cost, fresh=True)
         self.selected: list[int] = []
         self.gains: list[float] = []
-        self.evaluations = 0
 
     def _raise_cover(self, i: int) -> None:
         A = self.A
@@ -188,43 +243,16 @@ class _LazyGreedy:
         idx = A.indices[s:e]
         self.cover[idx] = np.maximum(self.cover[idx], A.data[s:e])
 
-    def next_choice(self, can_add: Callable[[int], bool] | None) -> int:
-        """Pop until the top of the heap is fresh and allowed; -1 when nothing gains."""
-        heap, t = self.heap, len(self.selected)
-        while heap:
-            i = heap[0][1]
-            if not self.eligible[i]:
-                heapq.heappop(heap)
-                continue
-            if self.fresh_round[i] == t:
-                heapq.heappop(heap)
-                if float(self.ub[i]) <= 0.0:
-                    return -1
-                if can_add is not None and not can_add(i):
-                    self.eligible[i] = False
-                    continue
-                return i
-            if self.group_ids is not None and self.group_used[self.group_ids[i]]:
-                self.eligible[i] = False
-                heapq.heappop(heap)
-                continue
-            self._refresh(i, t)
-        return -1
-
-    def _refresh(self, i: int, t: int) -> None:
-        """Recompute the gain of row ``i`` at round ``t`` and put it back in the heap."""
+    def gain(self, i: int) -> float:
+        """Marginal gain of row ``i`` on the current cover."""
         A, cover = self.A, self.cover
         s, e = A.indptr[i], A.indptr[i + 1]
         idx = A.indices[s:e]
-        g = float(np.add.reduce(self.w[idx] * np.maximum(A.data[s:e] - cover[idx], 0.0)))
-        self.evaluations += 1
-        self.ub[i] = g
-        self.fresh_round[i] = t
-        if g <= 0.0:
-            heapq.heappop(self.heap)
-        else:
-            key = -g if self.inv_cost is None else -g * self.inv_cost[i]
-            heapq.heapreplace(self.heap, (key, i))
+        return float(np.add.reduce(self.w[idx] * np.maximum(A.data[s:e] - cover[idx], 0.0)))
+
+    def group_taken(self, i: int) -> bool:
+        """Whether the group of row ``i`` already holds a chosen (or fixed) row."""
+        return self.group_ids is not None and bool(self.group_used[self.group_ids[i]])
 
     def take(self, i: int) -> None:
         """Choose row ``i`` (its fresh gain is ``ub[i]``)."""
@@ -233,7 +261,6 @@ class _LazyGreedy:
         self.selected.append(i)
         self.gains.append(g)
         self.value += g
-        self.eligible[i] = False
         self.ub[i] = 0.0
         if self.group_ids is not None:
             self.group_used[self.group_ids[i]] = True
