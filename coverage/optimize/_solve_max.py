@@ -55,8 +55,7 @@ def run_greedy(core: Core, state: RunState, constraints: Constraints) -> None:
             w,
             budget=core.budget,
             fixed=np.zeros(0, dtype=np.int64),
-            group_ids=core.groups.group_ids if core.groups.order is not None else None,
-            n_groups=core.groups.n_groups,
+            groups=core.groups,
             total_bound=float(colmax.sum()),
             progress=state.progress,
             can_add=None if tracker is None else tracker.can_add,
@@ -112,7 +111,6 @@ def run_perturb(
     deadline = time.perf_counter() + max(0.0, state.left() * time_share)
     V = core.V
     w = np.ones(V.shape[1])
-    gids = core.groups.group_ids if core.groups.order is not None else None
     plan, value = state.plan.copy(), state.value
     n_drop = n_drop or max(2, min(50, plan.size // 20))
     rounds = accepted = stale = 0
@@ -126,8 +124,7 @@ def run_perturb(
             w,
             budget=core.budget - keep.size,
             fixed=keep,
-            group_ids=gids,
-            n_groups=core.groups.n_groups,
+            groups=core.groups,
             total_bound=np.inf,
             n_checkpoints=1,
         )
@@ -347,8 +344,7 @@ def order_plan(
         np.ones(sub.shape[1]),
         budget=plan.size,
         fixed=np.zeros(0, dtype=np.int64),
-        group_ids=None,
-        n_groups=plan.size,
+        groups=None,
         total_bound=np.inf,
         n_checkpoints=1,
     )

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage.optimize._core import segment_sum
+from coverage.optimize._core import GroupIndex, segment_sum
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -44,31 +44,14 @@ def row_gains(A: csr_array, w: FloatArray, cover: FloatArray) -> FloatArray:
     return segment_sum(contrib, A.indptr, n)
 
 
-_ORDER_CACHE: dict[int, tuple[IntArray, IntArray, IntArray]] = {}
-
-
-def _group_order(group_ids: IntArray) -> tuple[IntArray, IntArray]:
-    """Rows sorted by group and the start of each group (cached per array)."""
-    hit = _ORDER_CACHE.get(id(group_ids))
-    if hit is not None and hit[0] is group_ids:
-        return hit[1], hit[2]
-    order = np.argsort(group_ids, kind="stable")
-    g = group_ids[order]
-    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
-    _ORDER_CACHE.clear()
-    _ORDER_CACHE[id(group_ids)] = (group_ids, order, starts)
-    return order, starts
-
-
-def group_top_sum(ub: FloatArray, group_ids: IntArray | None, n_groups: int, k: int) -> float:
-    """Largest sum of ``k`` values of ``ub`` with at most one per group."""
+def group_top_sum(ub: FloatArray, groups: GroupIndex | None, k: int) -> float:
+    """Largest sum of ``k`` values of ``ub`` with at most one per group (None: no groups)."""
     if k <= 0 or ub.size == 0:
         return 0.0
-    if group_ids is None:
+    if groups is None or groups.order is None:
         vals = ub
     else:
-        order, starts = _group_order(group_ids)
-        vals = np.maximum.reduceat(ub[order], starts)
+        vals = np.maximum.reduceat(ub[groups.order], groups.starts)
     if k >= vals.size:
         return float(np.sum(vals[vals > 0]))
     top = np.partition(vals, vals.size - k)[vals.size - k :]
@@ -81,8 +64,7 @@ def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and opt
     *,
     budget: int,
     fixed: IntArray,
-    group_ids: IntArray | None,
-    n_groups: int,
+    groups: GroupIndex | None,
     total_bound: float,
     progress: Callable[[str, int, int, float, float], None] | None = None,
     n_checkpoints: int = 24,
@@ -93,22 +75,22 @@ def lazy_greedy(  # noqa: PLR0913 - the problem, then keyword-only hooks and opt
 ) -> GreedyResult:
     """Run CELF greedy; ties are broken by the lowest row index.
 
-    ``group_ids`` are dense ids in ``[0, n_groups)``, or None when every row is
-    its own group.  Groups holding a fixed row are closed.  ``can_add`` may
-    veto a row (side constraints), ``on_add`` is told of each choice,
+    ``groups`` (None: every row is its own group) allows one row per group;
+    groups holding a fixed row are closed.  ``can_add`` may veto a row (side
+    constraints), ``on_add`` is told of each choice,
     ``costs`` turn the key into gain per cost, and ``bound_fn`` replaces the
     online bound's "sum of the budget largest gains, one per group".
     """
     if bound_fn is None:
 
         def bound_fn(u: FloatArray) -> float:
-            return group_top_sum(u, group_ids, n_groups, budget)
+            return group_top_sum(u, groups, budget)
 
-    run = _LazyGreedy(A, w, fixed, group_ids, n_groups, costs)
+    run = _LazyGreedy(A, w, fixed, groups, costs)
     bound = min(total_bound, run.value + bound_fn(run.ub))
     best_step = 0
     step = max(1, budget // max(1, n_checkpoints))
-    drop = run.group_taken if group_ids is not None else None
+    drop = run.group_taken if run.group_ids is not None else None
     while len(run.selected) < budget and run.queue.heap:
         i = run.queue.next_fresh(len(run.selected), run.gain, drop=drop)
         if i < 0:
@@ -213,11 +195,12 @@ class _LazyGreedy:
         A: csr_array,
         w: FloatArray,
         fixed: IntArray,
-        group_ids: IntArray | None,
-        n_groups: int,
+        groups: GroupIndex | None,
         costs: FloatArray | None,
     ) -> None:
         n, m = A.shape
+        group_ids = None if groups is None or groups.order is None else groups.group_ids
+        n_groups = n if groups is None else groups.n_groups
         self.A, self.w, self.group_ids = A, w, group_ids
         self.cover = np.zeros(m, dtype=np.float64)
         for i in fixed.tolist():
