@@ -50,11 +50,6 @@ def gather_rows(indptr: NDArray[Any], rows: IntArray) -> IntArray:
     return offs + np.arange(total, dtype=np.int64)
 
 
-def row_of_entries(indptr: NDArray[Any], n: int) -> IntArray:
-    """Row index of every stored entry of a CSR matrix."""
-    return np.repeat(np.arange(n, dtype=np.int64), np.diff(np.asarray(indptr, dtype=np.int64)))
-
-
 class GroupIndex:
     """Rows sorted by group, for per-group maxima with ``reduceat``."""
 
@@ -102,7 +97,7 @@ class GroupIndex:
 
 
 def top_k(values: FloatArray, k: int) -> IntArray:
-    """Indices of the ``k`` largest positive values (ties to the lowest index)."""
+    """Return the indices of the ``k`` largest positive values (ties to the lowest index)."""
     pos = np.flatnonzero(values > 0)
     if pos.size <= k:
         return pos

@@ -28,19 +28,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage._optimize_core import (
-    GroupIndex,
-    gather_rows,
-    row_of_entries,
-    segment_sum,
-    top_k,
-)
+from coverage._arrays import row_of_entries
+from coverage.optimize._core import GroupIndex, gather_rows, segment_sum, top_k
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -60,7 +55,7 @@ class Contested:
 def split_contested(V: csr_array, groups: GroupIndex) -> Contested:
     """Fold columns covered by a single group into per-row constants."""
     n, m = V.shape
-    r = row_of_entries(V.indptr, n)
+    r = row_of_entries(V.indptr)
     g = groups.group_ids[r]
     gmin = np.full(m, np.iinfo(np.int64).max, dtype=np.int64)
     gmax = np.full(m, -1, dtype=np.int64)
@@ -81,6 +76,20 @@ def split_contested(V: csr_array, groups: GroupIndex) -> Contested:
     return Contested(V=Vc, cols=cols, row_const=row_const, colmax=colmax)
 
 
+@dataclass(frozen=True, eq=False)
+class Dual:
+    """The Lagrangian dual of one core problem: contested part, groups, budget.
+
+    ``relax`` bounds the inner problem under side constraints
+    (``Constraints.relaxed_max``); None means the count budget and groups only.
+    """
+
+    contested: Contested
+    groups: GroupIndex
+    budget: int
+    relax: Relax | None = None
+
+
 @dataclass
 class LagrangeResult:
     """Best multipliers found and their bound (core units, without the base)."""
@@ -92,105 +101,102 @@ class LagrangeResult:
     group_arg: IntArray
     chosen_groups: IntArray
     iterations: int
-    history: list[tuple[float, float]] = field(default_factory=list)
 
 
-def evaluate(
-    con: Contested,
-    groups: GroupIndex,
-    budget: int,
-    lam: FloatArray,
-    relax: Relax | None = None,
+#: Most subgradient steps of one run.
+MAX_ITERATIONS = 1000
+
+
+def lagrangian_value(
+    dual: Dual, lam: FloatArray
 ) -> tuple[float, FloatArray, FloatArray, IntArray, IntArray, IntArray, FloatArray]:
-    """``L(lam)``, row values, group maxima and argmax rows, chosen groups, rows, weights."""
-    Vc = con.V
+    """Return ``L(lam)``, row values, group maxima and argmax rows, chosen groups, rows, weights."""
+    Vc = dual.contested.V
+    groups = dual.groups
     r = Vc.data - lam[Vc.indices]
-    c = con.row_const + segment_sum(np.maximum(r, 0.0), Vc.indptr, Vc.shape[0])
+    c = dual.contested.row_const + segment_sum(np.maximum(r, 0.0), Vc.indptr, Vc.shape[0])
     gm, arg = groups.group_max(c)
-    if relax is None:
-        chosen = top_k(gm, budget)
+    if dual.relax is None:
+        chosen = top_k(gm, dual.budget)
         rows = arg[chosen]
         weights = np.ones(rows.size)
         inner = float(gm[chosen].sum())
     else:
-        inner, rows, weights = relax(c)
+        inner, rows, weights = dual.relax(c)
         chosen = groups.group_ids[rows]
     value = float(lam.sum() + inner)
     return value, c, gm, arg, chosen, rows, weights
 
 
 def subgradient(
-    con: Contested,
-    groups: GroupIndex,
-    budget: int,
+    dual: Dual,
     lam0: FloatArray,
     *,
     target: float,
     gap_tol: float,
     deadline: float,
-    max_iter: int = 1000,
-    t0: float = 0.0,
-    on_bound: object = None,
-    relax: Relax | None = None,
+    on_bound: Callable[[int, float], None] | None = None,
 ) -> LagrangeResult:
     """Minimize ``L`` by projected subgradient steps with Polyak step sizes.
 
     Every evaluated ``L(lam)`` is a valid bound; the best one is returned.
-    ``target`` is the best known plan value (a lower bound on the optimum).
+    ``target`` is the best known plan value (a lower bound on the optimum);
+    ``on_bound(iteration, best bound)`` is called after every step.
     """
-    Vc = con.V
-    lam = np.clip(lam0, 0.0, con.colmax)
-    value, c, gm, arg, chosen, rows, wts = evaluate(con, groups, budget, lam, relax)
+    colmax = dual.contested.colmax
+    lam = np.clip(lam0, 0.0, colmax)
+    value, c, gm, arg, chosen, rows, wts = lagrangian_value(dual, lam)
     best = LagrangeResult(value, lam.copy(), c, gm, arg, chosen, 0)
     best_rw = (rows, wts)
-    best.history.append((time.perf_counter() - t0, value))
     theta = 1.0
     since_improve = 0
     direction = np.zeros_like(lam)
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, MAX_ITERATIONS + 1):
         if best.bound <= target * (1.0 + 1e-12) or (best.bound - target) <= gap_tol * best.bound:
             break
         if time.perf_counter() > deadline:
             break
-        pos = gather_rows(Vc.indptr, rows)
-        wpos = np.repeat(wts, np.diff(Vc.indptr)[rows])
-        hit = Vc.data[pos] > lam[Vc.indices[pos]]
-        g = 1.0 - np.bincount(Vc.indices[pos[hit]], weights=wpos[hit], minlength=lam.size)
-        # deflected direction (reduces zig-zag), projected on the box
-        d = g + 0.3 * direction
-        d[(lam <= 0.0) & (d > 0)] = 0.0
-        d[(lam >= con.colmax) & (d < 0)] = 0.0
+        d = _direction(dual.contested, rows, wts, lam, direction)
         norm2 = float(d @ d)
         if norm2 <= 0.0:
             break  # lam is optimal for the LP dual
         step = theta * (value - target) / norm2
         direction = d
-        lam = np.clip(lam - step * d, 0.0, con.colmax)
-        value, c, gm, arg, chosen, rows, wts = evaluate(con, groups, budget, lam, relax)
+        lam = np.clip(lam - step * d, 0.0, colmax)
+        value, c, gm, arg, chosen, rows, wts = lagrangian_value(dual, lam)
         if value < best.bound - 1e-12 * max(1.0, abs(best.bound)):
-            best = LagrangeResult(value, lam.copy(), c, gm, arg, chosen, it, best.history)
+            best = LagrangeResult(value, lam.copy(), c, gm, arg, chosen, it)
             best_rw = (rows, wts)
-            best.history.append((time.perf_counter() - t0, value))
             since_improve = 0
         else:
             since_improve += 1
             if since_improve >= 8:
+                # back to the best point with half the step
                 theta *= 0.5
                 since_improve = 0
                 lam = best.lam.copy()
-                value, c, gm, arg, chosen = (
-                    best.bound,
-                    best.c,
-                    best.group_max,
-                    best.group_arg,
-                    (best.chosen_groups),
-                )
+                value = best.bound
                 rows, wts = best_rw
                 direction[:] = 0.0
                 if theta < 1e-5:
                     break
-        if callable(on_bound):
+        if on_bound is not None:
             on_bound(it, best.bound)
     best.iterations = it
     return best
+
+
+def _direction(
+    con: Contested, rows: IntArray, wts: FloatArray, lam: FloatArray, previous: FloatArray
+) -> FloatArray:
+    """Deflected subgradient direction (reduces zig-zag), projected on the box ``[0, colmax]``."""
+    Vc = con.V
+    pos = gather_rows(Vc.indptr, rows)
+    wpos = np.repeat(wts, np.diff(Vc.indptr)[rows])
+    hit = Vc.data[pos] > lam[Vc.indices[pos]]
+    g = 1.0 - np.bincount(Vc.indices[pos[hit]], weights=wpos[hit], minlength=lam.size)
+    d = g + 0.3 * previous
+    d[(lam <= 0.0) & (d > 0)] = 0.0
+    d[(lam >= con.colmax) & (d < 0)] = 0.0
+    return d

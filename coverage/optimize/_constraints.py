@@ -1,6 +1,6 @@
 """Side constraints of the optimizer: money budget, district quotas, separation.
 
-Private.  Everything here is in *core* row ids (see ``_optimize_core``).
+Private.  Everything here is in *core* row ids (see ``_core``).
 
 - ``Constraints.relaxed_max(c)`` bounds ``max sum_i c_i x_i`` over a relaxation
   of the feasible set (groups, budget, quota maxima; money by a fractional
@@ -9,6 +9,7 @@ Private.  Everything here is in *core* row ids (see ``_optimize_core``).
 - ``Tracker`` answers "may this row be added / swapped in?" for greedy and
   local search, reserving room for the quota minima.
 - ``milp_rows`` writes the constraints for HiGHS.
+- ``build_constraints`` maps the checked arguments (original row ids) to a core.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_array
 
-from coverage._optimize_core import GroupIndex, top_k
+from coverage.optimize._core import Core, GroupIndex, top_k
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -31,9 +32,9 @@ class Constraints:
     """Constraints of one core problem."""
 
     groups: GroupIndex
-    K: int  # count budget (n when the budget is money)
+    max_count: int  # count budget (every selectable row when the budget is money)
     costs: FloatArray | None = None
-    money: float = np.inf
+    max_cost: float = np.inf  # money budget (inf without costs)
     labels: IntArray | None = None  # label id per row, -1 = no quota
     qmin: IntArray | None = None
     qmax: IntArray | None = None
@@ -60,12 +61,12 @@ class Constraints:
             ratio = gm[pos] / gcost[pos]
             order = pos[np.lexsort((pos, -ratio))]
             cum = np.cumsum(gcost[order])
-            full = int(np.searchsorted(cum, self.money, side="right"))
+            full = int(np.searchsorted(cum, self.max_cost, side="right"))
             take = order[:full]
             value = float(gm[take].sum())
             weights = np.ones(take.size)
             if full < order.size:
-                left = self.money - (cum[full - 1] if full else 0.0)
+                left = self.max_cost - (cum[full - 1] if full else 0.0)
                 frac = max(0.0, left / gcost[order[full]])
                 value += frac * float(gm[order[full]])
                 take = np.concatenate([take, order[full : full + 1]])
@@ -74,7 +75,7 @@ class Constraints:
         if self.labels is not None and self._labels_per_group is not None:
             lab = self._labels_per_group
             cap = (
-                np.where(lab >= 0, self.qmax[np.maximum(lab, 0)], self.K)
+                np.where(lab >= 0, self.qmax[np.maximum(lab, 0)], self.max_count)
                 if self.qmax is not None
                 else None
             )
@@ -88,9 +89,9 @@ class Constraints:
                 rank = np.arange(ls.size) - start_idx
                 drop = order[(lab[order] >= 0) & (rank >= cap[order])]
                 vals[drop] = 0.0
-            chosen = top_k(vals, self.K)
+            chosen = top_k(vals, self.max_count)
             return float(vals[chosen].sum()), arg[chosen], np.ones(chosen.size)
-        chosen = top_k(gm, self.K)
+        chosen = top_k(gm, self.max_count)
         return float(gm[chosen].sum()), arg[chosen], np.ones(chosen.size)
 
     def __post_init__(self) -> None:
@@ -142,6 +143,43 @@ class Constraints:
         )
 
 
+def build_constraints(
+    core: Core,
+    costs: FloatArray | None,
+    budget: float,
+    quotas: tuple[IntArray | None, IntArray | None, IntArray | None],
+    pairs: IntArray | None,
+) -> Constraints:
+    """Build the constraints of ``core`` from the checked arguments (original row ids).
+
+    ``quotas`` is ``(label id per row, minima, maxima)`` and ``pairs`` lists
+    the rows closer than the separation; ``budget`` is money with ``costs``.
+    """
+    label_ids, qmin, qmax = quotas
+    rows = core.rows
+    conflicts = None
+    if pairs is not None and pairs.size:
+        pos = np.full(int(rows.max(initial=-1)) + 2 + int(pairs.max()), -1, dtype=np.int64)
+        pos[rows] = np.arange(rows.size)
+        a, b = pos[pairs[:, 0]], pos[pairs[:, 1]]
+        ok = (a >= 0) & (b >= 0)
+        a, b = a[ok], b[ok]
+        conflicts = csr_array(
+            (np.ones(2 * a.size, dtype=bool), (np.r_[a, b], np.r_[b, a])),
+            shape=(rows.size, rows.size),
+        )
+    return Constraints(
+        groups=core.groups,
+        max_count=core.budget,
+        costs=None if costs is None else costs[rows],
+        max_cost=float(budget) if costs is not None else np.inf,
+        labels=None if label_ids is None else label_ids[rows],
+        qmin=qmin,
+        qmax=qmax,
+        conflicts=conflicts,
+    )
+
+
 class Tracker:
     """Feasibility of additions and swaps against the side constraints."""
 
@@ -151,7 +189,7 @@ class Tracker:
         self.in_s = np.zeros(n, dtype=bool) if in_s is None else in_s.copy()
         self.group_used = np.zeros(max(con.groups.n_groups, 1), dtype=bool)
         self.count = 0
-        self.money = 0.0
+        self.spent = 0.0
         self.nl = 0 if con.qmin is None else con.qmin.size
         self.label_count = np.zeros(self.nl, dtype=np.int64)
         self.blocked = np.zeros(n, dtype=np.int64)
@@ -171,7 +209,7 @@ class Tracker:
         self.group_used[con.groups.group_ids[i]] = True
         self.count += 1
         if con.costs is not None:
-            self.money += float(con.costs[i])
+            self.spent += float(con.costs[i])
         if con.labels is not None and con.labels[i] >= 0:
             self.label_count[con.labels[i]] += 1
         if con.conflicts is not None:
@@ -184,7 +222,7 @@ class Tracker:
         self.group_used[con.groups.group_ids[i]] = False
         self.count -= 1
         if con.costs is not None:
-            self.money -= float(con.costs[i])
+            self.spent -= float(con.costs[i])
         if con.labels is not None and con.labels[i] >= 0:
             self.label_count[con.labels[i]] -= 1
         if con.conflicts is not None:
@@ -197,18 +235,18 @@ class Tracker:
             return True
         unmet = np.maximum(con.qmin - label_count, 0)
         if con.costs is None:
-            return count + int(unmet.sum()) <= con.K
+            return count + int(unmet.sum()) <= con.max_count
         need = sum(float(self.cheap[lab][u]) for lab, u in enumerate(unmet.tolist()) if u)
-        return money + need <= con.money * (1 + 1e-12)
+        return money + need <= con.max_cost * (1 + 1e-12)
 
     def can_add(self, i: int) -> bool:
         con = self.con
         if self.in_s[i] or self.group_used[con.groups.group_ids[i]]:
             return False
         if con.costs is not None:
-            if self.money + float(con.costs[i]) > con.money * (1 + 1e-12):
+            if self.spent + float(con.costs[i]) > con.max_cost * (1 + 1e-12):
                 return False
-        elif self.count + 1 > con.K:
+        elif self.count + 1 > con.max_count:
             return False
         if con.conflicts is not None and self.blocked[i] > 0:
             return False
@@ -219,11 +257,11 @@ class Tracker:
                 return False
             lc = lc.copy()
             lc[lab] += 1
-        money = self.money + (float(con.costs[i]) if con.costs is not None else 0.0)
+        money = self.spent + (float(con.costs[i]) if con.costs is not None else 0.0)
         return self._reserve_ok(self.count + 1, money, lc)
 
     def can_swap(self, i: int, k: int) -> bool:
-        """May row ``i`` (in the plan, -1 = none) be replaced by row ``k``?"""
+        """Tell whether row ``k`` may replace row ``i`` of the plan (``i = -1``: none)."""
         if i < 0:
             return self.can_add(k)
         self.remove(i)
@@ -233,11 +271,11 @@ class Tracker:
             self.add(i)
 
     def feasible(self) -> bool:
-        """Does the current plan satisfy every constraint (minima included)?"""
+        """Tell whether the current plan satisfies every constraint (minima included)."""
         con = self.con
-        if con.costs is not None and self.money > con.money * (1 + 1e-12):
+        if con.costs is not None and self.spent > con.max_cost * (1 + 1e-12):
             return False
-        if con.costs is None and self.count > con.K:
+        if con.costs is None and self.count > con.max_count:
             return False
         if con.qmin is not None and np.any(self.label_count < con.qmin):
             return False

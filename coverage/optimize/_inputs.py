@@ -1,0 +1,292 @@
+"""Argument checks and normalisation of the optimizer's public functions.
+
+Private: each public function of :mod:`coverage.optimize` checks its arguments
+here once, then works on the normalised arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+from scipy.sparse import csr_array
+
+from coverage._arrays import row_of_entries
+from coverage._validate import check_choice, check_number
+from coverage.errors import InputError, ParameterError
+from coverage.optimize._solution import Progress
+
+SeedLike = int | np.random.Generator | None
+ProgressFn = Callable[[str, int, int, float, float], None]
+METHODS = ("auto", "greedy", "local", "exact")
+COMBINE = ("max", "probabilistic")
+#: Wall-time limits used when ``time_limit_s`` is None.
+DEFAULT_LIMIT_S = {"auto": 60.0, "greedy": np.inf, "local": 30.0, "exact": 300.0}
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """The checked data of one call: matrix, weights and the fixed rows (unique, sorted)."""
+
+    A: csr_array
+    w: NDArray[np.float64]
+    fixed: NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class RunOptions:
+    """How one call runs: method, gap target, clock, seed and progress callback."""
+
+    method: str
+    gap_tol: float
+    t0: float
+    deadline: float
+    rng: np.random.Generator
+    progress: ProgressFn | None
+
+
+def check_run(
+    method: str,
+    time_limit_s: float | None,
+    gap_tol: float,
+    rng: SeedLike,
+    progress: Callable[[Progress], None] | None,
+    t0: float,
+) -> RunOptions:
+    """Check the run options of :func:`max_coverage`; the seed is normalised here, once."""
+    owner = "max_coverage"
+    method = check_choice(method, "method", owner, METHODS)
+    if time_limit_s is not None:
+        time_limit_s = check_number(time_limit_s, "time_limit_s", owner, low=0, low_open=True)
+    gap_tol = check_number(gap_tol, "gap_tol", owner, low=0, high=1)
+    if progress is not None and not callable(progress):
+        msg = f"The 'progress' parameter of {owner} must be callable or None."
+        raise ParameterError(msg)
+    limit_s = time_limit_s if time_limit_s is not None else DEFAULT_LIMIT_S[method]
+    return RunOptions(
+        method=method,
+        gap_tol=gap_tol,
+        t0=t0,
+        deadline=t0 + limit_s,
+        rng=np.random.default_rng(rng),
+        progress=None if progress is None else _progress_fn(progress, t0),
+    )
+
+
+def _progress_fn(progress: Callable[[Progress], None], t0: float) -> ProgressFn:
+    def report(stage: str, done: int, total: int, obj: float, ub: float) -> None:
+        progress(Progress(stage, done, total, obj, ub, time.perf_counter() - t0))
+
+    return report
+
+
+def check_budget(
+    budget: float, costs: ArrayLike | None, n: int, n_fixed: int, owner: str
+) -> tuple[float, NDArray[np.float64] | None]:
+    """Check the budget (a count, or money with ``costs``) and return it with the costs."""
+    if costs is None:
+        count = check_number(budget, "budget", owner, low=1, high=max(n - n_fixed, 1), integer=True)
+        return count, None
+    money = check_number(budget, "budget", owner, low=0, low_open=True)
+    return money, as_costs(costs, n, owner)
+
+
+def check_budgets(budgets: Sequence[float], owner: str) -> None:
+    """``budgets`` of :func:`plan_phases` and :func:`coverage_curve`: a non-empty sequence."""
+    if isinstance(budgets, str) or not isinstance(budgets, Sequence) or len(budgets) == 0:
+        msg = f"The 'budgets' parameter of {owner} must be a non-empty sequence. Got {budgets!r}."
+        raise ParameterError(msg)
+
+
+def as_csr(A: Any, owner: str = "max_coverage") -> csr_array:
+    """Return ``A`` as float64 CSR, int64 indices, sorted, duplicates summed, no zeros."""
+    if sparse.issparse(A):
+        M = csr_array(A, dtype=np.float64)
+    else:
+        try:
+            dense = np.asarray(A, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            msg = f"The 'A' parameter of {owner} must be a 2-D sparse matrix or array. {exc}"
+            raise InputError(msg) from exc
+        if dense.ndim != 2:
+            msg = (
+                f"The 'A' parameter of {owner} must be 2-D (configurations × demand points). "
+                f"Got an array of shape {dense.shape} instead."
+            )
+            raise InputError(msg)
+        M = csr_array(dense)
+    if M.ndim != 2:  # pragma: no cover - scipy sparse arrays are 2-D here
+        msg = f"The 'A' parameter of {owner} must be 2-D."
+        raise InputError(msg)
+    M = M.copy()
+    M.sum_duplicates()
+    M.eliminate_zeros()
+    bad = ~np.isfinite(M.data) | (M.data < 0) | (M.data > 1)
+    if bad.any():
+        rows = np.unique(row_of_entries(M.indptr)[bad])
+        msg = (
+            f"The 'A' parameter of {owner} must hold coverage qualities in [0, 1]; "
+            f"{int(bad.sum())} value(s) are negative, above 1 or not finite "
+            f"(rows {rows[:5].tolist()}{'…' if rows.size > 5 else ''})."
+        )
+        raise InputError(msg)
+    M.indices = M.indices.astype(np.int64, copy=False)
+    M.indptr = M.indptr.astype(np.int64, copy=False)
+    M.has_sorted_indices = False
+    M.sort_indices()
+    return M
+
+
+def as_weights(weights: ArrayLike, m: int, owner: str = "max_coverage") -> NDArray[np.float64]:
+    """Demand weights as float64, one per column, finite and >= 0."""
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        msg = f"The 'weights' parameter of {owner} must be numeric. {exc}"
+        raise InputError(msg) from exc
+    if w.ndim != 1 or w.size != m:
+        msg = (
+            f"The 'weights' parameter of {owner} must be 1-D with one value per demand point "
+            f"(column of A, {m}). Got shape {w.shape} instead."
+        )
+        raise InputError(msg)
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        msg = (
+            f"The 'weights' parameter of {owner}: {bad.size} value(s) are negative or NaN "
+            f"(positions {bad[:5].tolist()}{'…' if bad.size > 5 else ''}). "
+            "Weights must be finite and >= 0."
+        )
+        raise InputError(msg)
+    return w
+
+
+def as_index(
+    values: ArrayLike | None, n: int, name: str, owner: str = "max_coverage"
+) -> NDArray[np.int64]:
+    """Row indices as int64 (empty for None), each in ``[0, n)``."""
+    if values is None:
+        return np.zeros(0, dtype=np.int64)
+    arr = np.asarray(values)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+        msg = f"The {name!r} parameter of {owner} must be a 1-D array of row indices (ints)."
+        raise InputError(msg)
+    arr = arr.astype(np.int64)
+    bad = arr[(arr < 0) | (arr >= n)]
+    if bad.size:
+        msg = (
+            f"The {name!r} parameter of {owner} holds row indices outside [0, {n}): "
+            f"{bad[:5].tolist()}."
+        )
+        raise InputError(msg)
+    return arr
+
+
+def as_groups(
+    groups: ArrayLike | None, n: int, owner: str = "max_coverage"
+) -> NDArray[np.int64] | None:
+    """Dense group ids ``0..n_groups-1`` per row, or None (every row its own group)."""
+    if groups is None:
+        return None
+    g = np.asarray(groups)
+    if g.ndim != 1 or g.size != n:
+        msg = (
+            f"The 'groups' parameter of {owner} must be 1-D with one group id per row of A "
+            f"({n}). Got shape {g.shape} instead."
+        )
+        raise InputError(msg)
+    _, ids = np.unique(g, return_inverse=True)
+    ids = ids.astype(np.int64).ravel()
+    return ids
+
+
+def as_costs(costs: ArrayLike, n: int, owner: str) -> NDArray[np.float64]:
+    """Row costs as float64, finite and > 0."""
+    c = np.asarray(costs, dtype=np.float64)
+    if c.ndim != 1 or c.size != n:
+        msg = (
+            f"The 'costs' parameter of {owner} must be 1-D with one cost per row of A ({n}). "
+            f"Got shape {c.shape} instead."
+        )
+        raise InputError(msg)
+    bad = np.flatnonzero(~np.isfinite(c) | (c <= 0))
+    if bad.size:
+        msg = (
+            f"The 'costs' parameter of {owner}: {bad.size} value(s) are not finite and > 0 "
+            f"(rows {bad[:5].tolist()}{'…' if bad.size > 5 else ''})."
+        )
+        raise InputError(msg)
+    return c
+
+
+def as_quotas(
+    labels: ArrayLike | None,
+    quotas: Mapping[Any, tuple[int | None, int | None]] | None,
+    n: int,
+    owner: str,
+) -> tuple[NDArray[np.int64] | None, NDArray[np.int64] | None, NDArray[np.int64] | None]:
+    """Quota id per row (-1: none), minima and maxima; three Nones without quotas."""
+    if quotas is None or len(quotas) == 0:
+        return None, None, None
+    if labels is None:
+        msg = f"The 'quotas' parameter of {owner} needs 'labels' (one label per row of A)."
+        raise InputError(msg)
+    lab = np.asarray(labels, dtype=object)
+    if lab.ndim != 1 or lab.size != n:
+        msg = (
+            f"The 'labels' parameter of {owner} must be 1-D with one label per row of A ({n}). "
+            f"Got shape {lab.shape} instead."
+        )
+        raise InputError(msg)
+    keys = list(quotas)
+    ids = np.full(n, -1, dtype=np.int64)
+    qmin = np.zeros(len(keys), dtype=np.int64)
+    qmax = np.zeros(len(keys), dtype=np.int64)
+    for t, key in enumerate(keys):
+        pair = quotas[key]
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            msg = f"The 'quotas' entry {key!r} of {owner} must be a (min, max) pair. Got {pair!r}."
+            raise InputError(msg)
+        lo, hi = pair
+        lo = (
+            0 if lo is None else check_number(lo, f"quotas[{key!r}][0]", owner, low=0, integer=True)
+        )
+        hi = (
+            n if hi is None else check_number(hi, f"quotas[{key!r}][1]", owner, low=0, integer=True)
+        )
+        if lo > hi:
+            msg = f"The 'quotas' entry {key!r} of {owner} has min {lo} > max {hi}."
+            raise InputError(msg)
+        qmin[t], qmax[t] = lo, hi
+        ids[lab == key] = t
+    return ids, qmin, qmax
+
+
+def separation_pairs(
+    xy: ArrayLike | None, min_separation_m: float | None, n: int, owner: str
+) -> NDArray[np.int64] | None:
+    """Pairs of rows closer than ``min_separation_m`` (None without that constraint)."""
+    if min_separation_m is None:
+        return None
+    sep = check_number(min_separation_m, "min_separation_m", owner, low=0, low_open=True)
+    if xy is None:
+        msg = f"The 'min_separation_m' parameter of {owner} needs 'xy' (row coordinates, metres)."
+        raise InputError(msg)
+    pts = np.asarray(xy, dtype=np.float64)
+    if pts.shape != (n, 2) or not np.all(np.isfinite(pts)):
+        msg = (
+            f"The 'xy' parameter of {owner} must be a finite array of shape ({n}, 2). "
+            f"Got shape {pts.shape} instead."
+        )
+        raise InputError(msg)
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(pts).query_pairs(sep * (1 - 1e-12), output_type="ndarray")
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
