@@ -75,3 +75,31 @@ def test_no_test_scaffolding_in_the_package():
     assert "coverage.optimize" in names and "coverage.render" in names
     assert not {n for n in names if "synth" in n and "datasets" not in n}, names
     assert "coverage.evaluate" not in names  # a function, not a module
+
+
+def _function_lengths() -> list[tuple[int, str]]:
+    """(lines, "module:line name") of every function in the package, docstring excluded."""
+    import ast
+    from pathlib import Path
+
+    root = Path(cov.__file__).parent
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            n = node.end_lineno - node.lineno + 1
+            first = node.body[0]
+            doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            if doc and isinstance(first.value.value, str):
+                n -= first.end_lineno - first.lineno + 1
+            out.append((n, f"{path.relative_to(root)}:{node.lineno} {node.name}"))
+    return sorted(out, reverse=True)
+
+
+def test_functions_stay_short():
+    # The layout rule of docs/architecture.md: none over 150 lines, at most five over 80.
+    lengths = _function_lengths()
+    assert len(lengths) > 300  # the walk found the package
+    assert [f for n, f in lengths if n > 150] == []
+    assert len([f for n, f in lengths if n > 80]) <= 5, [(n, f) for n, f in lengths if n > 80]
