@@ -477,33 +477,33 @@ def _optimize_phases(
 ) -> tuple[Solution, ...]:
     """Solve every phase (nested: each phase's sets are fixed for the next).
 
-    Each phase is recorded in `timer` with its solver's wall time
-    (``Solution.elapsed_s``). `plan_phases` runs all phases in one call, so the
-    first phase's start is announced before it, and the later phases' starts and
-    every phase's end after it.
+    Each phase is a stage of `timer`, begun when the phase starts and recorded
+    with its solver's wall time (``Solution.elapsed_s``) as soon as it ends.
     """
     budgets = _problem_budgets(problem)
     names = ["optimize"]
     if len(budgets) > 1:
         names = [f"optimize phase {p}" for p in range(1, len(budgets) + 1)]
+
+    def phase_done(p: int, sol: Solution) -> None:
+        timer.record(names[p], sol.elapsed_s)
+        if p + 1 < len(names):
+            timer.begin(names[p + 1])
+
     timer.begin(names[0])
-    solutions = plan_phases(
+    return plan_phases(
         cm.A,
         weights,
         budgets=list(budgets),
         fixed=cm.fixed,
         method=problem.method,
         time_limit_s=problem.time_limit_s,
+        on_phase=phase_done,
         groups=cm.groups,
         gap_tol=problem.gap_tol,
         rng=problem.rng,
         **_quota_options(problem, cm, sites),
     )
-    for i, (name, sol) in enumerate(zip(names, solutions, strict=True)):
-        if i > 0:
-            timer.begin(name)
-        timer.record(name, sol.elapsed_s)
-    return solutions
 
 
 def _quota_options(problem: Problem, cm: CoverageMatrix, sites: gpd.GeoDataFrame) -> dict[str, Any]:

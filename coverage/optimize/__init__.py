@@ -220,7 +220,7 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     return solve_max(inst, core, constraints, run)
 
 
-def plan_phases(
+def plan_phases(  # noqa: PLR0913 -- keyword-only options of a public entry point
     A: Any,
     weights: ArrayLike,
     *,
@@ -228,6 +228,7 @@ def plan_phases(
     fixed: ArrayLike | None = None,
     method: str = "auto",
     time_limit_s: float | None = None,
+    on_phase: Callable[[int, Solution], None] | None = None,
     **options: Any,
 ) -> tuple[Solution, ...]:
     """Plan in phases: each phase adds to the plans of the phases before it.
@@ -248,6 +249,9 @@ def plan_phases(
         Method of every phase.
     time_limit_s
         Wall-time limit of each phase.
+    on_phase
+        Optional ``on_phase(p, solution)``, called as soon as phase ``p`` (0-based)
+        is solved, before the next one starts (for progress reports).
     **options
         Any other keyword of :func:`max_coverage` (groups, costs, quotas,
         k_coverage, ...); quotas apply to each phase separately.
@@ -284,6 +288,8 @@ def plan_phases(
         )
         out.append(sol)
         installed = np.concatenate([installed, sol.selected])
+        if on_phase is not None:
+            on_phase(len(out) - 1, sol)
     return tuple(out)
 
 

@@ -48,3 +48,24 @@ def test_coverage_curve_bounds_and_monotone():
     # greedy plans are nested
     sels = [s.selected.tolist() for s in curve.solutions]
     assert all(a == b[: len(a)] for a, b in itertools.pairwise(sels))
+
+
+def test_on_phase_reports_each_phase_before_the_next_starts():
+    rng = np.random.default_rng(3)
+    A = (rng.random((12, 40)) < 0.3).astype(float)
+    w = rng.uniform(0.5, 2.0, 40)
+    events: list[object] = []
+    sols = plan_phases(
+        A,
+        w,
+        budgets=[2, 3, 1],
+        method="greedy",
+        on_phase=lambda p, sol: events.append(("phase", p, sol)),
+        progress=lambda pr: events.append("progress"),
+    )
+    phases = [e for e in events if e != "progress"]
+    assert [(p, s) for _, p, s in phases] == list(enumerate(sols))
+    # every phase's progress comes before its report, and the next phase's after it
+    marks = [i for i, e in enumerate(events) if e != "progress"]
+    assert events[0] == "progress" and all(events[i - 1] == "progress" for i in marks)
+    assert all(events[i + 1] == "progress" for i in marks[:-1])
