@@ -23,8 +23,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from coverage._crs import choose_crs, require_metric
-from coverage._validate import format_rows
+from coverage._crs import LonLatBounds, choose_crs, require_distance_true
+from coverage._validate import check_coordinates, format_rows
 from coverage.errors import CRSError, InputError
 
 __all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
@@ -79,9 +79,17 @@ class Scene:
         points with optional ``kind``, ``name`` and ``weight`` (>= 0). Used by
         the continuity metrics (routes from landmarks to hotspots).
     crs
-        The metric CRS to work in. ``None`` picks EPSG:2326 for scenes inside
-        Hong Kong, the districts' own CRS when it is already metric, and the
-        estimated UTM zone otherwise (the choice is logged).
+        The metric CRS to work in; it must be conformal and distance-true
+        over the scene (point scale factor within 0.1% of 1 at the scene's
+        corners, edge midpoints and centre), else :class:`CRSError` says
+        which CRS to pass. ``None`` picks EPSG:2326 for scenes inside Hong
+        Kong, the districts' own CRS when it is metric and distance-true, and
+        the local UTM zone otherwise. A metric layer CRS that is not
+        distance-true (Web Mercator EPSG:3857, Plate Carrée, a UTM zone far
+        from the scene) is refused with a WARNING naming both CRSs and the
+        scale error. Coordinates within 100 km of a grid's (0, 0) are taken
+        as local metres and kept as given (national grids and UTM never put
+        real land there). The choice is logged.
     name
         A label for the scene (shown on maps and reports).
     attribution
@@ -141,7 +149,14 @@ class Scene:
             "landmarks": landmarks,
         }
         _check_frames(given)
-        self.crs = _scene_crs(crs, districts)
+        required = [k for k, (_, req, _) in LAYERS.items() if req]
+        coord_problems, bounds = check_coordinates(given, required)
+        if coord_problems or bounds is None:
+            if bounds is None and not coord_problems:
+                coord_problems = ["Layers 'districts' and 'corridors' have no coordinates."]
+            msg = "The scene's layers have problems:\n- " + "\n- ".join(coord_problems)
+            raise InputError(msg)
+        self.crs = _scene_crs(crs, districts, bounds)
         self.name = str(name)
         self.attribution: tuple[str, ...] = tuple(str(a) for a in attribution)
 
@@ -399,16 +414,20 @@ def _check_frames(given: Mapping[str, gpd.GeoDataFrame | None]) -> None:
         raise CRSError("\n".join(problems))
 
 
-def _scene_crs(crs: Any, districts: gpd.GeoDataFrame) -> CRS:
-    """Use the metric CRS the user gave, or choose one from the districts (logged)."""
+def _scene_crs(crs: Any, districts: gpd.GeoDataFrame, bounds: LonLatBounds) -> CRS:
+    """Use the distance-true CRS the user gave, or choose one (logged).
+
+    `bounds` is the scene's lon/lat box; the districts' CRS is kept when it
+    is distance-true over it.
+    """
     if crs is None:
-        return choose_crs(districts)
+        return choose_crs(CRS.from_user_input(districts.crs), bounds)
     try:
         user_crs = CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises several kinds for input it cannot read
         msg = f"The 'crs' parameter of Scene is not a CRS pyproj understands: {crs!r}."
         raise CRSError(msg) from exc
-    return require_metric(user_crs, where="The scene ('crs' parameter of Scene)")
+    return require_distance_true(user_crs, bounds, where="The scene ('crs' parameter of Scene)")
 
 
 _GEOMETRY_NAMES = np.array(
