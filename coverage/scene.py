@@ -168,6 +168,7 @@ class Scene:
         if problems:
             msg = "The scene's layers have problems:\n- " + "\n- ".join(problems)
             raise InputError(msg)
+        layers["districts"] = _disjoint_districts(layers["districts"])
         self.districts: gpd.GeoDataFrame = layers["districts"]
         self.corridors: gpd.GeoDataFrame = layers["corridors"]
         self.hotspots: gpd.GeoDataFrame = layers["hotspots"]
@@ -264,12 +265,7 @@ class Scene:
                     f"Layer 'districts', column 'name': {blank.size} district(s) have no name "
                     f"(rows {format_rows(rows.tolist())}). Give every district a name."
                 )
-            dup = names[names.duplicated(keep=False)].astype(str).unique().tolist()
-            if dup:
-                problems.append(
-                    f"Layer 'districts', column 'name': names must be unique; repeated: {dup[:5]}. "
-                    "Dissolve the parts into one feature per district (GeoDataFrame.dissolve)."
-                )
+            problems.extend(_duplicate_names(frame))
             frame["name"] = names.astype(str)
         return problems
 
@@ -543,6 +539,8 @@ def _normalize(
     """Split multi-part corridors, give columns their types (cameras only when `checked`)."""
     if layer == "corridors" and (shapely.get_type_id(frame.geometry.values) == 5).any():
         frame = frame.explode(index_parts=False).reset_index(drop=True)
+    if layer == "corridors" and checked:
+        frame = _dedupe_corridors(frame)
     if layer == "cameras" and checked:
         frame["heading_deg"] = np.mod(frame["heading_deg"].astype(float), 360.0)
         frame["cameras"] = frame["cameras"].astype(np.int64)
@@ -551,6 +549,139 @@ def _normalize(
         if col in frame.columns and col in columns:
             frame[col] = frame[col].fillna("").astype(str)
     return frame
+
+
+#: Corridor stretches shorter than this (metres) left after removing overlaps are dropped.
+_MIN_PIECE_M = 1e-6
+#: An overlap of two districts below this area (m²) is a sliver...
+SLIVER_AREA_M2 = 1.0
+#: ...and so is one below this fraction of the smaller district's area.
+SLIVER_FRACTION = 1e-3
+
+
+def _duplicate_names(frame: gpd.GeoDataFrame) -> list[str]:
+    """District names compared as text (``"1"`` and ``1``, ``"A"`` and ``"A "`` are one name)."""
+    text = frame["name"].astype(str).str.strip()
+    dup = text[text.duplicated(keep=False) & frame["name"].notna().to_numpy()]
+    if dup.empty:
+        return []
+    rows = frame["source_row"].to_numpy()
+    groups = [
+        f"{name!r} (rows {format_rows(rows[idx].tolist())}: "
+        f"{', '.join(repr(v) for v in frame['name'].to_numpy()[idx][:3])})"
+        for name, idx in dup.groupby(dup, sort=False).indices.items()
+    ]
+    return [
+        "Layer 'districts', column 'name': names must be unique as text; repeated: "
+        f"{'; '.join(groups[:5])}{' …' if len(groups) > 5 else ''}. Rename them, or dissolve "
+        "the parts into one feature per district (GeoDataFrame.dissolve(by='name'))."
+    ]
+
+
+def _dedupe_corridors(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Count every stretch of corridor once: the first-listed row keeps a shared stretch.
+
+    Two rows overlap when their lines share a stretch of positive length (a
+    duplicated row, or a street digitised twice along the same vertices).
+    Each later row loses the stretches it shares with earlier rows; a row
+    left with nothing is dropped, a row split in pieces gives one row per
+    piece (same attributes and ``source_row``). Logged as a WARNING.
+    """
+    geoms = frame.geometry.values
+    if len(geoms) < 2:
+        return frame
+    later, earlier = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = later > earlier
+    later, earlier = later[keep], earlier[keep]
+    shared = shapely.length(shapely.intersection(geoms[later], geoms[earlier]))
+    over = shared > _MIN_PIECE_M
+    if not over.any():
+        return frame
+    later, earlier = later[over], earlier[over]
+    new = geoms.copy()
+    for j in np.unique(later):
+        rest = shapely.difference(geoms[j], shapely.union_all(geoms[earlier[later == j]]))
+        parts = shapely.get_parts(shapely.line_merge(rest)) if not rest.is_empty else []
+        parts = [p for p in parts if p.length > _MIN_PIECE_M]
+        new[j] = shapely.multilinestrings(parts) if parts else shapely.LineString()
+    rows = frame["source_row"].to_numpy()
+    touched = np.unique(later)
+    gone = touched[shapely.is_empty(new[touched])]
+    logger.warning(
+        "Layer 'corridors': %d row(s) overlap earlier rows along %.1f m in all (rows %s); "
+        "each shared stretch is counted once, by the first-listed row. %d row(s) lie wholly "
+        "on earlier ones (duplicates) and are dropped (rows %s).",
+        touched.size,
+        float(
+            shapely.length(shapely.union_all(shapely.intersection(geoms[later], geoms[earlier])))
+        ),
+        format_rows(rows[touched].tolist()),
+        gone.size,
+        format_rows(rows[gone].tolist()),
+    )
+    out = frame.set_geometry(gpd.GeoSeries(new, crs=frame.crs, index=frame.index))
+    out = out[~shapely.is_empty(new)]
+    return out.explode(index_parts=False).reset_index(drop=True)
+
+
+def _polygonal(geom: Any) -> Any:
+    """Return the polygonal part of a geometry (an overlay can leave lines and points)."""
+    parts = shapely.get_parts(shapely.make_valid(geom))
+    polys = [p for p in parts if shapely.get_type_id(p) in (3, 6)]
+    return shapely.union_all(polys) if polys else shapely.Polygon()
+
+
+def _disjoint_districts(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Check that districts do not overlap; give slivers to the first-listed district.
+
+    An overlap smaller than :data:`SLIVER_AREA_M2` or than
+    :data:`SLIVER_FRACTION` of the smaller district's area is a sliver (two
+    sources that disagree on a border): it is cut from the later district.
+    Any larger overlap (nested or overlapping districts, which would count
+    demand in one district only) is an InputError naming the pairs and areas.
+    """
+    geoms = districts.geometry.values
+    if len(geoms) < 2:
+        return districts
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    area = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+    smaller = np.minimum(shapely.area(geoms[a]), shapely.area(geoms[b]))
+    sliver = (area < SLIVER_AREA_M2) | (area < SLIVER_FRACTION * smaller)
+    names = districts["name"].to_numpy()
+    rows = districts["source_row"].to_numpy()
+    big = np.flatnonzero((area > 0) & ~sliver)
+    if big.size:
+        pairs = [
+            f"{names[a[k]]!r} (row {rows[a[k]]}) and {names[b[k]]!r} (row {rows[b[k]]}) share "
+            f"{area[k]:,.1f} m² ({100 * area[k] / smaller[k]:.1f}% of the smaller)"
+            for k in big[np.argsort(-area[big])]
+        ]
+        msg = (
+            f"Layer 'districts': {big.size} pair(s) of districts overlap, so demand in the "
+            f"overlap would count in one of them only: {'; '.join(pairs[:5])}"
+            f"{' …' if len(pairs) > 5 else ''}. Make the districts disjoint (e.g. cut the "
+            "inner one out of the outer: geopandas.overlay(outer, inner, how='difference')), "
+            f"or merge them. Overlaps under {SLIVER_AREA_M2:g} m² or "
+            f"{100 * SLIVER_FRACTION:g}% of the smaller district are accepted as slivers."
+        )
+        raise InputError(msg)
+    cut = np.flatnonzero((area > 0) & sliver)
+    if not cut.size:
+        return districts
+    new = geoms.copy()
+    for j in np.unique(b[cut]):
+        new[j] = _polygonal(
+            shapely.difference(new[j], shapely.union_all(geoms[a[cut][b[cut] == j]]))
+        )
+    logger.info(
+        "Layer 'districts': %d sliver overlap(s) (%.3f m² in all) given to the first-listed "
+        "district.",
+        cut.size,
+        float(area[cut].sum()),
+    )
+    return districts.set_geometry(gpd.GeoSeries(new, crs=districts.crs, index=districts.index))
 
 
 def read_layer(
