@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,10 +22,12 @@ __all__ = [
     "check_choice",
     "check_coordinates",
     "check_number",
+    "check_offline",
     "check_polygons",
     "check_workers",
     "check_xy",
     "format_rows",
+    "remote_reference",
 ]
 
 
@@ -289,3 +293,88 @@ def check_coordinates(
     w, s = ll.min(axis=0)
     e, n = ll.max(axis=0)
     return problems, (float(w), float(s), float(e), float(n))
+
+
+#: GDAL virtual file systems that reach the network.
+_REMOTE_VSI = (
+    "/vsicurl",
+    "/vsis3",
+    "/vsigs",
+    "/vsiaz",
+    "/vsiadls",
+    "/vsioss",
+    "/vsiswift",
+    "/vsihdfs",
+    "/vsiwebhdfs",
+)
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+_VRT_SOURCE = re.compile(
+    r"<(SrcDataSource|SourceFilename)\b([^>]*)>(.*?)</\1>", re.IGNORECASE | re.DOTALL
+)
+#: Largest VRT file read for remote references, and how deep VRTs may nest.
+_VRT_MAX_BYTES = 10_000_000
+_VRT_MAX_DEPTH = 8
+
+
+def remote_reference(text: str) -> str | None:
+    """Return the first network reference in `text` (a path, URL or VRT XML), or None."""
+    low = text.lower()
+    for prefix in _REMOTE_VSI:
+        k = low.find(prefix)
+        if k >= 0:
+            return text[k : k + 80].split()[0]
+    m = _URL.search(text)
+    if m and m.group(1).lower() != "file":
+        return text[m.start() : m.start() + 80].split()[0].split("<")[0]
+    return None
+
+
+def _vrt_remote(path: Path, depth: int = 0) -> str | None:
+    """Return a network reference in a local VRT file (following nested VRTs), or None."""
+    if depth > _VRT_MAX_DEPTH:
+        return f"{path} (VRTs nested more than {_VRT_MAX_DEPTH} deep)"
+    try:
+        with path.open("rb") as fh:
+            text = fh.read(_VRT_MAX_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    found = remote_reference(text)
+    if found:
+        return found
+    for m in _VRT_SOURCE.finditer(text):
+        src = m.group(3).strip()
+        if src.lower().endswith(".vrt"):
+            nested = Path(src) if Path(src).is_absolute() else path.parent / src
+            found = _vrt_remote(nested, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def check_offline(path: str | os.PathLike[str], what: str) -> None:
+    """Refuse a data source that would make GDAL reach the network.
+
+    Remote sources are GDAL's network file systems (``/vsicurl/``,
+    ``/vsis3/``, ``/vsigs/``, ``/vsiaz/``, ...), URLs (``http://``,
+    ``https://``, ``ftp://``, ...), inline VRT XML and local ``.vrt`` files
+    (nested ones too) that reference any of them.
+
+    Raises
+    ------
+    coverage.errors.InputError
+        The source is remote; the message names the layer, the reference and the fix.
+    """
+    text = os.fspath(path)
+    found = remote_reference(text)
+    if found is None and text.lstrip().startswith("<"):
+        found = "inline XML (an OGR VRT given as a string)"
+    if found is None and text.lower().endswith(".vrt") and Path(text).is_file():
+        found = _vrt_remote(Path(text))
+    if found is not None:
+        msg = (
+            f"The {what!r} source {text[:200]!r} reads data over the network ({found}); "
+            "coverage works offline by default. Download the data and pass the local file, "
+            "or pass allow_network=True to Scene.from_files (config: allow_network = true "
+            "in [scene]) if you trust the source."
+        )
+        raise InputError(msg)

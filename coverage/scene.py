@@ -24,7 +24,7 @@ import shapely
 from pyproj import CRS
 
 from coverage._crs import LonLatBounds, choose_crs, require_distance_true
-from coverage._validate import check_coordinates, format_rows
+from coverage._validate import check_coordinates, check_offline, format_rows, remote_reference
 from coverage.errors import CRSError, InputError
 
 __all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
@@ -337,6 +337,7 @@ class Scene:
         crs: Any = None,
         name: str = "",
         attribution: Iterable[str] = (),
+        allow_network: bool = False,
     ) -> Scene:
         """Build a Scene from GeoJSON, GeoPackage, Shapefile or GeoParquet files.
 
@@ -352,6 +353,11 @@ class Scene:
             Column renames by scene layer, e.g. ``{"districts": {"District": "name"}}``.
         crs, name, attribution
             As for :class:`Scene`.
+        allow_network
+            Let GDAL read network sources (``/vsicurl/``, ``/vsis3/``,
+            ``http(s)://``, ``ftp://`` and VRT files that reference them).
+            ``False`` (the default) keeps coverage offline: such a source is
+            an :class:`~coverage.errors.InputError`.
 
         Raises
         ------
@@ -378,7 +384,9 @@ class Scene:
             if path is None:
                 frames[layer] = None
                 continue
-            frame = read_layer(path, layer=layers.get(layer), what=layer)
+            frame = read_layer(
+                path, layer=layers.get(layer), what=layer, allow_network=allow_network
+            )
             frames[layer] = frame.rename(columns=rename[layer]) if layer in rename else frame
         return cls(
             frames.pop("districts"),
@@ -685,9 +693,25 @@ def _disjoint_districts(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def read_layer(
-    path: str | os.PathLike[str], *, layer: str | None = None, what: str = "layer"
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    what: str = "layer",
+    allow_network: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Read one vector layer from a file, with an error that names the scene layer."""
+    """Read one vector layer from a file, with an error that names the scene layer.
+
+    Network sources (``/vsicurl/``, ``http(s)://``, VRTs that point at them)
+    are refused with an InputError unless `allow_network`.
+    """
+    if allow_network:
+        if remote_reference(os.fspath(path)) is not None:
+            kwargs0: dict[str, Any] = {"engine": "pyogrio"}
+            if layer is not None:
+                kwargs0["layer"] = layer
+            return gpd.read_file(os.fspath(path), **kwargs0)
+    else:
+        check_offline(path, what)
     p = Path(path)
     if not p.exists():
         msg = f"The {what!r} file {str(p)!r} does not exist. Check the path."
