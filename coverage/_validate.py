@@ -322,32 +322,33 @@ def remote_reference(text: str) -> str | None:
     for prefix in _REMOTE_VSI:
         k = low.find(prefix)
         if k >= 0:
-            return text[k : k + 80].split()[0]
+            return re.split(r"[\s<>\"']", text[k : k + 120])[0]
     m = _URL.search(text)
     if m and m.group(1).lower() != "file":
-        return text[m.start() : m.start() + 80].split()[0].split("<")[0]
+        return re.split(r"[\s<>\"']", text[m.start() : m.start() + 120])[0]
     return None
 
 
-def _vrt_remote(path: Path, depth: int = 0) -> str | None:
-    """Return a network reference in a local VRT file (following nested VRTs), or None."""
-    if depth > _VRT_MAX_DEPTH:
-        return f"{path} (VRTs nested more than {_VRT_MAX_DEPTH} deep)"
-    try:
-        with path.open("rb") as fh:
-            text = fh.read(_VRT_MAX_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return None
+def _vrt_remote(text: str, base: Path, depth: int = 0) -> str | None:
+    """Return a network reference in VRT XML `text` (following nested VRT files), or None."""
     found = remote_reference(text)
     if found:
         return found
+    if depth >= _VRT_MAX_DEPTH:
+        return f"VRTs nested more than {_VRT_MAX_DEPTH} deep"
     for m in _VRT_SOURCE.finditer(text):
         src = m.group(3).strip()
-        if src.lower().endswith(".vrt"):
-            nested = Path(src) if Path(src).is_absolute() else path.parent / src
-            found = _vrt_remote(nested, depth + 1)
-            if found:
-                return found
+        if not src.lower().endswith(".vrt"):
+            continue
+        nested = Path(src) if Path(src).is_absolute() else base / src
+        try:
+            with nested.open("rb") as fh:
+                inner = fh.read(_VRT_MAX_BYTES).decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        found = _vrt_remote(inner, nested.parent, depth + 1)
+        if found:
+            return found
     return None
 
 
@@ -367,9 +368,11 @@ def check_offline(path: str | os.PathLike[str], what: str) -> None:
     text = os.fspath(path)
     found = remote_reference(text)
     if found is None and text.lstrip().startswith("<"):
-        found = "inline XML (an OGR VRT given as a string)"
-    if found is None and text.lower().endswith(".vrt") and Path(text).is_file():
-        found = _vrt_remote(Path(text))
+        found = _vrt_remote(text, Path.cwd())
+    elif found is None and text.lower().endswith(".vrt") and Path(text).is_file():
+        with Path(text).open("rb") as fh:
+            xml = fh.read(_VRT_MAX_BYTES).decode("utf-8", errors="replace")
+        found = _vrt_remote(xml, Path(text).parent, 1)
     if found is not None:
         msg = (
             f"The {what!r} source {text[:200]!r} reads data over the network ({found}); "
