@@ -113,6 +113,23 @@ class Scene:
     only when the result is purely polygonal (nothing dropped); other invalid
     rows are rejected with their row labels.
 
+    Before any other work every layer's coordinates are checked in its own
+    CRS: NaN/inf coordinates, latitudes outside ±90° in a lon/lat CRS
+    (swapped lat/lon), points the CRS cannot place on Earth, empty required
+    layers, and vertices far outside the rest of the scene (farther from the
+    median of all vertices than 100 times the median vertex distance and
+    than 50 km) are an InputError naming the layer and rows.
+
+    Every stretch of corridor is counted once: where a row shares a stretch
+    of positive length with an earlier row (a duplicated row, a street
+    digitised twice), the first-listed row keeps the stretch and the later
+    row keeps the rest (split into one row per piece, same attributes and
+    ``source_row``; a row left with nothing is dropped), with a WARNING.
+    Districts must not overlap: an overlap under 1 m² or 0.1% of the smaller
+    district is a sliver and is cut from the later district; any larger one
+    is an InputError naming the pairs and the overlap in m². District names
+    are compared as text (``"1"`` and ``1``, ``"A"`` and ``"A "`` collide).
+
     Examples
     --------
     >>> import geopandas as gpd

@@ -517,3 +517,48 @@ def test_broken_coordinates_in_files_leave_the_files_unchanged(tmp_path):
             cameras=tmp_path / "cameras.gpkg",
         )
     assert snapshot(tmp_path) == before
+
+
+def test_allow_network_lets_a_vrt_mentioning_a_url_through(files):
+    # the URL is only in a comment: refused offline (strict), read with allow_network=True
+    (files / "commented.vrt").write_text(
+        "<!-- mirrored from https://example.com/districts.geojson -->"
+        '<OGRVRTDataSource><OGRVRTLayer name="districts">'
+        '<SrcDataSource relativeToVRT="1">districts.geojson</SrcDataSource>'
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    )
+    before = snapshot(files)
+    with pytest.raises(InputError, match="allow_network=True"):
+        cov.Scene.from_files(files / "commented.vrt", files / "corridors.geojson")
+    scene = cov.Scene.from_files(
+        files / "commented.vrt", files / "corridors.geojson", allow_network=True
+    )
+    assert len(scene.districts) == 2
+    assert snapshot(files) == before
+
+
+@pytest.mark.parametrize(
+    ("layer", "xy"),
+    [("cameras", (0.0, 0.0)), ("landmarks", (200.0, 50.0)), ("cameras", (10.3, -50.0))],
+)
+def test_stray_point_in_lon_lat_far_from_a_50n_scene(layer, xy):
+    layers = lonlat_scene(10.3, 50.0)
+    layers[layer] = gpd.GeoDataFrame(
+        geometry=[Point(10.3, 50.0), Point(*xy)], index=["ok", "stray"], crs=4326
+    )
+    with pytest.raises(InputError) as err:
+        scene_of(layers)
+    msg = str(err.value)
+    assert f"Layer {layer!r}" in msg and "far outside" in msg and "['stray']" not in msg
+    assert "[stray]" in msg
+
+
+def test_mixed_layer_crss_all_land_in_the_local_utm_zone():
+    layers = lonlat_scene(10.3, 55.0)
+    layers["corridors"] = layers["corridors"].to_crs(3857)
+    layers["landmarks"] = gpd.GeoDataFrame(geometry=[Point(10.3, 55.0)], crs=4326).to_crs(32662)
+    scene = scene_of(layers)
+    assert scene.crs.to_epsg() == 32632
+    assert all(frame.crs == scene.crs for frame in scene.layers().values())
+    truth = ground_length(lonlat_scene(10.3, 55.0)["corridors"].geometry.iloc[1])
+    assert scene.corridors.geometry.iloc[1].length == pytest.approx(truth, rel=1e-3)
