@@ -196,7 +196,15 @@ def _layer_lonlat(
                 "longitude and y the latitude (geopandas.points_from_xy(lon, lat))."
             )
             xy, pos = xy[~out], pos[~out]
-    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    try:
+        lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    except Exception:  # pyproj raises ProjError and others for CRSs it cannot convert
+        problems.append(
+            f"Layer {layer!r}: its CRS {crs.name!r} cannot be converted to longitude/latitude "
+            "(a local or engineering CRS?). coverage needs georeferenced layers: set the "
+            "layer's real CRS with .set_crs('EPSG:...', allow_override=True)."
+        )
+        return np.empty((0, 2)), np.empty(0, dtype=np.intp)
     ll = np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
     placed = np.isfinite(ll).all(axis=1) & (np.abs(ll[:, 1]) <= 90.0)
     if not placed.all():

@@ -562,3 +562,13 @@ def test_mixed_layer_crss_all_land_in_the_local_utm_zone():
     assert all(frame.crs == scene.crs for frame in scene.layers().values())
     truth = ground_length(lonlat_scene(10.3, 55.0)["corridors"].geometry.iloc[1])
     assert scene.corridors.geometry.iloc[1].length == pytest.approx(truth, rel=1e-3)
+
+
+def test_local_engineering_crs_is_a_clear_error():
+    wkt = 'LOCAL_CS["site grid",LOCAL_DATUM["x",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]'
+    d = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=wkt)
+    c = gpd.GeoDataFrame(geometry=[LineString([(0, 50), (100, 50)])], crs=wkt)
+    with pytest.raises(InputError) as err:
+        cov.Scene(d, c)
+    msg = str(err.value)
+    assert "Layer 'districts'" in msg and "site grid" in msg and "set_crs" in msg
