@@ -185,7 +185,7 @@ def test_local_toy_coordinates_near_grid_origin_are_kept():
 
 
 @pytest.mark.parametrize("lat", [50.0, 60.0])
-def test_web_mercator_ranges_are_true_on_the_ground(lat, record_property):
+def test_web_mercator_ranges_are_true_on_the_ground(lat):
     """A camera with range_m=40 reaches 40 m of real ground (pyproj.Geod), not 40/k."""
     from coverage.demand import sample_demand
     from coverage.matrix import coverage_matrix
@@ -209,7 +209,7 @@ def test_web_mercator_ranges_are_true_on_the_ground(lat, record_property):
         np.full(len(pts), lon), np.full(len(pts), lat), pts.x.to_numpy(), pts.y.to_numpy()
     )
     reach = float(np.max(dist))
-    record_property(f"max_ground_reach_m_at_{lat:g}N", reach)
+    print(f"max_ground_reach_m_at_{lat:g}N", reach)  # shown with pytest -rP
     assert 40.0 - spacing <= reach <= 40.5
 
 
@@ -572,3 +572,39 @@ def test_local_engineering_crs_is_a_clear_error():
         cov.Scene(d, c)
     msg = str(err.value)
     assert "Layer 'districts'" in msg and "site grid" in msg and "set_crs" in msg
+
+
+@pytest.mark.skipif(not HK_DATA.is_dir(), reason="Hong Kong data folder not found")
+@pytest.mark.parametrize("lat", [50.0, 60.0])
+def test_real_streets_moved_north_in_web_mercator_keep_true_ranges(lat):
+    """Tsim Sha Tsui's OSM streets moved to 50/60 N and saved in EPSG:3857, as a web export."""
+    from coverage.demand import sample_demand
+    from coverage.matrix import coverage_matrix
+
+    before = snapshot(HK_DATA)
+    streets = gpd.read_file(HK_DATA / "tst_streets_osm_2015.geojson").to_crs(4326)
+    streets = streets[["geometry"]].iloc[:120]
+    shift = lat - float(streets.geometry.union_all().centroid.y)
+    streets = streets.set_geometry(streets.translate(xoff=-110.0, yoff=shift))
+    area = gpd.GeoDataFrame({"name": ["TST"]}, geometry=[streets.union_all().envelope], crs=4326)
+    scene = cov.Scene(area.to_crs(3857), streets.to_crs(3857))
+    assert scene.crs.to_epsg() == 32631  # TST moved to ~4.2 E
+    demand = sample_demand(scene, spacing_m=2.0)
+    demand_xy = shapely.get_coordinates(demand.geometry.values)
+    sites_xy = demand_xy[:: max(1, len(demand_xy) // 12)][:12]
+    m = coverage_matrix(sites_xy, demand_xy, cov.CameraSet(cameras=3, hfov_deg=120, range_m=40))
+    coo = m.A.tocoo()
+    site_ll = gpd.GeoSeries(shapely.points(sites_xy), crs=scene.crs).to_crs(4326)
+    dem_ll = gpd.GeoSeries(shapely.points(demand_xy), crs=scene.crs).to_crs(4326)
+    s = m.site[coo.row]
+    _, _, dist = GEOD.inv(
+        site_ll.x.to_numpy()[s],
+        site_ll.y.to_numpy()[s],
+        dem_ll.x.to_numpy()[coo.col],
+        dem_ll.y.to_numpy()[coo.col],
+    )
+    print(
+        f"real_streets_max_ground_reach_m_at_{lat:g}N", float(dist.max())
+    )  # shown with pytest -rP
+    assert 38.0 <= float(dist.max()) <= 40.5
+    assert snapshot(HK_DATA) == before
