@@ -232,7 +232,16 @@ def _outliers(
         out: NDArray[np.float64] = _M_PER_DEG * np.hypot(dlon * coslat, ll[:, 1] - lat0)
         return out
 
-    typical = float(np.median(dist(pooled)))
+    # the spread of the scene: of all vertices, and of each required layer alone (a few
+    # large districts around a dense downtown of buildings are not outliers)
+    typical = max(
+        float(np.median(dist(pooled))),
+        *(
+            float(np.median(dist(layer_ll[k][0])))
+            for k in ("districts", "corridors")
+            if k in layer_ll
+        ),
+    )
     limit = max(OUTLIER_FACTOR * typical, OUTLIER_FLOOR_M)
     inliers: dict[str, NDArray[np.bool_]] = {}
     for layer, (ll, pos) in layer_ll.items():
@@ -274,7 +283,8 @@ def check_coordinates(
         (swapped lat/lon?), coordinates the CRS cannot place and vertices far
         outside the rest of the scene: farther from the median of all
         vertices than :data:`OUTLIER_FACTOR` times the median vertex distance
-        and than :data:`OUTLIER_FLOOR_M`. Each names the layer and rows.
+        (of all vertices, or of the districts' or corridors' alone, whichever
+        is largest) and than :data:`OUTLIER_FLOOR_M`. Each names the layer and rows.
     bounds : tuple or None
         (west, south, east, north) in degrees of the districts' and
         corridors' good vertices, or None when there are none.

@@ -608,3 +608,19 @@ def test_real_streets_moved_north_in_web_mercator_keep_true_ranges(lat):
     )  # shown with pytest -rP
     assert 38.0 <= float(dist.max()) <= 40.5
     assert snapshot(HK_DATA) == before
+
+
+def test_large_districts_around_a_dense_downtown_are_not_outliers():
+    # a 300 km wide district with few vertices, 2,000 buildings in a 1 km downtown
+    layers = hk_layers()
+    layers["districts"] = gpd.GeoDataFrame(
+        {"name": ["Metro"]},
+        geometry=[box(X0 - 150_000, Y0 - 150_000, X0 + 150_000, Y0 + 150_000)],
+        crs=2326,
+    )
+    xy = np.random.default_rng(0).uniform(0, 1000, size=(2000, 2))
+    layers["buildings"] = gpd.GeoDataFrame(
+        geometry=shapely.box(X0 + xy[:, 0], Y0 + xy[:, 1], X0 + xy[:, 0] + 3, Y0 + xy[:, 1] + 3),
+        crs=2326,
+    )
+    assert len(scene_of(layers).buildings) == 2000
