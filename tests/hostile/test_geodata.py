@@ -624,3 +624,26 @@ def test_large_districts_around_a_dense_downtown_are_not_outliers():
         crs=2326,
     )
     assert len(scene_of(layers).buildings) == 2000
+
+
+@pytest.mark.parametrize(
+    ("crs", "words"),
+    [
+        ("not a crs", "not a CRS pyproj understands"),
+        (4326, "projected CRS in metres"),
+        ("EPSG:2263", "projected CRS in metres"),  # NY State Plane, US feet
+        (32618 + 10, "not distance-true"),  # zone 28N for New York
+    ],
+)
+def test_forced_bad_crs_for_new_york(crs, words):
+    layers = lonlat_scene(-73.98, 40.75)
+    with pytest.raises(CRSError, match=words):
+        scene_of(layers, crs=crs)
+
+
+def test_layers_in_us_feet_are_worked_in_metres():
+    layers = {k: v.to_crs(2263) for k, v in lonlat_scene(-73.98, 40.75).items()}
+    scene = scene_of(layers)
+    assert scene.crs.to_epsg() == 32618
+    truth = ground_length(lonlat_scene(-73.98, 40.75)["corridors"].geometry.iloc[0])
+    assert scene.corridors.geometry.iloc[0].length == pytest.approx(truth, rel=1e-3)
