@@ -167,7 +167,9 @@ def local_crs(bounds: LonLatBounds) -> CRS:
 
     EPSG:2326 inside Hong Kong, else the WGS 84 UTM zone of the box's centre,
     else (a scene too wide for its UTM zone) a Transverse Mercator centred on
-    the scene with scale 1 on its central meridian.
+    the scene whose central scale is lowered to balance the error between
+    the centre and the edges. The result may still fail :func:`distortion`
+    for a scene hundreds of kilometres wide; callers check.
     """
     if _inside_hong_kong(bounds):
         return HONG_KONG_CRS
@@ -176,10 +178,16 @@ def local_crs(bounds: LonLatBounds) -> CRS:
         return utm
     lon0 = (bounds[0] + bounds[2]) / 2
     lat0 = (bounds[1] + bounds[3]) / 2
-    return CRS.from_proj4(
-        f"+proj=tmerc +lat_0={lat0:.6f} +lon_0={lon0:.6f} +k=1 +x_0=0 +y_0=0 "
-        "+datum=WGS84 +units=m +no_defs"
-    )
+
+    def tmerc(k0: float) -> CRS:
+        return CRS.from_proj4(
+            f"+proj=tmerc +lat_0={lat0:.6f} +lon_0={lon0:.6f} +k={k0:.8f} +x_0=0 +y_0=0 "
+            "+datum=WGS84 +units=m +no_defs"
+        )
+
+    # scale 1 on the central meridian, then lowered to split the error between centre and edges
+    err = distortion(tmerc(1.0), bounds).scale_error
+    return tmerc(1.0 - err / 2) if math.isfinite(err) else tmerc(1.0)
 
 
 def near_grid_origin(crs: CRS, bounds: LonLatBounds) -> bool:
@@ -254,7 +262,7 @@ def choose_crs(layer_crs: CRS, bounds: LonLatBounds) -> CRS:
                 d.describe(),
             )
             return layer_crs
-        work = local_crs(bounds)
+        work = _check_local(local_crs(bounds), bounds)
         logger.warning(
             "The layers' CRS %s is not distance-true over the scene: %s. "
             "The scene is projected to %s to measure true ground distances.",
@@ -265,4 +273,19 @@ def choose_crs(layer_crs: CRS, bounds: LonLatBounds) -> CRS:
         return work
     work = local_crs(bounds)
     logger.info("Scene CRS estimated as %s.", _name(work))
+    return _check_local(work, bounds)
+
+
+def _check_local(work: CRS, bounds: LonLatBounds) -> CRS:
+    """Return the local CRS, or raise CRSError when even it is not distance-true."""
+    d = distortion(work, bounds)
+    if not d.ok:
+        msg = (
+            f"The scene spans {bounds[2] - bounds[0]:.2f}° of longitude and "
+            f"{bounds[3] - bounds[1]:.2f}° of latitude ({bounds}): no conformal CRS keeps "
+            f"distances within {100 * MAX_SCALE_ERROR:.1f}% over it (the best, {_name(work)}: "
+            f"{d.describe()}). Plan one city at a time: split the layers, or check for "
+            "features far from the others."
+        )
+        raise CRSError(msg)
     return work

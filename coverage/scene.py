@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from coverage._crs import LonLatBounds, choose_crs, require_distance_true
+from coverage._crs import LonLatBounds, choose_crs, distortion, require_distance_true
 from coverage._validate import check_coordinates, check_offline, format_rows, remote_reference
 from coverage.errors import CRSError, InputError
 
@@ -174,6 +174,7 @@ class Scene:
             msg = "The scene's layers have problems:\n- " + "\n- ".join(coord_problems)
             raise InputError(msg)
         self.crs = _scene_crs(crs, districts, bounds)
+        self.lonlat_bounds: LonLatBounds = bounds
         self.name = str(name)
         self.attribution: tuple[str, ...] = tuple(str(a) for a in attribution)
 
@@ -305,6 +306,33 @@ class Scene:
             return "none"
         first = shapely.get_type_id(self.hotspots.geometry.values[:1])[0]
         return "points" if first in (0, 4) else "polygons"
+
+    @property
+    def crs_meta(self) -> dict[str, Any]:
+        """The working CRS for ``Plan.meta``, ``meta.json`` and reports.
+
+        Keys: ``working_crs`` (``"EPSG:32632"``, or a PROJ string for a
+        custom Transverse Mercator), ``working_crs_name``,
+        ``max_scale_error`` (largest |scale factor - 1| over the scene) and
+        ``lonlat_bounds`` (west, south, east, north in degrees).
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely.geometry import LineString, box
+        >>> d = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(9.0, 50.0, 9.01, 50.01)], crs=4326)
+        >>> c = gpd.GeoDataFrame(geometry=[LineString([(9.0, 50.005), (9.01, 50.005)])], crs=4326)
+        >>> meta = Scene(d.to_crs(3857), c.to_crs(3857)).crs_meta
+        >>> meta["working_crs"], meta["max_scale_error"] < 1e-3
+        ('EPSG:32632', True)
+        """
+        epsg = self.crs.to_epsg()
+        return {
+            "working_crs": f"EPSG:{epsg}" if epsg else self.crs.srs,
+            "working_crs_name": self.crs.name,
+            "max_scale_error": distortion(self.crs, self.lonlat_bounds).scale_error,
+            "lonlat_bounds": list(self.lonlat_bounds),
+        }
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

@@ -88,3 +88,30 @@ def test_near_grid_origin_only_for_coordinates_near_zero():
     assert near_grid_origin(HONG_KONG_CRS, (106.42, 14.77, 106.43, 14.78))
     assert not near_grid_origin(HONG_KONG_CRS, TST)
     assert not near_grid_origin(CRS.from_epsg(4326), TST)
+
+
+def test_scene_crs_meta_names_the_working_crs_and_its_error():
+    import geopandas as gpd
+    from shapely.geometry import LineString, box
+
+    import coverage as cov
+
+    # a scene 8 degrees wide: no UTM zone is distance-true, a centred TM is
+    d = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(2.0, 45.0, 9.9, 45.5)], crs=4326)
+    c = gpd.GeoDataFrame(geometry=[LineString([(2.5, 45.2), (9.5, 45.2)])], crs=4326)
+    meta = cov.Scene(d, c).crs_meta
+    assert "+proj=tmerc" in meta["working_crs"]
+    assert meta["max_scale_error"] <= MAX_SCALE_ERROR
+    assert meta["lonlat_bounds"] == pytest.approx([2.0, 45.0, 9.9, 45.5])
+
+
+def test_a_scene_too_wide_for_any_conformal_crs_is_a_crs_error():
+    import geopandas as gpd
+    from shapely.geometry import LineString, box
+
+    import coverage as cov
+
+    d = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0.0, 40.0, 20.0, 41.0)], crs=4326)
+    c = gpd.GeoDataFrame(geometry=[LineString([(1.0, 40.5), (19.0, 40.5)])], crs=4326)
+    with pytest.raises(CRSError, match=r"spans 20.00° of longitude.*Plan one city at a time"):
+        cov.Scene(d, c)
