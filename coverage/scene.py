@@ -121,8 +121,9 @@ class Scene:
     than 50 km) are an InputError naming the layer and rows.
 
     Every stretch of corridor is counted once: where a row shares a stretch
-    of positive length with an earlier row (a duplicated row, a street
-    digitised twice), the first-listed row keeps the stretch and the later
+    longer than 1 cm with an earlier row, within 1 mm (a duplicated row, a
+    copy that went through a reprojection, a street digitised twice), the
+    first-listed row keeps the stretch and the later
     row keeps the rest (split into one row per piece, same attributes and
     ``source_row``; a row left with nothing is dropped), with a WARNING.
     Districts must not overlap: an overlap under 1 m² or 0.1% of the smaller
@@ -605,7 +606,7 @@ def _normalize(
 
 
 #: Corridor stretches shorter than this (metres) left after removing overlaps are dropped.
-_MIN_PIECE_M = 1e-6
+_MIN_PIECE_M = 1e-2
 #: An overlap of two districts below this area (m²) is a sliver...
 SLIVER_AREA_M2 = 1.0
 #: ...and so is one below this fraction of the smaller district's area.
@@ -634,8 +635,10 @@ def _duplicate_names(frame: gpd.GeoDataFrame) -> list[str]:
 def _dedupe_corridors(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Count every stretch of corridor once: the first-listed row keeps a shared stretch.
 
-    Two rows overlap when their lines share a stretch of positive length (a
-    duplicated row, or a street digitised twice along the same vertices).
+    Two rows overlap when their lines share a stretch longer than 1 cm once
+    the later line is snapped to the earlier one within 1 mm (a duplicated
+    row, a copy that went through a reprojection round trip, a street
+    digitised twice along the same vertices).
     Each later row loses the stretches it shares with earlier rows; a row
     left with nothing is dropped, a row split in pieces gives one row per
     piece (same attributes and ``source_row``). Logged as a WARNING.
@@ -643,17 +646,19 @@ def _dedupe_corridors(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geoms = frame.geometry.values
     if len(geoms) < 2:
         return frame
-    later, earlier = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    later, earlier = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_NODE_SNAP_M)
     keep = later > earlier
     later, earlier = later[keep], earlier[keep]
-    shared = shapely.length(shapely.intersection(geoms[later], geoms[earlier]))
+    snapped = shapely.snap(geoms[later], geoms[earlier], _NODE_SNAP_M)
+    shared = shapely.length(shapely.intersection(snapped, geoms[earlier]))
     over = shared > _MIN_PIECE_M
     if not over.any():
         return frame
     later, earlier = later[over], earlier[over]
     new = geoms.copy()
     for j in np.unique(later):
-        rest = shapely.difference(geoms[j], shapely.union_all(geoms[earlier[later == j]]))
+        ref = shapely.union_all(geoms[earlier[later == j]])
+        rest = shapely.difference(shapely.snap(geoms[j], ref, _NODE_SNAP_M), ref)
         parts = shapely.get_parts(shapely.line_merge(rest)) if not rest.is_empty else []
         parts = [p for p in parts if p.length > _MIN_PIECE_M]
         new[j] = shapely.multilinestrings(parts) if parts else shapely.LineString()
@@ -661,13 +666,11 @@ def _dedupe_corridors(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     touched = np.unique(later)
     gone = touched[shapely.is_empty(new[touched])]
     logger.warning(
-        "Layer 'corridors': %d row(s) overlap earlier rows along %.1f m in all (rows %s); "
+        "Layer 'corridors': %d row(s) overlap earlier rows along %.1f m (rows %s); "
         "each shared stretch is counted once, by the first-listed row. %d row(s) lie wholly "
         "on earlier ones (duplicates) and are dropped (rows %s).",
         touched.size,
-        float(
-            shapely.length(shapely.union_all(shapely.intersection(geoms[later], geoms[earlier])))
-        ),
+        float(shared[over].sum()),
         format_rows(rows[touched].tolist()),
         gone.size,
         format_rows(rows[gone].tolist()),

@@ -647,3 +647,40 @@ def test_layers_in_us_feet_are_worked_in_metres():
     assert scene.crs.to_epsg() == 32618
     truth = ground_length(lonlat_scene(-73.98, 40.75)["corridors"].geometry.iloc[0])
     assert scene.corridors.geometry.iloc[0].length == pytest.approx(truth, rel=1e-3)
+
+
+@pytest.mark.parametrize("copy", ["round trip through EPSG:4326", "offset 0.5 mm", "reversed"])
+def test_near_exact_copy_of_a_corridor_is_counted_once(copy):
+    layers = hk_layers()
+    base = _demand(scene_of(layers))
+    row = layers["corridors"].iloc[[0]].copy()
+    if copy == "round trip through EPSG:4326":
+        row = row.to_crs(4326).to_crs(2326)
+        assert (
+            shapely.intersection(row.geometry.iloc[0], layers["corridors"].geometry.iloc[0]).length
+            == 0
+        )
+    elif copy == "offset 0.5 mm":
+        row = row.set_geometry(row.translate(yoff=0.0005))
+    else:
+        row = row.set_geometry(row.geometry.reverse())
+    row.index = ["copy"]
+    layers["corridors"] = gpd.GeoDataFrame(
+        __import__("pandas").concat([layers["corridors"], row]), crs=2326
+    )
+    scene = scene_of(layers)
+    assert len(scene.corridors) == 2
+    assert scene.corridors.length.sum() == pytest.approx(400.0)
+    assert len(_demand(scene)) == len(base)
+
+
+def test_parallel_streets_a_metre_apart_are_both_kept():
+    layers = hk_layers()
+    row = layers["corridors"].iloc[[0]].copy()
+    row = row.set_geometry(row.translate(yoff=1.0))
+    row.index = ["kerb"]
+    layers["corridors"] = gpd.GeoDataFrame(
+        __import__("pandas").concat([layers["corridors"], row]), crs=2326
+    )
+    scene = scene_of(layers)
+    assert scene.corridors.length.sum() == pytest.approx(600.0)
