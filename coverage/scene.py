@@ -25,7 +25,7 @@ from pyproj import CRS
 
 from coverage._crs import LonLatBounds, choose_crs, distortion, require_distance_true
 from coverage._validate import check_coordinates, check_offline, format_rows, remote_reference
-from coverage.errors import CRSError, InputError
+from coverage.errors import CRSError, InputError, ParameterError
 
 __all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
 
@@ -383,7 +383,7 @@ class Scene:
         crs: Any = None,
         name: str = "",
         attribution: Iterable[str] = (),
-        allow_network: bool = False,
+        allow_network: object = False,  # object: callers may unpack a dict of paths
     ) -> Scene:
         """Build a Scene from GeoJSON, GeoPackage, Shapefile or GeoParquet files.
 
@@ -419,6 +419,12 @@ class Scene:
             "privacy_zones": privacy_zones,
             "landmarks": landmarks,
         }
+        if not isinstance(allow_network, bool | np.bool_):
+            msg = (
+                "The 'allow_network' parameter of Scene.from_files must be True or False. "
+                f"Got {allow_network!r} instead."
+            )
+            raise ParameterError(msg)
         layers = dict(layers or {})
         rename = {k: dict(v) for k, v in (rename or {}).items()}
         unknown = (set(layers) | set(rename)) - set(LAYERS)
@@ -431,7 +437,7 @@ class Scene:
                 frames[layer] = None
                 continue
             frame = read_layer(
-                path, layer=layers.get(layer), what=layer, allow_network=allow_network
+                path, layer=layers.get(layer), what=layer, allow_network=bool(allow_network)
             )
             frames[layer] = frame.rename(columns=rename[layer]) if layer in rename else frame
         return cls(

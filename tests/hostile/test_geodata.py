@@ -684,3 +684,13 @@ def test_parallel_streets_a_metre_apart_are_both_kept():
     )
     scene = scene_of(layers)
     assert scene.corridors.length.sum() == pytest.approx(600.0)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_allow_network_must_be_a_bool(files, value):
+    from coverage.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'allow_network' parameter .* True or False"):
+        cov.Scene.from_files(
+            files / "districts.geojson", files / "corridors.geojson", allow_network=value
+        )
