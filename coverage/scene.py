@@ -171,7 +171,10 @@ class Scene:
         coord_problems, bounds = check_coordinates(given, required)
         if coord_problems or bounds is None:
             if bounds is None and not coord_problems:
-                coord_problems = ["Layers 'districts' and 'corridors' have no coordinates."]
+                coord_problems = [
+                    "Layers 'districts' and 'corridors' have no usable coordinates (every "
+                    "geometry is missing or empty). Give their features geometries."
+                ]
             msg = "The scene's layers have problems:\n- " + "\n- ".join(coord_problems)
             raise InputError(msg)
         self.crs = _scene_crs(crs, districts, bounds)
@@ -528,8 +531,9 @@ def _geometry_problems(
             )
     wrong = np.flatnonzero(~np.isin(names, kinds))
     if wrong.size:
+        found = sorted(set(names[wrong].tolist()))
         problems.append(
-            f"Layer {layer!r}: {wrong.size} feature(s) are {sorted(set(names[wrong]))} but the "
+            f"Layer {layer!r}: {wrong.size} feature(s) are {found} but the "
             f"layer takes {' / '.join(kinds)} (rows {format_rows(rows[wrong].tolist())})."
         )
     return problems, bool(wrong.size)

@@ -694,3 +694,20 @@ def test_allow_network_must_be_a_bool(files, value):
         cov.Scene.from_files(
             files / "districts.geojson", files / "corridors.geojson", allow_network=value
         )
+
+
+def test_districts_and_corridors_without_any_geometry():
+    d = gpd.GeoDataFrame({"name": ["A"]}, geometry=[None], crs=4326)
+    c = gpd.GeoDataFrame(geometry=[None, LineString()], crs=4326)
+    with pytest.raises(InputError, match="no usable coordinates .* Give their features geometries"):
+        cov.Scene(d, c)
+
+
+def test_wrong_geometry_kind_is_named_plainly():
+    layers = hk_layers()
+    layers["corridors"] = _with_row(
+        layers["corridors"], shapely.GeometryCollection([LineString([(X0, Y0), (X0 + 5, Y0)])])
+    )
+    with pytest.raises(InputError) as err:
+        scene_of(layers)
+    assert "['GeometryCollection']" in str(err.value) and "bad7" in str(err.value)
