@@ -680,7 +680,7 @@ def _dedupe_corridors(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "each shared stretch is counted once, by the first-listed row. %d row(s) lie wholly "
         "on earlier ones (duplicates) and are dropped (rows %s).",
         touched.size,
-        float(shared[over].sum()),
+        float(shapely.union_all(shapely.intersection(snapped[over], geoms[earlier])).length),
         format_rows(rows[touched].tolist()),
         gone.size,
         format_rows(rows[gone].tolist()),
