@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,14 @@ from coverage.errors import InputError, ParameterError
 
 __all__ = [
     "check_choice",
+    "check_coordinates",
     "check_number",
+    "check_offline",
     "check_polygons",
     "check_workers",
     "check_xy",
     "format_rows",
+    "remote_reference",
 ]
 
 
@@ -146,3 +151,251 @@ def check_workers(workers: int) -> int:
         msg = f"The 'workers' parameter must be an int >= 1 or -1. Got {workers!r} instead."
         raise ParameterError(msg)
     return workers
+
+
+#: A vertex farther than this many times the median vertex distance from the scene's
+#: median centre is an outlier (but never within :data:`OUTLIER_FLOOR_M`).
+OUTLIER_FACTOR = 100.0
+#: Vertices within this ground distance (metres) of the scene's centre are never outliers.
+OUTLIER_FLOOR_M = 50_000.0
+_M_PER_DEG = 111_320.0
+
+
+def _layer_lonlat(
+    layer: str, frame: Any, problems: list[str]
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Return a layer's finite vertices in lon/lat and the position of each one's feature.
+
+    Non-finite coordinates, latitudes outside ±90° in a geographic CRS and
+    points its CRS cannot place on Earth are added to `problems` (with rows).
+    """
+    import shapely
+    from pyproj import CRS, Transformer
+
+    rows = frame.index.to_numpy()
+    xy, pos = shapely.get_coordinates(frame.geometry.to_numpy(), return_index=True)
+    finite = np.isfinite(xy).all(axis=1)
+    if not finite.all():
+        bad = np.unique(pos[~finite])
+        problems.append(
+            f"Layer {layer!r}: {bad.size} feature(s) have NaN or infinite coordinates "
+            f"(rows {format_rows(rows[bad].tolist())}). Fix or drop them (a failed geocode or "
+            "an empty cell in a CSV often gives NaN)."
+        )
+    xy, pos = xy[finite], pos[finite]
+    crs = CRS.from_user_input(frame.crs)
+    if crs.is_geographic:
+        out = np.abs(xy[:, 1]) > 90.0
+        if out.any():
+            bad = np.unique(pos[out])
+            k = int(np.flatnonzero(out)[0])
+            problems.append(
+                f"Layer {layer!r}: {bad.size} feature(s) have a latitude outside ±90° (rows "
+                f"{format_rows(rows[bad].tolist())}; e.g. x={xy[k, 0]:g}, y={xy[k, 1]:g}) in "
+                f"the lon/lat CRS {crs.to_string()}. Are lat/lon swapped? x must be the "
+                "longitude and y the latitude (geopandas.points_from_xy(lon, lat))."
+            )
+            xy, pos = xy[~out], pos[~out]
+    try:
+        lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    except Exception:  # pyproj raises ProjError and others for CRSs it cannot convert
+        problems.append(
+            f"Layer {layer!r}: its CRS {crs.name!r} cannot be converted to longitude/latitude "
+            "(a local or engineering CRS?). coverage needs georeferenced layers: set the "
+            "layer's real CRS with .set_crs('EPSG:...', allow_override=True)."
+        )
+        return np.empty((0, 2)), np.empty(0, dtype=np.intp)
+    ll = np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+    placed = np.isfinite(ll).all(axis=1) & (np.abs(ll[:, 1]) <= 90.0)
+    if not placed.all():
+        bad = np.unique(pos[~placed])
+        problems.append(
+            f"Layer {layer!r}: {bad.size} feature(s) have coordinates that the layer's CRS "
+            f"{crs.to_string()} cannot place on Earth (rows {format_rows(rows[bad].tolist())}). "
+            "Check the layer's CRS and the coordinates' units."
+        )
+    return ll[placed], pos[placed]
+
+
+def _outliers(
+    layer_ll: dict[str, tuple[NDArray[np.float64], NDArray[np.intp]]],
+    frames: dict[str, Any],
+    problems: list[str],
+) -> dict[str, NDArray[np.bool_]]:
+    """Flag vertices far from the scene's median centre; return the inlier mask per layer."""
+    pooled = np.vstack([ll for ll, _ in layer_ll.values()])
+    lon0, lat0 = np.median(pooled[:, 0]), np.median(pooled[:, 1])
+    coslat = max(math.cos(math.radians(float(lat0))), 1e-6)
+
+    def dist(ll: NDArray[np.float64]) -> NDArray[np.float64]:
+        dlon = (ll[:, 0] - lon0 + 180.0) % 360.0 - 180.0
+        out: NDArray[np.float64] = _M_PER_DEG * np.hypot(dlon * coslat, ll[:, 1] - lat0)
+        return out
+
+    # the spread of the scene: of all vertices, and of each required layer alone (a few
+    # large districts around a dense downtown of buildings are not outliers)
+    typical = max(
+        float(np.median(dist(pooled))),
+        *(
+            float(np.median(dist(layer_ll[k][0])))
+            for k in ("districts", "corridors")
+            if k in layer_ll
+        ),
+    )
+    limit = max(OUTLIER_FACTOR * typical, OUTLIER_FLOOR_M)
+    inliers: dict[str, NDArray[np.bool_]] = {}
+    for layer, (ll, pos) in layer_ll.items():
+        d = dist(ll)
+        far = d > limit
+        inliers[layer] = ~far
+        if not far.any():
+            continue
+        rows = frames[layer].index.to_numpy()
+        bad = np.unique(pos[far])
+        k = int(np.argmax(d))
+        problems.append(
+            f"Layer {layer!r}: {bad.size} feature(s) have vertices far outside the rest of the "
+            f"scene (rows {format_rows(rows[bad].tolist())}; e.g. a vertex at "
+            f"{ll[k, 0]:.4f}°E {ll[k, 1]:.4f}°N lies {d[k] / 1000:,.0f} km from the scene's "
+            f"centre, where half the vertices lie within {typical / 1000:,.1f} km). A stray "
+            "vertex (at 0, 0 or with a typing error) is the usual cause: fix or drop those "
+            "features."
+        )
+    return inliers
+
+
+def check_coordinates(
+    frames: dict[str, Any], required: Sequence[str]
+) -> tuple[list[str], tuple[float, float, float, float] | None]:
+    """Check every layer's coordinates before any heavy work.
+
+    Parameters
+    ----------
+    frames
+        GeoDataFrames (with a CRS) or None, by layer name.
+    required
+        Layers that must have at least one feature.
+
+    Returns
+    -------
+    problems : list of str
+        Empty required layers, NaN/inf coordinates, latitudes outside ±90°
+        (swapped lat/lon?), coordinates the CRS cannot place and vertices far
+        outside the rest of the scene: farther from the median of all
+        vertices than :data:`OUTLIER_FACTOR` times the median vertex distance
+        (of all vertices, or of the districts' or corridors' alone, whichever
+        is largest) and than :data:`OUTLIER_FLOOR_M`. Each names the layer and rows.
+    bounds : tuple or None
+        (west, south, east, north) in degrees of the districts' and
+        corridors' good vertices, or None when there are none.
+    """
+    problems: list[str] = []
+    layer_ll: dict[str, tuple[NDArray[np.float64], NDArray[np.intp]]] = {}
+    for layer, frame in frames.items():
+        if frame is None or len(frame) == 0:
+            if layer in required:
+                what = "was not given" if frame is None else "is empty (it has no rows)"
+                problems.append(f"Layer {layer!r} {what}; it needs at least one feature.")
+            continue
+        ll, pos = _layer_lonlat(layer, frame, problems)
+        if len(ll):
+            layer_ll[layer] = (ll, pos)
+    if not layer_ll:
+        return problems, None
+    inliers = _outliers(layer_ll, frames, problems)
+    core = [layer_ll[k][0][inliers[k]] for k in ("districts", "corridors") if k in layer_ll]
+    core = [c for c in core if len(c)]
+    if not core:
+        return problems, None
+    ll = np.vstack(core)
+    w, s = ll.min(axis=0)
+    e, n = ll.max(axis=0)
+    return problems, (float(w), float(s), float(e), float(n))
+
+
+#: GDAL virtual file systems that reach the network.
+_REMOTE_VSI = (
+    "/vsicurl",
+    "/vsis3",
+    "/vsigs",
+    "/vsiaz",
+    "/vsiadls",
+    "/vsioss",
+    "/vsiswift",
+    "/vsihdfs",
+    "/vsiwebhdfs",
+)
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+_VRT_SOURCE = re.compile(
+    r"<(SrcDataSource|SourceFilename)\b([^>]*)>(.*?)</\1>", re.IGNORECASE | re.DOTALL
+)
+#: Largest VRT file read for remote references, and how deep VRTs may nest.
+_VRT_MAX_BYTES = 10_000_000
+_VRT_MAX_DEPTH = 8
+
+
+def remote_reference(text: str) -> str | None:
+    """Return the first network reference in `text` (a path, URL or VRT XML), or None."""
+    low = text.lower()
+    for prefix in _REMOTE_VSI:
+        k = low.find(prefix)
+        if k >= 0:
+            return re.split(r"[\s<>\"']", text[k : k + 120])[0]
+    m = _URL.search(text)
+    if m and m.group(1).lower() != "file":
+        return re.split(r"[\s<>\"']", text[m.start() : m.start() + 120])[0]
+    return None
+
+
+def _vrt_remote(text: str, base: Path, depth: int = 0) -> str | None:
+    """Return a network reference in VRT XML `text` (following nested VRT files), or None."""
+    found = remote_reference(text)
+    if found:
+        return found
+    if depth >= _VRT_MAX_DEPTH:
+        return f"VRTs nested more than {_VRT_MAX_DEPTH} deep"
+    for m in _VRT_SOURCE.finditer(text):
+        src = m.group(3).strip()
+        if not src.lower().endswith(".vrt"):
+            continue
+        nested = Path(src) if Path(src).is_absolute() else base / src
+        try:
+            with nested.open("rb") as fh:
+                inner = fh.read(_VRT_MAX_BYTES).decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        found = _vrt_remote(inner, nested.parent, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def check_offline(path: str | os.PathLike[str], what: str) -> None:
+    """Refuse a data source that would make GDAL reach the network.
+
+    Remote sources are GDAL's network file systems (``/vsicurl/``,
+    ``/vsis3/``, ``/vsigs/``, ``/vsiaz/``, ...), URLs (``http://``,
+    ``https://``, ``ftp://``, ...), inline VRT XML and local ``.vrt`` files
+    (nested ones too) that reference any of them.
+
+    Raises
+    ------
+    coverage.errors.InputError
+        The source is remote; the message names the layer, the reference and the fix.
+    """
+    text = os.fspath(path)
+    found = remote_reference(text)
+    if found is None and text.lstrip().startswith("<"):
+        found = _vrt_remote(text, Path.cwd())
+    elif found is None and text.lower().endswith(".vrt") and Path(text).is_file():
+        with Path(text).open("rb") as fh:
+            xml = fh.read(_VRT_MAX_BYTES).decode("utf-8", errors="replace")
+        found = _vrt_remote(xml, Path(text).parent, 1)
+    if found is not None:
+        msg = (
+            f"The {what!r} source {text[:200]!r} reads data over the network ({found}); "
+            "coverage works offline by default. Download the data and pass the local file, "
+            "or pass allow_network=True to Scene.from_files (config: allow_network = true "
+            "in [scene]) if you trust the source."
+        )
+        raise InputError(msg)

@@ -23,9 +23,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from coverage._crs import choose_crs, require_metric
-from coverage._validate import format_rows
-from coverage.errors import CRSError, InputError
+from coverage._crs import LonLatBounds, choose_crs, distortion, require_distance_true
+from coverage._validate import check_coordinates, check_offline, format_rows, remote_reference
+from coverage.errors import CRSError, InputError, ParameterError
 
 __all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
 
@@ -79,9 +79,17 @@ class Scene:
         points with optional ``kind``, ``name`` and ``weight`` (>= 0). Used by
         the continuity metrics (routes from landmarks to hotspots).
     crs
-        The metric CRS to work in. ``None`` picks EPSG:2326 for scenes inside
-        Hong Kong, the districts' own CRS when it is already metric, and the
-        estimated UTM zone otherwise (the choice is logged).
+        The metric CRS to work in; it must be conformal and distance-true
+        over the scene (point scale factor within 0.1% of 1 at the scene's
+        corners, edge midpoints and centre), else :class:`CRSError` says
+        which CRS to pass. ``None`` picks EPSG:2326 for scenes inside Hong
+        Kong, the districts' own CRS when it is metric and distance-true, and
+        the local UTM zone otherwise. A metric layer CRS that is not
+        distance-true (Web Mercator EPSG:3857, Plate Carrée, a UTM zone far
+        from the scene) is refused with a WARNING naming both CRSs and the
+        scale error. Coordinates within 100 km of a grid's (0, 0) are taken
+        as local metres and kept as given (national grids and UTM never put
+        real land there). The choice is logged.
     name
         A label for the scene (shown on maps and reports).
     attribution
@@ -104,6 +112,24 @@ class Scene:
     fact is logged. Invalid polygons are repaired with ``shapely.make_valid``
     only when the result is purely polygonal (nothing dropped); other invalid
     rows are rejected with their row labels.
+
+    Before any other work every layer's coordinates are checked in its own
+    CRS: NaN/inf coordinates, latitudes outside ±90° in a lon/lat CRS
+    (swapped lat/lon), points the CRS cannot place on Earth, empty required
+    layers, and vertices far outside the rest of the scene (farther from the
+    median of all vertices than 100 times the median vertex distance and
+    than 50 km) are an InputError naming the layer and rows.
+
+    Every stretch of corridor is counted once: where a row shares a stretch
+    longer than 1 cm with an earlier row, within 1 mm (a duplicated row, a
+    copy that went through a reprojection, a street digitised twice), the
+    first-listed row keeps the stretch and the later
+    row keeps the rest (split into one row per piece, same attributes and
+    ``source_row``; a row left with nothing is dropped), with a WARNING.
+    Districts must not overlap: an overlap under 1 m² or 0.1% of the smaller
+    district is a sliver and is cut from the later district; any larger one
+    is an InputError naming the pairs and the overlap in m². District names
+    are compared as text (``"1"`` and ``1``, ``"A"`` and ``"A "`` collide).
 
     Examples
     --------
@@ -141,7 +167,18 @@ class Scene:
             "landmarks": landmarks,
         }
         _check_frames(given)
-        self.crs = _scene_crs(crs, districts)
+        required = [k for k, (_, req, _) in LAYERS.items() if req]
+        coord_problems, bounds = check_coordinates(given, required)
+        if coord_problems or bounds is None:
+            if bounds is None and not coord_problems:
+                coord_problems = [
+                    "Layers 'districts' and 'corridors' have no usable coordinates (every "
+                    "geometry is missing or empty). Give their features geometries."
+                ]
+            msg = "The scene's layers have problems:\n- " + "\n- ".join(coord_problems)
+            raise InputError(msg)
+        self.crs = _scene_crs(crs, districts, bounds)
+        self.lonlat_bounds: LonLatBounds = bounds
         self.name = str(name)
         self.attribution: tuple[str, ...] = tuple(str(a) for a in attribution)
 
@@ -153,6 +190,7 @@ class Scene:
         if problems:
             msg = "The scene's layers have problems:\n- " + "\n- ".join(problems)
             raise InputError(msg)
+        layers["districts"] = _disjoint_districts(layers["districts"])
         self.districts: gpd.GeoDataFrame = layers["districts"]
         self.corridors: gpd.GeoDataFrame = layers["corridors"]
         self.hotspots: gpd.GeoDataFrame = layers["hotspots"]
@@ -249,12 +287,7 @@ class Scene:
                     f"Layer 'districts', column 'name': {blank.size} district(s) have no name "
                     f"(rows {format_rows(rows.tolist())}). Give every district a name."
                 )
-            dup = names[names.duplicated(keep=False)].astype(str).unique().tolist()
-            if dup:
-                problems.append(
-                    f"Layer 'districts', column 'name': names must be unique; repeated: {dup[:5]}. "
-                    "Dissolve the parts into one feature per district (GeoDataFrame.dissolve)."
-                )
+            problems.extend(_duplicate_names(frame))
             frame["name"] = names.astype(str)
         return problems
 
@@ -277,6 +310,33 @@ class Scene:
             return "none"
         first = shapely.get_type_id(self.hotspots.geometry.values[:1])[0]
         return "points" if first in (0, 4) else "polygons"
+
+    @property
+    def crs_meta(self) -> dict[str, Any]:
+        """The working CRS for ``Plan.meta``, ``meta.json`` and reports.
+
+        Keys: ``working_crs`` (``"EPSG:32632"``, or a PROJ string for a
+        custom Transverse Mercator), ``working_crs_name``,
+        ``max_scale_error`` (largest |scale factor - 1| over the scene) and
+        ``lonlat_bounds`` (west, south, east, north in degrees).
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely.geometry import LineString, box
+        >>> d = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(9.0, 50.0, 9.01, 50.01)], crs=4326)
+        >>> c = gpd.GeoDataFrame(geometry=[LineString([(9.0, 50.005), (9.01, 50.005)])], crs=4326)
+        >>> meta = Scene(d.to_crs(3857), c.to_crs(3857)).crs_meta
+        >>> meta["working_crs"], meta["max_scale_error"] < 1e-3
+        ('EPSG:32632', True)
+        """
+        epsg = self.crs.to_epsg()
+        return {
+            "working_crs": f"EPSG:{epsg}" if epsg else self.crs.srs,
+            "working_crs_name": self.crs.name,
+            "max_scale_error": distortion(self.crs, self.lonlat_bounds).scale_error,
+            "lonlat_bounds": list(self.lonlat_bounds),
+        }
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -326,6 +386,7 @@ class Scene:
         crs: Any = None,
         name: str = "",
         attribution: Iterable[str] = (),
+        allow_network: object = False,  # object: callers may unpack a dict of paths
     ) -> Scene:
         """Build a Scene from GeoJSON, GeoPackage, Shapefile or GeoParquet files.
 
@@ -341,6 +402,11 @@ class Scene:
             Column renames by scene layer, e.g. ``{"districts": {"District": "name"}}``.
         crs, name, attribution
             As for :class:`Scene`.
+        allow_network
+            Let GDAL read network sources (``/vsicurl/``, ``/vsis3/``,
+            ``http(s)://``, ``ftp://`` and VRT files that reference them).
+            ``False`` (the default) keeps coverage offline: such a source is
+            an :class:`~coverage.errors.InputError`.
 
         Raises
         ------
@@ -356,6 +422,12 @@ class Scene:
             "privacy_zones": privacy_zones,
             "landmarks": landmarks,
         }
+        if not isinstance(allow_network, bool | np.bool_):
+            msg = (
+                "The 'allow_network' parameter of Scene.from_files must be True or False. "
+                f"Got {allow_network!r} instead."
+            )
+            raise ParameterError(msg)
         layers = dict(layers or {})
         rename = {k: dict(v) for k, v in (rename or {}).items()}
         unknown = (set(layers) | set(rename)) - set(LAYERS)
@@ -367,7 +439,9 @@ class Scene:
             if path is None:
                 frames[layer] = None
                 continue
-            frame = read_layer(path, layer=layers.get(layer), what=layer)
+            frame = read_layer(
+                path, layer=layers.get(layer), what=layer, allow_network=bool(allow_network)
+            )
             frames[layer] = frame.rename(columns=rename[layer]) if layer in rename else frame
         return cls(
             frames.pop("districts"),
@@ -399,16 +473,20 @@ def _check_frames(given: Mapping[str, gpd.GeoDataFrame | None]) -> None:
         raise CRSError("\n".join(problems))
 
 
-def _scene_crs(crs: Any, districts: gpd.GeoDataFrame) -> CRS:
-    """Use the metric CRS the user gave, or choose one from the districts (logged)."""
+def _scene_crs(crs: Any, districts: gpd.GeoDataFrame, bounds: LonLatBounds) -> CRS:
+    """Use the distance-true CRS the user gave, or choose one (logged).
+
+    `bounds` is the scene's lon/lat box; the districts' CRS is kept when it
+    is distance-true over it.
+    """
     if crs is None:
-        return choose_crs(districts)
+        return choose_crs(CRS.from_user_input(districts.crs), bounds)
     try:
         user_crs = CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises several kinds for input it cannot read
         msg = f"The 'crs' parameter of Scene is not a CRS pyproj understands: {crs!r}."
         raise CRSError(msg) from exc
-    return require_metric(user_crs, where="The scene ('crs' parameter of Scene)")
+    return require_distance_true(user_crs, bounds, where="The scene ('crs' parameter of Scene)")
 
 
 _GEOMETRY_NAMES = np.array(
@@ -453,8 +531,9 @@ def _geometry_problems(
             )
     wrong = np.flatnonzero(~np.isin(names, kinds))
     if wrong.size:
+        found = sorted(set(names[wrong].tolist()))
         problems.append(
-            f"Layer {layer!r}: {wrong.size} feature(s) are {sorted(set(names[wrong]))} but the "
+            f"Layer {layer!r}: {wrong.size} feature(s) are {found} but the "
             f"layer takes {' / '.join(kinds)} (rows {format_rows(rows[wrong].tolist())})."
         )
     return problems, bool(wrong.size)
@@ -524,6 +603,8 @@ def _normalize(
     """Split multi-part corridors, give columns their types (cameras only when `checked`)."""
     if layer == "corridors" and (shapely.get_type_id(frame.geometry.values) == 5).any():
         frame = frame.explode(index_parts=False).reset_index(drop=True)
+    if layer == "corridors" and checked:
+        frame = _dedupe_corridors(frame)
     if layer == "cameras" and checked:
         frame["heading_deg"] = np.mod(frame["heading_deg"].astype(float), 360.0)
         frame["cameras"] = frame["cameras"].astype(np.int64)
@@ -534,10 +615,161 @@ def _normalize(
     return frame
 
 
+#: Corridor stretches shorter than this (metres) left after removing overlaps are dropped.
+_MIN_PIECE_M = 1e-2
+#: An overlap of two districts below this area (m²) is a sliver...
+SLIVER_AREA_M2 = 1.0
+#: ...and so is one below this fraction of the smaller district's area.
+SLIVER_FRACTION = 1e-3
+
+
+def _duplicate_names(frame: gpd.GeoDataFrame) -> list[str]:
+    """District names compared as text (``"1"`` and ``1``, ``"A"`` and ``"A "`` are one name)."""
+    text = frame["name"].astype(str).str.strip()
+    dup = text[text.duplicated(keep=False) & frame["name"].notna().to_numpy()]
+    if dup.empty:
+        return []
+    rows = frame["source_row"].to_numpy()
+    groups = [
+        f"{name!r} (rows {format_rows(rows[idx].tolist())}: "
+        f"{', '.join(repr(v) for v in frame['name'].to_numpy()[idx][:3])})"
+        for name, idx in dup.groupby(dup, sort=False).indices.items()
+    ]
+    return [
+        "Layer 'districts', column 'name': names must be unique as text; repeated: "
+        f"{'; '.join(groups[:5])}{' …' if len(groups) > 5 else ''}. Rename them, or dissolve "
+        "the parts into one feature per district (GeoDataFrame.dissolve(by='name'))."
+    ]
+
+
+def _dedupe_corridors(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Count every stretch of corridor once: the first-listed row keeps a shared stretch.
+
+    Two rows overlap when their lines share a stretch longer than 1 cm once
+    the later line is snapped to the earlier one within 1 mm (a duplicated
+    row, a copy that went through a reprojection round trip, a street
+    digitised twice along the same vertices).
+    Each later row loses the stretches it shares with earlier rows; a row
+    left with nothing is dropped, a row split in pieces gives one row per
+    piece (same attributes and ``source_row``). Logged as a WARNING.
+    """
+    geoms = frame.geometry.values
+    if len(geoms) < 2:
+        return frame
+    later, earlier = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_NODE_SNAP_M)
+    keep = later > earlier
+    later, earlier = later[keep], earlier[keep]
+    snapped = shapely.snap(geoms[later], geoms[earlier], _NODE_SNAP_M)
+    shared = shapely.length(shapely.intersection(snapped, geoms[earlier]))
+    over = shared > _MIN_PIECE_M
+    if not over.any():
+        return frame
+    later, earlier = later[over], earlier[over]
+    new = geoms.copy()
+    for j in np.unique(later):
+        ref = shapely.union_all(geoms[earlier[later == j]])
+        rest = shapely.difference(shapely.snap(geoms[j], ref, _NODE_SNAP_M), ref)
+        parts = shapely.get_parts(shapely.line_merge(rest)) if not rest.is_empty else []
+        parts = [p for p in parts if p.length > _MIN_PIECE_M]
+        new[j] = shapely.multilinestrings(parts) if parts else shapely.LineString()
+    rows = frame["source_row"].to_numpy()
+    touched = np.unique(later)
+    gone = touched[shapely.is_empty(new[touched])]
+    logger.warning(
+        "Layer 'corridors': %d row(s) overlap earlier rows along %.1f m (rows %s); "
+        "each shared stretch is counted once, by the first-listed row. %d row(s) lie wholly "
+        "on earlier ones (duplicates) and are dropped (rows %s).",
+        touched.size,
+        float(shapely.union_all(shapely.intersection(snapped[over], geoms[earlier])).length),
+        format_rows(rows[touched].tolist()),
+        gone.size,
+        format_rows(rows[gone].tolist()),
+    )
+    out = frame.set_geometry(gpd.GeoSeries(new, crs=frame.crs, index=frame.index))
+    out = out[~shapely.is_empty(new)]
+    return out.explode(index_parts=False).reset_index(drop=True)
+
+
+def _polygonal(geom: Any) -> Any:
+    """Return the polygonal part of a geometry (an overlay can leave lines and points)."""
+    parts = shapely.get_parts(shapely.make_valid(geom))
+    polys = [p for p in parts if shapely.get_type_id(p) in (3, 6)]
+    return shapely.union_all(polys) if polys else shapely.Polygon()
+
+
+def _disjoint_districts(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Check that districts do not overlap; give slivers to the first-listed district.
+
+    An overlap smaller than :data:`SLIVER_AREA_M2` or than
+    :data:`SLIVER_FRACTION` of the smaller district's area is a sliver (two
+    sources that disagree on a border): it is cut from the later district.
+    Any larger overlap (nested or overlapping districts, which would count
+    demand in one district only) is an InputError naming the pairs and areas.
+    """
+    geoms = districts.geometry.values
+    if len(geoms) < 2:
+        return districts
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    area = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+    smaller = np.minimum(shapely.area(geoms[a]), shapely.area(geoms[b]))
+    sliver = (area < SLIVER_AREA_M2) | (area < SLIVER_FRACTION * smaller)
+    names = districts["name"].to_numpy()
+    rows = districts["source_row"].to_numpy()
+    big = np.flatnonzero((area > 0) & ~sliver)
+    if big.size:
+        pairs = [
+            f"{names[a[k]]!r} (row {rows[a[k]]}) and {names[b[k]]!r} (row {rows[b[k]]}) share "
+            f"{area[k]:,.1f} m² ({100 * area[k] / smaller[k]:.1f}% of the smaller)"
+            for k in big[np.argsort(-area[big])]
+        ]
+        msg = (
+            f"Layer 'districts': {big.size} pair(s) of districts overlap, so demand in the "
+            f"overlap would count in one of them only: {'; '.join(pairs[:5])}"
+            f"{' …' if len(pairs) > 5 else ''}. Make the districts disjoint (e.g. cut the "
+            "inner one out of the outer: geopandas.overlay(outer, inner, how='difference')), "
+            f"or merge them. Overlaps under {SLIVER_AREA_M2:g} m² or "
+            f"{100 * SLIVER_FRACTION:g}% of the smaller district are accepted as slivers."
+        )
+        raise InputError(msg)
+    cut = np.flatnonzero((area > 0) & sliver)
+    if not cut.size:
+        return districts
+    new = geoms.copy()
+    for j in np.unique(b[cut]):
+        new[j] = _polygonal(
+            shapely.difference(new[j], shapely.union_all(geoms[a[cut][b[cut] == j]]))
+        )
+    logger.info(
+        "Layer 'districts': %d sliver overlap(s) (%.3f m² in all) given to the first-listed "
+        "district.",
+        cut.size,
+        float(area[cut].sum()),
+    )
+    return districts.set_geometry(gpd.GeoSeries(new, crs=districts.crs, index=districts.index))
+
+
 def read_layer(
-    path: str | os.PathLike[str], *, layer: str | None = None, what: str = "layer"
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    what: str = "layer",
+    allow_network: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Read one vector layer from a file, with an error that names the scene layer."""
+    """Read one vector layer from a file, with an error that names the scene layer.
+
+    Network sources (``/vsicurl/``, ``http(s)://``, VRTs that point at them)
+    are refused with an InputError unless `allow_network`.
+    """
+    if allow_network:
+        if remote_reference(os.fspath(path)) is not None:
+            kwargs0: dict[str, Any] = {"engine": "pyogrio"}
+            if layer is not None:
+                kwargs0["layer"] = layer
+            return gpd.read_file(os.fspath(path), **kwargs0)
+    else:
+        check_offline(path, what)
     p = Path(path)
     if not p.exists():
         msg = f"The {what!r} file {str(p)!r} does not exist. Check the path."

@@ -7,7 +7,10 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from conftest import X0, Y0, tiny_layers
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
 import coverage as cov
@@ -232,3 +235,71 @@ def test_from_files_missing_file_names_the_layer(tmp_path):
     tiny_layers()["districts"].to_file(tmp_path / "d.gpkg")
     with pytest.raises(FileNotFoundError, match="'corridors' file .*nope.gpkg"):
         cov.Scene.from_files(tmp_path / "d.gpkg", tmp_path / "nope.gpkg")
+
+
+# --------------------------------------------------------------------------- counted once
+_grid_segments = st.lists(
+    st.tuples(
+        st.integers(0, 10), st.integers(0, 10), st.booleans(), st.integers(1, 6), st.booleans()
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _segments(draw_list):
+    """Axis-aligned segments on a 10 m grid (x, y, horizontal, length in cells, reversed)."""
+    lines = []
+    for x, y, horizontal, n, rev in draw_list:
+        a = (X0 + 10 * x, Y0 + 10 * y)
+        b = (a[0] + 10 * n, a[1]) if horizontal else (a[0], a[1] + 10 * n)
+        lines.append(LineString([b, a] if rev else [a, b]))
+    return lines
+
+
+@given(_grid_segments)
+@settings(max_examples=40, deadline=None)
+def test_corridors_cover_their_union_exactly_once(segs):
+    lines = _segments(segs)
+    d = gpd.GeoDataFrame(
+        {"name": ["A"]}, geometry=[box(X0 - 10, Y0 - 10, X0 + 200, Y0 + 200)], crs=2326
+    )
+    c = gpd.GeoDataFrame({"footfall": np.arange(1.0, len(lines) + 1)}, geometry=lines, crs=2326)
+    scene = cov.Scene(d, c)
+    union = shapely.union_all(np.array(lines, dtype=object))
+    # the pieces add up to the union's length: nothing counted twice, nothing lost
+    assert scene.corridors.length.sum() == pytest.approx(union.length, abs=1e-6)
+    # each piece lies on its own source row, and no earlier row covers it
+    for piece, src in zip(scene.corridors.geometry, scene.corridors["source_row"], strict=True):
+        assert lines[src].buffer(1e-6).covers(piece)
+        for earlier in lines[:src]:
+            assert shapely.intersection(earlier, piece).length == pytest.approx(0.0, abs=1e-6)
+
+
+_boxes = st.lists(
+    st.tuples(st.integers(0, 8), st.integers(0, 8), st.integers(1, 4), st.integers(1, 4)),
+    min_size=2,
+    max_size=5,
+)
+
+
+@given(_boxes)
+@settings(max_examples=40, deadline=None)
+def test_districts_overlap_error_iff_boxes_overlap(spec):
+    polys = [
+        box(X0 + 10 * x, Y0 + 10 * y, X0 + 10 * (x + w), Y0 + 10 * (y + h)) for x, y, w, h in spec
+    ]
+    d = gpd.GeoDataFrame({"name": [f"D{i}" for i in range(len(polys))]}, geometry=polys, crs=2326)
+    c = gpd.GeoDataFrame(geometry=[LineString([(X0, Y0), (X0 + 120, Y0)])], crs=2326)
+    pairs = [
+        (i, j, polys[i].intersection(polys[j]).area)
+        for i in range(len(polys))
+        for j in range(i + 1, len(polys))
+        if polys[i].intersection(polys[j]).area > 0
+    ]
+    if pairs:  # grid boxes overlap by whole 100 m2 cells: never a sliver
+        with pytest.raises(InputError, match=f"{len(pairs)} pair\\(s\\) of districts overlap"):
+            cov.Scene(d, c)
+    else:
+        scene = cov.Scene(d, c)
+        assert scene.districts.area.tolist() == pytest.approx([p.area for p in polys])
