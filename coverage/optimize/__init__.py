@@ -203,7 +203,7 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     n, m = M.shape
     w = _inputs.as_weights(weights, m, owner)
     run = _inputs.check_run(method, time_limit_s, gap_tol, rng, progress, t0)
-    fx = np.unique(_inputs.as_index(fixed, n, "fixed", owner))
+    fx = _inputs.as_fixed(fixed, n, owner)
     budget, cost_arr = _inputs.check_budget(budget, costs, n, fx.size, owner)
     group_ids = _inputs.as_groups(groups, n, owner)
     k_coverage = check_number(k_coverage, "k_coverage", owner, low=1, integer=True)
@@ -213,6 +213,9 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     # with costs the count is free: every selectable row
     max_count = int(budget) if cost_arr is None else max(1, n - fx.size)
     core = build_core(M, w, budget=max_count, fixed=fx, group_ids=group_ids)
+    _inputs.check_quotas_feasible(
+        quotas, quota_arrays, core.rows, group_ids, None if cost_arr is not None else budget, owner
+    )
     constraints = build_constraints(core, cost_arr, budget, quota_arrays, sep_pairs)
     inst = _inputs.Instance(M, w, fx)
     if k_coverage > 1 or combine == "probabilistic":
