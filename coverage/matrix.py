@@ -40,7 +40,7 @@ from scipy.sparse import coo_array, csr_array
 from scipy.spatial import cKDTree
 
 from coverage._arrays import offsets_within, repeat_index
-from coverage._validate import check_polygons, check_workers, check_xy
+from coverage._validate import check_polygons, check_workers, check_xy, format_rows
 from coverage.camera import CameraSet
 from coverage.errors import InputError
 from coverage.visibility import CLEARANCE_M, Obstacles, isovists, sector_polygons
@@ -302,6 +302,14 @@ def _existing_sets(
         if cameras is None
         else np.asarray(cameras, dtype=np.int64).reshape(-1)
     )
+    if len(head) == n_ex and np.isinf(head).any():
+        bad = np.flatnonzero(np.isinf(head))
+        msg = (
+            f"{_OWNER}: existing_heading_deg has {bad.size} infinite value(s) (positions "
+            f"{format_rows(bad.tolist())}). Give the first camera's azimuth in degrees "
+            "clockwise from north, or NaN when it is unknown (the set's default orientation)."
+        )
+        raise InputError(msg)
     if len(head) != n_ex or len(cams) != n_ex or (cams < 1).any():
         msg = (
             f"{_OWNER}: existing_heading_deg and existing_cameras must give one value per "

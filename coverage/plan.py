@@ -94,7 +94,17 @@ class Problem:
     quotas
         ``{district: (min, max)}`` sets per district in each phase (``None``
         for no bound on that side). Passed to the optimizer with each
-        candidate's district as its label.
+        candidate's district as its label. Minima that add up to more than a
+        phase's budget are refused here.
+    max_memory_gb
+        Memory the run may use, in GiB (a number > 0). ``None`` (the default)
+        means half of this machine's physical memory (``os.sysconf``:
+        ``SC_PHYS_PAGES * SC_PAGE_SIZE``). Before any heavy work, :func:`solve`
+        and :func:`assess` estimate the demand points, candidate rows (sites ×
+        rotations), (site, demand) pairs within range and matrix entries from
+        the scene, and refuse a problem whose estimate is above this limit
+        with a :class:`~coverage.errors.ParameterError` naming the parameter
+        to change (see :func:`coverage.plan.size_estimate`).
 
     Raises
     ------
@@ -118,6 +128,7 @@ class Problem:
     candidates: str = "generated"
     demand: gpd.GeoDataFrame | None = field(default=None, repr=False)
     quotas: Mapping[str, tuple[int | None, int | None]] | None = None
+    max_memory_gb: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.scene, Scene):
@@ -144,7 +155,11 @@ class Problem:
         if self.demand is not None:
             _check_demand(self.demand, self.scene)
         if self.quotas is not None:
-            _check_quotas(self.quotas, self.scene)
+            _check_quotas(self.quotas, self.scene, _problem_budgets(self))
+        if self.rng is not None:
+            check_number(self.rng, "rng", "Problem", low=0, integer=True)
+        if self.max_memory_gb is not None:
+            check_number(self.max_memory_gb, "max_memory_gb", "Problem", low=0, low_open=True)
         check_number(self.spacing_m, "spacing_m", "Problem", low=0, low_open=True)
         check_number(
             self.candidate_spacing_m, "candidate_spacing_m", "Problem", low=0, low_open=True
@@ -199,7 +214,7 @@ def _check_demand(demand: Any, scene: Scene) -> None:
         raise InputError(msg)
 
 
-def _check_quotas(quotas: Any, scene: Scene) -> None:
+def _check_quotas(quotas: Any, scene: Scene, budgets: tuple[int, ...]) -> None:
     names = set(scene.districts["name"])
     if not isinstance(quotas, Mapping):
         msg = "The 'quotas' parameter of Problem must be a dict {district: (min, max)}."
@@ -222,6 +237,17 @@ def _check_quotas(quotas: Any, scene: Scene) -> None:
                 f"ints >= 0 or None and min <= max. Got {v!r} instead."
             )
             raise ParameterError(msg)
+    minima = {k: int(v[0]) for k, v in quotas.items() if v[0]}
+    total = sum(minima.values())
+    if total > min(budgets):
+        listed = ", ".join(f"{k!r}: {v}" for k, v in minima.items())
+        which = "the budget" if len(budgets) == 1 else "the smallest phase budget"
+        msg = (
+            f"The 'quotas' parameter of Problem cannot be met: the minima add up to {total} "
+            f"set(s) ({listed}) but {which} is {min(budgets)} (quotas apply to each phase). "
+            "Lower the minima or raise the budget."
+        )
+        raise ParameterError(msg)
 
 
 @dataclass(frozen=True, eq=False)  # holds GeoDataFrames: compare by identity
@@ -540,6 +566,7 @@ def _plan_meta(
     """Parameters, seed, solver options, sizes, phases and stage timings of a plan."""
     budgets = _problem_budgets(problem)
     return {
+        "crs": _crs_name(problem.scene.crs),
         "budget": list(budgets) if len(budgets) > 1 else budgets[0],
         "method": problem.method,
         "solver_method": sol.method,
@@ -563,6 +590,12 @@ def _plan_meta(
         "phases": phases,
         "timings_s": timings,
     }
+
+
+def _crs_name(crs: CRS) -> str:
+    """Name a CRS for ``Plan.meta``: ``"EPSG:2326"`` when it has a code, else its WKT."""
+    auth = crs.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth is not None else crs.to_wkt()
 
 
 def _tier_weights(cam: CameraSet) -> dict[str, float] | None:
@@ -759,6 +792,7 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
         matrix=stacked,
         meta={
             "assessed": True,
+            "crs": _crs_name(problem.scene.crs),
             "camera": repr(problem.camera),
             "camera_set": problem.camera,
             "best_possible_objective_found": float(bound.objective),
@@ -778,6 +812,8 @@ def _sets_to_assess(sets: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
     sets = sets.to_crs(scene.crs)
     if "status" in sets.columns:
         sets = sets[sets["status"].fillna("new") != "existing"]
+    _first_headings(sets)  # unreadable headings or phases: an error naming the rows as given
+    _phases_of(sets)
     sets = sets.reset_index(drop=True)
     if len(sets) == 0:
         msg = "There are no new camera sets to assess."
@@ -785,21 +821,89 @@ def _sets_to_assess(sets: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
     return sets
 
 
+def _heading_values(v: Any) -> tuple[float, ...] | None:
+    """Headings of one ``headings_deg`` cell; None when the cell is empty; ValueError if unreadable.
+
+    A cell is a tuple or list of numbers (a plan in memory), ``"a;b;c"`` text
+    (a plan read back from a file) or a single number.
+    """
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, str):
+        text = v.strip()
+        bracketed = text[:1] in "([" and text[-1:] in ")]" and len(text) >= 2
+        text = text[1:-1].strip() if bracketed else text
+        if not text:
+            return None
+        parts: Sequence[Any] = text.split("," if bracketed else ";")
+    elif isinstance(v, tuple | list | np.ndarray):
+        parts = list(v)
+        if not parts:
+            return None
+    else:
+        parts = [v]
+    vals = []
+    for p in parts:
+        if isinstance(p, bool):
+            raise ValueError(p)
+        x = float(p.strip()) if isinstance(p, str) else float(p)
+        if not np.isfinite(x):
+            raise ValueError(p)
+        vals.append(x)
+    return tuple(vals)
+
+
 def _first_headings(sets: gpd.GeoDataFrame) -> NDArray[np.float64]:
-    """Heading of each set's first camera (NaN when not given or unreadable).
+    """Heading of each set's first camera (NaN when the cell is empty).
 
     ``headings_deg`` holds tuples (a plan in memory) or ``"a;b;c"`` strings (a
-    plan read back from a file).
+    plan read back from a file). A cell that is not empty and cannot be read
+    is an :class:`~coverage.errors.InputError` naming the rows: using the
+    default orientation instead would assess another layout.
     """
     heads = np.full(len(sets), np.nan)
-    if "headings_deg" in sets.columns:
-        for i, v in enumerate(sets["headings_deg"]):
-            vals = v if isinstance(v, tuple | list) else str(v).split(";")
-            try:
-                heads[i] = float(vals[0])
-            except (ValueError, IndexError):
-                heads[i] = np.nan
+    if "headings_deg" not in sets.columns:
+        return heads
+    bad: list[tuple[Any, Any]] = []
+    for i, (label, v) in enumerate(zip(sets.index, sets["headings_deg"], strict=True)):
+        try:
+            vals = _heading_values(v)
+        except (TypeError, ValueError):
+            bad.append((label, v))
+            continue
+        if vals is not None:
+            heads[i] = vals[0]
+    if bad:
+        shown = ", ".join(f"row {r}: {v!r}" for r, v in bad[:5])
+        msg = (
+            f"The camera sets to assess: column 'headings_deg' has {len(bad)} unreadable "
+            f"value(s) ({shown}{', …' if len(bad) > 5 else ''}). Give the azimuth of each camera "
+            "in degrees clockwise from north, separated by ';' (e.g. '30;150;270'), or leave the "
+            "cell empty for the camera set's default orientation."
+        )
+        raise InputError(msg)
     return heads
+
+
+def _phases_of(sets: gpd.GeoDataFrame) -> NDArray[np.int64]:
+    """Read the ``phase`` of each set (1 when the column is absent): whole numbers >= 1."""
+    if "phase" not in sets.columns:
+        return np.ones(len(sets), dtype=np.int64)
+    raw = sets["phase"]
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    is_bool = raw.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+    ok = np.isfinite(num) & (num >= 1) & (np.mod(num, 1) == 0) & ~is_bool
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        shown = ", ".join(f"row {sets.index[i]}: {raw.iloc[i]!r}" for i in bad[:5])
+        msg = (
+            f"The camera sets to assess: column 'phase' has {bad.size} value(s) that are not "
+            f"whole numbers >= 1 ({shown}{', …' if bad.size > 5 else ''}). Number the phases "
+            "1, 2, ... (existing sets have status 'existing'), or drop the column for phase 1."
+        )
+        raise InputError(msg)
+    out: NDArray[np.int64] = num.astype(np.int64)
+    return out
 
 
 def _given_matrix(
@@ -853,9 +957,7 @@ def _given_camera_table(
             "gain": np.zeros(len(sets)),
             "headings_deg": _headings(given.headings_deg),
             **_set_columns(problem.camera),
-            "phase": sets["phase"].to_numpy(dtype=np.int64)
-            if "phase" in sets.columns
-            else np.ones(len(sets), dtype=np.int64),
+            "phase": _phases_of(sets),
             "status": "new",
             "owner": sets["owner"].fillna("").astype(str).to_numpy()
             if "owner" in sets.columns
