@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from coverage._arrays import relative_gap, row_of_entries
+from coverage._sizes import check_problem_size
 from coverage._timing import StageTimer
 from coverage._validate import check_choice, check_number
 from coverage.camera import CameraSet
@@ -377,7 +378,9 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
     Raises
     ------
     coverage.errors.ParameterError
-        The budget is larger than the number of candidate sites.
+        The budget is larger than the number of candidate sites, or the
+        problem's estimated memory is above ``Problem.max_memory_gb``
+        (checked first, before anything is allocated).
     coverage.errors.InputError
         No candidate site can be used (e.g. every one is in a privacy zone or
         building), or no demand point lies on the corridors.
@@ -390,6 +393,7 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
     >>> len(plan.new_cameras), plan.objective <= plan.upper_bound
     (20, True)
     """
+    check_problem_size(problem, "solve")
     timer = _stage_timer(progress)
     budgets = _problem_budgets(problem)
     with timer.stage("demand"):
@@ -751,8 +755,17 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
     -------
     Plan
         With ``meta["assessed"] = True``; ``rank`` follows the given order.
+
+    Raises
+    ------
+    coverage.errors.InputError
+        The sets have no CRS, none is new, or a ``headings_deg`` or ``phase``
+        cell cannot be read (the message names the rows).
+    coverage.errors.ParameterError
+        The problem's estimated memory is above ``Problem.max_memory_gb``.
     """
     sets = _sets_to_assess(sets, problem.scene)
+    check_problem_size(problem, "assess")
     demand = _make_demand(problem)
     sites = _make_sites(problem)
     cm = build_matrix(problem, demand, sites)
