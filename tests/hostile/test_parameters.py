@@ -372,3 +372,13 @@ def test_meta_crs_of_the_sample_city_is_its_scene_crs(sample_scene):
     assert math.isfinite(est.gib)
     plan = solve(Problem(sample_scene, cov.CameraSet(), budget=5, method="greedy", spacing_m=40))
     assert plan.meta["crs"] == sample_scene.crs.to_string()
+
+
+def test_coverage_matrix_refuses_a_million_rotations_fast():
+    cs = cov.CameraSet(rotations=10**12)
+    sites = np.column_stack([np.arange(50.0), np.zeros(50)])
+    msg = _timed_refusal(
+        lambda: coverage_matrix(sites, [[0.0, 10.0]], cs), r"coverage_matrix: the 'rotations'"
+    )
+    assert "50,000,000,000,000 candidate rows (50 sites x rotations)" in msg
+    assert "GiB" in msg
