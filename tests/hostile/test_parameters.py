@@ -382,3 +382,28 @@ def test_coverage_matrix_refuses_a_million_rotations_fast():
     )
     assert "50,000,000,000,000 candidate rows (50 sites x rotations)" in msg
     assert "GiB" in msg
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        (
+            {"relative_headings_deg": "abc"},
+            r"'relative_headings_deg'.*one finite heading per camera",
+        ),
+        ({"relative_headings_deg": [0, np.inf, 3]}, r"'relative_headings_deg'"),
+        ({"min_range_m": 50.0}, r"'min_range_m'.*\(50 m\) must be below range_m \(40 m\)"),
+        ({"min_range_m": 40.0}, r"must be below range_m"),
+        ({"rotations": True}, r"'rotations' parameter of CameraSet"),
+        ({"rotations": "north"}, r"'rotations'.*'corridors'"),
+        ({"range_m": np.inf}, r"'range_m' parameter of CameraSet"),
+    ],
+)
+def test_bad_camera_set_arguments(kw, match):
+    with pytest.raises(ParameterError, match=match):
+        cov.CameraSet(**kw)
+
+
+def test_blind_zone_just_inside_the_range_still_sees_the_ring():
+    cs = cov.CameraSet(cameras=1, hfov_deg=360, range_m=40, min_range_m=39.0, rotations=1)
+    assert cs.quality([38.9, 39.0, 40.0, 40.1]).tolist() == [0.0, 1.0, 1.0, 0.0]
