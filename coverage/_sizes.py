@@ -14,6 +14,7 @@ largest part, the estimates and the limit. It takes well under a second.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from coverage.plan import Problem
 
 __all__ = ["SizeEstimate", "check_problem_size", "estimate_problem_size", "memory_limit_gb"]
+
+logger = logging.getLogger("coverage")
 
 GIB = float(2**30)
 #: Bytes per demand point (GeoDataFrame row, shapely point, risk, trees), measured.
@@ -246,6 +249,17 @@ def check_problem_size(problem: Problem, owner: str = "solve") -> SizeEstimate:
     est = estimate_problem_size(problem)
     limit = memory_limit_gb(problem.max_memory_gb)
     total = est.gib
+    logger.info(
+        "%s: size estimate %.0f demand points, %.0f candidate rows, %.0f pairs in range, "
+        "%.0f entries: %.2f GiB (limit %.1f GiB).",
+        owner,
+        est.demand_points,
+        est.rows,
+        est.pairs,
+        est.entries,
+        total,
+        limit,
+    )
     if total <= limit:
         return est
     parts = est.parts_gib()

@@ -193,7 +193,8 @@ def _grid_axes(
                 f"{fx * fy:.3g} cells of bandwidth_m/4 ({fx * fy * 8 / 2**30:,.3g} GiB), and "
                 f"{nx * ny:.3g} even with cells of bandwidth_m, more than the limit of "
                 f"{_GRID_CELLS_MAX:,} cells. Got {h!r} instead; use bandwidth_m >= "
-                f"{math.ceil(_smallest_bandwidth(extent) * 100) / 100:g}."
+                f"{math.ceil(_smallest_bandwidth(extent) * 100) / 100:g} (and if the incidents "
+                "should not spread that far, look for stray points)."
             )
             raise ParameterError(msg)
         while math.prod(_grid_cells(extent, pad, c)) > _GRID_CELLS_MAX:

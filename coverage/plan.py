@@ -393,7 +393,7 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
     >>> len(plan.new_cameras), plan.objective <= plan.upper_bound
     (20, True)
     """
-    check_problem_size(problem, "solve")
+    size = check_problem_size(problem, "solve")
     timer = _stage_timer(progress)
     budgets = _problem_budgets(problem)
     with timer.stage("demand"):
@@ -432,7 +432,10 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
         solution=last,
         sites=sites,
         matrix=cm,
-        meta=_plan_meta(problem, last, cm, len(sites), phases, timer.timings),
+        meta={
+            **_plan_meta(problem, last, cm, len(sites), phases, timer.timings),
+            "memory_estimate_gib": round(size.gib, 4),
+        },
     )
 
 

@@ -150,9 +150,15 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     Raises
     ------
     InputError
-        If ``A``, ``weights``, ``groups`` or ``fixed`` are malformed.
+        If ``A``, ``weights``, ``groups`` or ``fixed`` are malformed: a sparse
+        ``A`` with an index outside its shape, or giving one (row, column)
+        entry twice (scipy would add the two up silently), values outside
+        [0, 1], NaN or negative weights, a fixed row listed twice.
     ParameterError
-        If ``budget``, ``method``, ``time_limit_s`` or ``gap_tol`` are out of range.
+        If ``budget``, ``method``, ``time_limit_s``, ``gap_tol`` or ``rng``
+        (None, an int >= 0 or a Generator) are out of range, or the quota
+        minima cannot be met by any plan (they add up to more than the
+        budget, or a label has fewer open groups than its minimum).
 
     Notes
     -----

@@ -160,7 +160,7 @@ def test_tiny_bandwidth_refused_by_sample_demand(sample_scene):
     assert "GiB" in msg
     assert "20,000,000 cells" in msg
     # the suggested bandwidth fits the grid (and a smaller one does not)
-    hint = float(msg.rsplit("bandwidth_m >= ", 1)[1].rstrip("."))
+    hint = float(msg.rsplit("bandwidth_m >= ", 1)[1].split()[0])
     pxy = np.asarray(sample_scene.hotspots.get_coordinates())
     xs, ys, c = _grid_axes(pxy, hint, None, "sample_demand")
     assert len(xs) * len(ys) <= 20_000_000
@@ -364,6 +364,7 @@ def test_plan_meta_names_the_working_crs(tiny):
     plan = solve(p)
     assert plan.meta["crs"] == "EPSG:2326"
     assert plan.meta["crs"] == ":".join(plan.crs.to_authority())
+    assert 0 < plan.meta["memory_estimate_gib"] < 0.01  # 40 demand points, 3 poles
     assert assess(p, _sets(None)).meta["crs"] == "EPSG:2326"
 
 
