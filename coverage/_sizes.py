@@ -124,7 +124,9 @@ def _corridor_sample(
 
 def _mean_within(points: NDArray[np.float64], centres: NDArray[np.float64], r: float) -> float:
     """Mean number of `points` within `r` of each of `centres` (k-d tree count)."""
-    if len(points) == 0 or len(centres) == 0:
+    points = points[np.isfinite(points).all(axis=1)]  # bad rows are reported by the stages
+    centres = centres[np.isfinite(centres).all(axis=1)]
+    if len(points) == 0 or len(centres) == 0 or not math.isfinite(r):
         return 0.0
     counts = cKDTree(points).query_ball_point(centres, r, return_length=True)
     return float(np.mean(counts))
@@ -145,8 +147,10 @@ def estimate_problem_size(problem: Problem) -> SizeEstimate:
     """
     scene = problem.scene
     lines = scene.corridors.geometry.values
-    lengths = np.asarray(shapely.length(lines), dtype=np.float64)
-    lengths = np.where(np.isfinite(lengths), lengths, np.inf)
+    with np.errstate(invalid="ignore"):
+        lengths = np.asarray(shapely.length(lines), dtype=np.float64)
+    # NaN lengths (bad coordinates, reported by the scene) count 0 here; infinite ones stay
+    lengths = np.where(np.isnan(lengths), 0.0, lengths)
     sample, t = _corridor_sample(lengths, lines)
     n_poles = 0 if problem.poles is None else len(problem.poles)
     if problem.demand is not None:

@@ -516,6 +516,20 @@ def _risk(
 
 
 # --------------------------------------------------------------------------- demand
+def require_finite_corridors(corridors: gpd.GeoDataFrame, owner: str) -> None:
+    """Refuse corridors with NaN or infinite coordinates, naming the rows (before sampling them)."""
+    xy, idx = shapely.get_coordinates(corridors.geometry.values, return_index=True)
+    bad_vertex = ~np.isfinite(xy).all(axis=1)
+    if bad_vertex.any():
+        pos = np.unique(idx[bad_vertex])
+        rows = corridors.index.to_numpy()[pos].tolist()
+        msg = (
+            f"{owner}: the corridors layer has {len(rows)} line(s) with NaN or infinite "
+            f"coordinates (rows {format_rows(rows)}). Fix or remove those rows."
+        )
+        raise InputError(msg)
+
+
 def sample_demand(
     scene: Scene,
     *,
@@ -578,6 +592,7 @@ def sample_demand(
     h = _check_bandwidth(bandwidth_m, owner)
     cw = _check_category_weights(category_weights, owner)
     corridors = scene.corridors
+    require_finite_corridors(corridors, owner)
     lines = corridors.geometry.values
     poly = Polylines(lines)
     length = poly.length

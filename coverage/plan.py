@@ -22,7 +22,7 @@ from pyproj import CRS
 from coverage._arrays import relative_gap, row_of_entries
 from coverage._sizes import check_problem_size
 from coverage._timing import StageTimer
-from coverage._validate import check_choice, check_number
+from coverage._validate import check_choice, check_number, format_rows
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
 from coverage.matrix import CoverageMatrix, coverage_matrix
@@ -197,8 +197,8 @@ def _check_demand(demand: Any, scene: Scene) -> None:
         )
     if len(demand) == 0:
         problems.append("the demand layer is empty")
-    elif not (shapely.get_type_id(demand.geometry.values) == 0).all():
-        problems.append("demand must be Points")
+    else:
+        problems.extend(_point_problems(demand, "demand points"))
     if "weight" not in demand.columns:
         problems.append("demand needs a 'weight' column")
     else:
@@ -213,6 +213,26 @@ def _check_demand(demand: Any, scene: Scene) -> None:
     if problems:
         msg = "The 'demand' parameter of Problem: " + "; ".join(problems) + "."
         raise InputError(msg)
+
+
+def _point_problems(frame: gpd.GeoDataFrame, what: str) -> list[str]:
+    """Rows of `frame` that are not single non-empty points with finite coordinates."""
+    geom = frame.geometry.values
+    rows = frame.index.to_numpy()
+    not_point = (shapely.get_type_id(geom) != 0) | shapely.is_empty(geom)
+    if not_point.any():
+        return [
+            f"{int(not_point.sum())} of the {what} are not non-empty Points "
+            f"(rows {format_rows(rows[not_point].tolist())})"
+        ]
+    xy = shapely.get_coordinates(geom)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        return [
+            f"{int(bad.sum())} of the {what} have NaN or infinite coordinates "
+            f"(rows {format_rows(rows[bad].tolist())})"
+        ]
+    return []
 
 
 def _check_quotas(quotas: Any, scene: Scene, budgets: tuple[int, ...]) -> None:
@@ -825,9 +845,21 @@ def _sets_to_assess(sets: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
     if sets.crs is None:
         msg = "The camera sets to assess have no CRS; set it (plan files are EPSG:4326)."
         raise InputError(msg)
-    sets = sets.to_crs(scene.crs)
     if "status" in sets.columns:
         sets = sets[sets["status"].fillna("new") != "existing"]
+    problems = _point_problems(sets, "camera sets")
+    if not problems:
+        given = CRS.from_user_input(sets.crs)
+        sets = sets.to_crs(scene.crs)
+        problems = _point_problems(sets, f"camera sets projected from {given.to_string()}")
+        if problems and given.is_geographic:
+            problems[-1] += " (are longitude and latitude swapped?)"
+    if problems:
+        msg = (
+            "The camera sets to assess: " + "; ".join(problems) + ". Give one point per set "
+            "(x, y; longitude, latitude in EPSG:4326), or remove those rows."
+        )
+        raise InputError(msg)
     _first_headings(sets)  # unreadable headings or phases: an error naming the rows as given
     _phases_of(sets)
     sets = sets.reset_index(drop=True)

@@ -47,7 +47,8 @@ def tiny():
 def _pole_problem(scene, **kw):
     kw.setdefault("budget", 2)
     kw.setdefault("method", "greedy")
-    return Problem(scene, cov.CameraSet(), candidates="poles", poles=tiny_poles(), **kw)
+    kw.setdefault("poles", tiny_poles())
+    return Problem(scene, cov.CameraSet(), candidates="poles", **kw)
 
 
 def _timed_refusal(fn, match):
@@ -408,3 +409,81 @@ def test_bad_camera_set_arguments(kw, match):
 def test_blind_zone_just_inside_the_range_still_sees_the_ring():
     cs = cov.CameraSet(cameras=1, hfov_deg=360, range_m=40, min_range_m=39.0, rotations=1)
     assert cs.quality([38.9, 39.0, 40.0, 40.1]).tolist() == [0.0, 1.0, 1.0, 0.0]
+
+
+# --------------------------------------------------------------------------- given points
+def _nan_point_frame(frame, row):
+    out = frame.copy()
+    out.loc[row, "geometry"] = Point(np.nan, np.nan)
+    return out
+
+
+def test_pole_with_nan_coordinates(tiny):
+    p = _pole_problem(tiny, poles=_nan_point_frame(tiny_poles(), 1))
+    with pytest.raises(InputError, match=r"poles.*NaN or infinite coordinates \(rows \[1\]\)"):
+        solve(p)
+
+
+def test_repeated_poles_are_refused(tiny):
+    poles = gpd.GeoDataFrame(geometry=[tiny_poles().geometry[0]] * 3, crs="EPSG:2326")
+    with pytest.raises(InputError, match=r"repeat 2 position\(s\) \(rows \[1, 2\]"):
+        solve(_pole_problem(tiny, poles=poles))
+
+
+@pytest.mark.parametrize(
+    ("geom", "match"),
+    [
+        (Point(np.nan, np.nan), r"NaN or infinite coordinates \(rows \[1\]\)"),
+        (Point(), r"not non-empty Points \(rows \[1\]\)"),
+        (LineString([(X0, Y0), (X0 + 1, Y0)]), r"not non-empty Points \(rows \[1\]\)"),
+    ],
+)
+def test_own_demand_with_bad_points(tiny, geom, match):
+    demand = gpd.GeoDataFrame(
+        {"weight": [1.0, 2.0]}, geometry=[Point(X0 + 100, Y0 + 110), geom], crs="EPSG:2326"
+    )
+    with pytest.raises(InputError, match=r"'demand' parameter of Problem: 1 of the demand points"):
+        _pole_problem(tiny, demand=demand)
+    with pytest.raises(InputError, match=match):
+        _pole_problem(tiny, demand=demand)
+
+
+@pytest.mark.parametrize(
+    ("geom", "crs", "match"),
+    [
+        (Point(np.nan, np.nan), "EPSG:2326", r"NaN or infinite coordinates \(rows \[1\]\)"),
+        (None, "EPSG:2326", r"not non-empty Points \(rows \[1\]\)"),
+        (LineString([(X0, Y0), (X0 + 1, Y0)]), "EPSG:2326", "not non-empty Points"),
+        (Point(22.3, 114.17), "EPSG:4326", "longitude and latitude swapped"),
+    ],
+)
+def test_assess_sets_with_bad_points(tiny, geom, crs, match):
+    good = gpd.GeoSeries([tiny_poles().geometry[0]], crs="EPSG:2326").to_crs(crs).iloc[0]
+    sets = gpd.GeoDataFrame({"headings_deg": ["0;120;240"] * 2}, geometry=[good, geom], crs=crs)
+    with pytest.raises(InputError, match=match):
+        assess(_pole_problem(tiny), sets)
+
+
+def test_corridor_with_nan_vertex_named_before_sampling(tiny):
+    L = tiny_layers()
+    corr = L["corridors"].copy()
+    with np.errstate(invalid="ignore"):
+        corr.loc[2] = [1.0, "bad", LineString([(X0, Y0), (np.nan, Y0 + 5), (X0 + 10, Y0)])]
+    try:
+        with np.errstate(invalid="ignore"):  # shapely warns while the scene repairs geometry
+            scene = cov.Scene(L["districts"], corr, name="nan")
+    except InputError as exc:  # the scene's own coordinate check got there first
+        refused = str(exc)
+    else:
+        refused = ""
+        for run in (
+            lambda: sample_demand(scene),
+            lambda: solve(Problem(scene, cov.CameraSet(), budget=1)),
+        ):
+            with pytest.raises(
+                InputError, match=r"corridors layer has 1 line\(s\) with NaN"
+            ) as info:
+                run()
+            assert "rows [2]" in str(info.value)
+        return
+    assert "corridors" in refused
