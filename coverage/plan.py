@@ -95,8 +95,9 @@ class Problem:
     quotas
         ``{district: (min, max)}`` sets per district in each phase (``None``
         for no bound on that side). Passed to the optimizer with each
-        candidate's district as its label. Minima that add up to more than a
-        phase's budget are refused here.
+        candidate's district as its label. District names are compared as
+        text (``1`` and ``"1"`` are the same district). Minima that add up to
+        more than a phase's budget are refused here.
     max_memory_gb
         Memory the run may use, in GiB (a number > 0). ``None`` (the default)
         means half of this machine's physical memory (``os.sysconf``:
@@ -128,7 +129,7 @@ class Problem:
     poles: gpd.GeoDataFrame | None = field(default=None, repr=False)
     candidates: str = "generated"
     demand: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    quotas: Mapping[str, tuple[int | None, int | None]] | None = None
+    quotas: Mapping[Any, tuple[int | None, int | None]] | None = None
     max_memory_gb: float | None = None
 
     def __post_init__(self) -> None:
@@ -156,7 +157,8 @@ class Problem:
         if self.demand is not None:
             _check_demand(self.demand, self.scene)
         if self.quotas is not None:
-            _check_quotas(self.quotas, self.scene, _problem_budgets(self))
+            quotas = _check_quotas(self.quotas, self.scene, _problem_budgets(self))
+            object.__setattr__(self, "quotas", quotas)
         if self.rng is not None:
             check_number(self.rng, "rng", "Problem", low=0, integer=True)
         if self.max_memory_gb is not None:
@@ -235,11 +237,24 @@ def _point_problems(frame: gpd.GeoDataFrame, what: str) -> list[str]:
     return []
 
 
-def _check_quotas(quotas: Any, scene: Scene, budgets: tuple[int, ...]) -> None:
-    names = set(scene.districts["name"])
+def _check_quotas(
+    quotas: Any, scene: Scene, budgets: tuple[int, ...]
+) -> dict[str, tuple[int | None, int | None]]:
+    """Check the quotas; return them keyed by district name as text ("1" and 1 are one name)."""
+    names = {str(n) for n in scene.districts["name"]}
     if not isinstance(quotas, Mapping):
         msg = "The 'quotas' parameter of Problem must be a dict {district: (min, max)}."
         raise ParameterError(msg)
+    keys = [str(k) for k in quotas]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        msg = (
+            f"The 'quotas' parameter of Problem gives district(s) {twice[:5]} more than once "
+            "(names are compared as text, so 1 and '1' are the same district). Keep one entry."
+        )
+        raise ParameterError(msg)
+    checked: dict[str, tuple[int | None, int | None]] = {str(k): v for k, v in quotas.items()}
+    quotas = checked
     unknown = sorted(set(quotas) - names)
     if unknown:
         msg = (
@@ -269,6 +284,7 @@ def _check_quotas(quotas: Any, scene: Scene, budgets: tuple[int, ...]) -> None:
             "Lower the minima or raise the budget."
         )
         raise ParameterError(msg)
+    return checked
 
 
 @dataclass(frozen=True, eq=False)  # holds GeoDataFrames: compare by identity
@@ -565,7 +581,7 @@ def _quota_options(problem: Problem, cm: CoverageMatrix, sites: gpd.GeoDataFrame
         return {}
     labels = np.full(cm.A.shape[0], "", dtype=object)
     cand = cm.site >= 0
-    labels[cand] = sites["district"].to_numpy()[cm.site[cand]]
+    labels[cand] = sites["district"].astype(str).to_numpy()[cm.site[cand]]
     return {"labels": labels, "quotas": dict(problem.quotas)}
 
 

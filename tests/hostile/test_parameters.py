@@ -487,3 +487,26 @@ def test_corridor_with_nan_vertex_named_before_sampling(tiny):
             assert "rows [2]" in str(info.value)
         return
     assert "corridors" in refused
+
+
+# --------------------------------------------------------------------------- quota keys as text
+def _numbered_scene():
+    L = tiny_layers()
+    districts = L["districts"].assign(name=["1", "2"])  # West = "1", East = "2"
+    return cov.Scene(districts, L["corridors"], buildings=L["buildings"], name="numbered")
+
+
+def test_quota_key_as_int_matches_a_text_district_name():
+    plan = solve(_pole_problem(_numbered_scene(), quotas={2: (2, 2)}))
+    assert plan.meta["quotas"] == {"2": (2, 2)}
+    assert (plan.new_cameras["district"].astype(str) == "2").sum() == 2
+
+
+def test_quota_given_as_int_and_text_is_one_district_twice():
+    with pytest.raises(ParameterError, match=r"district\(s\) \['2'\] more than once"):
+        _pole_problem(_numbered_scene(), quotas={2: (1, None), "2": (0, 1)})
+
+
+def test_quota_keys_of_mixed_types_unknown_is_a_clear_error():
+    with pytest.raises(ParameterError, match=r"unknown district\(s\) \['9', 'x'\]"):
+        _pole_problem(_numbered_scene(), quotas={9: (0, 1), "x": (0, 1)})
