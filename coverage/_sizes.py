@@ -139,11 +139,12 @@ def _subsample(xy: NDArray[np.float64], k: int) -> NDArray[np.float64]:
     return xy[np.sort(idx)]
 
 
-def estimate_problem_size(problem: Problem) -> SizeEstimate:
+def estimate_problem_size(problem: Problem, given_sets: int = 0) -> SizeEstimate:
     """Estimate demand points, candidate sites and rows, pairs in range and matrix entries.
 
     From the scene's corridor lengths and the parameters only (nothing is
-    sampled at `spacing_m`), in float.
+    sampled at `spacing_m`), in float. `given_sets` are the sets
+    :func:`~coverage.plan.assess` adds (one row each, like existing sets).
     """
     scene = problem.scene
     lines = scene.corridors.geometry.values
@@ -176,7 +177,7 @@ def estimate_problem_size(problem: Problem) -> SizeEstimate:
         n_sites = _finite_or_inf(float(np.floor(lengths / cs).sum()) + float(len(lines)) + n_poles)
         centres = _subsample(sample, _SAMPLE_SITES)
     rot = _rotations(problem)
-    n_existing = float(len(scene.cameras))
+    n_existing = float(len(scene.cameras)) + float(given_sets)
     range_m = float(problem.camera.range_m or 0.0)
     per_site = _mean_within(tree_pts, centres, range_m) * scale
     if not math.isfinite(n_demand):
@@ -241,7 +242,7 @@ def _advice(problem: Problem, part: str) -> tuple[str, str]:
     return name, fix
 
 
-def check_problem_size(problem: Problem, owner: str = "solve") -> SizeEstimate:
+def check_problem_size(problem: Problem, owner: str = "solve", given_sets: int = 0) -> SizeEstimate:
     """Refuse a problem whose estimated memory is above the limit (``Problem.max_memory_gb``).
 
     Raises
@@ -250,7 +251,7 @@ def check_problem_size(problem: Problem, owner: str = "solve") -> SizeEstimate:
         Naming the parameter behind the largest part of the estimate, the
         estimated counts and GiB, and the limit.
     """
-    est = estimate_problem_size(problem)
+    est = estimate_problem_size(problem, given_sets)
     limit = memory_limit_gb(problem.max_memory_gb)
     total = est.gib
     logger.info(

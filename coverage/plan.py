@@ -804,7 +804,7 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
         The problem's estimated memory is above ``Problem.max_memory_gb``.
     """
     sets = _sets_to_assess(sets, problem.scene)
-    check_problem_size(problem, "assess")
+    check_problem_size(problem, "assess", given_sets=len(sets))
     demand = _make_demand(problem)
     sites = _make_sites(problem)
     cm = build_matrix(problem, demand, sites)

@@ -510,3 +510,15 @@ def test_quota_given_as_int_and_text_is_one_district_twice():
 def test_quota_keys_of_mixed_types_unknown_is_a_clear_error():
     with pytest.raises(ParameterError, match=r"unknown district\(s\) \['9', 'x'\]"):
         _pole_problem(_numbered_scene(), quotas={9: (0, 1), "x": (0, 1)})
+
+
+def test_assess_counts_the_given_sets_in_the_estimate(tiny):
+    p = _pole_problem(tiny)
+    base = estimate_problem_size(p)
+    more = estimate_problem_size(p, given_sets=1000)
+    assert more.rows == base.rows + 1000
+    assert more.pairs > base.pairs
+    sets = gpd.GeoDataFrame(geometry=[tiny_poles().geometry[0]] * 10, crs="EPSG:2326")
+    tight = _pole_problem(tiny, max_memory_gb=base.gib * 1.0001)
+    assert solve(tight).objective > 0  # the plan alone fits
+    _timed_refusal(lambda: assess(tight, sets), r"assess: the '\w+' parameter makes")
