@@ -522,3 +522,30 @@ def test_assess_counts_the_given_sets_in_the_estimate(tiny):
     tight = _pole_problem(tiny, max_memory_gb=base.gib * 1.0001)
     assert solve(tight).objective > 0  # the plan alone fits
     _timed_refusal(lambda: assess(tight, sets), r"assess: the '\w+' parameter makes")
+
+
+# --------------------------------------------------------------------------- real data
+@pytest.fixture(scope="module")
+def hk_scene(hk_path):
+    return cov.datasets.hong_kong(hk_path)
+
+
+def test_hong_kong_estimate_counts_the_real_demand(hk_scene):
+    p = Problem(hk_scene, cov.CameraSet(), budget=50)
+    est = estimate_problem_size(p)
+    lengths = hk_scene.corridors.length.to_numpy()
+    assert est.demand_points == float(np.maximum(np.ceil(lengths / 10.0 - 0.5), 1).sum())
+    assert est.gib < 1.0  # the default Hong Kong problem is far from any limit
+
+
+def test_hong_kong_territory_incidents_refuse_a_5_m_bandwidth_fast(hk_scene):
+    msg = _timed_refusal(
+        lambda: sample_demand(hk_scene, bandwidth_m=5.0),
+        r"'bandwidth_m' parameter of sample_demand",
+    )
+    hint = float(msg.rsplit("bandwidth_m >= ", 1)[1].split()[0])
+    pxy = np.asarray(hk_scene.hotspots.get_coordinates())
+    ext = pxy.max(axis=0) - pxy.min(axis=0)
+    # independent: a grid of cell h (pad 4 h a side, 3 more nodes) fits 20 M cells at the hint
+    assert (ext[0] / hint + 11) * (ext[1] / hint + 11) <= 20_000_000
+    assert (ext[0] / (hint * 0.98) + 11) * (ext[1] / (hint * 0.98) + 11) > 20_000_000
