@@ -372,7 +372,17 @@ def test_plan_meta_names_the_working_crs(tiny):
 def test_meta_crs_of_the_sample_city_is_its_scene_crs(sample_scene):
     est = estimate_problem_size(Problem(sample_scene, cov.CameraSet(), budget=5))
     assert math.isfinite(est.gib)
-    plan = solve(Problem(sample_scene, cov.CameraSet(), budget=5, method="greedy", spacing_m=40))
+    plan = solve(
+        Problem(
+            sample_scene,
+            cov.CameraSet(),
+            budget=5,
+            method="greedy",
+            spacing_m=40,
+            candidate_spacing_m=400,
+            occlusion=False,
+        )
+    )
     assert plan.meta["crs"] == sample_scene.crs.to_string()
 
 
