@@ -284,6 +284,7 @@ def plan_phases(  # noqa: PLR0913 -- keyword-only options of a public entry poin
     _inputs.check_budgets(budgets, "plan_phases")
     M = _inputs.as_csr(A, "plan_phases")
     installed = _inputs.as_index(fixed, M.shape[0], "fixed", "plan_phases")
+    _inputs.check_phase_total(budgets, M.shape[0] - np.unique(installed).size, options)
     out: list[Solution] = []
     for b in budgets:
         sol = max_coverage(

@@ -116,6 +116,22 @@ def check_budgets(budgets: Sequence[float], owner: str) -> None:
         raise ParameterError(msg)
 
 
+def check_phase_total(budgets: Sequence[float], free_rows: int, options: Mapping[str, Any]) -> None:
+    """Count budgets of :func:`plan_phases` must fit the rows not fixed, all phases together."""
+    if options.get("costs") is not None:
+        return
+    counts = [b for b in budgets if isinstance(b, int | np.integer) and not isinstance(b, bool)]
+    if len(counts) != len(budgets):
+        return  # each phase's own check names the bad budget
+    total = int(sum(int(b) for b in counts))
+    if total > max(free_rows, 1):
+        msg = (
+            f"The 'budgets' parameter of plan_phases adds up to {total} sets ({list(budgets)}) "
+            f"but only {free_rows} row(s) are not fixed. Lower the phase budgets."
+        )
+        raise ParameterError(msg)
+
+
 def as_csr(A: Any, owner: str = "max_coverage") -> csr_array:
     """Return ``A`` as float64 CSR, int64 indices, sorted, duplicates summed, no zeros."""
     if sparse.issparse(A):
@@ -223,6 +239,15 @@ def as_weights(weights: ArrayLike, m: int, owner: str = "max_coverage") -> NDArr
             "Weights must be finite and >= 0."
         )
         raise InputError(msg)
+    with np.errstate(over="ignore"):
+        total = float(w.sum())
+    if not np.isfinite(total):
+        msg = (
+            f"The 'weights' parameter of {owner} adds up to {total} (the values overflow "
+            f"float64; largest {float(w.max()):.3g}). Scale the weights down, e.g. divide by "
+            "their maximum."
+        )
+        raise InputError(msg)
     return w
 
 
@@ -276,7 +301,21 @@ def as_groups(
             f"({n}). Got shape {g.shape} instead."
         )
         raise InputError(msg)
-    _, ids = np.unique(g, return_inverse=True)
+    if g.dtype.kind == "f" and np.isnan(g).any():
+        bad = np.flatnonzero(np.isnan(g))
+        msg = (
+            f"The 'groups' parameter of {owner} has {bad.size} NaN group id(s) (rows "
+            f"{format_rows(bad.tolist())}); give every row a group (its site)."
+        )
+        raise InputError(msg)
+    try:
+        _, ids = np.unique(g, return_inverse=True)
+    except TypeError as exc:  # ids of mixed types cannot be sorted
+        msg = (
+            f"The 'groups' parameter of {owner} mixes id types ({exc}); use one type, e.g. "
+            "the site index as an int."
+        )
+        raise InputError(msg) from exc
     ids = ids.astype(np.int64).ravel()
     return ids
 
@@ -400,10 +439,17 @@ def separation_pairs(
         msg = f"The 'min_separation_m' parameter of {owner} needs 'xy' (row coordinates, metres)."
         raise InputError(msg)
     pts = np.asarray(xy, dtype=np.float64)
-    if pts.shape != (n, 2) or not np.all(np.isfinite(pts)):
+    if pts.shape != (n, 2):
         msg = (
             f"The 'xy' parameter of {owner} must be a finite array of shape ({n}, 2). "
             f"Got shape {pts.shape} instead."
+        )
+        raise InputError(msg)
+    bad = np.flatnonzero(~np.isfinite(pts).all(axis=1))
+    if bad.size:
+        msg = (
+            f"The 'xy' parameter of {owner} has {bad.size} row(s) with NaN or infinite "
+            f"coordinates (rows {format_rows(bad.tolist())}). Give finite metres for every row."
         )
         raise InputError(msg)
     from scipy.spatial import cKDTree

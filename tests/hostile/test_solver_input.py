@@ -290,3 +290,63 @@ def test_bad_run_options(kwargs, match):
 def test_bad_phase_budgets(budgets):
     with pytest.raises(ParameterError, match="'budgets' parameter of plan_phases"):
         plan_phases(A3, W3, budgets=budgets)
+
+
+# --------------------------------------------------------------------------- overflow, groups
+def test_weights_that_overflow_are_refused():
+    with pytest.raises(InputError, match=r"adds up to inf .*overflow float64"):
+        max_coverage(A3, [1e308, 1e308, 1e308], budget=3)
+
+
+def test_large_but_finite_weights_are_exact():
+    sol = max_coverage(A3, [1e307, 2e307, 3e307], budget=2)
+    assert sol.objective == pytest.approx(5e307)
+
+
+def test_nan_group_ids_are_refused():
+    with pytest.raises(InputError, match=r"'groups'.*NaN group id\(s\) \(rows \[1\]\)"):
+        max_coverage(A3, W3, budget=1, groups=[0.0, np.nan, 1.0])
+
+
+def test_mixed_group_id_types_are_refused():
+    with pytest.raises(InputError, match="'groups'.*mixes id types"):
+        max_coverage(A3, W3, budget=2, groups=np.array([0, "a", 0], dtype=object))
+
+
+def test_separation_rows_with_nan_are_named():
+    with pytest.raises(
+        InputError, match=r"'xy'.*1 row\(s\) with NaN or infinite coordinates \(rows \[2\]\)"
+    ):
+        max_coverage(A3, W3, budget=1, xy=[[0, 0], [1, 1], [np.nan, 0]], min_separation_m=1.0)
+
+
+def test_phase_budgets_that_exceed_the_rows_are_named_up_front():
+    with pytest.raises(
+        ParameterError,
+        match=r"'budgets' parameter of plan_phases adds up to 4 sets \(\[2, 2\]\) but only 3",
+    ):
+        plan_phases(A3, W3, budgets=[2, 2])
+    with pytest.raises(ParameterError, match=r"adds up to 2 sets .* only 1 row"):
+        plan_phases(A3, W3, budgets=[1, 1], fixed=[0, 1])
+
+
+def test_phase_budgets_that_fit_are_nested_and_optimal():
+    w = np.array([3.0, 2.0, 1.0])
+    p1, p2 = plan_phases(A3, w, budgets=[1, 2], method="exact")
+    assert p1.selected.tolist() == [0]
+    assert sorted(p2.selected.tolist()) == [1, 2]
+    assert p2.objective == pytest.approx(_brute(A3, w, 3))
+
+
+@pytest.mark.parametrize(
+    ("A", "w", "budget", "want"),
+    [
+        (csr_array((0, 3)), W3, 1, 0.0),  # no rows: nothing to choose
+        (csr_array((3, 0)), np.ones(0), 1, 0.0),  # no demand
+        (csr_array((3, 3)), W3, 2, 0.0),  # nothing covered
+        (np.eye(3, dtype=bool), W3, 1, 1.0),  # booleans are qualities 0/1
+        (np.eye(3, dtype=np.int8), np.array([1.0, 4.0, 2.0]), 1, 4.0),
+    ],
+)
+def test_degenerate_but_valid_inputs_give_the_right_value(A, w, budget, want):
+    assert max_coverage(A, w, budget=budget).objective == pytest.approx(want)
