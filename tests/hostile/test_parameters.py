@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import X0, Y0, tiny_layers, tiny_poles
 from scipy.spatial import cKDTree
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString, Point, box
 
 import coverage as cov
 from coverage._sizes import estimate_problem_size, memory_limit_gb
@@ -32,6 +32,7 @@ from coverage.demand import (
 from coverage.errors import InputError, ParameterError
 from coverage.matrix import coverage_matrix
 from coverage.plan import Problem, _make_demand, _make_sites, assess, solve
+from coverage.visibility import in_sector, isovists, privacy_intrusion, view_sectors
 
 FAST_S = 1.0
 
@@ -559,3 +560,50 @@ def test_hong_kong_territory_incidents_refuse_a_5_m_bandwidth_fast(hk_scene):
     # independent: a grid of cell h (pad 4 h a side, 3 more nodes) fits 20 M cells at the hint
     assert (ext[0] / hint + 11) * (ext[1] / hint + 11) <= 20_000_000
     assert (ext[0] / (hint * 0.98) + 11) * (ext[1] / (hint * 0.98) + 11) > 20_000_000
+
+
+# --------------------------------------------------------------------------- visibility arguments
+_BOX = np.array([box(10, -5, 20, 5)], dtype=object)
+_ONE = cov.CameraSet(cameras=1, hfov_deg=90, range_m=40, rotations=1)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"range_m": 0}, r"'range_m' parameter of isovists"),
+        ({"range_m": np.inf}, r"'range_m' parameter of isovists"),
+        (
+            {"range_m": 10, "n_rays": 0},
+            r"'n_rays' parameter of isovists must be an int in \[3, 100000\]",
+        ),
+        ({"range_m": 10, "n_rays": 10**9}, r"'n_rays'"),
+        ({"range_m": 10, "clearance_m": np.nan}, r"'clearance_m'"),
+    ],
+)
+def test_bad_isovist_arguments_fast(kw, match):
+    _timed_refusal(lambda: isovists([[0.0, 0.0]], _BOX, **kw), match)
+
+
+@pytest.mark.parametrize(
+    ("heads", "match"), [([[np.inf]], "has infinite values"), ([["north"]], "must be numbers")]
+)
+def test_bad_view_headings(heads, match):
+    with pytest.raises(InputError, match=rf"view_sectors: headings_deg {match}"):
+        view_sectors([[0.0, 0.0]], heads, _ONE)
+    with pytest.raises(InputError, match=match):
+        privacy_intrusion([[0.0, 0.0]], heads, _ONE, _BOX)
+
+
+def test_nan_view_heading_is_an_empty_slot():
+    assert view_sectors([[0.0, 0.0]], [[np.nan]], _ONE)[0][0].is_empty
+
+
+def test_privacy_intrusion_worked_by_hand():
+    # camera at the origin facing east (90°, 90° wide, 40 m): the box x 10..20, y -5..5 lies
+    # inside the wedge |y| <= x, so all 10 x 10 = 100 m² are seen
+    assert privacy_intrusion([[0.0, 0.0]], [[90.0]], _ONE, _BOX).tolist() == [[100.0]]
+
+
+def test_in_sector_needs_a_real_field_of_view():
+    with pytest.raises(ParameterError, match=r"'hfov_deg' parameter of in_sector"):
+        in_sector([10.0], [0.0], np.nan)
