@@ -41,10 +41,10 @@ from scipy.spatial import cKDTree
 
 from coverage._arrays import offsets_within, repeat_index
 from coverage._sizes import BYTES_PER_ROW, GIB, memory_limit_gb
-from coverage._validate import check_polygons, check_workers, check_xy, format_rows
+from coverage._validate import check_number, check_polygons, check_workers, check_xy, format_rows
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
-from coverage.visibility import CLEARANCE_M, Obstacles, isovists, sector_polygons
+from coverage.visibility import CLEARANCE_M, MAX_RAYS, Obstacles, isovists, sector_polygons
 
 __all__ = ["CoverageMatrix", "coverage_matrix", "row_orientations"]
 
@@ -195,6 +195,10 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     """
     sites = _points(sites_xy, "sites_xy")
     demand = _points(demand_xy, "demand_xy")
+    clearance_m = check_number(clearance_m, "clearance_m", _OWNER, low=0.0)
+    privacy_n_rays = check_number(
+        privacy_n_rays, "privacy_n_rays", _OWNER, low=3, high=MAX_RAYS, integer=True
+    )
     bld = check_polygons(buildings, "buildings", _OWNER)
     zones = check_polygons(privacy_zones, "privacy_zones", _OWNER)
     obs = Obstacles(bld, clearance_m) if bld.size else None

@@ -607,3 +607,18 @@ def test_privacy_intrusion_worked_by_hand():
 def test_in_sector_needs_a_real_field_of_view():
     with pytest.raises(ParameterError, match=r"'hfov_deg' parameter of in_sector"):
         in_sector([10.0], [0.0], np.nan)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"clearance_m": np.nan}, r"'clearance_m' parameter of coverage_matrix"),
+        ({"clearance_m": -1}, r"'clearance_m' parameter of coverage_matrix"),
+        ({"privacy_n_rays": 0}, r"'privacy_n_rays' parameter of coverage_matrix"),
+        ({"privacy_n_rays": 10**8}, r"'privacy_n_rays'"),
+        ({"workers": 0}, r"'workers' parameter"),
+    ],
+)
+def test_bad_coverage_matrix_options(kw, match):
+    with pytest.raises(ParameterError, match=match):
+        coverage_matrix([[0.0, 0.0]], [[10.0, 0.0]], _ONE, buildings=_BOX, **kw)
