@@ -97,6 +97,30 @@ class SizeEstimate:
         return float(sum(self.parts_gib().values()))
 
 
+def check_points_along(
+    lengths: NDArray[np.float64], spacing_m: float, name: str, owner: str
+) -> float:
+    """Refuse points every `spacing_m` along lines of `lengths` that would not fit in memory.
+
+    Returns the estimated count (float). Used by :func:`~coverage.demand.sample_demand`
+    and :func:`~coverage.candidates.candidate_sites` when called directly.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = float(np.nansum(lengths))
+        count = float(np.nansum(np.floor(lengths / spacing_m))) + float(len(lengths))
+    need = count * BYTES_PER_DEMAND / GIB
+    limit = memory_limit_gb()
+    if not need <= limit:
+        msg = (
+            f"The {name!r} parameter of {owner} ({spacing_m:g}) gives about {_fmt(count)} points "
+            f"on {_fmt(total / 1000)} km of corridors, {need:,.3g} GiB, above the limit of "
+            f"{limit:,.1f} GiB (half of this machine's memory). Nothing was computed. Raise "
+            f"{name} (or check the corridors for stray vertices)."
+        )
+        raise ParameterError(msg)
+    return count
+
+
 def _finite_or_inf(x: float) -> float:
     return x if math.isfinite(x) else math.inf
 

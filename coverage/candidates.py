@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from coverage._arrays import offsets_within, repeat_index
 from coverage._geometry import Polylines, azimuth_deg
+from coverage._sizes import check_points_along
 from coverage._validate import check_number, format_rows
 from coverage.demand import require_finite_corridors
 from coverage.errors import CRSError, InputError, ParameterError
@@ -239,6 +240,12 @@ def candidate_sites(
     if poles is not None:
         poles = _check_poles(poles, scene)
     require_finite_corridors(scene.corridors, "candidate_sites")
+    check_points_along(
+        np.asarray(shapely.length(scene.corridors.geometry.values), dtype=float),
+        s,
+        "candidate_spacing_m",
+        "candidate_sites",
+    )
     ixy, ibear = _intersections(scene) if intersections else (np.zeros((0, 2)), [])
     corridors = scene.corridors
     poly = Polylines(corridors.geometry.values)

@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 from coverage._arrays import offsets_within, repeat_index
 from coverage._crs import require_metric
 from coverage._geometry import Polylines
+from coverage._sizes import check_points_along
 from coverage._validate import check_number, format_rows
 from coverage.errors import CRSError, InputError, ParameterError
 from coverage.scene import district_of
@@ -594,6 +595,7 @@ def sample_demand(
     corridors = scene.corridors
     require_finite_corridors(corridors, owner)
     lines = corridors.geometry.values
+    check_points_along(np.asarray(shapely.length(lines), dtype=float), s, "spacing_m", owner)
     poly = Polylines(lines)
     length = poly.length
     n = np.maximum(np.ceil(length / s - 0.5 - 1e-9), 1).astype(np.int64)

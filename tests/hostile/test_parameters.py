@@ -622,3 +622,18 @@ def test_in_sector_needs_a_real_field_of_view():
 def test_bad_coverage_matrix_options(kw, match):
     with pytest.raises(ParameterError, match=match):
         coverage_matrix([[0.0, 0.0]], [[10.0, 0.0]], _ONE, buildings=_BOX, **kw)
+
+
+def test_direct_calls_with_tiny_spacings_are_refused_fast(sample_scene):
+    from coverage.candidates import candidate_sites
+
+    msg = _timed_refusal(
+        lambda: sample_demand(sample_scene, spacing_m=1e-4),
+        r"'spacing_m' parameter of sample_demand",
+    )
+    km = sample_scene.corridors.length.sum() / 1000
+    assert f"{km:,.0f} km of corridors" in msg
+    _timed_refusal(
+        lambda: candidate_sites(sample_scene, candidate_spacing_m=1e-4),
+        r"'candidate_spacing_m' parameter of candidate_sites",
+    )
