@@ -159,10 +159,13 @@ class Problem:
         if self.quotas is not None:
             quotas = _check_quotas(self.quotas, self.scene, _problem_budgets(self))
             object.__setattr__(self, "quotas", quotas)
-        if self.rng is not None:
-            check_number(self.rng, "rng", "Problem", low=0, integer=True)
+        if self.rng is not None:  # stored as a plain int (it goes into meta.json)
+            object.__setattr__(
+                self, "rng", check_number(self.rng, "rng", "Problem", low=0, integer=True)
+            )
         if self.max_memory_gb is not None:
-            check_number(self.max_memory_gb, "max_memory_gb", "Problem", low=0, low_open=True)
+            gb = check_number(self.max_memory_gb, "max_memory_gb", "Problem", low=0, low_open=True)
+            object.__setattr__(self, "max_memory_gb", gb)
         check_number(self.spacing_m, "spacing_m", "Problem", low=0, low_open=True)
         check_number(
             self.candidate_spacing_m, "candidate_spacing_m", "Problem", low=0, low_open=True

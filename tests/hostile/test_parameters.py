@@ -9,6 +9,7 @@ the tiny scene for headings.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -234,6 +235,8 @@ def test_bad_problem_arguments(tiny, kw, match):
 def test_problem_accepts_numpy_seed(tiny):
     plan = solve(_pole_problem(tiny, rng=np.int64(4)))
     assert plan.meta["rng"] == 4
+    assert type(plan.meta["rng"]) is int  # JSON-ready for meta.json
+    assert json.dumps({"rng": plan.meta["rng"], "crs": plan.meta["crs"]})
 
 
 def test_quota_minima_above_the_budget(tiny):
