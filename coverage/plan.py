@@ -619,6 +619,7 @@ def _plan_meta(
         "time_limit_s": problem.time_limit_s,
         "gap_tol": problem.gap_tol,
         "rng": problem.rng,
+        "max_memory_gb": problem.max_memory_gb,
         "spacing_m": problem.spacing_m,
         "candidate_spacing_m": problem.candidate_spacing_m,
         "bandwidth_m": problem.bandwidth_m,

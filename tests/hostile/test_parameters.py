@@ -640,3 +640,14 @@ def test_direct_calls_with_tiny_spacings_are_refused_fast(sample_scene):
         lambda: candidate_sites(sample_scene, candidate_spacing_m=1e-4),
         r"'candidate_spacing_m' parameter of candidate_sites",
     )
+
+
+def test_stray_incident_far_away_is_refused_not_allocated(sample_scene):
+    inc = sample_scene.hotspots[["geometry"]].copy()
+    inc.loc[len(inc) + 10] = [Point(361000.0 + 1e12, 2461000.0)]
+    msg = _timed_refusal(
+        lambda: hotspot_polygons(inc, bandwidth_m=150.0),
+        "'bandwidth_m' parameter of hotspot_polygons",
+    )
+    assert "look for stray points" in msg
+    assert "1,000,000,00" in msg  # the extent, in metres
