@@ -106,7 +106,8 @@ class Problem:
         rotations), (site, demand) pairs within range and matrix entries from
         the scene, and refuse a problem whose estimate is above this limit
         with a :class:`~coverage.errors.ParameterError` naming the parameter
-        to change (see :func:`coverage.plan.size_estimate`).
+        to change, within a second. The estimate is logged (INFO) and kept
+        in ``Plan.meta["memory_estimate_gib"]``.
 
     Raises
     ------
