@@ -402,7 +402,10 @@ class CameraSet:
         if self.relative_headings_deg is None:
             rel = tuple(float(i * 360.0 / n) for i in range(n))
         else:
-            rel = tuple(float(h) % 360.0 for h in self.relative_headings_deg)
+            try:
+                rel = tuple(float(h) % 360.0 for h in self.relative_headings_deg)
+            except (TypeError, ValueError):
+                rel = ()
             if len(rel) != n or not all(math.isfinite(h) for h in rel):
                 msg = (
                     f"The 'relative_headings_deg' parameter of {owner} must give one finite "
@@ -428,12 +431,21 @@ class CameraSet:
         else:
             range_m = check_number(self.range_m, "range_m", owner, low=0.0, low_open=True)
         object.__setattr__(self, "range_m", float(range_m))
+        min_range_given = self.min_range_m
         if self.min_range_m is None:
             object.__setattr__(self, "min_range_m", float(cam.blind_distance_m))
         else:
             object.__setattr__(
                 self, "min_range_m", check_number(self.min_range_m, "min_range_m", owner, low=0.0)
             )
+        if self.min_range_m >= self.range_m:  # type: ignore[operator]
+            msg = (
+                f"The 'min_range_m' parameter of {owner} ({self.min_range_m:g} m"
+                f"{', the blind zone of the mount' if min_range_given is None else ''}) must be "
+                f"below range_m ({self.range_m:g} m): the set would see nothing. Lower "
+                "min_range_m or the mount height, or raise range_m."
+            )
+            raise ParameterError(msg)
         object.__setattr__(
             self,
             "max_privacy_intrusion_m2",

@@ -20,7 +20,9 @@ from scipy.spatial import cKDTree
 
 from coverage._arrays import offsets_within, repeat_index
 from coverage._geometry import Polylines, azimuth_deg
+from coverage._sizes import check_points_along
 from coverage._validate import check_number, format_rows
+from coverage.demand import require_finite_corridors
 from coverage.errors import CRSError, InputError, ParameterError
 from coverage.scene import district_of
 
@@ -124,6 +126,26 @@ def _check_poles(poles: Any, scene: Scene) -> gpd.GeoDataFrame:
             f"row(s) are not (rows {format_rows(rows)})."
         )
         raise InputError(msg)
+    xy = shapely.get_coordinates(geom)
+    nonfinite = ~np.isfinite(xy).all(axis=1)
+    if nonfinite.any():
+        rows = poles.index.to_numpy()[nonfinite].tolist()
+        msg = (
+            f"The poles given to candidate_sites have {int(nonfinite.sum())} point(s) with NaN or "
+            f"infinite coordinates (rows {format_rows(rows)}). Fix or remove those rows."
+        )
+        raise InputError(msg)
+    _, first, counts = np.unique(xy, axis=0, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        seen = np.zeros(len(xy), dtype=bool)
+        seen[first] = True
+        rows = poles.index.to_numpy()[~seen].tolist()
+        msg = (
+            f"The poles given to candidate_sites repeat {len(rows)} position(s) (rows "
+            f"{format_rows(rows)} stand exactly on an earlier pole): two sets could be planned on "
+            "one pole. Remove the repeated rows (poles.drop_duplicates('geometry'))."
+        )
+        raise InputError(msg)
     return poles
 
 
@@ -217,6 +239,13 @@ def candidate_sites(
     s = _check_spacing(candidate_spacing_m, intersections)
     if poles is not None:
         poles = _check_poles(poles, scene)
+    require_finite_corridors(scene.corridors, "candidate_sites")
+    check_points_along(
+        np.asarray(shapely.length(scene.corridors.geometry.values), dtype=float),
+        s,
+        "candidate_spacing_m",
+        "candidate_sites",
+    )
     ixy, ibear = _intersections(scene) if intersections else (np.zeros((0, 2)), [])
     corridors = scene.corridors
     poly = Polylines(corridors.geometry.values)

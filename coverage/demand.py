@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 from coverage._arrays import offsets_within, repeat_index
 from coverage._crs import require_metric
 from coverage._geometry import Polylines
+from coverage._sizes import check_points_along
 from coverage._validate import check_number, format_rows
 from coverage.errors import CRSError, InputError, ParameterError
 from coverage.scene import district_of
@@ -136,9 +137,10 @@ def _pairs_estimate(q: FloatArray, xy: FloatArray, r: float) -> int:
         return 0
     lo = np.minimum(q.min(axis=0), xy.min(axis=0))
     hi = np.maximum(q.max(axis=0), xy.max(axis=0))
-    n = np.floor((hi - lo) / r).astype(np.int64) + 1
-    if n[0] * n[1] > _GRID_CELLS_MAX:
+    nf = np.floor((hi - lo) / r) + 1.0  # float: a tiny r cannot overflow the count
+    if float(nf[0]) * float(nf[1]) > _GRID_CELLS_MAX:
         return int(cKDTree(xy).count_neighbors(cKDTree(q), r))
+    n = nf.astype(np.int64)
     ci = np.floor((xy - lo) / r).astype(np.int64)
     counts = np.bincount(ci[:, 1] * n[0] + ci[:, 0], minlength=int(n[0] * n[1]))
     block = (
@@ -149,29 +151,66 @@ def _pairs_estimate(q: FloatArray, xy: FloatArray, r: float) -> int:
     return int(block[qi[:, 1], qi[:, 0]].sum() * math.pi / 9.0)
 
 
+def _grid_cells(extent: FloatArray, pad: float, c: float) -> tuple[float, float]:
+    """Nodes per axis of a grid of cell `c` over `extent` ± `pad` (+ 3), as floats (no overflow)."""
+    n = np.floor((extent + 2 * pad) / c) + 3.0
+    return float(n[0]), float(n[1])
+
+
+def _smallest_bandwidth(extent: FloatArray) -> float:
+    """Smallest h whose grid of cell h (pad 4 h) over `extent` has at most _GRID_CELLS_MAX nodes."""
+    # (ex / h + 11) (ey / h + 11) <= N, solved for u = 1 / h
+    ex, ey = float(extent[0]), float(extent[1])
+    a, b, c = ex * ey, 11.0 * (ex + ey), 121.0 - _GRID_CELLS_MAX
+    if a <= 0:
+        return b / -c if b > 0 else 0.0
+    u = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    return 1.0 / u
+
+
 def _grid_axes(
-    xy: FloatArray, h: float, cell: float | None
+    xy: FloatArray, h: float, cell: float | None, owner: str = "hotspot_polygons"
 ) -> tuple[FloatArray, FloatArray, float]:
-    """Grid node coordinates covering the incidents' support (bounds ± cutoff + 1 cell)."""
+    """Grid node coordinates covering the incidents' support (bounds ± cutoff + 1 cell).
+
+    Without `cell` the cell starts at h/4 and grows (by 1.5, at most to h)
+    until the grid has at most ``_GRID_CELLS_MAX`` nodes; when even a cell of
+    h is too many (a bandwidth far below the incidents' extent) the
+    bandwidth is refused: a coarser grid would miss the density's peaks.
+    Counts are floats, so a tiny bandwidth cannot overflow them.
+    """
     lo = xy.min(axis=0)
     hi = xy.max(axis=0)
+    extent = hi - lo
     c = h / 4.0 if cell is None else cell
     pad = KERNEL_CUTOFF * h
-    while True:
-        n = np.floor((hi - lo + 2 * pad) / c).astype(np.int64) + 3
-        if n[0] * n[1] <= _GRID_CELLS_MAX or cell is not None:
-            break
-        c *= 1.5
-    if n[0] * n[1] > _GRID_CELLS_MAX:
+    if cell is None:
+        nx, ny = _grid_cells(extent, pad, h)
+        if nx * ny > _GRID_CELLS_MAX:
+            fx, fy = _grid_cells(extent, pad, c)
+            msg = (
+                f"The 'bandwidth_m' parameter of {owner} is too small for incidents spread over "
+                f"{extent[0]:,.0f} x {extent[1]:,.0f} m: the kernel-density grid would need "
+                f"{fx * fy:.3g} cells of bandwidth_m/4 ({fx * fy * 8 / 2**30:,.3g} GiB), and "
+                f"{nx * ny:.3g} even with cells of bandwidth_m, more than the limit of "
+                f"{_GRID_CELLS_MAX:,} cells. Got {h!r} instead; use bandwidth_m >= "
+                f"{math.ceil(_smallest_bandwidth(extent) * 100) / 100:g} (and if the incidents "
+                "should not spread that far, look for stray points)."
+            )
+            raise ParameterError(msg)
+        while math.prod(_grid_cells(extent, pad, c)) > _GRID_CELLS_MAX:
+            c = min(c * 1.5, h)
+    nx, ny = _grid_cells(extent, pad, c)
+    if nx * ny > _GRID_CELLS_MAX:
         msg = (
-            f"The 'cell_m' parameter of hotspot_polygons gives a grid of {n[0]} x {n[1]} cells "
+            f"The 'cell_m' parameter of {owner} gives a grid of {nx:.3g} x {ny:.3g} cells "
             f"over the incidents (more than {_GRID_CELLS_MAX:,}). Got {cell!r} instead; "
             "use a larger cell_m."
         )
         raise ParameterError(msg)
     x0 = lo - pad - c
-    xs = x0[0] + c * np.arange(n[0])
-    ys = x0[1] + c * np.arange(n[1])
+    xs = x0[0] + c * np.arange(int(nx))
+    ys = x0[1] + c * np.arange(int(ny))
     return xs, ys, c
 
 
@@ -365,7 +404,10 @@ def hotspot_risk(
     ------
     coverage.errors.ParameterError
         `bandwidth_m` is not a positive number, or a category weight is
-        negative, NaN or not a number.
+        negative, NaN or not a number; or `bandwidth_m` is so small next to
+        the incidents' extent that the density grid would exceed 20 million
+        cells even with cells of `bandwidth_m` (the message gives the
+        smallest bandwidth that fits).
 
     Notes
     -----
@@ -416,7 +458,12 @@ def hotspot_risk(
 
 
 def _risk(
-    q: FloatArray, scene: Scene, h: float, cw: dict[str, float], tree: shapely.STRtree | None
+    q: FloatArray,
+    scene: Scene,
+    h: float,
+    cw: dict[str, float],
+    tree: shapely.STRtree | None,
+    owner: str = "hotspot_risk",
 ) -> FloatArray:
     """hotspot_risk on validated input; `tree` is an STRtree of the points of `q`, if built."""
     out = np.zeros(len(q))
@@ -436,7 +483,7 @@ def _risk(
     pxy, w = _incident_arrays(hs, cw)
     if len(w) == 0:
         return out
-    xs, ys, _ = _grid_axes(pxy, h, None)
+    xs, ys, _ = _grid_axes(pxy, h, None, owner)
     top = _kde_max(pxy, w, h, (xs, ys, _kde_binned(pxy, w, h, xs, ys)), z_exact=False)
     if not top > 0:
         return out
@@ -449,10 +496,11 @@ def _risk(
         c = h / 8.0
         lo = np.maximum(q.min(axis=0), pxy.min(axis=0) - r) - r - 2 * c
         hi = np.minimum(q.max(axis=0), pxy.max(axis=0) + r) + r + 2 * c
-        n = np.maximum(np.ceil((hi - lo) / c).astype(np.int64) + 1, 2)
-        while n[0] * n[1] > _GRID_CELLS_MAX:
+        nf = np.maximum(np.ceil((hi - lo) / c) + 1.0, 2.0)  # float: cannot overflow
+        while float(nf[0]) * float(nf[1]) > _GRID_CELLS_MAX:
             c *= 1.25
-            n = np.maximum(np.ceil((hi - lo) / c).astype(np.int64) + 1, 2)
+            nf = np.maximum(np.ceil((hi - lo) / c) + 1.0, 2.0)
+        n = nf.astype(np.int64)
         gx = lo[0] + c * np.arange(n[0])
         gy = lo[1] + c * np.arange(n[1])
         logger.info(
@@ -469,6 +517,20 @@ def _risk(
 
 
 # --------------------------------------------------------------------------- demand
+def require_finite_corridors(corridors: gpd.GeoDataFrame, owner: str) -> None:
+    """Refuse corridors with NaN or infinite coordinates, naming the rows (before sampling them)."""
+    xy, idx = shapely.get_coordinates(corridors.geometry.values, return_index=True)
+    bad_vertex = ~np.isfinite(xy).all(axis=1)
+    if bad_vertex.any():
+        pos = np.unique(idx[bad_vertex])
+        rows = corridors.index.to_numpy()[pos].tolist()
+        msg = (
+            f"{owner}: the corridors layer has {len(rows)} line(s) with NaN or infinite "
+            f"coordinates (rows {format_rows(rows)}). Fix or remove those rows."
+        )
+        raise InputError(msg)
+
+
 def sample_demand(
     scene: Scene,
     *,
@@ -500,7 +562,8 @@ def sample_demand(
     ------
     coverage.errors.ParameterError
         `spacing_m` or `bandwidth_m` is not a positive number, or a category
-        weight is negative or NaN.
+        weight is negative or NaN, or `bandwidth_m` is too small for the
+        density grid (see :func:`hotspot_risk`).
 
     Notes
     -----
@@ -530,7 +593,9 @@ def sample_demand(
     h = _check_bandwidth(bandwidth_m, owner)
     cw = _check_category_weights(category_weights, owner)
     corridors = scene.corridors
+    require_finite_corridors(corridors, owner)
     lines = corridors.geometry.values
+    check_points_along(np.asarray(shapely.length(lines), dtype=float), s, "spacing_m", owner)
     poly = Polylines(lines)
     length = poly.length
     n = np.maximum(np.ceil(length / s - 0.5 - 1e-9), 1).astype(np.int64)
@@ -542,7 +607,7 @@ def sample_demand(
     footfall = corridors["footfall"].to_numpy(dtype=float)[line]
     points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
     tree = shapely.STRtree(points)
-    risk = _risk(xy, scene, h, cw, tree)
+    risk = _risk(xy, scene, h, cw, tree, owner)
     logger.info(
         "sample_demand: %d points on %d corridors (spacing %g m, hotspots: %s).",
         len(xy),

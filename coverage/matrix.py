@@ -40,10 +40,11 @@ from scipy.sparse import coo_array, csr_array
 from scipy.spatial import cKDTree
 
 from coverage._arrays import offsets_within, repeat_index
-from coverage._validate import check_polygons, check_workers, check_xy
+from coverage._sizes import BYTES_PER_ROW, GIB, memory_limit_gb
+from coverage._validate import check_number, check_polygons, check_workers, check_xy, format_rows
 from coverage.camera import CameraSet
-from coverage.errors import InputError
-from coverage.visibility import CLEARANCE_M, Obstacles, isovists, sector_polygons
+from coverage.errors import InputError, ParameterError
+from coverage.visibility import CLEARANCE_M, MAX_RAYS, Obstacles, isovists, sector_polygons
 
 __all__ = ["CoverageMatrix", "coverage_matrix", "row_orientations"]
 
@@ -194,10 +195,15 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     """
     sites = _points(sites_xy, "sites_xy")
     demand = _points(demand_xy, "demand_xy")
+    clearance_m = check_number(clearance_m, "clearance_m", _OWNER, low=0.0)
+    privacy_n_rays = check_number(
+        privacy_n_rays, "privacy_n_rays", _OWNER, low=3, high=MAX_RAYS, integer=True
+    )
     bld = check_polygons(buildings, "buildings", _OWNER)
     zones = check_polygons(privacy_zones, "privacy_zones", _OWNER)
     obs = Obstacles(bld, clearance_m) if bld.size else None
     existing = _existing_sets(existing_xy, existing_heading_deg, existing_cameras, camera_set)
+    _check_row_count(len(sites), camera_set)
     rows = _row_layout(sites, camera_set, site_bearings_deg, existing)
 
     # privacy: configurations whose view reaches into a zone (dropped at the end, so
@@ -282,6 +288,24 @@ def _points(xy: ArrayLike, name: str) -> NDArray[np.float64]:
     return check_xy(xy, name, _OWNER) if len(np.asarray(xy)) else np.zeros((0, 2))
 
 
+def _check_row_count(n_sites: int, camera_set: CameraSet) -> None:
+    """Refuse sites x rotations rows that would not fit in memory, before allocating them."""
+    if isinstance(camera_set.rotations, str):
+        return
+    n_rows = float(n_sites) * float(camera_set.rotations)
+    need = n_rows * BYTES_PER_ROW / GIB
+    limit = memory_limit_gb()
+    if need > limit:
+        msg = (
+            f"{_OWNER}: the 'rotations' parameter of the camera set ({camera_set.rotations}) "
+            f"gives {n_rows:,.0f} candidate rows ({n_sites:,} sites x rotations), about "
+            f"{need:,.1f} GiB before any coverage is computed, above the limit of {limit:,.1f} "
+            "GiB (half of this machine's memory). Lower rotations (4 to 12 is usual) or give "
+            "fewer sites."
+        )
+        raise ParameterError(msg)
+
+
 def _existing_sets(
     xy: ArrayLike | None,
     heading_deg: ArrayLike | None,
@@ -302,6 +326,14 @@ def _existing_sets(
         if cameras is None
         else np.asarray(cameras, dtype=np.int64).reshape(-1)
     )
+    if len(head) == n_ex and np.isinf(head).any():
+        bad = np.flatnonzero(np.isinf(head))
+        msg = (
+            f"{_OWNER}: existing_heading_deg has {bad.size} infinite value(s) (positions "
+            f"{format_rows(bad.tolist())}). Give the first camera's azimuth in degrees "
+            "clockwise from north, or NaN when it is unknown (the set's default orientation)."
+        )
+        raise InputError(msg)
     if len(head) != n_ex or len(cams) != n_ex or (cams < 1).any():
         msg = (
             f"{_OWNER}: existing_heading_deg and existing_cameras must give one value per "

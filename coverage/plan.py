@@ -20,8 +20,9 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from coverage._arrays import relative_gap, row_of_entries
+from coverage._sizes import check_problem_size
 from coverage._timing import StageTimer
-from coverage._validate import check_choice, check_number
+from coverage._validate import check_choice, check_number, format_rows
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
 from coverage.matrix import CoverageMatrix, coverage_matrix
@@ -94,7 +95,19 @@ class Problem:
     quotas
         ``{district: (min, max)}`` sets per district in each phase (``None``
         for no bound on that side). Passed to the optimizer with each
-        candidate's district as its label.
+        candidate's district as its label. District names are compared as
+        text (``1`` and ``"1"`` are the same district). Minima that add up to
+        more than a phase's budget are refused here.
+    max_memory_gb
+        Memory the run may use, in GiB (a number > 0). ``None`` (the default)
+        means half of this machine's physical memory (``os.sysconf``:
+        ``SC_PHYS_PAGES * SC_PAGE_SIZE``). Before any heavy work, :func:`solve`
+        and :func:`assess` estimate the demand points, candidate rows (sites ×
+        rotations), (site, demand) pairs within range and matrix entries from
+        the scene, and refuse a problem whose estimate is above this limit
+        with a :class:`~coverage.errors.ParameterError` naming the parameter
+        to change, within a second. The estimate is logged (INFO) and kept
+        in ``Plan.meta["memory_estimate_gib"]``.
 
     Raises
     ------
@@ -117,7 +130,8 @@ class Problem:
     poles: gpd.GeoDataFrame | None = field(default=None, repr=False)
     candidates: str = "generated"
     demand: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    quotas: Mapping[str, tuple[int | None, int | None]] | None = None
+    quotas: Mapping[Any, tuple[int | None, int | None]] | None = None
+    max_memory_gb: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.scene, Scene):
@@ -144,7 +158,15 @@ class Problem:
         if self.demand is not None:
             _check_demand(self.demand, self.scene)
         if self.quotas is not None:
-            _check_quotas(self.quotas, self.scene)
+            quotas = _check_quotas(self.quotas, self.scene, _problem_budgets(self))
+            object.__setattr__(self, "quotas", quotas)
+        if self.rng is not None:  # stored as a plain int (it goes into meta.json)
+            object.__setattr__(
+                self, "rng", check_number(self.rng, "rng", "Problem", low=0, integer=True)
+            )
+        if self.max_memory_gb is not None:
+            gb = check_number(self.max_memory_gb, "max_memory_gb", "Problem", low=0, low_open=True)
+            object.__setattr__(self, "max_memory_gb", gb)
         check_number(self.spacing_m, "spacing_m", "Problem", low=0, low_open=True)
         check_number(
             self.candidate_spacing_m, "candidate_spacing_m", "Problem", low=0, low_open=True
@@ -181,8 +203,8 @@ def _check_demand(demand: Any, scene: Scene) -> None:
         )
     if len(demand) == 0:
         problems.append("the demand layer is empty")
-    elif not (shapely.get_type_id(demand.geometry.values) == 0).all():
-        problems.append("demand must be Points")
+    else:
+        problems.extend(_point_problems(demand, "demand points"))
     if "weight" not in demand.columns:
         problems.append("demand needs a 'weight' column")
     else:
@@ -199,11 +221,44 @@ def _check_demand(demand: Any, scene: Scene) -> None:
         raise InputError(msg)
 
 
-def _check_quotas(quotas: Any, scene: Scene) -> None:
-    names = set(scene.districts["name"])
+def _point_problems(frame: gpd.GeoDataFrame, what: str) -> list[str]:
+    """Rows of `frame` that are not single non-empty points with finite coordinates."""
+    geom = frame.geometry.values
+    rows = frame.index.to_numpy()
+    not_point = (shapely.get_type_id(geom) != 0) | shapely.is_empty(geom)
+    if not_point.any():
+        return [
+            f"{int(not_point.sum())} of the {what} are not non-empty Points "
+            f"(rows {format_rows(rows[not_point].tolist())})"
+        ]
+    xy = shapely.get_coordinates(geom)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        return [
+            f"{int(bad.sum())} of the {what} have NaN or infinite coordinates "
+            f"(rows {format_rows(rows[bad].tolist())})"
+        ]
+    return []
+
+
+def _check_quotas(
+    quotas: Any, scene: Scene, budgets: tuple[int, ...]
+) -> dict[str, tuple[int | None, int | None]]:
+    """Check the quotas; return them keyed by district name as text ("1" and 1 are one name)."""
+    names = {str(n) for n in scene.districts["name"]}
     if not isinstance(quotas, Mapping):
         msg = "The 'quotas' parameter of Problem must be a dict {district: (min, max)}."
         raise ParameterError(msg)
+    keys = [str(k) for k in quotas]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        msg = (
+            f"The 'quotas' parameter of Problem gives district(s) {twice[:5]} more than once "
+            "(names are compared as text, so 1 and '1' are the same district). Keep one entry."
+        )
+        raise ParameterError(msg)
+    checked: dict[str, tuple[int | None, int | None]] = {str(k): v for k, v in quotas.items()}
+    quotas = checked
     unknown = sorted(set(quotas) - names)
     if unknown:
         msg = (
@@ -222,6 +277,18 @@ def _check_quotas(quotas: Any, scene: Scene) -> None:
                 f"ints >= 0 or None and min <= max. Got {v!r} instead."
             )
             raise ParameterError(msg)
+    minima = {k: int(v[0]) for k, v in quotas.items() if v[0]}
+    total = sum(minima.values())
+    if total > min(budgets):
+        listed = ", ".join(f"{k!r}: {v}" for k, v in minima.items())
+        which = "the budget" if len(budgets) == 1 else "the smallest phase budget"
+        msg = (
+            f"The 'quotas' parameter of Problem cannot be met: the minima add up to {total} "
+            f"set(s) ({listed}) but {which} is {min(budgets)} (quotas apply to each phase). "
+            "Lower the minima or raise the budget."
+        )
+        raise ParameterError(msg)
+    return checked
 
 
 @dataclass(frozen=True, eq=False)  # holds GeoDataFrames: compare by identity
@@ -351,7 +418,9 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
     Raises
     ------
     coverage.errors.ParameterError
-        The budget is larger than the number of candidate sites.
+        The budget is larger than the number of candidate sites, or the
+        problem's estimated memory is above ``Problem.max_memory_gb``
+        (checked first, before anything is allocated).
     coverage.errors.InputError
         No candidate site can be used (e.g. every one is in a privacy zone or
         building), or no demand point lies on the corridors.
@@ -364,6 +433,7 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
     >>> len(plan.new_cameras), plan.objective <= plan.upper_bound
     (20, True)
     """
+    size = check_problem_size(problem, "solve")
     timer = _stage_timer(progress)
     budgets = _problem_budgets(problem)
     with timer.stage("demand"):
@@ -402,7 +472,10 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
         solution=last,
         sites=sites,
         matrix=cm,
-        meta=_plan_meta(problem, last, cm, len(sites), phases, timer.timings),
+        meta={
+            **_plan_meta(problem, last, cm, len(sites), phases, timer.timings),
+            "memory_estimate_gib": round(size.gib, 4),
+        },
     )
 
 
@@ -512,7 +585,7 @@ def _quota_options(problem: Problem, cm: CoverageMatrix, sites: gpd.GeoDataFrame
         return {}
     labels = np.full(cm.A.shape[0], "", dtype=object)
     cand = cm.site >= 0
-    labels[cand] = sites["district"].to_numpy()[cm.site[cand]]
+    labels[cand] = sites["district"].astype(str).to_numpy()[cm.site[cand]]
     return {"labels": labels, "quotas": dict(problem.quotas)}
 
 
@@ -540,12 +613,14 @@ def _plan_meta(
     """Parameters, seed, solver options, sizes, phases and stage timings of a plan."""
     budgets = _problem_budgets(problem)
     return {
+        "crs": _crs_name(problem.scene.crs),
         "budget": list(budgets) if len(budgets) > 1 else budgets[0],
         "method": problem.method,
         "solver_method": sol.method,
         "time_limit_s": problem.time_limit_s,
         "gap_tol": problem.gap_tol,
         "rng": problem.rng,
+        "max_memory_gb": problem.max_memory_gb,
         "spacing_m": problem.spacing_m,
         "candidate_spacing_m": problem.candidate_spacing_m,
         "bandwidth_m": problem.bandwidth_m,
@@ -563,6 +638,12 @@ def _plan_meta(
         "phases": phases,
         "timings_s": timings,
     }
+
+
+def _crs_name(crs: CRS) -> str:
+    """Name a CRS for ``Plan.meta``: ``"EPSG:2326"`` when it has a code, else its WKT."""
+    auth = crs.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth is not None else crs.to_wkt()
 
 
 def _tier_weights(cam: CameraSet) -> dict[str, float] | None:
@@ -718,8 +799,17 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
     -------
     Plan
         With ``meta["assessed"] = True``; ``rank`` follows the given order.
+
+    Raises
+    ------
+    coverage.errors.InputError
+        The sets have no CRS, none is new, or a ``headings_deg`` or ``phase``
+        cell cannot be read (the message names the rows).
+    coverage.errors.ParameterError
+        The problem's estimated memory is above ``Problem.max_memory_gb``.
     """
     sets = _sets_to_assess(sets, problem.scene)
+    check_problem_size(problem, "assess", given_sets=len(sets))
     demand = _make_demand(problem)
     sites = _make_sites(problem)
     cm = build_matrix(problem, demand, sites)
@@ -759,6 +849,7 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
         matrix=stacked,
         meta={
             "assessed": True,
+            "crs": _crs_name(problem.scene.crs),
             "camera": repr(problem.camera),
             "camera_set": problem.camera,
             "best_possible_objective_found": float(bound.objective),
@@ -775,9 +866,23 @@ def _sets_to_assess(sets: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
     if sets.crs is None:
         msg = "The camera sets to assess have no CRS; set it (plan files are EPSG:4326)."
         raise InputError(msg)
-    sets = sets.to_crs(scene.crs)
     if "status" in sets.columns:
         sets = sets[sets["status"].fillna("new") != "existing"]
+    problems = _point_problems(sets, "camera sets")
+    if not problems:
+        given = CRS.from_user_input(sets.crs)
+        sets = sets.to_crs(scene.crs)
+        problems = _point_problems(sets, f"camera sets projected from {given.to_string()}")
+        if problems and given.is_geographic:
+            problems[-1] += " (are longitude and latitude swapped?)"
+    if problems:
+        msg = (
+            "The camera sets to assess: " + "; ".join(problems) + ". Give one point per set "
+            "(x, y; longitude, latitude in EPSG:4326), or remove those rows."
+        )
+        raise InputError(msg)
+    _first_headings(sets)  # unreadable headings or phases: an error naming the rows as given
+    _phases_of(sets)
     sets = sets.reset_index(drop=True)
     if len(sets) == 0:
         msg = "There are no new camera sets to assess."
@@ -785,21 +890,89 @@ def _sets_to_assess(sets: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
     return sets
 
 
+def _heading_values(v: Any) -> tuple[float, ...] | None:
+    """Headings of one ``headings_deg`` cell; None when the cell is empty; ValueError if unreadable.
+
+    A cell is a tuple or list of numbers (a plan in memory), ``"a;b;c"`` text
+    (a plan read back from a file) or a single number.
+    """
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, str):
+        text = v.strip()
+        bracketed = text[:1] in "([" and text[-1:] in ")]" and len(text) >= 2
+        text = text[1:-1].strip() if bracketed else text
+        if not text:
+            return None
+        parts: Sequence[Any] = text.split("," if bracketed else ";")
+    elif isinstance(v, tuple | list | np.ndarray):
+        parts = list(v)
+        if not parts:
+            return None
+    else:
+        parts = [v]
+    vals = []
+    for p in parts:
+        if isinstance(p, bool):
+            raise ValueError(p)
+        x = float(p.strip()) if isinstance(p, str) else float(p)
+        if not np.isfinite(x):
+            raise ValueError(p)
+        vals.append(x)
+    return tuple(vals)
+
+
 def _first_headings(sets: gpd.GeoDataFrame) -> NDArray[np.float64]:
-    """Heading of each set's first camera (NaN when not given or unreadable).
+    """Heading of each set's first camera (NaN when the cell is empty).
 
     ``headings_deg`` holds tuples (a plan in memory) or ``"a;b;c"`` strings (a
-    plan read back from a file).
+    plan read back from a file). A cell that is not empty and cannot be read
+    is an :class:`~coverage.errors.InputError` naming the rows: using the
+    default orientation instead would assess another layout.
     """
     heads = np.full(len(sets), np.nan)
-    if "headings_deg" in sets.columns:
-        for i, v in enumerate(sets["headings_deg"]):
-            vals = v if isinstance(v, tuple | list) else str(v).split(";")
-            try:
-                heads[i] = float(vals[0])
-            except (ValueError, IndexError):
-                heads[i] = np.nan
+    if "headings_deg" not in sets.columns:
+        return heads
+    bad: list[tuple[Any, Any]] = []
+    for i, (label, v) in enumerate(zip(sets.index, sets["headings_deg"], strict=True)):
+        try:
+            vals = _heading_values(v)
+        except (TypeError, ValueError):
+            bad.append((label, v))
+            continue
+        if vals is not None:
+            heads[i] = vals[0]
+    if bad:
+        shown = ", ".join(f"row {r}: {v!r}" for r, v in bad[:5])
+        msg = (
+            f"The camera sets to assess: column 'headings_deg' has {len(bad)} unreadable "
+            f"value(s) ({shown}{', …' if len(bad) > 5 else ''}). Give the azimuth of each camera "
+            "in degrees clockwise from north, separated by ';' (e.g. '30;150;270'), or leave the "
+            "cell empty for the camera set's default orientation."
+        )
+        raise InputError(msg)
     return heads
+
+
+def _phases_of(sets: gpd.GeoDataFrame) -> NDArray[np.int64]:
+    """Read the ``phase`` of each set (1 when the column is absent): whole numbers >= 1."""
+    if "phase" not in sets.columns:
+        return np.ones(len(sets), dtype=np.int64)
+    raw = sets["phase"]
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    is_bool = raw.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+    ok = np.isfinite(num) & (num >= 1) & (np.mod(num, 1) == 0) & ~is_bool
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        shown = ", ".join(f"row {sets.index[i]}: {raw.iloc[i]!r}" for i in bad[:5])
+        msg = (
+            f"The camera sets to assess: column 'phase' has {bad.size} value(s) that are not "
+            f"whole numbers >= 1 ({shown}{', …' if bad.size > 5 else ''}). Number the phases "
+            "1, 2, ... (existing sets have status 'existing'), or drop the column for phase 1."
+        )
+        raise InputError(msg)
+    out: NDArray[np.int64] = num.astype(np.int64)
+    return out
 
 
 def _given_matrix(
@@ -853,9 +1026,7 @@ def _given_camera_table(
             "gain": np.zeros(len(sets)),
             "headings_deg": _headings(given.headings_deg),
             **_set_columns(problem.camera),
-            "phase": sets["phase"].to_numpy(dtype=np.int64)
-            if "phase" in sets.columns
-            else np.ones(len(sets), dtype=np.int64),
+            "phase": _phases_of(sets),
             "status": "new",
             "owner": sets["owner"].fillna("").astype(str).to_numpy()
             if "owner" in sets.columns

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from coverage._arrays import offsets_within
 from coverage._geometry import angular_difference_deg, azimuth_deg
-from coverage._validate import check_polygons, check_workers, check_xy
+from coverage._validate import check_number, check_polygons, check_workers, check_xy, format_rows
 from coverage.camera import CameraSet
 from coverage.errors import InputError
 
@@ -47,6 +47,8 @@ __all__ = [
 
 #: Default inward shrink of building footprints for occlusion, metres.
 CLEARANCE_M = 0.5
+#: Most rays an isovist may cast (each point's ring holds one vertex per ray).
+MAX_RAYS = 100_000
 _CHUNK = 500_000
 
 
@@ -60,6 +62,7 @@ def in_sector(az_deg: ArrayLike, heading_deg: ArrayLike, hfov_deg: float) -> NDA
     >>> in_sector([120.0, 140.0, 45.0], 90.0, 90.0).tolist()  # 30° and 50° off-axis
     [True, False, True]
     """
+    hfov_deg = check_number(hfov_deg, "hfov_deg", "in_sector", low=0.0, low_open=True)
     if hfov_deg >= 360.0:
         h = np.asarray(heading_deg, dtype=float)
         return np.broadcast_to(
@@ -420,6 +423,9 @@ def isovists(
     """
     owner = "isovists"
     pts = check_xy(xy, "xy", owner)
+    range_m = check_number(range_m, "range_m", owner, low=0.0, low_open=True)
+    n_rays = check_number(n_rays, "n_rays", owner, low=3, high=MAX_RAYS, integer=True)
+    clearance_m = check_number(clearance_m, "clearance_m", owner, low=0.0)
     ang = np.radians(np.arange(n_rays) * (360.0 / n_rays))
     dirs = np.stack([np.sin(ang), np.cos(ang)], axis=1)
     obs = (
@@ -471,9 +477,20 @@ def view_sectors(
     owner = "view_sectors"
     single = np.asarray(xy).ndim == 1
     pts = check_xy(xy, "xy", owner)
-    h = np.atleast_2d(np.asarray(headings_deg, dtype=np.float64))
+    try:
+        h = np.atleast_2d(np.asarray(headings_deg, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        msg = f"{owner}: headings_deg must be numbers (degrees from north). {exc}"
+        raise InputError(msg) from exc
     if h.shape[0] != len(pts):
         msg = f"{owner}: headings_deg has {h.shape[0]} row(s) for {len(pts)} pole(s)."
+        raise InputError(msg)
+    if np.isinf(h).any():
+        rows = np.flatnonzero(np.isinf(h).any(axis=1)).tolist()
+        msg = (
+            f"{owner}: headings_deg has infinite values (rows {format_rows(rows)}). Give "
+            "degrees clockwise from north, or NaN for an empty camera slot."
+        )
         raise InputError(msg)
     k = h.shape[1]
     wedges = sector_polygons(np.repeat(pts, k, axis=0), h.ravel(), camera_set).reshape(-1, k)

@@ -150,9 +150,15 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     Raises
     ------
     InputError
-        If ``A``, ``weights``, ``groups`` or ``fixed`` are malformed.
+        If ``A``, ``weights``, ``groups`` or ``fixed`` are malformed: a sparse
+        ``A`` with an index outside its shape, or giving one (row, column)
+        entry twice (scipy would add the two up silently), values outside
+        [0, 1], NaN or negative weights, a fixed row listed twice.
     ParameterError
-        If ``budget``, ``method``, ``time_limit_s`` or ``gap_tol`` are out of range.
+        If ``budget``, ``method``, ``time_limit_s``, ``gap_tol`` or ``rng``
+        (None, an int >= 0 or a Generator) are out of range, or the quota
+        minima cannot be met by any plan (they add up to more than the
+        budget, or a label has fewer open groups than its minimum).
 
     Notes
     -----
@@ -203,7 +209,7 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     n, m = M.shape
     w = _inputs.as_weights(weights, m, owner)
     run = _inputs.check_run(method, time_limit_s, gap_tol, rng, progress, t0)
-    fx = np.unique(_inputs.as_index(fixed, n, "fixed", owner))
+    fx = _inputs.as_fixed(fixed, n, owner)
     budget, cost_arr = _inputs.check_budget(budget, costs, n, fx.size, owner)
     group_ids = _inputs.as_groups(groups, n, owner)
     k_coverage = check_number(k_coverage, "k_coverage", owner, low=1, integer=True)
@@ -213,6 +219,9 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     # with costs the count is free: every selectable row
     max_count = int(budget) if cost_arr is None else max(1, n - fx.size)
     core = build_core(M, w, budget=max_count, fixed=fx, group_ids=group_ids)
+    _inputs.check_quotas_feasible(
+        quotas, quota_arrays, core.rows, group_ids, None if cost_arr is not None else budget, owner
+    )
     constraints = build_constraints(core, cost_arr, budget, quota_arrays, sep_pairs)
     inst = _inputs.Instance(M, w, fx)
     if k_coverage > 1 or combine == "probabilistic":
@@ -275,6 +284,7 @@ def plan_phases(  # noqa: PLR0913 -- keyword-only options of a public entry poin
     _inputs.check_budgets(budgets, "plan_phases")
     M = _inputs.as_csr(A, "plan_phases")
     installed = _inputs.as_index(fixed, M.shape[0], "fixed", "plan_phases")
+    _inputs.check_phase_total(budgets, M.shape[0] - np.unique(installed).size, options)
     out: list[Solution] = []
     for b in budgets:
         sol = max_coverage(

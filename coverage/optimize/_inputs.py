@@ -17,7 +17,7 @@ from scipy import sparse
 from scipy.sparse import csr_array
 
 from coverage._arrays import row_of_entries
-from coverage._validate import check_choice, check_number
+from coverage._validate import check_choice, check_number, format_rows
 from coverage.errors import InputError, ParameterError
 from coverage.optimize._solution import Progress
 
@@ -73,9 +73,22 @@ def check_run(
         gap_tol=gap_tol,
         t0=t0,
         deadline=t0 + limit_s,
-        rng=np.random.default_rng(rng),
+        rng=np.random.default_rng(check_seed(rng, owner)),
         progress=None if progress is None else _progress_fn(progress, t0),
     )
+
+
+def check_seed(rng: Any, owner: str) -> SeedLike:
+    """Check a seed: None, an int >= 0 (not a bool) or a ``numpy.random.Generator``."""
+    if rng is None or isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool) and int(rng) >= 0:
+        return int(rng)
+    msg = (
+        f"The 'rng' parameter of {owner} must be None, an int >= 0 or a "
+        f"numpy.random.Generator. Got {rng!r} instead; pass e.g. rng=0 for a repeatable run."
+    )
+    raise ParameterError(msg)
 
 
 def _progress_fn(progress: Callable[[Progress], None], t0: float) -> ProgressFn:
@@ -103,9 +116,26 @@ def check_budgets(budgets: Sequence[float], owner: str) -> None:
         raise ParameterError(msg)
 
 
+def check_phase_total(budgets: Sequence[float], free_rows: int, options: Mapping[str, Any]) -> None:
+    """Count budgets of :func:`plan_phases` must fit the rows not fixed, all phases together."""
+    if options.get("costs") is not None:
+        return
+    counts = [b for b in budgets if isinstance(b, int | np.integer) and not isinstance(b, bool)]
+    if len(counts) != len(budgets):
+        return  # each phase's own check names the bad budget
+    total = int(sum(int(b) for b in counts))
+    if total > max(free_rows, 1):
+        msg = (
+            f"The 'budgets' parameter of plan_phases adds up to {total} sets ({list(budgets)}) "
+            f"but only {free_rows} row(s) are not fixed. Lower the phase budgets."
+        )
+        raise ParameterError(msg)
+
+
 def as_csr(A: Any, owner: str = "max_coverage") -> csr_array:
     """Return ``A`` as float64 CSR, int64 indices, sorted, duplicates summed, no zeros."""
     if sparse.issparse(A):
+        _check_sparse_structure(A, owner)
         M = csr_array(A, dtype=np.float64)
     else:
         try:
@@ -142,6 +172,52 @@ def as_csr(A: Any, owner: str = "max_coverage") -> csr_array:
     return M
 
 
+def _check_sparse_structure(A: Any, owner: str) -> None:
+    """Refuse a sparse matrix whose indices are out of range or that repeats an entry.
+
+    Duplicated entries would be summed silently by scipy (0.3 + 0.3 = 0.6 of
+    coverage that no camera gives), so they are an error naming the pairs.
+    """
+    fmt = getattr(A, "format", "")
+    if fmt in ("csr", "csc"):
+        try:
+            A.check_format(full_check=True)
+        except (ValueError, IndexError) as exc:
+            msg = (
+                f"The 'A' parameter of {owner} is a malformed {fmt.upper()} matrix of shape "
+                f"{A.shape}: {exc}. Build it with scipy.sparse.csr_array((data, (rows, cols)), "
+                "shape=...) so every index is inside the shape."
+            )
+            raise InputError(msg) from exc
+        if A.has_canonical_format:
+            return
+    coo = A if fmt == "coo" else A.tocoo(copy=False)
+    row = np.asarray(coo.coords[0], dtype=np.int64)
+    col = np.asarray(coo.coords[1], dtype=np.int64)
+    n, m = A.shape
+    bad = np.flatnonzero((row < 0) | (row >= n) | (col < 0) | (col >= m))
+    if bad.size:
+        pairs = [(int(row[i]), int(col[i])) for i in bad[:5]]
+        msg = (
+            f"The 'A' parameter of {owner} has {bad.size} entr{'y' if bad.size == 1 else 'ies'} "
+            f"outside its shape {A.shape} (row, column): {format_rows(pairs)}. Fix the indices "
+            "or the shape."
+        )
+        raise InputError(msg)
+    order = np.lexsort((col, row))
+    r, c = row[order], col[order]
+    dup = np.flatnonzero((r[1:] == r[:-1]) & (c[1:] == c[:-1]))
+    if dup.size:
+        pairs = sorted({(int(r[i]), int(c[i])) for i in dup})
+        msg = (
+            f"The 'A' parameter of {owner} gives {len(pairs)} (row, column) entr"
+            f"{'y' if len(pairs) == 1 else 'ies'} more than once: {format_rows(pairs)}. "
+            "scipy would add them up (0.3 + 0.3 = 0.6 of coverage no camera gives); keep one "
+            "value per entry (e.g. the largest) before calling."
+        )
+        raise InputError(msg)
+
+
 def as_weights(weights: ArrayLike, m: int, owner: str = "max_coverage") -> NDArray[np.float64]:
     """Demand weights as float64, one per column, finite and >= 0."""
     try:
@@ -161,6 +237,15 @@ def as_weights(weights: ArrayLike, m: int, owner: str = "max_coverage") -> NDArr
             f"The 'weights' parameter of {owner}: {bad.size} value(s) are negative or NaN "
             f"(positions {bad[:5].tolist()}{'…' if bad.size > 5 else ''}). "
             "Weights must be finite and >= 0."
+        )
+        raise InputError(msg)
+    with np.errstate(over="ignore"):
+        total = float(w.sum())
+    if not np.isfinite(total):
+        msg = (
+            f"The 'weights' parameter of {owner} adds up to {total} (the values overflow "
+            f"float64; largest {float(w.max()):.3g}). Scale the weights down, e.g. divide by "
+            "their maximum."
         )
         raise InputError(msg)
     return w
@@ -189,6 +274,20 @@ def as_index(
     return arr
 
 
+def as_fixed(values: ArrayLike | None, n: int, owner: str = "max_coverage") -> NDArray[np.int64]:
+    """Return the fixed rows, sorted; a row given twice is an error (it is installed once)."""
+    arr = as_index(values, n, "fixed", owner)
+    uniq, counts = np.unique(arr, return_counts=True)
+    twice = uniq[counts > 1]
+    if twice.size:
+        msg = (
+            f"The 'fixed' parameter of {owner} lists {twice.size} row(s) more than once: "
+            f"{format_rows(twice.tolist())}. Each installed row counts once; remove the repeats."
+        )
+        raise InputError(msg)
+    return uniq
+
+
 def as_groups(
     groups: ArrayLike | None, n: int, owner: str = "max_coverage"
 ) -> NDArray[np.int64] | None:
@@ -202,7 +301,21 @@ def as_groups(
             f"({n}). Got shape {g.shape} instead."
         )
         raise InputError(msg)
-    _, ids = np.unique(g, return_inverse=True)
+    if g.dtype.kind == "f" and np.isnan(g).any():
+        bad = np.flatnonzero(np.isnan(g))
+        msg = (
+            f"The 'groups' parameter of {owner} has {bad.size} NaN group id(s) (rows "
+            f"{format_rows(bad.tolist())}); give every row a group (its site)."
+        )
+        raise InputError(msg)
+    try:
+        _, ids = np.unique(g, return_inverse=True)
+    except TypeError as exc:  # ids of mixed types cannot be sorted
+        msg = (
+            f"The 'groups' parameter of {owner} mixes id types ({exc}); use one type, e.g. "
+            "the site index as an int."
+        )
+        raise InputError(msg) from exc
     ids = ids.astype(np.int64).ravel()
     return ids
 
@@ -269,6 +382,52 @@ def as_quotas(
     return ids, qmin, qmax
 
 
+def check_quotas_feasible(
+    quotas: Mapping[Any, tuple[int | None, int | None]] | None,
+    arrays: tuple[NDArray[np.int64] | None, NDArray[np.int64] | None, NDArray[np.int64] | None],
+    rows: NDArray[np.int64],
+    group_ids: NDArray[np.int64] | None,
+    budget: float | None,
+    owner: str,
+) -> None:
+    """Refuse quota minima that no plan can meet, before any search.
+
+    `rows` are the rows that may still be chosen (not fixed, group not
+    closed); a group (site) takes one set, so a label's minimum cannot exceed
+    its number of open groups. `budget` is the count budget (None with costs).
+    """
+    ids, qmin, _ = arrays
+    if quotas is None or ids is None or qmin is None:
+        return
+    keys = list(quotas)
+    lab = ids[rows]
+    grp = rows if group_ids is None else group_ids[rows]
+    ok = lab >= 0
+    pairs = np.unique(np.column_stack([lab[ok], grp[ok]]), axis=0)
+    avail = np.bincount(pairs[:, 0], minlength=len(keys)) if len(pairs) else np.zeros(len(keys))
+    short = [t for t in range(len(keys)) if qmin[t] > avail[t]]
+    if short:
+        parts = [
+            f"{keys[t]!r} needs at least {int(qmin[t])} but has {int(avail[t])} open site(s)"
+            for t in short[:5]
+        ]
+        msg = (
+            f"The 'quotas' parameter of {owner} cannot be met: {'; '.join(parts)}"
+            f"{' …' if len(short) > 5 else ''}. Lower those minima or add candidate sites there "
+            "(each site takes one set)."
+        )
+        raise ParameterError(msg)
+    total = int(qmin.sum())
+    if budget is not None and total > budget:
+        listed = ", ".join(f"{keys[t]!r}: {int(qmin[t])}" for t in range(len(keys)) if qmin[t])
+        msg = (
+            f"The 'quotas' parameter of {owner} cannot be met: the minima add up to {total} "
+            f"set(s) ({listed}) but the budget is {int(budget)}. Lower the minima or raise the "
+            "budget."
+        )
+        raise ParameterError(msg)
+
+
 def separation_pairs(
     xy: ArrayLike | None, min_separation_m: float | None, n: int, owner: str
 ) -> NDArray[np.int64] | None:
@@ -280,10 +439,17 @@ def separation_pairs(
         msg = f"The 'min_separation_m' parameter of {owner} needs 'xy' (row coordinates, metres)."
         raise InputError(msg)
     pts = np.asarray(xy, dtype=np.float64)
-    if pts.shape != (n, 2) or not np.all(np.isfinite(pts)):
+    if pts.shape != (n, 2):
         msg = (
             f"The 'xy' parameter of {owner} must be a finite array of shape ({n}, 2). "
             f"Got shape {pts.shape} instead."
+        )
+        raise InputError(msg)
+    bad = np.flatnonzero(~np.isfinite(pts).all(axis=1))
+    if bad.size:
+        msg = (
+            f"The 'xy' parameter of {owner} has {bad.size} row(s) with NaN or infinite "
+            f"coordinates (rows {format_rows(bad.tolist())}). Give finite metres for every row."
         )
         raise InputError(msg)
     from scipy.spatial import cKDTree
