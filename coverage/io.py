@@ -192,7 +192,8 @@ def check_location(folder: str | os.PathLike[str]) -> None:
         here = here.parent
     if not here.is_dir():
         msg = (
-            f"{str(here)!r} is a file, so {str(want)!r} cannot be a folder; choose another output."
+            f"{str(here)!r} is a file, so nothing can be made in {str(want)!r}; "
+            "choose another output."
         )
         raise _location_error(msg)
     if not os.access(here, os.W_OK | os.X_OK):
@@ -223,6 +224,8 @@ def _protected(target: Path, inputs: Iterable[str | os.PathLike[str]]) -> str | 
         return "is the current folder, or holds it"
     for item in inputs:
         path = Path(item).resolve()
+        if path == target:
+            return "is one of the inputs"
         if _is_within(path, target):
             return f"holds the input {str(path)!r}"
     return None
