@@ -3,7 +3,8 @@
 Every CSV written here is safe to open in a spreadsheet: a text cell (or
 column name) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return gets a leading apostrophe (the OWASP rule against formula injection);
-numbers are left as numbers.
+numbers are left as numbers. Rows end in CRLF (RFC 4180), so that a cell
+holding a line break is quoted and cannot start a row of its own.
 """
 
 from __future__ import annotations
@@ -147,7 +148,9 @@ def write_frame(
     name = layer or p.stem
     with atomic_path(p) as tmp:
         if suffix == ".csv":
-            _csv_table(out).to_csv(tmp, index=False)
+            # CRLF rows (RFC 4180): the csv writer then quotes a cell holding a CR or LF,
+            # so no cell can start a row of its own
+            _csv_table(out).to_csv(tmp, index=False, lineterminator="\r\n")
         elif suffix in (".parquet", ".geoparquet"):
             out.to_parquet(tmp)
         elif suffix == ".geojson":
