@@ -331,7 +331,11 @@ def _read_toml(p: Path) -> dict[str, Any]:
             f"Write a template with 'coverage init {p}'."
         )
         raise FileNotFoundError(msg)
-    data = p.read_bytes()
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        msg = f"{p}: cannot be read ({exc.strerror}); check its permissions."
+        raise ConfigError(msg) from exc
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark is accepted
     except UnicodeDecodeError as exc:
