@@ -363,7 +363,7 @@ def _meta(cfg: Any, scene: Any, plan: Any, report: Any, outputs: dict[str, str])
     """Return what meta.json holds (timings are added by the caller)."""
     from coverage.io import PLAN_FOLDER_FORMAT
 
-    return {
+    ours = {
         "format": PLAN_FOLDER_FORMAT,
         "config": str(cfg.path),
         "crs": _crs_of(scene, plan),
@@ -373,8 +373,9 @@ def _meta(cfg: Any, scene: Any, plan: Any, report: Any, outputs: dict[str, str])
         "summary": plan.summary(),
         "totals": report.total if report is not None else None,
         "outputs": outputs,
-        **{k: v for k, v in plan.meta.items() if k not in ("timings_s", "crs")},
     }
+    # the plan's own settings after them, never over them (the format marker above all)
+    return ours | {k: v for k, v in plan.meta.items() if k not in ours and k != "timings_s"}
 
 
 def _read_sets(args: argparse.Namespace) -> Any:
