@@ -139,7 +139,9 @@ def test_a_live_runs_temporary_folder_is_left_alone(cfg: Path, capsys: pytest.Ca
     dead.mkdir()
     other = cfg.parent / ".other.tmp-1-0"  # another output's: not ours to touch
     other.mkdir()
+    before = tree(cfg.parent)
     _plan_ok(capsys, cfg)
+    assert_kept({k: v for k, v in before.items() if not k.startswith(dead.name)}, tree(cfg.parent))
     assert live.is_dir() and (live / "x").read_text(encoding="utf-8") == "busy"
     assert not dead.exists()
     assert other.is_dir()
@@ -307,7 +309,9 @@ def test_a_symlinked_parent_is_fine(cfg: Path, capsys: pytest.CaptureFixture[str
     real = cfg.parent.parent / "real"
     real.mkdir()
     (cfg.parent / "link").symlink_to(real)
+    before = tree(cfg.parent)
     _plan_ok(capsys, cfg, "--out", str(cfg.parent / "link" / "plan"))
+    assert_kept(before, tree(cfg.parent))
     assert (real / "plan" / "plan.csv").is_file()
     assert (cfg.parent / "link").is_symlink()
 
@@ -332,11 +336,13 @@ def test_map_force_onto_a_symlink_replaces_the_link_not_its_target(
 # -------------------------------------------------------- permissions and layer names
 @pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
 def test_outputs_follow_the_umask(umask: int, cfg: Path, capsys: pytest.CaptureFixture[str]):
+    before = tree(cfg.parent)
     old = os.umask(umask)
     try:
         _plan_ok(capsys, cfg, "--out", str(cfg.parent / "a" / "plan"))
     finally:
         os.umask(old)
+    assert_kept(before, tree(cfg.parent))
     out = cfg.parent / "a" / "plan"
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
     assert stat.S_IMODE((cfg.parent / "a").stat().st_mode) == 0o777 & ~umask
@@ -345,7 +351,9 @@ def test_outputs_follow_the_umask(umask: int, cfg: Path, capsys: pytest.CaptureF
 
 
 def test_no_temporary_name_in_layer_names(cfg: Path, capsys: pytest.CaptureFixture[str]):
+    before = tree(cfg.parent)
     _plan_ok(capsys, cfg)
+    assert_kept(before, tree(cfg.parent))
     out = cfg.parent / "out"
     assert [str(r[0]) for r in pyogrio.list_layers(out / "plan.gpkg")] == ["plan"]
     assert json.loads((out / "plan.geojson").read_text(encoding="utf-8"))["name"] == "plan"
