@@ -9,7 +9,13 @@ the configuration file.
 A documented template (``coverage init FILE`` writes it)::
 
     [scene]
-    dataset = "sample_city"     # "sample_city", "hong_kong", or leave out and give files:
+    # Choose ONE source for the scene: (a) a bundled dataset, or (b) your own files.
+    # (a) a bundled dataset: "sample_city" or "hong_kong"
+    dataset = "sample_city"
+    # path = "../shared/data/hong-kong"     # dataset = "hong_kong" only
+    # incidents = "tst"                     # dataset = "hong_kong" only: "all" or "tst"
+    # (b) your own layer files: DELETE the dataset line above, then uncomment these
+    #     (a dataset and files together is an error; paths are relative to this file)
     # districts = "districts.gpkg"          # polygons with a 'name' column
     # corridors = "streets.geojson"         # lines; optional 'footfall', 'name', 'kind'
     # hotspots = "incidents.gpkg"           # points ('weight', 'category'), or polygons
@@ -20,8 +26,7 @@ A documented template (``coverage init FILE`` writes it)::
     # crs = "EPSG:2326"                     # metric CRS to work in (default: chosen for you)
     # name = "My city"
     # attribution = ["© OpenStreetMap contributors"]
-    # path = "../shared/data/hong-kong"     # dataset = "hong_kong" only
-    # incidents = "tst"                     # dataset = "hong_kong" only: "all" or "tst"
+    # allow_network = false                 # true: allow remote layers (http, /vsicurl/)
     # [scene.layers]                        # layer names inside multi-layer files
     # corridors = "streets"
     # [scene.rename.districts]              # column renames, per layer
@@ -50,6 +55,7 @@ A documented template (``coverage init FILE`` writes it)::
     seed = 0
     # poles = "my_poles.geojson"   # candidate poles of your own (points)
     # candidates = "poles"         # "generated" (default, plus poles) or "poles" (only those)
+    # max_memory_gb = 8            # refuse plans estimated to need more (default: half the RAM)
 
     # [quotas]              # sets per district and phase: min and/or max
     # "Harbour & Market" = { min = 5, max = 40 }
@@ -87,6 +93,7 @@ _SCENE_KEYS: dict[str, _Kinds] = {
     "attribution": list,
     "layers": dict,
     "rename": dict,
+    "allow_network": bool,
     **dict.fromkeys(_SCENE_FILES, str),
 }
 _CAMERA_KEYS: dict[str, _Kinds] = {
@@ -114,6 +121,7 @@ _PLAN_KEYS: dict[str, _Kinds] = {
     "seed": int,
     "poles": str,
     "candidates": str,
+    "max_memory_gb": float,
 }
 _OUTPUT_KEYS: dict[str, _Kinds] = {"folder": str, "map": bool, "report": bool}
 #: Section -> its keys and their kinds (None: free keys, checked on their own).
@@ -161,8 +169,50 @@ class Config:
         return ConfigError(f"{self.path}: {where}: {message}")
 
     # ---------------------------------------------------------------- building
+    def scene_files(self) -> dict[str, Path]:
+        """Return the layer files of the [scene] section, resolved, by scene layer name."""
+        return {k: self.resolve(self.scene[k]) for k in _SCENE_FILES if k in self.scene}
+
+    def input_paths(self) -> list[Path]:
+        """Return every path this configuration reads: itself, the layer files, the poles."""
+        paths = [self.path, *self.scene_files().values()]
+        if "poles" in self.plan:
+            paths.append(self.resolve(self.plan["poles"]))
+        if self.scene.get("dataset") is not None and "path" in self.scene:
+            paths.append(self.resolve(self.scene["path"]))
+        return paths
+
+    def _check_files(self, files: dict[str, Path]) -> None:
+        """Check that every layer file exists and every [scene.layers] name is in its file."""
+        import pyogrio
+
+        for key, path in files.items():
+            if not path.exists():
+                msg = (
+                    f"{str(path)!r} does not exist; check the path (relative paths are "
+                    "relative to the configuration file's folder)"
+                )
+                err = self.error("scene", key, msg)
+                raise err
+        for key, name in (self.scene.get("layers") or {}).items():
+            path = files[key]
+            if path.suffix.lower() in (".parquet", ".geoparquet"):
+                continue
+            try:
+                found = [str(row[0]) for row in pyogrio.list_layers(path)]
+            except Exception:  # unreadable files get their own error in from_files
+                continue
+            if name not in found:
+                msg = f"{name!r} is not a layer of {str(path)!r}; its layers are " + ", ".join(
+                    repr(n) for n in found
+                )
+                err = self.error("scene.layers", key, msg)
+                raise err
+
     def build_scene(self) -> Any:
         """Build the Scene the configuration describes."""
+        from pyogrio.errors import DataLayerError, DataSourceError
+
         from coverage import datasets
         from coverage.scene import Scene
 
@@ -174,7 +224,9 @@ class Config:
             if dataset == "hong_kong":
                 path = self.resolve(s["path"]) if "path" in s else datasets.DEFAULT_HONG_KONG_PATH
                 return datasets.hong_kong(path, incidents=s.get("incidents", "all"))
-            files = {k: self.resolve(s[k]) for k in _SCENE_FILES if k in s}
+            files = self.scene_files()
+            self._check_files(files)
+            extra = {"allow_network": s["allow_network"]} if "allow_network" in s else {}
             return Scene.from_files(
                 files.pop("districts"),
                 files.pop("corridors"),
@@ -184,10 +236,15 @@ class Config:
                 crs=s.get("crs"),
                 name=s.get("name", ""),
                 attribution=s.get("attribution", ()),
+                **extra,
             )
         except FileNotFoundError as exc:
             msg = "scene"
             raise self.error(msg, None, str(exc)) from exc
+        except (DataSourceError, DataLayerError) as exc:
+            msg = f"a layer file could not be read ({exc}); is it a vector file GDAL reads?"
+            err = self.error("scene", None, msg)
+            raise err from exc
 
     def build_camera(self) -> Any:
         """Build the CameraSet of the [camera] section."""
@@ -245,11 +302,12 @@ def load_config(path: str | Path) -> Config:
     if isinstance(scene, dict):
         problems += _scene_problems(scene)
     plan = raw.get("plan", {})
-    if isinstance(plan, dict) and "budget" in plan:
-        b = plan["budget"]
-        if isinstance(b, list) and not all(_is(x, int) for x in b):
-            problems.append(f"[plan] budget must be an integer or a list of integers; got {b!r}")
+    if isinstance(plan, dict):
+        problems += _plan_problems(plan)
     quotas = _quotas(raw.get("quotas"), problems)
+    if len(problems) == 1:
+        msg = f"{p}: {problems[0]}"
+        raise ConfigError(msg)
     if problems:
         msg = f"{p}: the configuration has problems:\n- " + "\n- ".join(problems)
         raise ConfigError(msg)
@@ -264,6 +322,9 @@ def load_config(path: str | Path) -> Config:
 
 
 def _read_toml(p: Path) -> dict[str, Any]:
+    if p.is_dir():
+        msg = f"{str(p)!r} is a folder, not a configuration file; pass the .toml file in it."
+        raise ConfigError(msg)
     if not p.is_file():
         msg = (
             f"Configuration file {str(p)!r} does not exist. "
@@ -271,7 +332,21 @@ def _read_toml(p: Path) -> dict[str, Any]:
         )
         raise FileNotFoundError(msg)
     try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
+        data = p.read_bytes()
+    except OSError as exc:
+        msg = f"{p}: cannot be read ({exc.strerror}); check its permissions."
+        raise ConfigError(msg) from exc
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark is accepted
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        msg = (
+            f"{p}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "save the file as UTF-8."
+        )
+        raise ConfigError(msg) from exc
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = f"{p}: not valid TOML: {exc}."
         raise ConfigError(msg) from exc
@@ -309,6 +384,7 @@ def _scene_problems(scene: dict[str, Any]) -> list[str]:
     """Check that [scene] names a known dataset, or gives the districts and corridors files."""
     problems = []
     dataset = scene.get("dataset")
+    files = [k for k in _SCENE_FILES if k in scene]
     if dataset is not None and dataset not in ("sample_city", "hong_kong"):
         problems.append(
             f'[scene] dataset must be "sample_city" or "hong_kong"; got {dataset!r} '
@@ -319,6 +395,72 @@ def _scene_problems(scene: dict[str, Any]) -> list[str]:
             '[scene] needs dataset = "sample_city" / "hong_kong", or the files '
             'districts = "..." and corridors = "..."'
         )
+    given = files + [k for k in ("layers", "rename") if k in scene]
+    if dataset is not None and given:
+        problems.append(
+            f"[scene] dataset = {dataset!r} and {', '.join(given)} are both given, so it is not "
+            "clear which city to plan; delete the dataset line to plan your own files, or "
+            "delete " + ", ".join(given) + " to plan the dataset"
+        )
+    problems += _layers_problems(scene.get("layers"), files)
+    problems += _rename_problems(scene.get("rename"))
+    return problems
+
+
+def _layers_problems(layers: Any, files: list[str]) -> list[str]:
+    """[scene.layers]: scene layer = "layer name in its file", for layers given as files."""
+    if not isinstance(layers, dict):
+        return []
+    problems = []
+    for key, value in layers.items():
+        if key not in _SCENE_FILES:
+            problems.append(
+                f"[scene.layers] unknown layer {key!r}; the scene layers are {', '.join(LAYERS)}"
+            )
+        elif not isinstance(value, str):
+            problems.append(
+                f'[scene.layers] {key} must be a layer name (a string) such as "streets"; '
+                f"got {value!r}"
+            )
+        elif key not in files:
+            problems.append(
+                f'[scene.layers] {key} names a layer, but [scene] has no {key} = "file"; '
+                f"add the file or delete the line"
+            )
+    return problems
+
+
+def _rename_problems(rename: Any) -> list[str]:
+    """[scene.rename.LAYER]: old column = "new column", both strings."""
+    if not isinstance(rename, dict):
+        return []
+    problems = []
+    for key, table in rename.items():
+        if key not in _SCENE_FILES:
+            problems.append(
+                f"[scene.rename] unknown layer {key!r}; the scene layers are {', '.join(LAYERS)}"
+            )
+        elif not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            problems.append(
+                f'[scene.rename] {key} must be a table of old = "new" column names, such as '
+                f'[scene.rename.{key}] then DISTRICT_NAME = "name"; got {table!r}'
+            )
+    return problems
+
+
+def _plan_problems(plan: dict[str, Any]) -> list[str]:
+    """Values of [plan] that are of the right kind but out of range."""
+    problems = []
+    if "budget" in plan:
+        b = plan["budget"]
+        if isinstance(b, list) and not all(_is(x, int) for x in b):
+            problems.append(f"[plan] budget must be an integer or a list of integers; got {b!r}")
+    seed: Any = plan.get("seed")
+    if _is(seed, int) and seed < 0:
+        problems.append(f"[plan] seed must be an integer >= 0 (any will do); got {seed}")
+    mem: Any = plan.get("max_memory_gb")
+    if _is(mem, float) and not mem > 0:
+        problems.append(f"[plan] max_memory_gb must be a number of GiB > 0; got {mem}")
     return problems
 
 

@@ -98,7 +98,7 @@ def test_plan_writes_everything_and_reruns_identically(tiny_config: Path):
 
     # an existing folder is never overwritten without --force, and is left as it was
     res = run("plan", str(tiny_config), "--quiet")
-    assert res.returncode == 1
+    assert res.returncode == 2
     assert "already exists" in res.stderr and "--force" in res.stderr
     assert (out / "plan.csv").read_text() == before
 
@@ -118,7 +118,7 @@ def test_bad_config_fails_clearly_and_writes_nothing(tiny_config: Path):
         encoding="utf-8",
     )
     res = run("plan", str(bad))
-    assert res.returncode == 1
+    assert res.returncode == 2
     assert "[camera] hfov_deg must be a number; got 'wide'" in res.stderr
     assert "[output] unknown key 'format'" in res.stderr
     assert "Traceback" not in res.stderr
@@ -127,12 +127,12 @@ def test_bad_config_fails_clearly_and_writes_nothing(tiny_config: Path):
     # a value the camera model refuses names the section too, and leaves nothing behind
     bad.write_text(text.replace("hfov_deg = 90", "hfov_deg = -5"), encoding="utf-8")
     res = run("plan", str(bad))
-    assert res.returncode == 1
+    assert res.returncode == 2
     assert "[camera]" in res.stderr and "hfov_deg" in res.stderr
     assert not (tiny_config.parent / "out").exists()
 
     res = run("plan", str(tiny_config.with_name("missing.toml")))
-    assert res.returncode == 1 and "coverage init" in res.stderr
+    assert res.returncode == 2 and "coverage init" in res.stderr
 
 
 def test_evaluate_and_map_a_saved_plan(tiny_config: Path):
@@ -155,7 +155,10 @@ def test_init_writes_a_template_that_plans(tmp_path: Path):
 
     loaded = load_config(cfg)  # the template itself is a valid configuration
     assert loaded.scene["dataset"] == "sample_city"
-    assert run("init", str(cfg)).returncode == 1  # never overwrites
+    text = cfg.read_text(encoding="utf-8")
+    res = run("init", str(cfg))
+    assert res.returncode == 2 and "--force" in res.stderr  # never overwrites without --force
+    assert cfg.read_text(encoding="utf-8") == text
 
 
 def test_entry_point_on_the_sample_city(tmp_path: Path):

@@ -83,3 +83,46 @@ def test_values_the_models_refuse_name_the_section(tmp_path: Path):
     )
     with pytest.raises(cov.errors.ConfigError, match=r"\[camera\].*hfov_deg"):
         cfg.build_camera()
+
+
+def test_template_makes_the_user_choose_dataset_or_files(tmp_path: Path):
+    assert "Choose ONE source" in TEMPLATE and "DELETE the dataset line" in TEMPLATE
+    files = TEMPLATE.replace('# districts = "districts.gpkg"', 'districts = "d.gpkg"').replace(
+        '# corridors = "streets.geojson"', 'corridors = "c.gpkg"'
+    )
+    with pytest.raises(cov.errors.ConfigError, match=r"are both given.*delete the dataset line"):
+        load_config(_write(tmp_path, files))
+    cfg = load_config(_write(tmp_path, files.replace('dataset = "sample_city"\n', "")))
+    assert cfg.scene_files() == {
+        "districts": (tmp_path / "d.gpkg").resolve(),
+        "corridors": (tmp_path / "c.gpkg").resolve(),
+    }
+    assert cfg.input_paths()[0] == (tmp_path / "c.toml").resolve()
+
+
+def test_one_problem_is_one_line(tmp_path: Path):
+    p = _write(tmp_path, '[scene]\ndataset = "sample_city"\n[plan]\nseed = -3\n')
+    with pytest.raises(cov.errors.ConfigError) as info:
+        load_config(p)
+    assert str(info.value) == (f"{p}: [plan] seed must be an integer >= 0 (any will do); got -3")
+
+
+def test_bom_accepted_and_latin1_refused(tmp_path: Path):
+    p = tmp_path / "c.toml"
+    p.write_bytes(b'\xef\xbb\xbf[scene]\ndataset = "sample_city"\n')
+    assert load_config(p).scene["dataset"] == "sample_city"
+    p.write_bytes('[scene]\ndataset = "sample_city"\nname = "Café"\n'.encode("latin-1"))
+    with pytest.raises(cov.errors.ConfigError, match=r"line 3: not UTF-8.*save the file as UTF-8"):
+        load_config(p)
+    with pytest.raises(cov.errors.ConfigError, match="is a folder"):
+        load_config(tmp_path)
+
+
+def test_new_keys_are_checked(tmp_path: Path):
+    base = '[scene]\ndataset = "sample_city"\n'
+    cfg = load_config(
+        _write(tmp_path, base + "allow_network = true\n[plan]\nmax_memory_gb = 1.5\n")
+    )
+    assert cfg.scene["allow_network"] is True and cfg.plan["max_memory_gb"] == 1.5
+    with pytest.raises(cov.errors.ConfigError, match=r"max_memory_gb must be a number of GiB > 0"):
+        load_config(_write(tmp_path, base + "[plan]\nmax_memory_gb = -1\n"))
