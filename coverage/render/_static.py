@@ -25,6 +25,7 @@ from coverage.render._prepare import (
     check_plan,
     choropleth_colour,
     corridor_runs,
+    crs_sentence,
     district_stats,
     plan_tier_weights,
     quality_codes,
@@ -87,6 +88,16 @@ def plot_map(
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(f"{scene.name} coverage".strip())
+        ax.text(
+            0.5,
+            -0.01,
+            crs_sentence(scene, plan),
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#555555",
+        )
         attribution = " | ".join(str(a) for a in scene.attribution)
         if attribution:
             fig.text(0.01, 0.01, attribution, fontsize=7, color="#555555")
