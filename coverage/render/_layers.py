@@ -32,6 +32,7 @@ from coverage.render._prepare import (
     polygon_parts,
     polygonal,
     quality_codes,
+    set_views,
     set_wedges,
     tier_names,
     to_lonlat,
@@ -307,13 +308,8 @@ def add_camera_sets(
         occlusion = bool(plan.meta.get("occlusion", True))
     use_occ = bool(occlusion) and len(scene.buildings) > 0
     bld = scene.buildings.geometry.to_numpy() if use_occ else None
-    wedges, wrow = set_wedges(cams, buildings=bld)
-    wedges = to_lonlat(wedges, scene.crs)
+    views = to_lonlat(set_views(*set_wedges(cams, buildings=bld), len(cams)), scene.crs)
     poles = to_lonlat(cams.geometry.to_numpy(), scene.crs)
-    order = np.argsort(wrow, kind="stable")
-    wrow, wedges = wrow[order], wedges[order]
-    starts = np.searchsorted(wrow, np.arange(len(cams)))
-    ends = np.searchsorted(wrow, np.arange(len(cams)), side="right")
     reached = _tiers_reached(plan.demand["covered_by"].to_numpy(dtype=np.int64), codes, names)
     popups = _popup_rows(cams, reached)
     keys, ordered = _set_layer_keys(cams)
@@ -327,10 +323,8 @@ def add_camera_sets(
             colour = _PHASE_COLOURS[(int(key.rsplit(" ", 1)[1]) - 1) % len(_PHASE_COLOURS)]
         geoms, gprops = [], []
         for k, i in enumerate(rows.tolist()):
-            parts = shapely.get_parts(wedges[starts[i] : ends[i]])
-            parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
-            if len(parts):  # a set whose views all collapsed is drawn as its pole alone
-                geoms.append(shapely.multipolygons(parts))
+            if not shapely.is_empty(views[i]):  # a set whose views collapsed: its pole alone
+                geoms.append(views[i])
                 gprops.append({"i": k})
             geoms.append(poles[i])
             gprops.append({"i": k})

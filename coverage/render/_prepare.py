@@ -408,6 +408,24 @@ def set_wedges(
 MIN_VIEW_AREA_M2 = 0.01
 
 
+def set_views(wedges: NDArray[Any], row: NDArray[np.int64], n_sets: int) -> NDArray[Any]:
+    """One valid (Multi)Polygon per set: the union of its cameras' views (empty: none drawn).
+
+    A MultiPolygon of overlapping or edge-sharing wedges is invalid, and a
+    canvas fills it even-odd: where two views overlap the map would show a
+    hole. The union draws what the set sees, once.
+    """
+    out = np.full(n_sets, _EMPTY_POLYGON, dtype=object)
+    if len(wedges) == 0:
+        return out
+    order = np.argsort(row, kind="stable")
+    row, wedges = row[order], wedges[order]
+    cut = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    for start, end in zip(cut.tolist(), [*cut[1:].tolist(), len(row)], strict=True):
+        out[row[start]] = shapely.union_all(wedges[start:end])
+    return polygonal(out)
+
+
 #: Rays per isovist when a wedge is clipped by buildings.
 _N_RAYS = 180
 
