@@ -208,8 +208,7 @@ def test_phases_table(solved):
     assert "<td>32.0</td>" in table and "<td>40.0</td>" in table  # after phase 1, after phase 2
 
 
-def test_report_names_the_working_crs(page, solved):
-    _, plan = solved
+def test_report_names_the_working_crs(page):
     outer = _outer(page)
     line = "Distances in metres, working CRS EPSG:2326 (Hong Kong 1980 Grid System)."
     assert f'<p class="note crs">{line}</p>' in outer
