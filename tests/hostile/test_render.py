@@ -323,6 +323,27 @@ def _no_demand_shown(scene: cov.Scene, plan: cov.Plan, d: Drawn) -> None:
     assert "n/a" in d.html  # the district's tooltip: coverage not applicable
 
 
+def _cadastral_union(layers: Layers) -> None:
+    """West as a union of 10 m plots that leaves 5-45 cm gaps between them: 200 sliver holes."""
+    rng = np.random.default_rng(7)
+    gaps = []
+    for i in range(10):
+        for j in range(20):
+            width, length = rng.uniform(0.05, 0.45), rng.uniform(3.0, 8.0)
+            x, y = 10 * i + 9.0, 10 * j + 1.0
+            gaps.append(_box(x, y, x + width, y + length))
+    union = shapely.difference(_box(0, 0, 100, 200), shapely.union_all(gaps))
+    assert isinstance(union, Polygon) and len(union.interiors) == 200
+    _set_district(layers, 0, union)
+
+
+def _speck_district(layers: Layers) -> None:
+    d = layers["districts"]
+    layers["districts"] = _gdf(
+        {"name": [*d["name"], "Speck"]}, [*d.geometry, _box(-1.0, -1.0, -0.7, -0.7)]
+    )
+
+
 @dataclass(frozen=True)
 class Case:
     """One hostile geometry: how to change the layers, extra poles, what must hold after."""
@@ -385,6 +406,18 @@ CASES = [
         check=_west_area_kept(19_900),
     ),
     Case("district-without-demand", _west(_box(0, 150, 5, 200)), check=_no_demand_shown),
+    Case("district-union-of-cadastral-plots", _cadastral_union, check=_west_area_kept(19_000)),
+    Case("district-30cm-speck", _speck_district),
+    Case(
+        "district-zero-area",
+        _west(Polygon(_ring((0, 0), (100, 0), (50, 0)))),
+        refusal=r"Layer 'districts'.*rows \[0\]",
+    ),
+    Case(
+        "district-geometry-collection",
+        _west(shapely.GeometryCollection([_box(0, 0, 100, 100), _box(0, 100, 100, 200)])),
+        refusal=r"Layer 'districts'.*GeometryCollection.*rows \[0\]",
+    ),
     Case(
         "building-covers-whole-district",
         _buildings(_box(1, 1, 99, 199)),
@@ -831,3 +864,47 @@ def _set_district_geometry(scene: cov.Scene, geom: Polygon) -> None:
     object.__setattr__(
         scene, "districts", scene.districts.set_geometry(gpd.GeoSeries(geoms, crs=scene.crs))
     )
+
+
+# ----------------------------------------------------------------------------- real data
+
+HK_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hong-kong"
+
+
+@pytest.fixture(scope="module")
+def hk_files() -> tuple[Path, Path]:
+    districts = HK_DATA / "hk_districts_18_land_census2001.geojson"
+    streets = HK_DATA / "collision_hotzone_streets.geojson"
+    if not (districts.is_file() and streets.is_file()):
+        pytest.skip("Hong Kong data folder not found")
+    return districts, streets
+
+
+@pytest.mark.parametrize("web_mercator", [False, True], ids=["as-published", "web-mercator"])
+def test_real_hong_kong_districts_draw(
+    hk_files: tuple[Path, Path], web_mercator: bool, tmp_path: Path
+) -> None:
+    """18 districts with 381 parts (islands) and 53 holes, collision hot-zone streets."""
+    districts, streets = hk_files
+    if web_mercator:  # what web and OpenStreetMap exports come in
+        for src in (districts, streets):
+            gpd.read_file(src).to_crs(3857).to_file(tmp_path / f"{src.stem}.gpkg", driver="GPKG")
+        districts, streets = (tmp_path / f"{p.stem}.gpkg" for p in (districts, streets))
+    before = _digest([districts, streets])
+    scene = cov.Scene.from_files(
+        districts,
+        streets,
+        rename={"districts": {"DC_ENG": "name"}, "corridors": {"Name": "name"}},
+        name="Hong Kong",
+    )
+    plan = cov.solve(cov.Problem(scene, CAMERA, budget=5, method="greedy"))
+    d = draw(scene, plan)
+    geoms = np.asarray(d.geometries(), dtype=object)
+    assert shapely.is_valid(geoms).all()
+    assert d.poles() == len(plan.cameras) == 5
+    assert d.counts["Districts (coverage)"] == 18
+    label = f"Distances in metres, working CRS EPSG:{scene.crs.to_epsg()} ({scene.crs.name})"
+    assert label in d.html
+    for name in scene.districts["name"]:
+        assert json.dumps(html.escape(name))[1:-1] in d.html
+    assert _digest([districts, streets]) == before
