@@ -112,10 +112,11 @@ def make_scene(layers: Layers) -> cov.Scene:
 
 def solve(scene: cov.Scene, poles: gpd.GeoDataFrame | None = None, **kw: Any) -> cov.Plan:
     camera = kw.pop("camera", CAMERA)
+    budget = kw.pop("budget", 2)
     problem = cov.Problem(
         scene,
         camera,
-        budget=2,
+        budget=budget,
         candidates="poles",
         poles=_poles() if poles is None else poles,
         method="greedy",
@@ -535,6 +536,44 @@ def test_hostile_geometry_draws(case: Case) -> None:
             case.check(scene, plan, d)
         return
     assert re.search(case.refusal, refusal, re.DOTALL), refusal
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        c
+        for c in CASES
+        if c.id
+        in {
+            "corridor-half-a-metre",
+            "corridor-sub-metre-zigzag",
+            "district-union-of-cadastral-plots",
+        }
+    ],
+    ids=lambda c: c.id,
+)
+def test_hostile_geometry_packed_corridors_and_comparison(case: Case) -> None:
+    """City-size drawing (packed corridor lines) and two plans side by side."""
+    from coverage.render import render_comparison
+
+    scene, plan = _case_plan(case)
+    m = render_map(scene, plan, max_corridor_features=0)
+    text = m.get_root().render()
+    blocks = map(json.loads, _BLOCK.findall(text))
+    packed = [b for b in blocks if isinstance(b, list) and b and isinstance(b[0], dict)]
+    assert len(packed) == 1 and packed[0]
+    for tier in packed[0]:
+        assert len(tier["d"]) == 2 * sum(tier["n"])
+        assert all(n >= 2 for n in tier["n"])  # no part of a single point
+    one = solve(scene, _poles(*case.poles), budget=1)
+    fig = render_comparison(scene, one, plan, labels=("one set", "two sets"))
+    both = fig.render()
+    assert both.count(CRS_LINE) == 2  # each half's legend
+    for half, p in zip(fig.coverage_maps, (one, plan), strict=True):
+        assert half.coverage_counts["Districts (coverage)"] == len(scene.districts)
+        assert sum(
+            v for k, v in half.coverage_counts.items() if k.startswith(("New", "Exist"))
+        ) >= len(p.cameras)
 
 
 # ----------------------------------------------------------------------------- PNG and report
