@@ -3,6 +3,13 @@
 Everything here is vectorized numpy/shapely in the scene's metric CRS; the
 result is turned into compact GeoJSON text (EPSG:4326, coordinates rounded to
 about a metre) by :func:`features_json`. No folium here.
+
+Real geometry is made safe to draw on the way: :func:`polygonal` keeps the
+valid polygonal part of each geometry (invalid rings repaired, the lines and
+points of collections dropped), :func:`set_views` makes one valid polygon per
+set and leaves out empty and sliver views (a pole inside a footprint), and
+:func:`to_lonlat` snaps to the ~1 m grid without ever producing a ring of
+fewer than four points (sub-metre holes and slivers are dropped instead).
 """
 
 from __future__ import annotations

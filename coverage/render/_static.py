@@ -28,6 +28,7 @@ from coverage.render._prepare import (
     crs_sentence,
     district_stats,
     plan_tier_weights,
+    polygonal,
     quality_codes,
     set_wedges,
     tier_names,
@@ -107,15 +108,19 @@ def plot_map(
 
 
 def _draw_basemap(ax: Any, scene: Scene, stats: pd.DataFrame) -> None:
-    """Districts filled by weighted coverage, buildings in grey."""
-    scene.districts.plot(
+    """Districts filled by weighted coverage, buildings in grey (valid polygonal parts only)."""
+    districts = gpd.GeoSeries(polygonal(scene.districts.geometry.to_numpy()), crs=scene.crs)
+    districts.plot(
         ax=ax,
         color=choropleth_colour(stats["weighted_coverage"].to_numpy(float)),
         edgecolor="#444444",
         linewidth=0.8,
     )
-    if len(scene.buildings):
-        scene.buildings.plot(ax=ax, color="#d9d9d9", edgecolor="#8c8c8c", linewidth=0.3)
+    buildings = polygonal(scene.buildings.geometry.to_numpy())
+    if (~shapely.is_empty(buildings)).any():
+        gpd.GeoSeries(buildings, crs=scene.crs).plot(
+            ax=ax, color="#d9d9d9", edgecolor="#8c8c8c", linewidth=0.3
+        )
 
 
 def _draw_corridors(
