@@ -88,7 +88,8 @@ def plot_map(
         _draw_legend(ax, names)
         ax.set_aspect("equal")
         ax.set_axis_off()
-        ax.set_title(f"{scene.name} coverage".strip())
+        # user text is shown as written: "$...$" is not read as mathtext (which can raise)
+        ax.set_title(f"{scene.name} coverage".strip(), parse_math=False)
         ax.text(
             0.5,
             -0.01,
@@ -98,10 +99,11 @@ def plot_map(
             va="top",
             fontsize=8,
             color="#555555",
+            parse_math=False,
         )
         attribution = " | ".join(str(a) for a in scene.attribution)
         if attribution:
-            fig.text(0.01, 0.01, attribution, fontsize=7, color="#555555")
+            fig.text(0.01, 0.01, attribution, fontsize=7, color="#555555", parse_math=False)
         return _save_fig(fig, path, dpi=dpi)
     finally:
         plt.close(fig)
@@ -170,7 +172,9 @@ def _draw_legend(ax: Any, names: Sequence[str]) -> None:
         Patch(color="#d7301f", alpha=0.5, label="new sets"),
         Patch(color="#08306b", alpha=0.4, label="existing sets"),
     ]
-    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    legend = ax.legend(handles=handles, loc="lower right", fontsize=8)
+    for text in legend.get_texts():  # tier names may be the user's: no mathtext
+        text.set_parse_math(False)
 
 
 def plot_curve(curve: pd.DataFrame, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:

@@ -947,3 +947,31 @@ def test_real_hong_kong_districts_draw(
     for name in scene.districts["name"]:
         assert json.dumps(html.escape(name))[1:-1] in d.html
     assert _digest([districts, streets]) == before
+
+
+MATHTEXT = ["$\\frac$ bad", "a $x^$ b", "cost $5 and $6", "$$", "back\\slash $\\alpha"]
+
+
+@pytest.mark.parametrize(
+    "name", MATHTEXT + PAYLOADS[:3], ids=[f"png-name-{k}" for k in range(len(MATHTEXT) + 3)]
+)
+def test_png_shows_hostile_names_as_written(
+    name: str, tmp_path: Path, figure_texts: list[str]
+) -> None:
+    """matplotlib reads "$...$" as mathtext, which raised ValueError for the scene name."""
+    layers = base_layers()
+    scene = cov.Scene(
+        layers["districts"],
+        layers["corridors"],
+        buildings=layers["buildings"],
+        cameras=layers["cameras"],
+        name=name,
+        attribution=(name,),
+    )
+    plan = solve(scene)
+    tiers = {f"{name} top": 1.0, "low": 0.5}
+    out = plot_map(scene, plan, tmp_path / "m.png", dpi=30, figsize=(3.0, 3.0), tier_weights=tiers)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"{name} coverage".strip() in figure_texts  # the title, verbatim
+    assert name in figure_texts  # the attribution line
+    assert f"{name} top" in figure_texts  # a tier name in the legend
