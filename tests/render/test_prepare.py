@@ -9,6 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coverage.errors import ParameterError
 from coverage.render._prepare import (
@@ -372,3 +374,43 @@ def test_crs_label_and_sentence():
     custom = SimpleNamespace(meta={"crs": "+proj=tmerc +lat_0=50 +lon_0=10 +units=m"})
     assert crs_label(None, custom).startswith("custom CRS (")
     assert crs_label(None) == "unknown CRS"
+
+
+@st.composite
+def _rough_polygons(draw):
+    """Polygons (EPSG:2326) a metre or less across, possibly invalid, with holes and spikes."""
+    scale = draw(st.sampled_from([0.001, 0.05, 0.4, 1.0, 3.0]))
+    n = draw(st.integers(3, 9))
+    pts = [
+        (KX + scale * draw(st.floats(-1, 1)), KY + scale * draw(st.floats(-1, 1))) for _ in range(n)
+    ]
+    holes = []
+    for _ in range(draw(st.integers(0, 3))):
+        cx, cy = draw(st.floats(-0.8, 0.8)), draw(st.floats(-0.8, 0.8))
+        r = scale * draw(st.floats(0.001, 0.2))
+        holes.append(
+            shapely.box(
+                KX + cx * scale - r, KY + cy * scale - r, KX + cx * scale + r, KY + cy * scale + r
+            ).exterior.coords
+        )
+    return shapely.Polygon(pts, holes)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, database=None)
+@given(polys=st.lists(_rough_polygons(), min_size=1, max_size=6))
+def test_polygonal_then_to_lonlat_never_raises_and_is_valid(polys):
+    clean = polygonal(polys)
+    assert shapely.is_valid(clean).all()
+    assert np.isin(shapely.get_type_id(clean), (3, 6)).all()
+    # nothing is invented: the repaired area lies within the extent of the input's rings
+    for raw, good in zip(polys, clean, strict=True):
+        if not good.is_empty:
+            extent = shapely.box(*shapely.MultiPoint(shapely.get_coordinates(raw)).bounds)
+            assert extent.buffer(1e-6).contains(good)
+    out = to_lonlat(clean, "EPSG:2326")
+    assert shapely.is_valid(out).all()
+    rings = shapely.get_rings(shapely.get_parts(out[~shapely.is_empty(out)]))
+    if len(rings):
+        assert shapely.get_num_coordinates(rings).min() >= 4
+    coords = shapely.get_coordinates(out)
+    assert np.array_equal(coords, np.round(coords, 5))  # on the ~1 m grid
