@@ -273,14 +273,15 @@ def _phases(plan: Plan) -> str:
     )
 
 
-def _continuity(report: Report) -> str:
+def _continuity(report: Report, crs_line: str) -> str:
     c = getattr(report, "continuity", None)
     if c is None:
         return ""
     ends = ""
     if c.longest_unwatched_ends is not None:
         (x0, y0), (x1, y1) = c.longest_unwatched_ends
-        ends = f" It runs from ({x0:.0f}, {y0:.0f}) to ({x1:.0f}, {y1:.0f}) (metres, scene CRS)."
+        crs = crs_line.removeprefix("Distances in metres, working CRS ")
+        ends = f" It runs from ({x0:.0f}, {y0:.0f}) to ({x1:.0f}, {y1:.0f}) (metres, {crs})."
     text = (
         f"<p>Longest unobserved stretch: <b>{c.longest_unwatched_m:,.0f} m</b> (the longest "
         "shortest walk that stays on unwatched corridor)."
@@ -352,7 +353,7 @@ def _comparison(comparison: pd.DataFrame | None) -> str:
     return "<h2>Plan comparison</h2>" + _table(comparison, cols)
 
 
-def _new_sets(plan: Plan, max_rows: int = 50) -> str:
+def _new_sets(plan: Plan, crs_line: str, max_rows: int = 50) -> str:
     cams = plan.cameras
     new = cams[cams["status"].astype(str) == "new"].sort_values("rank", kind="stable")
     if len(new) == 0:
@@ -368,18 +369,23 @@ def _new_sets(plan: Plan, max_rows: int = 50) -> str:
             "owner": new["owner"].astype(str).to_numpy() if "owner" in new else "",
         }
     )
-    return "<h2>New sets in the order chosen</h2>" + _table(
-        frame,
-        [
-            ("rank", "Rank", _int),
-            ("district", "District", _text),
-            ("gain", "Marginal gain", _num(2)),
-            ("headings", "Camera headings", _text),
-            ("x", "x (m)", _num(1)),
-            ("y", "y (m)", _num(1)),
-            ("owner", "Owner", _text),
-        ],
-        max_rows=max_rows,
+    note = f"<p class='note'>x and y: {_esc(crs_line.removeprefix('Distances in '))}.</p>"
+    return (
+        "<h2>New sets in the order chosen</h2>"
+        + note
+        + _table(
+            frame,
+            [
+                ("rank", "Rank", _int),
+                ("district", "District", _text),
+                ("gain", "Marginal gain", _num(2)),
+                ("headings", "Camera headings", _text),
+                ("x", "x (m)", _num(1)),
+                ("y", "y (m)", _num(1)),
+                ("owner", "Owner", _text),
+            ],
+            max_rows=max_rows,
+        )
     )
 
 
@@ -461,6 +467,9 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
         title = f"Camera plan — {name}" if name else "Camera plan"
     if isinstance(notes, str):
         notes = [notes] if notes else []
+    from coverage.render import crs_sentence
+
+    crs_line = crs_sentence(scene, plan)
     png: bytes | None = None
     map_html: str | None = None
     with tempfile.TemporaryDirectory(prefix="coverage-report-") as tmp:
@@ -483,6 +492,7 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
         f"{len(plan.new_cameras):,} new camera sets, solver "
         f"{_esc(plan.solution.method)}.</p>",
     ]
+    parts.append(f'<p class="note crs">{_esc(crs_line)}.</p>')
     parts += [f'<p class="note">{_esc(n)}</p>' for n in notes]
     parts.append(_headline(plan, report))
     if map_html is not None:
@@ -498,11 +508,11 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     parts.append(_table(report.districts, _district_columns(scene, report), total=total))
     parts.append(_phases(plan))
     parts.append(_incidents(report))
-    parts.append(_continuity(report))
+    parts.append(_continuity(report, crs_line))
     if isinstance(curve, pd.DataFrame) and len(curve):
         parts.append(_curve_section(curve, png))
     parts.append(_comparison(comparison))
-    parts.append(_new_sets(plan))
+    parts.append(_new_sets(plan, crs_line))
     parts.append(_timings(plan))
     attribution = list(scene.attribution)
     foot = "".join(f"<div>{_esc(a)}</div>" for a in attribution)

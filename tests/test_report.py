@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import re
 
@@ -205,3 +206,20 @@ def test_phases_table(solved):
     assert "<h2>Phases</h2>" in text
     table = text[text.index("<h2>Phases</h2>") :]
     assert "<td>32.0</td>" in table and "<td>40.0</td>" in table  # after phase 1, after phase 2
+
+
+def test_report_names_the_working_crs(page):
+    outer = _outer(page)
+    line = "Distances in metres, working CRS EPSG:2326 (Hong Kong 1980 Grid System)."
+    assert f'<p class="note crs">{line}</p>' in outer
+    assert "x and y: metres, working CRS EPSG:2326 (Hong Kong 1980 Grid System)." in outer
+    assert "(metres, EPSG:2326 (Hong Kong 1980 Grid System))." in outer  # continuity ends
+    assert line[:-1] in _srcdoc(page)  # and in the map's legend
+
+
+def test_report_crs_from_plan_meta(solved):
+    scene, plan = solved
+    meta = {**plan.meta, "crs": "EPSG:32650"}
+    other = dataclasses.replace(plan, meta=meta)
+    text = report_html(scene, other, curve=False, include_map=False)
+    assert "working CRS EPSG:32650 (WGS 84 / UTM zone 50N)" in text

@@ -40,6 +40,8 @@ from coverage.render._elements import CoverageFigure, CoverageMap, MapScript, Of
 from coverage.render._layers import LayerOptions, add_layers
 from coverage.render._prepare import (
     check_plan,
+    crs_label,
+    crs_sentence,
     district_stats,
     escape_text,
     js_json,
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OfflineError",
+    "crs_label",
+    "crs_sentence",
     "district_stats",
     "escape_text",
     "plot_curve",

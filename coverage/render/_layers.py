@@ -23,12 +23,16 @@ from coverage.render._prepare import (
     UNWATCHED,
     choropleth_colour,
     corridor_runs,
+    crs_sentence,
     district_stats,
     escape_text,
     features_json,
     js_json,
     pack_lines,
+    polygon_parts,
+    polygonal,
     quality_codes,
+    set_views,
     set_wedges,
     tier_names,
     to_lonlat,
@@ -81,7 +85,9 @@ def add_layers(m: folium.Map, scene: Scene, plan: Plan, opts: LayerOptions) -> d
     counts.update(add_camera_sets(m, scene, plan, codes, names, opts))
     counts[_CORRIDORS] = add_corridors(m, scene, plan, codes, names, opts)
     no_demand = bool(np.isnan(stats["weighted_coverage"].to_numpy(dtype=float)).any())
-    add_legend(m, scene, names, title=opts.title, no_demand=no_demand)
+    add_legend(
+        m, scene, names, title=opts.title, no_demand=no_demand, crs=crs_sentence(scene, plan)
+    )
     return counts
 
 
@@ -133,13 +139,16 @@ def add_districts(m: folium.Map, scene: Scene, stats: pd.DataFrame, opts: LayerO
         if not np.isfinite(share[i]):
             style["fillOpacity"] = 0.15
         props.append({"style": style, "tip": tip})
-    dgeom = shapely.simplify(scene.districts.geometry.to_numpy(), 1.0)
+    dgeom = to_lonlat(
+        polygonal(shapely.simplify(polygonal(scene.districts.geometry.to_numpy()), 1.0)),
+        scene.crs,
+    )
     GeoJsonLayer(
-        features_json(to_lonlat(dgeom, scene.crs), props),
+        features_json(dgeom, props),
         name=opts.name("Districts (coverage)"),
         style={"color": "#444444", "weight": 1.5, "fillOpacity": 0.55},
     ).add_to(m)
-    return len(dgeom)
+    return int((~shapely.is_empty(dgeom)).sum())
 
 
 def add_buildings(m: folium.Map, scene: Scene, opts: LayerOptions) -> int:
@@ -147,33 +156,36 @@ def add_buildings(m: folium.Map, scene: Scene, opts: LayerOptions) -> int:
 
     Few canvas paths, yet a hover redraw only repaints nearby cells.
     """
-    parts = shapely.get_parts(shapely.simplify(scene.buildings.geometry.to_numpy(), 0.75))
-    parts = parts[~shapely.is_empty(parts)]
+    parts = polygon_parts(shapely.simplify(polygonal(scene.buildings.geometry.to_numpy()), 0.75))
+    if len(parts) == 0:
+        return 0
     cxy = shapely.get_coordinates(shapely.centroid(parts))
     cell = np.floor(cxy / BUILDING_CELL_M).astype(np.int64)
     _, group = np.unique(cell, axis=0, return_inverse=True)
     group = group.ravel()
     order = np.argsort(group, kind="stable")
     merged = shapely.multipolygons(parts[order], indices=group[order])
+    drawn = to_lonlat(np.asarray(merged, dtype=object), scene.crs)
     GeoJsonLayer(
-        features_json(to_lonlat(np.asarray(merged, dtype=object), scene.crs)),
+        features_json(drawn),
         name=opts.name("Buildings"),
         style={"color": "#8c8c8c", "weight": 0.5, "fillColor": "#d9d9d9", "fillOpacity": 0.7},
         interactive=False,
     ).add_to(m)
-    return len(merged)
+    return int((~shapely.is_empty(drawn)).sum())
 
 
 def add_privacy_zones(m: folium.Map, scene: Scene, opts: LayerOptions) -> int:
     """Outline the privacy zones, named in a tooltip."""
     pz = scene.privacy_zones
     pprops = [{"tip": f"Privacy zone: {escape_text(n)}"} for n in pz["name"].astype(str)]
+    zones = to_lonlat(polygonal(pz.geometry.to_numpy()), scene.crs)
     GeoJsonLayer(
-        features_json(to_lonlat(pz.geometry.to_numpy(), scene.crs), pprops),
+        features_json(zones, pprops),
         name=opts.name("Privacy zones"),
         style={"color": "#7b3294", "weight": 2, "dashArray": "6 4", "fill": False},
     ).add_to(m)
-    return len(pz)
+    return int((~shapely.is_empty(zones)).sum())
 
 
 def add_hotspots(m: folium.Map, scene: Scene, opts: LayerOptions) -> int:
@@ -199,12 +211,13 @@ def add_hotspots(m: folium.Map, scene: Scene, opts: LayerOptions) -> int:
         }
         for v in inten
     ]
+    areas = to_lonlat(polygonal(hs.geometry.to_numpy()), scene.crs)
     GeoJsonLayer(
-        features_json(to_lonlat(hs.geometry.to_numpy(), scene.crs), hprops),
+        features_json(areas, hprops),
         name=opts.name("Hotspots"),
         style={"color": "#e31a1c", "weight": 1, "fillColor": "#e31a1c"},
     ).add_to(m)
-    return len(hs)
+    return int((~shapely.is_empty(areas)).sum())
 
 
 # ----------------------------------------------------------------------------- camera sets
@@ -295,13 +308,8 @@ def add_camera_sets(
         occlusion = bool(plan.meta.get("occlusion", True))
     use_occ = bool(occlusion) and len(scene.buildings) > 0
     bld = scene.buildings.geometry.to_numpy() if use_occ else None
-    wedges, wrow = set_wedges(cams, buildings=bld)
-    wedges = to_lonlat(wedges, scene.crs)
+    views = to_lonlat(set_views(*set_wedges(cams, buildings=bld), len(cams)), scene.crs)
     poles = to_lonlat(cams.geometry.to_numpy(), scene.crs)
-    order = np.argsort(wrow, kind="stable")
-    wrow, wedges = wrow[order], wedges[order]
-    starts = np.searchsorted(wrow, np.arange(len(cams)))
-    ends = np.searchsorted(wrow, np.arange(len(cams)), side="right")
     reached = _tiers_reached(plan.demand["covered_by"].to_numpy(dtype=np.int64), codes, names)
     popups = _popup_rows(cams, reached)
     keys, ordered = _set_layer_keys(cams)
@@ -315,9 +323,8 @@ def add_camera_sets(
             colour = _PHASE_COLOURS[(int(key.rsplit(" ", 1)[1]) - 1) % len(_PHASE_COLOURS)]
         geoms, gprops = [], []
         for k, i in enumerate(rows.tolist()):
-            parts = wedges[starts[i] : ends[i]]
-            if len(parts):
-                geoms.append(shapely.multipolygons(shapely.get_parts(parts)))
+            if not shapely.is_empty(views[i]):  # a set whose views collapsed: its pole alone
+                geoms.append(views[i])
                 gprops.append({"i": k})
             geoms.append(poles[i])
             gprops.append({"i": k})
@@ -380,22 +387,29 @@ def add_corridors(
         if tier_style[c]:
             prop["style"] = tier_style[c]
         cprops.append(prop)
+    drawn = to_lonlat(shapely.simplify(lines, opts.simplify_m), scene.crs)
     GeoJsonLayer(
-        features_json(to_lonlat(shapely.simplify(lines, opts.simplify_m), scene.crs), cprops),
+        features_json(drawn, cprops),
         name=opts.name(_CORRIDORS),
         style=base_style,
     ).add_to(m)
-    return len(lines)
+    return int((~shapely.is_empty(drawn)).sum())
 
 
 # ----------------------------------------------------------------------------- legend
 
 
 def add_legend(
-    m: folium.Map, scene: Scene, names: Sequence[str], *, title: str | None, no_demand: bool
+    m: folium.Map,
+    scene: Scene,
+    names: Sequence[str],
+    *,
+    title: str | None,
+    no_demand: bool,
+    crs: str | None = None,
 ) -> None:
-    """Add the legend (title, district shares, corridor tiers) and the attribution lines."""
-    legend = legend_html(names, title=title, no_demand=no_demand)
+    """Add the legend (title, district shares, corridor tiers, CRS) and the attribution lines."""
+    legend = legend_html(names, title=title, no_demand=no_demand, crs=crs)
     attribution = " | ".join(escape_text(a) for a in scene.attribution if a)
     code = (
         "(function(){var map={map};"
@@ -413,8 +427,10 @@ def add_legend(
     MapScript(code).add_to(m)
 
 
-def legend_html(names: Sequence[str], *, title: str | None, no_demand: bool = False) -> str:
-    """Write the legend's HTML: district coverage bins, then one swatch per corridor tier."""
+def legend_html(
+    names: Sequence[str], *, title: str | None, no_demand: bool = False, crs: str | None = None
+) -> str:
+    """Write the legend's HTML: district coverage bins, one swatch per corridor tier, the CRS."""
     parts = []
     if title:
         parts.append(f"<b>{escape_text(title)}</b><br>")
@@ -438,4 +454,6 @@ def legend_html(names: Sequence[str], *, title: str | None, no_demand: bool = Fa
             f"<span style='display:inline-block;width:14px;height:4px;background:{c};"
             f"vertical-align:middle'></span> {escape_text(t)}<br>"
         )
+    if crs:
+        parts.append(f"<span style='color:#555;font-size:11px'>{escape_text(crs)}</span>")
     return "".join(parts)

@@ -3,6 +3,13 @@
 Everything here is vectorized numpy/shapely in the scene's metric CRS; the
 result is turned into compact GeoJSON text (EPSG:4326, coordinates rounded to
 about a metre) by :func:`features_json`. No folium here.
+
+Real geometry is made safe to draw on the way: :func:`polygonal` keeps the
+valid polygonal part of each geometry (invalid rings repaired, the lines and
+points of collections dropped), :func:`set_views` makes one valid polygon per
+set and leaves out empty and sliver views (a pole inside a footprint), and
+:func:`to_lonlat` snaps to the ~1 m grid without ever producing a ring of
+fewer than four points (sub-metre holes and slivers are dropped instead).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from shapely.errors import GEOSException
 
 from coverage._arrays import repeat_index
 from coverage.camera import DORI_TIER_WEIGHTS, CameraSet
@@ -224,6 +232,55 @@ def check_plan(scene: Scene, plan: Plan) -> None:
         raise InputError(msg)
 
 
+def working_crs(scene: Scene | None, plan: Plan | None = None) -> CRS | None:
+    """Return the CRS distances were measured in: ``plan.meta["crs"]``, the plan's, the scene's.
+
+    ``plan.meta["crs"]`` may be anything pyproj reads (``"EPSG:2326"``, a
+    ``pyproj.CRS``, WKT) or a mapping with one of the keys ``crs``, ``code``,
+    ``epsg``, ``wkt``; what cannot be read is skipped.
+    """
+    from pyproj import CRS
+
+    meta = getattr(plan, "meta", None)
+    given = meta.get("crs") if isinstance(meta, Mapping) else None
+    if isinstance(given, Mapping):
+        given = next((given[k] for k in ("crs", "code", "epsg", "wkt") if k in given), None)
+    for candidate in (given, getattr(plan, "crs", None), getattr(scene, "crs", None)):
+        if candidate is None:
+            continue
+        try:
+            return CRS.from_user_input(candidate)
+        except Exception:  # pyproj raises several kinds: try the next one
+            continue
+    return None
+
+
+def crs_label(scene: Scene | None, plan: Plan | None = None) -> str:
+    """Name the working CRS for people: ``"EPSG:2326 (Hong Kong 1980 Grid System)"``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> crs_label(None, SimpleNamespace(meta={"crs": "EPSG:32650"}))
+    'EPSG:32650 (WGS 84 / UTM zone 50N)'
+    >>> crs_label(None)
+    'unknown CRS'
+    """
+    crs = working_crs(scene, plan)
+    if crs is None:
+        return "unknown CRS"
+    auth = crs.to_authority(min_confidence=90)
+    if auth:
+        return f"{auth[0]}:{auth[1]} ({crs.name})"
+    name = crs.name if crs.name and crs.name != "unknown" else crs.to_string()
+    return f"custom CRS ({name[:120]})"
+
+
+def crs_sentence(scene: Scene | None, plan: Plan | None = None) -> str:
+    """Write the line the map, figure and report show: distances in metres, in which CRS."""
+    return f"Distances in metres, working CRS {crs_label(scene, plan)}"
+
+
 # ----------------------------------------------------------------------------- corridors
 
 
@@ -322,7 +379,9 @@ def set_wedges(
     """View wedges of every camera of every set; returns (polygons, row position of set).
 
     Uses :func:`coverage.visibility.view_sectors`, clipped by the isovist of
-    each pole when `buildings` are given.
+    each pole when `buildings` are given. Views are valid (Multi)Polygons;
+    empty, zero-area and sliver views (under `MIN_VIEW_AREA_M2`) are left
+    out, so a set may have fewer wedges than cameras (or none).
     """
     heads = plan_cameras["headings_deg"].to_numpy()
     row = repeat_index([len(h) for h in heads])
@@ -345,10 +404,33 @@ def set_wedges(
         polys[~occl] = _view_sectors(xy, row[~occl], flat[~occl], hfov, rng_m, None)
     else:
         polys = _view_sectors(xy, row, flat, hfov, rng_m, None)
-    # about a metre of detail is all a map shows (isovists have hundreds of vertices)
-    polys = shapely.simplify(polys, simplify_m)
-    keep = ~(shapely.is_empty(polys) | shapely.is_missing(polys))
+    # about a metre of detail is all a map shows (isovists have hundreds of vertices);
+    # a view clipped to a sliver or to nothing (a pole inside a footprint) is not drawn
+    polys = polygonal(shapely.simplify(polygonal(polys), simplify_m), min_area=MIN_VIEW_AREA_M2)
+    keep = ~shapely.is_empty(polys)
     return polys[keep], row[keep]
+
+
+#: Views smaller than this (square metres) are not drawn: nothing a map could show.
+MIN_VIEW_AREA_M2 = 0.01
+
+
+def set_views(wedges: NDArray[Any], row: NDArray[np.int64], n_sets: int) -> NDArray[Any]:
+    """One valid (Multi)Polygon per set: the union of its cameras' views (empty: none drawn).
+
+    A MultiPolygon of overlapping or edge-sharing wedges is invalid, and a
+    canvas fills it even-odd: where two views overlap the map would show a
+    hole. The union draws what the set sees, once.
+    """
+    out = np.full(n_sets, _EMPTY_POLYGON, dtype=object)
+    if len(wedges) == 0:
+        return out
+    order = np.argsort(row, kind="stable")
+    row, wedges = row[order], wedges[order]
+    cut = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    for start, end in zip(cut.tolist(), [*cut[1:].tolist(), len(row)], strict=True):
+        out[row[start]] = shapely.union_all(wedges[start:end])
+    return polygonal(out)
 
 
 #: Rays per isovist when a wedge is clipped by buildings.
@@ -442,15 +524,106 @@ def choropleth_colour(share: NDArray[np.float64]) -> NDArray[np.str_]:
 
 
 def to_lonlat(geoms: NDArray[Any], crs: CRS | None) -> NDArray[Any]:
-    """Project metric geometries to EPSG:4326 and round to ~1 m."""
+    """Project metric geometries to EPSG:4326 and round them to ~1 m, keeping them valid.
+
+    Rounding can collapse a ring (a sub-metre hole, a sliver view) to two
+    points, which GEOS refuses: such geometries are snapped to the grid with
+    ``shapely.set_precision(mode="valid_output")`` instead, which drops the
+    collapsed parts (a geometry that collapses entirely becomes empty and is
+    left out of the GeoJSON by :func:`features_json`).
+    """
     if len(geoms) == 0:
         return np.asarray(geoms, dtype=object)
     if crs is None:
         msg = "The scene has no CRS: cannot place it on a map. Build it with coverage.Scene."
         raise InputError(msg)
     out = gpd.GeoSeries(geoms, crs=crs).to_crs(4326).to_numpy()
-    out = shapely.transform(out, lambda c: np.round(c, COORD_DECIMALS))
-    return np.asarray(shapely.remove_repeated_points(out), dtype=object)
+    return snap_lonlat(out)
+
+
+def snap_lonlat(geoms: NDArray[Any]) -> NDArray[Any]:
+    """Round EPSG:4326 geometries to `COORD_DECIMALS`; never an invalid or degenerate ring.
+
+    Points and lines are rounded (repeated points removed, zero-length lines
+    made empty); polygons are rounded when that keeps them valid, else snapped
+    with ``set_precision(mode="valid_output")`` (collapsed rings dropped).
+    Collections and anything GEOS still refuses go one by one, and a geometry
+    that cannot be snapped at all becomes empty rather than raising.
+    """
+    out = np.asarray(geoms, dtype=object).copy()
+    present = ~(shapely.is_missing(out) | shapely.is_empty(out))
+    tid = shapely.get_type_id(out)
+    rounded = shapely.transform(out, lambda c: np.round(c, COORD_DECIMALS))
+    point = present & np.isin(tid, (0, 4))
+    out[point] = rounded[point]
+    line = present & np.isin(tid, (1, 2, 5))
+    lines = shapely.remove_repeated_points(rounded[line])
+    lines[shapely.length(lines) == 0] = _EMPTY_LINE  # shorter than the grid: not drawn
+    out[line] = lines
+    simple = point | line
+    area = present & np.isin(tid, (3, 6))
+    ok = area.copy()
+    ok[area] = shapely.is_valid(rounded[area])
+    out[ok] = shapely.remove_repeated_points(rounded[ok])
+    rest = np.flatnonzero(present & ~simple & ~ok)
+    out[rest] = [_snap_one(g) for g in out[rest]]
+    return out
+
+
+_EMPTY_LINE = shapely.LineString()
+_EMPTY_POLYGON = shapely.Polygon()
+
+
+def _snap_one(geom: Any) -> Any:
+    """Snap one polygon or collection to the ~1 m grid as valid output, or return it empty."""
+    grid = 10.0**-COORD_DECIMALS
+    g = geom if shapely.is_valid(geom) else shapely.make_valid(geom)
+    for attempt in (g, shapely.buffer(g, 0.0)):
+        try:
+            snapped = shapely.set_precision(attempt, grid, mode="valid_output")
+        except GEOSException:
+            continue
+        return _EMPTY_POLYGON if snapped is None else snapped
+    return _EMPTY_POLYGON
+
+
+def polygonal(geoms: ArrayLike, *, min_area: float = 0.0) -> NDArray[Any]:
+    """Keep the valid polygonal part of each geometry (metric CRS), empty where none is left.
+
+    Invalid geometries are repaired with ``make_valid``; the polygons of a
+    GeometryCollection are kept and its points and lines dropped; lines,
+    points and polygons of area at most `min_area` (slivers, zero-area
+    views) become an empty polygon.
+
+    Examples
+    --------
+    >>> bow_tie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    >>> [round(float(a), 3) for a in shapely.area(polygonal([bow_tie]))]
+    [2.0]
+    >>> sliver = shapely.Polygon([(0, 0), (10, 0), (10, 1e-9)])
+    >>> bool(shapely.is_empty(polygonal([sliver], min_area=1e-6))[0])
+    True
+    """
+    g = np.array(geoms, dtype=object).reshape(-1)
+    g[shapely.is_missing(g)] = _EMPTY_POLYGON
+    bad = ~shapely.is_valid(g)
+    g[bad] = shapely.make_valid(g[bad])
+    tid = shapely.get_type_id(g)
+    for i in np.flatnonzero(tid == 7):  # collections: their polygons only (rare)
+        parts = shapely.get_parts(shapely.get_parts(g[i]))
+        polys = parts[shapely.get_type_id(parts) == 3]
+        g[i] = shapely.union_all(polys) if len(polys) else _EMPTY_POLYGON
+    tid = shapely.get_type_id(g)
+    drop = ~np.isin(tid, (3, 6)) | shapely.is_empty(g) | (shapely.area(g) <= min_area)
+    g[drop] = _EMPTY_POLYGON
+    return g
+
+
+def polygon_parts(geoms: ArrayLike, *, min_area: float = 0.0) -> NDArray[Any]:
+    """Return the non-empty Polygons of :func:`polygonal`, as one flat array."""
+    parts = shapely.get_parts(polygonal(geoms, min_area=min_area))
+    keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+    return np.asarray(parts[keep], dtype=object)
 
 
 def features_json(

@@ -25,8 +25,10 @@ from coverage.render._prepare import (
     check_plan,
     choropleth_colour,
     corridor_runs,
+    crs_sentence,
     district_stats,
     plan_tier_weights,
+    polygonal,
     quality_codes,
     set_wedges,
     tier_names,
@@ -86,25 +88,41 @@ def plot_map(
         _draw_legend(ax, names)
         ax.set_aspect("equal")
         ax.set_axis_off()
-        ax.set_title(f"{scene.name} coverage".strip())
+        # user text is shown as written: "$...$" is not read as mathtext (which can raise)
+        ax.set_title(f"{scene.name} coverage".strip(), parse_math=False)
+        ax.text(
+            0.5,
+            -0.01,
+            crs_sentence(scene, plan),
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#555555",
+            parse_math=False,
+        )
         attribution = " | ".join(str(a) for a in scene.attribution)
         if attribution:
-            fig.text(0.01, 0.01, attribution, fontsize=7, color="#555555")
+            fig.text(0.01, 0.01, attribution, fontsize=7, color="#555555", parse_math=False)
         return _save_fig(fig, path, dpi=dpi)
     finally:
         plt.close(fig)
 
 
 def _draw_basemap(ax: Any, scene: Scene, stats: pd.DataFrame) -> None:
-    """Districts filled by weighted coverage, buildings in grey."""
-    scene.districts.plot(
+    """Districts filled by weighted coverage, buildings in grey (valid polygonal parts only)."""
+    districts = gpd.GeoSeries(polygonal(scene.districts.geometry.to_numpy()), crs=scene.crs)
+    districts.plot(
         ax=ax,
         color=choropleth_colour(stats["weighted_coverage"].to_numpy(float)),
         edgecolor="#444444",
         linewidth=0.8,
     )
-    if len(scene.buildings):
-        scene.buildings.plot(ax=ax, color="#d9d9d9", edgecolor="#8c8c8c", linewidth=0.3)
+    buildings = polygonal(scene.buildings.geometry.to_numpy())
+    if (~shapely.is_empty(buildings)).any():
+        gpd.GeoSeries(buildings, crs=scene.crs).plot(
+            ax=ax, color="#d9d9d9", edgecolor="#8c8c8c", linewidth=0.3
+        )
 
 
 def _draw_corridors(
@@ -154,7 +172,9 @@ def _draw_legend(ax: Any, names: Sequence[str]) -> None:
         Patch(color="#d7301f", alpha=0.5, label="new sets"),
         Patch(color="#08306b", alpha=0.4, label="existing sets"),
     ]
-    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    legend = ax.legend(handles=handles, loc="lower right", fontsize=8)
+    for text in legend.get_texts():  # tier names may be the user's: no mathtext
+        text.set_parse_math(False)
 
 
 def plot_curve(curve: pd.DataFrame, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:

@@ -145,3 +145,8 @@ def test_user_strings_never_reach_jinja(make_map_case):
     assert "jinjaZZ" not in html
     assert "&#123;&#123; &#x27;jin&#x27; ~ &#x27;ja&#x27; &#125;&#125;ZZ" in html
     assert "__globals__" in html and "<function" not in html
+
+
+def test_legend_names_the_working_crs(tiny_html):
+    # the legend's HTML travels as a JSON string in the map's script
+    assert "Distances in metres, working CRS EPSG:2326 (Hong Kong 1980 Grid System)" in tiny_html

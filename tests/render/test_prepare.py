@@ -9,18 +9,29 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coverage.errors import ParameterError
 from coverage.render._prepare import (
+    MIN_VIEW_AREA_M2,
     choropleth_colour,
     corridor_runs,
+    crs_label,
+    crs_sentence,
     district_stats,
     escape_text,
     pack_lines,
     plan_tier_weights,
+    polygon_parts,
+    polygonal,
     quality_codes,
     quality_tier,
+    set_views,
     set_wedges,
+    snap_lonlat,
+    to_lonlat,
+    working_crs,
 )
 
 DORI = {"identify": 1.0, "recognise": 0.75, "observe": 0.5, "detect": 0.25}
@@ -240,3 +251,166 @@ def test_escape_text():
     assert escape_text("`x` $y \\ https://h") == "&#96;x&#96; &#36;y &#92; https:&#47;&#47;h"
     assert escape_text("{{x}}") == "&#123;&#123;x&#125;&#125;"
     assert escape_text(3) == "3"
+
+
+# ----------------------------------------------------------------------------- degenerate geometry
+
+#: A point of Kowloon in EPSG:2326.
+KX, KY = 836_000.0, 818_000.0
+
+
+def _holed(sizes):
+    """A 100 m square with square holes of the given sides (metres), 3 m apart."""
+    holes = [
+        shapely.box(KX + 5 + 3 * k, KY + 5, KX + 5 + 3 * k + s, KY + 5 + s).exterior.coords
+        for k, s in enumerate(sizes)
+    ]
+    return shapely.Polygon(shapely.box(KX, KY, KX + 100, KY + 100).exterior.coords, holes)
+
+
+def test_to_lonlat_drops_holes_that_collapse_and_keeps_the_rest():
+    # rounding to 1e-5 degree (~1.1 m north-south) collapsed a 0.4 m hole to two points:
+    # GEOS raised "Invalid number of points in LinearRing found 2"
+    poly = _holed([0.4, 0.05, 0.9, 5.0])
+    (out,) = to_lonlat(np.array([poly], dtype=object), "EPSG:2326")
+    assert shapely.is_valid(out)
+    assert shapely.get_num_coordinates(shapely.get_rings(out)).min() >= 4
+    back = gpd.GeoSeries([out], crs=4326).to_crs(2326).iloc[0]
+    assert len(back.interiors) >= 1  # the 5 m hole survives
+    # each vertex moves at most half a grid step: 1e-5 degree is 1.11 m north-south here
+    half_step = 0.56
+    perimeter = 400.0
+    assert abs(back.area - poly.area) <= perimeter * half_step + 1.0  # + the dropped holes
+    assert back.symmetric_difference(poly).area <= 2 * perimeter * half_step + 1.0
+    assert back.exterior.hausdorff_distance(poly.exterior) <= 2 * half_step
+
+
+def test_snap_lonlat_types():
+    grid = 1e-5
+    tiny_line = shapely.LineString([(114.0, 22.0), (114.0 + grid / 10, 22.0)])
+    line = shapely.LineString([(114.0, 22.0), (114.001, 22.0), (114.001, 22.0 + grid / 10)])
+    sliver = shapely.Polygon([(114.0, 22.0), (114.01, 22.0), (114.01, 22.0 + grid / 100)])
+    coll = shapely.GeometryCollection(
+        [shapely.Point(114.0, 22.0), shapely.box(114, 22, 114.001, 22.001)]
+    )
+    out = snap_lonlat(
+        np.array(
+            [shapely.Point(114.123456789, 22.0), tiny_line, line, sliver, coll, None], dtype=object
+        )
+    )
+    assert shapely.get_coordinates(out[0]).tolist() == [[114.12346, 22.0]]
+    assert shapely.is_empty(out[1])  # shorter than the grid: not drawn
+    assert shapely.get_num_coordinates(out[2]) == 2  # the repeated point is removed
+    assert shapely.is_empty(out[3])  # collapses entirely
+    assert shapely.is_valid(out[4]) and shapely.area(out[4]) == pytest.approx(1e-6)
+    assert out[5] is None
+
+
+def test_polygonal_repairs_and_keeps_only_area():
+    bow_tie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    coll = shapely.GeometryCollection(
+        [shapely.LineString([(0, 0), (5, 5)]), shapely.box(0, 0, 1, 1), shapely.Point(3, 3)]
+    )
+    zero_area = shapely.Polygon([(0, 0), (1, 0), (2, 0)])
+    out = polygonal([bow_tie, coll, zero_area, shapely.LineString([(0, 0), (1, 1)]), None])
+    assert shapely.is_valid(out).all()
+    assert shapely.area(out).tolist() == pytest.approx([2.0, 1.0, 0.0, 0.0, 0.0])
+    assert shapely.get_type_id(out[:2]).tolist() == [6, 3]
+    assert shapely.is_empty(out[2:]).all()
+    assert len(polygon_parts([bow_tie, coll, zero_area])) == 3  # two triangles and the box
+
+
+def test_views_of_a_pole_inside_a_footprint_and_slivers():
+    cams = _gdf(
+        {
+            "headings_deg": [(90.0, 210.0, 330.0), (0.0,), (45.0,)],
+            "hfov_deg": [90.0, 0.001, 360.0],
+            "range_m": [40.0, 0.5, 30.0],
+        },
+        shapely.points([(20.4, 30.0), (0.0, 100.0), (60.0, 60.0)]),
+    )
+    building = np.array([shapely.box(20, 10, 60, 50)])  # the first pole is 0.4 m inside it
+    w, row = set_wedges(cams, buildings=building)
+    assert shapely.is_valid(w).all()
+    assert (shapely.area(w) > MIN_VIEW_AREA_M2).all()
+    assert 1 not in row.tolist()  # a 0.001 degree, 0.5 m view: nothing to draw
+    views = set_views(w, row, len(cams))
+    assert shapely.is_empty(views).tolist() == [False, True, False]
+    assert shapely.is_valid(views).all()
+    # the union of a set's wedges: their areas add up where they do not overlap
+    first = w[row == 0]
+    assert shapely.area(views[0]) == pytest.approx(shapely.area(shapely.union_all(first)))
+
+
+def test_set_views_union_of_overlapping_wedges_is_valid():
+    cams = _gdf(
+        {"headings_deg": [(0.0, 60.0, 120.0)], "hfov_deg": [150.0], "range_m": [20.0]},
+        [shapely.Point(0, 0)],
+    )
+    w, row = set_wedges(cams)
+    assert not shapely.is_valid(shapely.multipolygons(w))  # overlapping parts: even-odd holes
+    (view,) = set_views(w, row, 1)
+    assert shapely.is_valid(view)
+    exact = math.pi * 400 * 270 / 360  # headings -75 ... 195 degrees: 270 degrees of circle
+    assert 0.97 * exact < shapely.area(view) <= exact
+
+
+def test_crs_label_and_sentence():
+    from types import SimpleNamespace
+
+    hk = SimpleNamespace(meta={"crs": "EPSG:2326"})
+    assert crs_label(None, hk) == "EPSG:2326 (Hong Kong 1980 Grid System)"
+    assert crs_sentence(None, hk) == (
+        "Distances in metres, working CRS EPSG:2326 (Hong Kong 1980 Grid System)"
+    )
+    # meta first, then the plan's CRS, then the scene's; unreadable entries are skipped
+    utm = SimpleNamespace(meta={"crs": "not a crs"}, crs="EPSG:32650")
+    assert crs_label(None, utm) == "EPSG:32650 (WGS 84 / UTM zone 50N)"
+    assert crs_label(None, SimpleNamespace(meta={"crs": {"code": "EPSG:32633"}})).startswith(
+        "EPSG:32633"
+    )
+    scene = SimpleNamespace(crs="EPSG:2326")
+    assert working_crs(scene, SimpleNamespace(meta={})).to_epsg() == 2326
+    custom = SimpleNamespace(meta={"crs": "+proj=tmerc +lat_0=50 +lon_0=10 +units=m"})
+    assert crs_label(None, custom).startswith("custom CRS (")
+    assert crs_label(None) == "unknown CRS"
+
+
+@st.composite
+def _rough_polygons(draw):
+    """Polygons (EPSG:2326) a metre or less across, possibly invalid, with holes and spikes."""
+    scale = draw(st.sampled_from([0.001, 0.05, 0.4, 1.0, 3.0]))
+    n = draw(st.integers(3, 9))
+    pts = [
+        (KX + scale * draw(st.floats(-1, 1)), KY + scale * draw(st.floats(-1, 1))) for _ in range(n)
+    ]
+    holes = []
+    for _ in range(draw(st.integers(0, 3))):
+        cx, cy = draw(st.floats(-0.8, 0.8)), draw(st.floats(-0.8, 0.8))
+        r = scale * draw(st.floats(0.001, 0.2))
+        holes.append(
+            shapely.box(
+                KX + cx * scale - r, KY + cy * scale - r, KX + cx * scale + r, KY + cy * scale + r
+            ).exterior.coords
+        )
+    return shapely.Polygon(pts, holes)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, database=None)
+@given(polys=st.lists(_rough_polygons(), min_size=1, max_size=6))
+def test_polygonal_then_to_lonlat_never_raises_and_is_valid(polys):
+    clean = polygonal(polys)
+    assert shapely.is_valid(clean).all()
+    assert np.isin(shapely.get_type_id(clean), (3, 6)).all()
+    # nothing is invented: the repaired area lies within the extent of the input's rings
+    for raw, good in zip(polys, clean, strict=True):
+        if not good.is_empty:
+            extent = shapely.box(*shapely.MultiPoint(shapely.get_coordinates(raw)).bounds)
+            assert extent.buffer(1e-6).contains(good)
+    out = to_lonlat(clean, "EPSG:2326")
+    assert shapely.is_valid(out).all()
+    rings = shapely.get_rings(shapely.get_parts(out[~shapely.is_empty(out)]))
+    if len(rings):
+        assert shapely.get_num_coordinates(rings).min() >= 4
+    coords = shapely.get_coordinates(out)
+    assert np.array_equal(coords, np.round(coords, 5))  # on the ~1 m grid
