@@ -268,9 +268,12 @@ class Scene:
             idx = np.flatnonzero(bad)
             if idx.size:
                 rows = frame["source_row"].to_numpy()[idx]
-                allowed = f">= {low:g}" if high is None else f"whole numbers in [{low:g}, {high:g}]"
                 if low is None:
                     allowed = "finite (NaN means unknown)"
+                elif high is None:
+                    allowed = f">= {low:g}"
+                else:
+                    allowed = f"whole numbers in [{low:g}, {high:g}]"
                 problems.append(
                     f"Layer {layer!r}, column {col!r}: {idx.size} value(s) are NaN or out of range "
                     f"(rows {format_rows(rows.tolist())}; e.g. {v[idx[0]]!r}). "

@@ -711,3 +711,17 @@ def test_wrong_geometry_kind_is_named_plainly():
     with pytest.raises(InputError) as err:
         scene_of(layers)
     assert "['GeometryCollection']" in str(err.value) and "bad7" in str(err.value)
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+def test_infinite_camera_heading_is_named_not_a_type_error(value):
+    layers = hk_layers()
+    cams = layers["cameras"].copy()
+    cams["heading_deg"] = value
+    cams.index = ["pole-9"]
+    layers["cameras"] = cams
+    with pytest.raises(InputError) as err:
+        scene_of(layers)
+    message = str(err.value)
+    assert "'cameras'" in message and "'heading_deg'" in message
+    assert "pole-9" in message and "finite (NaN means unknown)" in message
