@@ -303,10 +303,12 @@ def check_problem_size(problem: Problem, owner: str = "solve", given_sets: int =
     msg = (
         f"{owner}: the {name!r} parameter makes this problem too large: about "
         f"{_fmt(est.demand_points)} demand points (on {_fmt(est.corridor_length_m / 1000)} km "
-        "of corridors), {_fmt(est.rows)} candidate rows "
-        f"({_fmt(est.sites)} sites x rotations), {_fmt(est.pairs)} (site, demand) pairs within "
-        f"range_m and {_fmt(est.entries)} matrix entries, {size} in all (the largest part: "
-        f"{worst}), above the limit of {limit:,.1f} GiB ({where}). Nothing was computed. To "
-        f"fix it, {fix}, or raise Problem(max_memory_gb=...) if the machine has the memory."
+        f"of corridors), {_fmt(est.rows)} candidate rows "
+        f"({_fmt(est.sites)} sites x their rotations), {_fmt(est.pairs)} (site, demand) "
+        f"pairs within range_m and {_fmt(est.entries)} matrix entries, {size} in all "
+        f"(the largest part: {worst}), above the limit of {limit:,.1f} GiB ({where}). "
+        f"Nothing was computed. To fix it, {fix}, or raise max_memory_gb "
+        "(Problem(max_memory_gb=...), or [plan] max_memory_gb in a configuration) if the "
+        "machine has the memory."
     )
     raise ParameterError(msg)

@@ -408,6 +408,18 @@ def _read_sets(args: argparse.Namespace) -> Any:
     return sets
 
 
+def _check_argument_order(args: argparse.Namespace) -> None:
+    """Refuse ``PLAN CONFIG`` given the other way round, with the order to use."""
+    plan, config = Path(args.plan), Path(args.config)
+    if plan.suffix.lower() == ".toml" and config.suffix.lower() != ".toml":
+        msg = (
+            f"the plan {str(plan)!r} looks like a configuration and the configuration "
+            f"{str(config)!r} like a plan: give the plan first, then the configuration "
+            f"(coverage {args.command} {config} {plan})."
+        )
+        raise ParameterError(msg)
+
+
 def _assessed(args: argparse.Namespace, *, fast_bound: bool) -> tuple[Any, Any, _Stages]:
     """Scene and assessed plan of the sets in ``args.plan``; the progress bar stays open."""
     import dataclasses
@@ -416,6 +428,7 @@ def _assessed(args: argparse.Namespace, *, fast_bound: bool) -> tuple[Any, Any, 
     from coverage.io import check_output_file
     from coverage.plan import assess
 
+    _check_argument_order(args)
     cfg = load_config(args.config)
     if args.out is not None:
         check_output_file(args.out, force=args.force, inputs=[*cfg.input_paths(), args.plan])

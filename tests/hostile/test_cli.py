@@ -534,6 +534,19 @@ def test_evaluate_and_map_of_the_gpkg_plan(
     assert code == 0 and out2 == out
 
 
+@pytest.mark.parametrize("command", ["evaluate", "map"])
+def test_plan_and_config_given_the_wrong_way_round(
+    command: str, planned: Path, cfg: Path, capsys: pytest.CaptureFixture[str]
+):
+    before = tree(cfg.parent)
+    extra = ["-o", str(cfg.parent / "m.html")] if command == "map" else []
+    code, _, err = run(capsys, command, str(cfg), str(planned), *extra, "-q")
+    assert code == 2
+    assert_clear_error(err, command, "give the plan first, then the configuration")
+    assert f"coverage {command} {planned} {cfg}" in err
+    assert tree(cfg.parent) == before
+
+
 # ----------------------------------------------------- failures after the plan exists
 def _boom(*args: object, **kwargs: object) -> None:
     msg = "Invalid number of points in LinearRing found 2"

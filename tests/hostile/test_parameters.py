@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 
 import geopandas as gpd
@@ -81,6 +82,8 @@ def test_size_guard_refuses_the_issue_cases_within_a_second(
     assert "above the limit of" in msg
     assert "Nothing was computed" in msg
     assert f"{memory_limit_gb():,.1f} GiB" in msg
+    assert "{" not in msg, msg  # every figure is filled in
+    assert re.search(r"[\d,.]+\S* candidate rows \([\d,.]+\S* sites x their rotations\)", msg), msg
 
 
 def test_range_400_refused_in_assess_too(sample_scene):
