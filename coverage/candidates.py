@@ -33,6 +33,11 @@ __all__ = ["candidate_sites"]
 
 logger = logging.getLogger("coverage")
 
+#: Bearings are rounded to a micro-degree (under a micrometre of arc at 40 m): a street that
+#: points due north then stays 0.0 after a reprojection round trip (1e-8 degrees of noise) instead
+#: of becoming 359.99999999, which would reorder a pole's bearings and change its rotations.
+BEARING_DECIMALS = 6
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -72,7 +77,7 @@ def _intersections(scene: Scene) -> tuple[FloatArray, list[tuple[float, ...]]]:
     start_node = np.where(du <= dv, ui, vi)
     end_node = np.where(du <= dv, vi, ui)
     nodes = np.concatenate([start_node, end_node])
-    az = np.round(np.concatenate([start_az, end_az]), 9) % 360.0
+    az = np.round(np.concatenate([start_az, end_az]), BEARING_DECIMALS) % 360.0
     # keep the pairs of intersection nodes, grouped by node (position in sel_xy), sorted
     pos = np.cumsum(keep) - 1
     m = keep[nodes]
@@ -94,7 +99,7 @@ def _tuples(items: list[tuple[float, ...]]) -> NDArray[np.object_]:
 
 def _both_ways(az: FloatArray) -> list[tuple[float, ...]]:
     """Give (a, a + 180) mod 360, sorted, per azimuth: the two directions along a corridor."""
-    two = np.sort(np.round(np.column_stack([az, az + 180.0]), 9) % 360.0, axis=1)
+    two = np.sort(np.round(np.column_stack([az, az + 180.0]), BEARING_DECIMALS) % 360.0, axis=1)
     return [(a, b) for a, b in two.tolist()]
 
 

@@ -14,7 +14,9 @@ How it is built (all in bulk, no Python loop over demand points or sites):
    sightlines go to ``STRtree.query(lines, predicate="intersects")`` (rule in
    :mod:`coverage.visibility`, optionally in threads);
 5. for each orientation slot, the sector test in numpy (unit vector to the
-   point dotted with each camera axis, against ``cos(hfov / 2)``);
+   point dotted with each camera axis, against ``cos(hfov / 2)``); a point within
+   ``EDGE_TOLERANCE_M`` (a micrometre) of a sector edge or of ``range_m`` counts
+   as seen, so a reprojection round trip cannot flip points lying on an edge;
 6. configurations whose view (wedges clipped by a ray-cast isovist) reaches
    into a privacy zone by more than ``camera_set.max_privacy_intrusion_m2`` are
    dropped (candidate rows only; existing sets stay).
@@ -49,6 +51,11 @@ from coverage.visibility import CLEARANCE_M, MAX_RAYS, Obstacles, isovists, sect
 __all__ = ["CoverageMatrix", "coverage_matrix", "row_orientations"]
 
 _OWNER = "coverage_matrix"
+
+#: A demand point within a micrometre of a sector edge or of ``range_m`` counts as seen. Grid-like
+#: streets put many points exactly on an edge, where a reprojection round trip (about 1e-9 m of
+#: noise) would otherwise flip them in or out and change the plan.
+EDGE_TOLERANCE_M = 1e-6
 
 
 @dataclass(frozen=True)
@@ -396,6 +403,8 @@ class _Sightlines:
     ux: NDArray[np.float64]
     uy: NDArray[np.float64]
     at_pole: NDArray[np.bool_]
+    #: Added to ``u . axis``: a point within EDGE_TOLERANCE_M of a sector edge is inside.
+    slack: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -428,8 +437,9 @@ def _pairs_in_range(
     live = np.bincount(rows.origin[keep_rows], minlength=len(rows.origins))
     active = np.flatnonzero(live > 0)
     range_m = float(camera_set.range_m)  # type: ignore[arg-type]
-    pi, pj, dist = _pairs_within(rows.origins[active], demand[dem_idx], range_m)
+    pi, pj, dist = _pairs_within(rows.origins[active], demand[dem_idx], range_m + EDGE_TOLERANCE_M)
     pi, pj = active[pi], dem_idx[pj]
+    dist = np.minimum(dist, range_m)  # within EDGE_TOLERANCE_M of the range counts as at it
     q = camera_set.quality(dist)
     ok = q > 0
     return _Pairs(pi[ok], pj[ok], dist[ok], q[ok])
@@ -445,9 +455,12 @@ def _sector_entries(
     """
     d = demand[pairs.target] - rows.origins[pairs.origin]
     inv = 1.0 / np.where(pairs.dist > 0, pairs.dist, 1.0)
-    sight = _Sightlines(d[:, 0] * inv, d[:, 1] * inv, pairs.dist <= 1e-9)
-    del d, inv
     hfov = float(camera_set.hfov_deg)
+    # cos falls by about sin(hfov/2) * (lateral offset / distance) just outside an edge
+    sin_half = math.sin(math.radians(min(hfov, 360.0) / 2.0))
+    slack = (EDGE_TOLERANCE_M * sin_half) * inv
+    sight = _Sightlines(d[:, 0] * inv, d[:, 1] * inv, pairs.dist <= 1e-9, slack)
+    del d, inv
     h_rad = np.radians(rows.headings)
     axes = _Axes(
         h_sin=np.sin(h_rad),  # NaN for empty camera slots
@@ -475,10 +488,10 @@ def _entries_by_row(
         sub = np.flatnonzero(cnt > slot)
         row = st[sub] + slot
         idx = sel[sub]
-        uxs, uys = sight.ux[idx], sight.uy[idx]
+        uxs, uys, slk = sight.ux[idx], sight.uy[idx], sight.slack[idx]
         seen = sight.at_pole[idx] & axes.has_cam[row]
         for c in range(rows.headings.shape[1]):
-            seen |= uxs * axes.h_sin[row, c] + uys * axes.h_cos[row, c] >= axes.cos_half
+            seen |= uxs * axes.h_sin[row, c] + uys * axes.h_cos[row, c] + slk >= axes.cos_half
         out.append((row[seen], pairs.target[idx[seen]], pairs.quality[idx[seen]]))
     return out
 
@@ -495,12 +508,13 @@ def _entries_of_uniform_sites(
     r = rows.n_candidates // rows.n_sites
     ci = np.flatnonzero(pairs.origin < rows.n_sites)
     pic, uxc, uyc, apc = pairs.origin[ci], sight.ux[ci], sight.uy[ci], sight.at_pole[ci]
+    slc = sight.slack[ci]
     pjc, qc = pairs.target[ci], pairs.quality[ci]
     for slot in range(r):
         seen = apc.copy()
         for c in range(rows.n_cameras):
             hs, hc = axes.h_sin[slot, c], axes.h_cos[slot, c]
-            seen |= uxc * hs + uyc * hc >= axes.cos_half
+            seen |= uxc * hs + uyc * hc + slc >= axes.cos_half
         out.append((pic[seen] * r + slot, pjc[seen], qc[seen]))
     return out
 

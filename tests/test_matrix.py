@@ -65,6 +65,24 @@ def test_range_is_inclusive():
     assert cm.A.toarray()[1].tolist() == [1.0, 1.0, 0.0]
 
 
+@pytest.mark.parametrize("distance", [0.8, 4.0, 39.0])
+def test_points_on_a_sector_edge_are_seen_whatever_the_rounding(distance):
+    # the east camera's view (row 1) ends at azimuth 45; points on that edge, then moved
+    # 1e-9 m either side (what a reprojection round trip does), then 1 mm outside
+    edge = np.array(polar(45.0, distance))
+    outward = np.array([-1.0, 1.0]) / math.sqrt(2)  # perpendicular to the edge, away from east
+    demand = [edge, edge + 1e-9 * outward, edge - 1e-9 * outward, edge + 1e-3 * outward]
+    cm = coverage_matrix([[0.0, 0.0]], demand, ONE_CAM_4ROT)
+    assert cm.headings_deg[1, 0] == 90.0
+    assert cm.A.toarray()[1].tolist() == [1.0, 1.0, 1.0, 0.0]
+
+
+def test_a_point_a_micrometre_inside_the_range_tolerance_is_seen():
+    demand = [[40.0 + 5e-7, 0.0], [40.0 + 5e-6, 0.0]]
+    cm = coverage_matrix([[0.0, 0.0]], demand, ONE_CAM_4ROT)
+    assert cm.A.toarray()[1].tolist() == [1.0, 0.0]
+
+
 def test_building_between_pole_and_point_hides_it():
     # pole at origin facing east; building x in [10, 20], y in [-5, 5]
     building = shapely.box(10, -5, 20, 5)

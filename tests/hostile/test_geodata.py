@@ -725,3 +725,21 @@ def test_infinite_camera_heading_is_named_not_a_type_error(value):
     message = str(err.value)
     assert "'cameras'" in message and "'heading_deg'" in message
     assert "pole-9" in message and "finite (NaN means unknown)" in message
+
+
+@pytest.fixture(scope="module")
+def sample_streets_plan() -> tuple[cov.Scene, cov.Plan]:
+    s = cov.datasets.sample_city()
+    scene = cov.Scene(s.districts, s.corridors)
+    return s, cov.solve(cov.Problem(scene, cov.CameraSet(), budget=6, method="greedy"))
+
+
+@pytest.mark.parametrize("epsg", [3857, 4326])
+def test_the_same_plan_whatever_crs_the_layers_come_in(epsg, sample_streets_plan):
+    s, native = sample_streets_plan
+    scene = cov.Scene(s.districts.to_crs(epsg), s.corridors.to_crs(epsg))
+    plan = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=6, method="greedy"))
+    assert plan.meta["crs"] == native.meta["crs"] == "EPSG:32650"
+    assert plan.meta["nnz"] == native.meta["nnz"]  # points on sector edges stay put
+    assert list(plan.new_cameras["site"]) == list(native.new_cameras["site"])
+    assert plan.objective == pytest.approx(native.objective, rel=1e-12)
