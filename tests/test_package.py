@@ -77,8 +77,8 @@ def test_no_test_scaffolding_in_the_package():
     assert "coverage.evaluate" not in names  # a function, not a module
 
 
-def _function_lengths() -> list[tuple[int, str]]:
-    """(lines, "module:line name") of every function in the package, docstring excluded."""
+def _function_lengths(*, with_docstring: bool = False) -> list[tuple[int, str]]:
+    """(lines, "module:line name") of every function in the package, docstring excluded or not."""
     import ast
     from pathlib import Path
 
@@ -91,15 +91,17 @@ def _function_lengths() -> list[tuple[int, str]]:
             n = node.end_lineno - node.lineno + 1
             first = node.body[0]
             doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-            if doc and isinstance(first.value.value, str):
+            if doc and isinstance(first.value.value, str) and not with_docstring:
                 n -= first.end_lineno - first.lineno + 1
             out.append((n, f"{path.relative_to(root)}:{node.lineno} {node.name}"))
     return sorted(out, reverse=True)
 
 
 def test_functions_stay_short():
-    # The layout rule of docs/architecture.md: none over 150 lines, at most five over 80.
+    # The layout rule of docs/architecture.md: none over 150 lines (docstring included), at
+    # most five over 80 lines of code.
+    whole = _function_lengths(with_docstring=True)
+    assert [f for n, f in whole if n > 150] == []
     lengths = _function_lengths()
     assert len(lengths) > 300  # the walk found the package
-    assert [f for n, f in lengths if n > 150] == []
     assert len([f for n, f in lengths if n > 80]) <= 5, [(n, f) for n, f in lengths if n > 80]

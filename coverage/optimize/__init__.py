@@ -26,6 +26,36 @@ fixed rows into a reduced *core* (``_core``) with its side constraints
 ``greedy``, ``local``, ``bound``, ``exact``; the HiGHS code both MILPs share
 is in ``_highs``.  ``objective`` and ``is_feasible`` (``_checks``) recompute
 a plan's value and feasibility from the matrix alone.
+
+The methods
+-----------
+Objective: ``f(S) = sum_j w_j * max_{i in S ∪ fixed} A[i, j]``, monotone
+submodular.  The fixed rows are folded into a base level first, so every
+stage works on ``V_ij = w_j (A_ij - c0_j)^+`` over the selectable rows.
+
+- Greedy is lazy (CELF): stale gains are upper bounds; ties go to the
+  lowest row index; with `costs` the ratio greedy and the plain greedy
+  both run and the better plan is kept.  Its online bound is
+  ``min(sum_j w_j max_i A_ij, f(S_t) + sum of the budget largest marginal
+  gains w.r.t. S_t, at most one per group)``, the best over the steps.
+- Local search applies improving swaps (row out, row in) in batches whose
+  columns do not overlap; it never makes the plan worse.
+- The Lagrangian bound relaxes ``sum_i u_ij <= 1`` in the LP
+  ``max sum V_ij u_ij, u_ij <= x_i, sum x_i <= K, one per group``:
+  ``L(lam) = sum_j lam_j + top-K group maxima of sum_j (V_ij - lam_j)^+``
+  is an upper bound for every ``lam >= 0`` (its minimum is the LP bound);
+  projected subgradient steps lower it.  Columns covered by one group only
+  keep ``lam_j = 0`` (optimal), so the steps work on contested columns.
+- Exact: rows that cannot be in any plan better than the incumbent (by the
+  Lagrangian reduced costs) are removed, groups that must be used are
+  forced, and the remaining level MILP goes to HiGHS with the warm start.
+  The bound is then ``max(incumbent, MILP dual bound)``.
+- Side constraints enter every stage: greedy and swaps check them (and
+  reserve room for quota minima), bounds relax them (minima and separation
+  dropped, money by a fractional knapsack), and the MILP has them as rows.
+- ``k_coverage > 1`` and ``combine="probabilistic"`` use a simpler path
+  (surrogate greedy for k-coverage, swaps on the true objective, MILP with
+  binary levels or tangent cuts); meant for small and medium instances.
 """
 
 from __future__ import annotations
@@ -162,33 +192,7 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
 
     Notes
     -----
-    Objective: ``f(S) = sum_j w_j * max_{i in S ∪ fixed} A[i, j]``, monotone
-    submodular.  The fixed rows are folded into a base level first, so every
-    stage works on ``V_ij = w_j (A_ij - c0_j)^+`` over the selectable rows.
-
-    - Greedy is lazy (CELF): stale gains are upper bounds; ties go to the
-      lowest row index; with `costs` the ratio greedy and the plain greedy
-      both run and the better plan is kept.  Its online bound is
-      ``min(sum_j w_j max_i A_ij, f(S_t) + sum of the budget largest marginal
-      gains w.r.t. S_t, at most one per group)``, the best over the steps.
-    - Local search applies improving swaps (row out, row in) in batches whose
-      columns do not overlap; it never makes the plan worse.
-    - The Lagrangian bound relaxes ``sum_i u_ij <= 1`` in the LP
-      ``max sum V_ij u_ij, u_ij <= x_i, sum x_i <= K, one per group``:
-      ``L(lam) = sum_j lam_j + top-K group maxima of sum_j (V_ij - lam_j)^+``
-      is an upper bound for every ``lam >= 0`` (its minimum is the LP bound);
-      projected subgradient steps lower it.  Columns covered by one group only
-      keep ``lam_j = 0`` (optimal), so the steps work on contested columns.
-    - Exact: rows that cannot be in any plan better than the incumbent (by the
-      Lagrangian reduced costs) are removed, groups that must be used are
-      forced, and the remaining level MILP goes to HiGHS with the warm start.
-      The bound is then ``max(incumbent, MILP dual bound)``.
-    - Side constraints enter every stage: greedy and swaps check them (and
-      reserve room for quota minima), bounds relax them (minima and separation
-      dropped, money by a fractional knapsack), and the MILP has them as rows.
-    - ``k_coverage > 1`` and ``combine="probabilistic"`` use a simpler path
-      (surrogate greedy for k-coverage, swaps on the true objective, MILP with
-      binary levels or tangent cuts); meant for small and medium instances.
+    How each stage works, and its bound: see the module's "The methods" section.
 
     ``upper_bound`` is always a proven bound; ``objective`` is always
     recomputed from ``selected`` by :func:`objective`.
