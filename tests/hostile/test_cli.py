@@ -15,20 +15,9 @@ from hostile._cli_project import (
     new_project,
     run,
     tree,
-    write_layers,
 )
 
 import coverage.errors as errors
-
-
-@pytest.fixture(scope="session")
-def layers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_layers(tmp_path_factory.mktemp("cli-layers"))
-
-
-@pytest.fixture
-def cfg(layers_dir: Path, tmp_path: Path) -> Path:
-    return new_project(layers_dir, tmp_path)
 
 
 def _edit(cfg: Path, old: str, new: str) -> Path:

@@ -19,10 +19,8 @@ from hostile._cli_project import (
     assert_clear_error,
     assert_kept,
     leftovers,
-    new_project,
     run,
     tree,
-    write_layers,
 )
 
 import coverage.io
@@ -45,16 +43,6 @@ coverage.plan.solve = slow
 from coverage.cli import main
 sys.exit(main(["plan", sys.argv[1], "-q", *sys.argv[4:]]))
 """
-
-
-@pytest.fixture(scope="session")
-def layers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_layers(tmp_path_factory.mktemp("file-layers"))
-
-
-@pytest.fixture
-def cfg(layers_dir: Path, tmp_path: Path) -> Path:
-    return new_project(layers_dir, tmp_path)
 
 
 def _slow_plan(cfg: Path, signal: Path, sleep_s: float, *extra: str) -> subprocess.Popen[str]:
