@@ -17,7 +17,7 @@ from scipy import sparse
 from scipy.sparse import csr_array
 
 from coverage._arrays import row_of_entries
-from coverage._validate import check_choice, check_number, format_rows
+from coverage._validate import check_choice, check_number, check_xy, format_rows
 from coverage.errors import InputError, ParameterError
 from coverage.optimize._solution import Progress
 
@@ -438,18 +438,11 @@ def separation_pairs(
     if xy is None:
         msg = f"The 'min_separation_m' parameter of {owner} needs 'xy' (row coordinates, metres)."
         raise InputError(msg)
-    pts = np.asarray(xy, dtype=np.float64)
+    pts = check_xy(xy, "xy", owner)  # (k, 2), finite, rows named
     if pts.shape != (n, 2):
         msg = (
             f"The 'xy' parameter of {owner} must be a finite array of shape ({n}, 2). "
             f"Got shape {pts.shape} instead."
-        )
-        raise InputError(msg)
-    bad = np.flatnonzero(~np.isfinite(pts).all(axis=1))
-    if bad.size:
-        msg = (
-            f"The 'xy' parameter of {owner} has {bad.size} row(s) with NaN or infinite "
-            f"coordinates (rows {format_rows(bad.tolist())}). Give finite metres for every row."
         )
         raise InputError(msg)
     from scipy.spatial import cKDTree
