@@ -451,19 +451,19 @@ def _read_layer(p: Path, layer: str) -> gpd.GeoDataFrame:
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError, FeatureError
 
-    # XML extracts (API exports) do not sort node ids: GDAL's custom indexing needs them sorted.
-    opts = {} if p.name.lower().endswith(".pbf") else {"USE_CUSTOM_INDEXING": "NO"}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            driver = pyogrio.read_info(p, layer=layer, **opts)["driver"]
+            driver = pyogrio.read_info(p)["driver"]
             if driver != "OSM":
                 msg = (
                     f"{p}: GDAL reads this file as {driver}, not as OpenStreetMap data. "
                     "Give an .osm (XML) or .osm.pbf file, or read it with Scene.from_files."
                 )
                 raise InputError(msg)
-            frame = pyogrio.read_dataframe(p, layer=layer, **opts)
+            # GDAL's custom node index needs node ids sorted; API exports are not, and with
+            # it GDAL can build broken rings instead of failing: use its SQLite index always
+            frame = pyogrio.read_dataframe(p, layer=layer, USE_CUSTOM_INDEXING="NO")
         except (DataSourceError, DataLayerError, FeatureError) as exc:
             msg = (
                 f"{p}: not a readable OpenStreetMap file ({exc}). A download that stopped "
@@ -850,11 +850,11 @@ def _admin_boundaries(
     if admin_level is None:
         if not levels:
             return None
-        level = max(levels, key=lambda s: (s.isdigit(), int(s) if s.isdigit() else 0, s))
+        level = max(levels, key=_level_key)
     else:
         level = str(admin_level).strip()
         if level not in levels:
-            found = ", ".join(f"{k} ({len(v)})" for k, v in sorted(levels.items())) or "none"
+            found = _levels_text(levels)
             msg = (
                 f"admin_level={admin_level!r}: the OSM file has no administrative boundary at "
                 f"that level; levels found (boundaries): {found}. Pass one of them, leave "
@@ -865,7 +865,7 @@ def _admin_boundaries(
         "OSM districts: boundary=administrative at admin_level %s (%d); levels in the file: %s.",
         level,
         len(levels[level]),
-        ", ".join(f"{k} ({len(v)})" for k, v in sorted(levels.items())),
+        _levels_text(levels),
     )
     sel = polygons.loc[levels[level]]
     names = [
@@ -879,6 +879,15 @@ def _admin_boundaries(
     out.index = sel.index
     out.attrs["admin_level"] = level
     return out
+
+
+def _level_key(level: str) -> tuple[bool, int, str]:
+    return (level.isdigit(), int(level) if level.isdigit() else 0, level)
+
+
+def _levels_text(levels: Mapping[str, list[str]]) -> str:
+    """``"8 (1), 9 (1), 10 (3)"``: each admin_level and its count of boundaries."""
+    return ", ".join(f"{k} ({len(levels[k])})" for k in sorted(levels, key=_level_key)) or "none"
 
 
 def _one_district(others: list[gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
