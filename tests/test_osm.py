@@ -551,3 +551,75 @@ def test_tsim_sha_tsui_plan_solves(tst):
     assert plan.objective > 0 and 0 <= plan.gap < 1
     existing = plan.cameras[plan.cameras["status"] == "existing"]
     assert set(existing["owner"]) == {UNKNOWN_OWNER}
+
+
+# ----------------------------------------------------------------- TOML
+def _toml(tmp_path: Path, scene: str) -> Path:
+    p = tmp_path / "osm.toml"
+    p.write_text(
+        f"[scene]\n{scene}\n[camera]\ncameras = 1\nhfov_deg = 90\nrange_m = 30\n"
+        '[plan]\nbudget = 2\nmethod = "greedy"\n',
+        encoding="utf-8",
+    )
+    return p
+
+
+def test_toml_osm_scene_and_its_options(tmp_path):
+    from coverage.config import load_config
+
+    osm = (DATA / "hotspots.osm").as_posix()
+    cfg = load_config(
+        _toml(
+            tmp_path,
+            f'osm = "{osm}"\ndistricts = "grid"\ngrid_m = 200\nname = "Hot"\n'
+            'hotspot_weights = { "amenity=bar" = 5, "shop=*" = 0 }\nfootfall = { footway = 4 }',
+        )
+    )
+    scene = cfg.build_scene()
+    assert scene.name == "Hot"
+    assert list(scene.districts["name"]) == ["A1"]
+    hot = scene.hotspots.set_index("source_row")
+    assert hot.loc["node 201", "weight"] == 5.0 and "node 204" not in hot.index
+    assert list(scene.corridors["footfall"]) == [4.0]
+    assert Path(osm).resolve() in [p.resolve() for p in cfg.input_paths()]
+    plan = cov.solve(cfg.build_problem(scene))
+    assert (plan.cameras["status"] != "existing").sum() == 2
+
+
+def test_toml_osm_relative_path_and_no_hotspots(tmp_path):
+    from coverage.config import load_config
+
+    (tmp_path / "city.osm").write_bytes((DATA / "districts.osm").read_bytes())
+    cfg = load_config(_toml(tmp_path, 'osm = "city.osm"\nadmin_level = 8\nhotspot_weights = false'))
+    scene = cfg.build_scene()
+    assert list(scene.districts["name"]) == ["Stadt"]
+    assert len(scene.hotspots) == 0
+    bad = load_config(_toml(tmp_path, 'osm = "city.osm"\nadmin_level = 3'))
+    with pytest.raises(cov.errors.ConfigError, match=r"\[scene\] osm: admin_level=3"):
+        bad.build_scene()
+
+
+@pytest.mark.parametrize(
+    ("scene", "match"),
+    [
+        ('osm = "a.osm"\ncorridors = "c.gpkg"', "osm = 'a.osm' and corridors are both given"),
+        ('osm = "a.osm"\ndataset = "sample_city"', "and dataset are both given"),
+        ('osm = "a.osm"\nfootfall = { footway = -1 }', "footfall values must be numbers >= 0"),
+        ('osm = "a.osm"\ngrid_m = 0', "grid_m must be a number of metres > 0"),
+        ('dataset = "sample_city"\nadmin_level = 8', "admin_level is an option of osm"),
+        ('osm = "a.osm"\nhotspot_weights = "none"', "hotspot_weights must be a table or true"),
+    ],
+)
+def test_toml_osm_problems(tmp_path, scene, match):
+    from coverage.config import load_config
+
+    with pytest.raises(cov.errors.ConfigError, match=match):
+        load_config(_toml(tmp_path, scene))
+
+
+def test_toml_missing_osm_file(tmp_path):
+    from coverage.config import load_config
+
+    cfg = load_config(_toml(tmp_path, 'osm = "nowhere.osm"'))
+    with pytest.raises(cov.errors.ConfigError, match="nowhere.osm.*does not exist"):
+        cfg.build_scene()
