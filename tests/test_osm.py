@@ -623,3 +623,23 @@ def test_toml_missing_osm_file(tmp_path):
     cfg = load_config(_toml(tmp_path, 'osm = "nowhere.osm"'))
     with pytest.raises(cov.errors.ConfigError, match="nowhere.osm.*does not exist"):
         cfg.build_scene()
+
+
+@pytest.mark.slow
+def test_example_plan_from_osm_writes_every_output(tst, tmp_path, capsys):
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "examples" / "plan_from_osm.py"
+    spec = importlib.util.spec_from_file_location("plan_from_osm", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    out = tmp_path / "out"
+    args = ["--osm", str(tst), "--budget", "3", "--method", "greedy", "--out", str(out)]
+    assert example.main(args) == 0
+    for name in ("plan.geojson", "plan.csv", "districts.csv", "map.html", "report.html"):
+        assert (out / name).stat().st_size > 0, name
+    printed = capsys.readouterr().out
+    assert "313 corridors" in printed and "4 existing cameras (1 all-around" in printed
+    plan = gpd.read_file(out / "plan.geojson")
+    assert (plan["status"] != "existing").sum() == 3
