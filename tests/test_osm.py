@@ -643,3 +643,20 @@ def test_example_plan_from_osm_writes_every_output(tst, tmp_path, capsys):
     assert "313 corridors" in printed and "4 existing cameras (1 all-around" in printed
     plan = gpd.read_file(out / "plan.geojson")
     assert (plan["status"] != "existing").sum() == 3
+
+
+@pytest.mark.slow
+def test_the_guide_page_runs(tst, monkeypatch, capsys):
+    """docs/guide/own-city-osm.md: every ```python block runs, in order, from the repo root."""
+    root = Path(__file__).parents[1]
+    text = (root / "docs" / "guide" / "own-city-osm.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert len(blocks) >= 5
+    monkeypatch.chdir(root)
+    if not (root / "../shared/data/hong-kong/osm_tsim_sha_tsui_2015.osm").exists():
+        pytest.skip("the guide reads ../shared/data/hong-kong beside the repository")
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "own-city-osm.md", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "corridors=313" in printed and "A1" in printed
