@@ -12,7 +12,12 @@ GDAL's ``osmconf.ini`` decides which tags become columns; the rest arrive in
 the hstore-like ``other_tags`` text (``"key"=>"value",...`` with ``\"`` and
 ``\\`` escaped), which :func:`parse_hstore` reads. Both are merged, so the
 rules below see every tag GDAL keeps (GDAL drops a few, e.g. ``note``,
-``source``, ``fixme``).
+``source``, ``fixme``). Nodes are indexed with ``USE_CUSTOM_INDEXING=NO``:
+API exports do not sort node ids, and GDAL's faster index then builds broken
+rings instead of failing. GDAL builds no feature from a relation cut at the
+extract's edge (a member way missing), and reads a closed way that is the
+outer ring of a multipolygon relation with the same tags once, as the
+relation. GDAL's messages go to the ``coverage`` logger at DEBUG.
 
 The tag rules
 -------------
@@ -454,13 +459,14 @@ def _read_layer(p: Path, layer: str) -> gpd.GeoDataFrame:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            driver = pyogrio.read_info(p)["driver"]
-            if driver != "OSM":
-                msg = (
-                    f"{p}: GDAL reads this file as {driver}, not as OpenStreetMap data. "
-                    "Give an .osm (XML) or .osm.pbf file, or read it with Scene.from_files."
-                )
-                raise InputError(msg)
+            if layer == "points":  # the first layer read: check the file is OSM data
+                driver = pyogrio.read_info(p, layer=0)["driver"]
+                if driver != "OSM":
+                    msg = (
+                        f"{p}: GDAL reads this file as {driver}, not as OpenStreetMap data. "
+                        "Give an .osm (XML) or .osm.pbf file, or read it with Scene.from_files."
+                    )
+                    raise InputError(msg)
             # GDAL's custom node index needs node ids sorted; API exports are not, and with
             # it GDAL can build broken rings instead of failing: use its SQLite index always
             frame = pyogrio.read_dataframe(p, layer=layer, USE_CUSTOM_INDEXING="NO")
