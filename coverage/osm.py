@@ -391,8 +391,20 @@ def read_osm(
     p = _check_path(path)
     kinds = _footfall_table(footfall)
     weights = _weight_table(hotspot_weights)
-    if not (isinstance(grid_m, int | float) and math.isfinite(grid_m) and grid_m > 0):
+    if not (_nonnegative(grid_m) and grid_m > 0):
         msg = f"The 'grid_m' parameter of read_osm must be a number of metres > 0. Got {grid_m!r}."
+        raise ParameterError(msg)
+    if not isinstance(districts, gpd.GeoDataFrame | str | os.PathLike | None):
+        msg = (
+            "The 'districts' parameter of read_osm must be None (boundaries from the file), "
+            f"'grid', a GeoDataFrame or a file path. Got {type(districts).__name__}."
+        )
+        raise ParameterError(msg)
+    if isinstance(admin_level, bool) or not isinstance(admin_level, int | str | None):
+        msg = (
+            "The 'admin_level' parameter of read_osm must be an OSM admin_level such as 8 or "
+            f"'10', or None (the finest level in the file). Got {admin_level!r}."
+        )
         raise ParameterError(msg)
     raw = {layer: _read_layer(p, layer) for layer in ("points", "lines", "multipolygons")}
     if not any(len(f) for f in raw.values()):

@@ -423,6 +423,23 @@ def test_grid_districts_are_named_squares_over_the_corridors():
         read_osm(DATA / "corridors.osm", districts="grid", grid_m=0)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"districts": 3}, "'districts' parameter"),
+        ({"admin_level": True}, "'admin_level' parameter"),
+        ({"admin_level": 8.5}, "'admin_level' parameter"),
+        ({"grid_m": True}, "'grid_m' parameter"),
+        ({"grid_m": float("inf")}, "'grid_m' parameter"),
+        ({"footfall": ["footway"]}, "'footfall' parameter"),
+        ({"hotspot_weights": "bars"}, "'hotspot_weights' parameter"),
+    ],
+)
+def test_bad_options_are_parameter_errors(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        read_osm(DATA / "corridors.osm", **kwargs)
+
+
 def test_districts_given_as_frame_or_file(tmp_path):
     own = gpd.GeoDataFrame({"name": ["Mine"]}, geometry=[box(8.99, 49.99, 9.01, 50.01)], crs=4326)
     scene = cov.Scene.from_osm(DATA / "corridors.osm", districts=own)
@@ -660,3 +677,14 @@ def test_the_guide_page_runs(tst, monkeypatch, capsys):
         exec(compile(block, "own-city-osm.md", "exec"), namespace)
     printed = capsys.readouterr().out
     assert "corridors=313" in printed and "A1" in printed
+
+
+def test_example_toml_builds_the_tsim_sha_tsui_scene(tst):
+    from coverage.config import load_config
+
+    path = Path(__file__).parents[1] / "examples" / "configs" / "tsim_sha_tsui_osm.toml"
+    cfg = load_config(path)
+    assert cfg.resolve(cfg.scene["osm"]).resolve() == tst.resolve()
+    scene = cfg.build_scene()
+    assert len(scene.corridors) >= 313 and len(scene.cameras) == 4
+    assert "A1" in set(scene.districts["name"])
