@@ -457,6 +457,12 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
     if p.is_dir():
         msg = f"{str(p)!r} is a folder; give the .osm or .osm.pbf file in it."
         raise InputError(msg)
+    if p.suffix.lower() in (".bz2", ".gz", ".xz", ".zip", ".7z"):
+        msg = (
+            f"{p}: GDAL's OSM driver reads .osm and .osm.pbf files, not compressed ones; "
+            f"decompress it first (e.g. 'bunzip2 -k {p.name}'), or download the .osm.pbf."
+        )
+        raise InputError(msg)
     if p.stat().st_size == 0:
         msg = f"{p}: the OSM file is empty (0 bytes). Download or export it again."
         raise InputError(msg)

@@ -474,6 +474,9 @@ def test_missing_file_and_folder(tmp_path):
         cov.Scene.from_osm(tmp_path / "nowhere.osm")
     with pytest.raises(InputError, match="is a folder"):
         cov.Scene.from_osm(tmp_path)
+    (tmp_path / "city.osm.bz2").write_bytes(b"BZh91AY&SY")
+    with pytest.raises(InputError, match="decompress it first"):
+        cov.Scene.from_osm(tmp_path / "city.osm.bz2")
     with pytest.raises(InputError, match="network"):
         cov.Scene.from_osm("https://example.org/city.osm")
 
