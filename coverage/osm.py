@@ -701,12 +701,17 @@ def _building_height(tags: Mapping[str, str], counts: Counter[str]) -> tuple[flo
 
 def _buildings(polygons: gpd.GeoDataFrame, counts: Counter[str]) -> gpd.GeoDataFrame | None:
     rows, geoms, index = [], [], []
+    bad: list[str] = []
     for label, tags, geom in zip(
         polygons.index, polygons["tags"], polygons.geometry.values, strict=True
     ):
         if tags.get("building", "no") == "no":
             continue
+        before = counts["height_unparsable"] + counts["levels_unparsable"]
         height, source = _building_height(tags, counts)
+        if counts["height_unparsable"] + counts["levels_unparsable"] > before:
+            given = {k: tags[k] for k in ("height", "building:levels") if k in tags}
+            bad.append(f"{label} {given}")
         counts[f"height_from_{source}" if source != "default" else "height_default"] += 1
         rows.append(
             {
@@ -721,10 +726,11 @@ def _buildings(polygons: gpd.GeoDataFrame, counts: Counter[str]) -> gpd.GeoDataF
         index.append(label)
     if counts["height_unparsable"] or counts["levels_unparsable"]:
         logger.warning(
-            "OSM buildings: %d 'height' and %d 'building:levels' value(s) do not parse; those "
-            "buildings use the next rule (levels x %g m, else %g m).",
+            "OSM buildings: %d 'height' and %d 'building:levels' value(s) do not parse %s; "
+            "those buildings use the next rule (levels x %g m, else %g m).",
             counts["height_unparsable"],
             counts["levels_unparsable"],
+            format_rows(bad, limit=3),
             LEVEL_HEIGHT_M,
             DEFAULT_BUILDING_HEIGHT_M,
         )

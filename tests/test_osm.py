@@ -202,6 +202,8 @@ def test_building_heights_from_height_levels_or_default(caplog):
         assert b.loc[way, "height_m"] == pytest.approx(h), way
         assert b.loc[way, "height_source"] == source, way
     assert "1 'height' and 1 'building:levels' value(s) do not parse" in caplog.text
+    assert "way 205 {'height': 'tall', 'building:levels': '4'}" in caplog.text
+    assert "way 207 {'building:levels': 'several'}" in caplog.text
     # footprints are the ways' squares: 0.0001° x 0.0001° at 50°N, about 7.2 m x 11.1 m
     lon0, lat0 = 9.0, 50.0002
     area = abs(
