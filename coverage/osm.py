@@ -249,9 +249,10 @@ def parse_hstore(text: Any) -> dict[str, str]:
     """
     if not isinstance(text, str) or not text:
         return {}
-    return {
-        _UNESCAPE.sub(r"\1", k): _UNESCAPE.sub(r"\1", v or "") for k, v in _HSTORE.findall(text)
-    }
+    pairs = _HSTORE.findall(text)
+    if "\\" not in text:  # nothing escaped (the usual case)
+        return dict(pairs)
+    return {_UNESCAPE.sub(r"\1", k): _UNESCAPE.sub(r"\1", v) for k, v in pairs}
 
 
 def parse_height(text: Any) -> float:
@@ -518,12 +519,18 @@ def _element_labels(frame: pd.DataFrame, layer: str) -> list[str]:
 
 
 def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+    return (
+        value is not None
+        and value is not pd.NA
+        and not (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _tags(frame: pd.DataFrame) -> list[dict[str, str]]:
     """Every feature's tags: GDAL's tag columns merged with ``other_tags``/``all_tags``."""
-    cols = [c for c in frame.columns if c not in _NOT_TAGS and c != "tags"]
+    cols = [
+        c for c in frame.columns if c not in _NOT_TAGS and c != "tags" and frame[c].notna().any()
+    ]
     out = []
     values = frame[cols].to_numpy(dtype=object) if cols else np.empty((len(frame), 0), object)
     other = frame["other_tags"].tolist() if "other_tags" in frame.columns else [None] * len(frame)
@@ -534,6 +541,11 @@ def _tags(frame: pd.DataFrame) -> list[dict[str, str]]:
         tags.update({c: str(v) for c, v in zip(cols, row, strict=True) if _present(v)})
         out.append(tags)
     return out
+
+
+def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Return the shapely geometries of `frame` as an object array (fast to iterate)."""
+    return np.asarray(frame.geometry.values, dtype=object)
 
 
 def _file_stem(p: Path) -> str:
@@ -639,7 +651,7 @@ def _corridors(
     p: Path,
 ) -> gpd.GeoDataFrame:
     rows, geoms, index = [], [], []
-    for label, tags, geom in zip(lines.index, lines["tags"], lines.geometry.values, strict=True):
+    for label, tags, geom in zip(lines.index, lines["tags"], _geoms(lines), strict=True):
         if "highway" not in tags:
             continue
         reason = _walk_rule(tags, kinds)
@@ -702,9 +714,7 @@ def _building_height(tags: Mapping[str, str], counts: Counter[str]) -> tuple[flo
 def _buildings(polygons: gpd.GeoDataFrame, counts: Counter[str]) -> gpd.GeoDataFrame | None:
     rows, geoms, index = [], [], []
     bad: list[str] = []
-    for label, tags, geom in zip(
-        polygons.index, polygons["tags"], polygons.geometry.values, strict=True
-    ):
+    for label, tags, geom in zip(polygons.index, polygons["tags"], _geoms(polygons), strict=True):
         if tags.get("building", "no") == "no":
             continue
         before = counts["height_unparsable"] + counts["levels_unparsable"]
@@ -741,7 +751,7 @@ def _buildings(polygons: gpd.GeoDataFrame, counts: Counter[str]) -> gpd.GeoDataF
 def _cameras(points: gpd.GeoDataFrame, counts: Counter[str]) -> gpd.GeoDataFrame | None:
     rows, geoms, index = [], [], []
     unparsable: list[str] = []
-    for label, tags, geom in zip(points.index, points["tags"], points.geometry.values, strict=True):
+    for label, tags, geom in zip(points.index, points["tags"], _geoms(points), strict=True):
         if tags.get("man_made") != "surveillance":
             continue
         kind = tags.get("surveillance:type", "camera")
@@ -805,7 +815,7 @@ def _points_of(raw: Mapping[str, gpd.GeoDataFrame]) -> tuple[list[str], list[Any
     poly_points = list(shapely.point_on_surface(polys.geometry.values)) if len(polys) else []
     labels = [*pts.index, *polys.index]
     tags = [*pts["tags"], *polys["tags"]]
-    return labels, tags, [*pts.geometry.values, *poly_points]
+    return labels, tags, [*_geoms(pts), *poly_points]
 
 
 def _hotspots(
