@@ -52,6 +52,7 @@ _MODULES = {
     "io": "coverage.io",
     # The generator moved into the datasets package; the short name stays.
     "synthetic": "coverage.datasets.synthetic",
+    "osm": "coverage.osm",
 }
 
 __all__ = sorted([*_NAMES, *_MODULES])

@@ -23,6 +23,13 @@ A documented template (``coverage init FILE`` writes it)::
     # cameras = "existing_cameras.geojson"  # points; 'owner', 'heading_deg', 'cameras'
     # privacy_zones = "privacy.geojson"     # polygons no camera may look into
     # landmarks = "stations.geojson"        # points: transit exits, police stations
+    # (c) an OpenStreetMap extract instead of (a) and (b): DELETE the dataset line, then
+    # osm = "city.osm"                      # .osm or .osm.pbf: streets, buildings, cameras...
+    # admin_level = 10                      # districts: boundaries at this level (default: finest)
+    # districts = "grid"                    # or your own districts file; "grid": named squares
+    # grid_m = 500                          # cell size of districts = "grid"
+    # hotspot_weights = { "amenity=bar" = 5, "shop=*" = 0 }   # or false: no hotspots
+    # footfall = { footway = 3 }            # footfall by highway kind (see coverage.osm)
     # crs = "EPSG:2326"                     # metric CRS to work in (default: chosen for you)
     # name = "My city"
     # attribution = ["© OpenStreetMap contributors"]
@@ -95,7 +102,14 @@ _SCENE_KEYS: dict[str, _Kinds] = {
     "rename": dict,
     "allow_network": bool,
     **dict.fromkeys(_SCENE_FILES, str),
+    # an OpenStreetMap extract (Scene.from_osm) and its options
+    "osm": str,
+    "admin_level": (int, str),
+    "grid_m": float,
+    "footfall": dict,
+    "hotspot_weights": (dict, bool),
 }
+_OSM_OPTIONS = ("admin_level", "grid_m", "footfall", "hotspot_weights")
 _CAMERA_KEYS: dict[str, _Kinds] = {
     "cameras": int,
     "hfov_deg": float,
@@ -175,7 +189,11 @@ class Config:
 
     def input_paths(self) -> list[Path]:
         """Return every path this configuration reads: itself, the layer files, the poles."""
-        paths = [self.path, *self.scene_files().values()]
+        files = self.scene_files()
+        if "osm" in self.scene:
+            files = {k: v for k, v in files.items() if self.scene[k] != "grid"}
+            files["osm"] = self.resolve(self.scene["osm"])
+        paths = [self.path, *files.values()]
         if "poles" in self.plan:
             paths.append(self.resolve(self.plan["poles"]))
         if self.scene.get("dataset") is not None and "path" in self.scene:
@@ -224,6 +242,8 @@ class Config:
             if dataset == "hong_kong":
                 path = self.resolve(s["path"]) if "path" in s else datasets.DEFAULT_HONG_KONG_PATH
                 return datasets.hong_kong(path, incidents=s.get("incidents", "all"))
+            if "osm" in s:
+                return self._osm_scene()
             files = self.scene_files()
             self._check_files(files)
             extra = {"allow_network": s["allow_network"]} if "allow_network" in s else {}
@@ -245,6 +265,32 @@ class Config:
             msg = f"a layer file could not be read ({exc}); is it a vector file GDAL reads?"
             err = self.error("scene", None, msg)
             raise err from exc
+
+    def _osm_scene(self) -> Any:
+        """Build the Scene of ``[scene] osm = "file"`` and its options."""
+        from coverage.scene import Scene
+
+        s = self.scene
+        districts = s.get("districts")
+        extra = {k: s[k] for k in _OSM_OPTIONS if k in s}
+        if extra.get("hotspot_weights") is True:
+            del extra["hotspot_weights"]
+        try:
+            return Scene.from_osm(
+                self.resolve(s["osm"]),
+                districts=None
+                if districts is None
+                else ("grid" if districts == "grid" else self.resolve(districts)),
+                crs=s.get("crs"),
+                name=s.get("name", ""),
+                **extra,
+                **({"attribution": s["attribution"]} if "attribution" in s else {}),
+            )
+        except (ValueError, TypeError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            section = "scene"
+            raise self.error(section, "osm", str(exc)) from exc
 
     def build_camera(self) -> Any:
         """Build the CameraSet of the [camera] section."""
@@ -382,7 +428,13 @@ def _key_problems(raw: dict[str, Any]) -> list[str]:
 
 def _scene_problems(scene: dict[str, Any]) -> list[str]:
     """Check that [scene] names a known dataset, or gives the districts and corridors files."""
-    problems = []
+    if "osm" in scene:
+        return _osm_problems(scene)
+    problems = [
+        f'[scene] {k} is an option of osm = "file.osm"; add the osm line or delete {k}'
+        for k in _OSM_OPTIONS
+        if k in scene
+    ]
     dataset = scene.get("dataset")
     files = [k for k in _SCENE_FILES if k in scene]
     if dataset is not None and dataset not in ("sample_city", "hong_kong"):
@@ -404,6 +456,32 @@ def _scene_problems(scene: dict[str, Any]) -> list[str]:
         )
     problems += _layers_problems(scene.get("layers"), files)
     problems += _rename_problems(scene.get("rename"))
+    return problems
+
+
+def _osm_problems(scene: dict[str, Any]) -> list[str]:
+    """[scene] osm = "file": the other layers come from the file (districts may be given)."""
+    others = ("dataset", *(k for k in _SCENE_FILES if k != "districts"), "layers", "rename")
+    clash = [k for k in others if k in scene]
+    problems = []
+    if clash:
+        problems.append(
+            f"[scene] osm = {scene['osm']!r} and {', '.join(clash)} are both given; the OSM "
+            "file gives every layer (only districts may come from a file of your own): delete "
+            + ", ".join(clash)
+        )
+    for key in ("footfall", "hotspot_weights"):
+        table = scene.get(key)
+        if isinstance(table, dict):
+            bad = {k: v for k, v in table.items() if not (_is(v, float) and v >= 0)}
+            if bad:
+                problems.append(
+                    f"[scene] {key} values must be numbers >= 0; got {bad!r}"
+                    + (' (keys are "key=value" or "key=*")' if key == "hotspot_weights" else "")
+                )
+    grid: Any = scene.get("grid_m")
+    if _is(grid, float) and not grid > 0:
+        problems.append(f"[scene] grid_m must be a number of metres > 0; got {grid}")
     return problems
 
 

@@ -455,6 +455,46 @@ class Scene:
             attribution=attribution,
         )
 
+    @classmethod
+    def from_osm(  # noqa: PLR0913 -- the options of coverage.osm.read_osm
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        districts: gpd.GeoDataFrame | str | os.PathLike[str] | None = None,
+        admin_level: int | str | None = None,
+        footfall: Mapping[str, float] | None = None,
+        hotspot_weights: Mapping[str, float] | bool | None = None,
+        grid_m: float = 500.0,
+        crs: Any = None,
+        name: str = "",
+        attribution: Iterable[str] = ("© OpenStreetMap contributors",),
+    ) -> Scene:
+        """Build a Scene from an OpenStreetMap extract (``.osm`` or ``.osm.pbf``).
+
+        The tag rules, the default tables (footfall by ``highway`` kind,
+        hotspot weights, heights) and the district fallback are in
+        :mod:`coverage.osm`; :func:`coverage.osm.read_osm` takes the same
+        options. `crs`, `name` (default: the file's name) and `attribution`
+        are as for :class:`Scene`.
+
+        Examples
+        --------
+        >>> scene = Scene.from_osm("city.osm", districts="grid")  # doctest: +SKIP
+        """
+        from coverage.osm import read_osm
+
+        if hotspot_weights is True:
+            hotspot_weights = None
+        osm = read_osm(
+            path,
+            districts=districts,
+            admin_level=admin_level,
+            footfall=footfall,
+            hotspot_weights=hotspot_weights,
+            grid_m=grid_m,
+        )
+        return cls(**osm.layers(), crs=crs, name=name or osm.name, attribution=attribution)
+
 
 def _check_frames(given: Mapping[str, gpd.GeoDataFrame | None]) -> None:
     """Check that every given layer is a GeoDataFrame with a CRS (all missing CRSs at once)."""
