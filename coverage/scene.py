@@ -24,7 +24,14 @@ import shapely
 from pyproj import CRS
 
 from coverage._crs import LonLatBounds, choose_crs, distortion, require_distance_true
-from coverage._validate import check_coordinates, check_offline, format_rows, remote_reference
+from coverage._validate import (
+    check_coordinates,
+    check_number,
+    check_offline,
+    format_rows,
+    remote_reference,
+)
+from coverage.assumptions import DEFAULT_CAMERAS, MAX_CAMERA_MOVE_M, move_out_of_buildings
 from coverage.errors import CRSError, InputError, ParameterError
 
 __all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
@@ -41,7 +48,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], bool, dict[str, Any]]] = {
     ),
     "hotspots": (("Point", "MultiPoint", "Polygon", "MultiPolygon"), False, {}),
     "buildings": (("Polygon", "MultiPolygon"), False, {"height_m": np.nan}),
-    "cameras": (("Point",), False, {"owner": "police", "heading_deg": np.nan, "cameras": 3}),
+    "cameras": (("Point",), False, {"owner": "police", "heading_deg": np.nan, "cameras": 1}),
     "privacy_zones": (("Polygon", "MultiPolygon"), False, {"name": ""}),
     "landmarks": (("Point",), False, {"kind": "", "name": "", "weight": 1.0}),
 }
@@ -71,7 +78,12 @@ class Scene:
     cameras
         Camera sets that already stand, as points; optional ``owner`` (e.g.
         ``"police"``, ``"MTR"``), ``heading_deg`` (clockwise from grid north;
-        NaN when unknown) and ``cameras`` (cameras on the pole, 1–8).
+        NaN when unknown: see ``Problem.unknown_heading``) and ``cameras``
+        (cameras on the pole, 1–8; 1 when the column is missing). A camera
+        inside a building footprint is moved to the nearest point outside
+        when that is within ``max_camera_move_m``; one deeper inside stays
+        and is left out of existing coverage (an indoor camera). What was
+        assumed and moved is counted in :attr:`assumptions`.
     privacy_zones
         Polygons no camera may look into (optional ``name``).
     landmarks
@@ -94,6 +106,20 @@ class Scene:
         A label for the scene (shown on maps and reports).
     attribution
         Data attribution lines, kept with the scene and printed on maps.
+    max_camera_move_m
+        How far (metres) an existing camera inside a footprint may be moved
+        out of it (default :data:`coverage.assumptions.MAX_CAMERA_MOVE_M`).
+
+    Attributes
+    ----------
+    assumptions
+        What the scene assumed about its cameras layer, as plain counts:
+        ``cameras_count_assumed`` (sets given 1 camera for want of a
+        ``cameras`` column), ``cameras_moved`` and ``camera_max_move_m``
+        (moved out of footprints), ``cameras_indoor`` (deeper inside: left out
+        of existing coverage), with ``cameras_moved_rows`` and
+        ``cameras_indoor_rows`` (the user's row labels) and
+        ``cameras_indoor_index`` (positions in :attr:`cameras`).
 
     Raises
     ------
@@ -156,7 +182,11 @@ class Scene:
         crs: Any = None,
         name: str = "",
         attribution: Iterable[str] = (),
+        max_camera_move_m: float = MAX_CAMERA_MOVE_M,
     ) -> None:
+        max_camera_move_m = float(
+            check_number(max_camera_move_m, "max_camera_move_m", "Scene", low=0.0)
+        )
         given = {
             "districts": districts,
             "corridors": corridors,
@@ -191,6 +221,9 @@ class Scene:
             msg = "The scene's layers have problems:\n- " + "\n- ".join(problems)
             raise InputError(msg)
         layers["districts"] = _disjoint_districts(layers["districts"])
+        layers["cameras"], self.assumptions = _place_cameras(
+            layers["cameras"], layers["buildings"], cameras, max_camera_move_m
+        )
         self.districts: gpd.GeoDataFrame = layers["districts"]
         self.corridors: gpd.GeoDataFrame = layers["corridors"]
         self.hotspots: gpd.GeoDataFrame = layers["hotspots"]
@@ -454,6 +487,61 @@ class Scene:
             name=name,
             attribution=attribution,
         )
+
+
+def _place_cameras(
+    cameras: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    given: gpd.GeoDataFrame | None,
+    max_move_m: float,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Move existing cameras out of footprints (within `max_move_m`) and count the assumptions."""
+    n = len(cameras)
+    counted = given is not None and "cameras" in given.columns
+    record: dict[str, Any] = {
+        "cameras_default": DEFAULT_CAMERAS,
+        "cameras_count_assumed": 0 if counted else n,
+        "max_camera_move_m": max_move_m,
+        "cameras_moved": 0,
+        "camera_max_move_m": 0.0,
+        "cameras_moved_rows": [],
+        "cameras_indoor": 0,
+        "cameras_indoor_rows": [],
+        "cameras_indoor_index": [],
+    }
+    if n == 0 or len(buildings) == 0:
+        return cameras, record
+    xy = shapely.get_coordinates(cameras.geometry.values)
+    moved = move_out_of_buildings(xy, buildings.geometry.values, max_move_m)
+    rows = cameras["source_row"].to_numpy()
+    record.update(
+        cameras_moved=int(moved.moved.sum()),
+        camera_max_move_m=float(moved.distance_m[moved.moved].max(initial=0.0)),
+        cameras_moved_rows=rows[moved.moved].tolist(),
+        cameras_indoor=int(moved.indoor.sum()),
+        cameras_indoor_rows=rows[moved.indoor].tolist(),
+        cameras_indoor_index=np.flatnonzero(moved.indoor).tolist(),
+    )
+    if moved.moved.any():
+        logger.warning(
+            "Layer 'cameras': %d camera set(s) inside building footprints moved out, by at most "
+            "%.2f m (rows %s).",
+            record["cameras_moved"],
+            record["camera_max_move_m"],
+            format_rows(record["cameras_moved_rows"]),
+        )
+        cameras = cameras.set_geometry(
+            gpd.GeoSeries(shapely.points(moved.xy), crs=cameras.crs, index=cameras.index)
+        )
+    if moved.indoor.any():
+        logger.warning(
+            "Layer 'cameras': %d camera set(s) lie more than %g m inside building footprints "
+            "(rows %s); taken as indoor cameras and left out of existing coverage.",
+            record["cameras_indoor"],
+            max_move_m,
+            format_rows(record["cameras_indoor_rows"]),
+        )
+    return cameras, record
 
 
 def _check_frames(given: Mapping[str, gpd.GeoDataFrame | None]) -> None:
