@@ -31,6 +31,7 @@ from coverage.assumptions import (
     check_snap_m,
     check_unknown_heading,
     resolve_existing,
+    snap_to_corridors,
 )
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
@@ -561,9 +562,12 @@ def _make_demand(problem: Problem) -> gpd.GeoDataFrame:
     from coverage.demand import sample_demand
 
     if problem.demand is not None:
-        return _own_demand(problem.demand, problem.scene)
+        return _own_demand(problem.demand, problem.scene, problem.snap_m)
     return sample_demand(
-        problem.scene, spacing_m=problem.spacing_m, bandwidth_m=problem.bandwidth_m
+        problem.scene,
+        spacing_m=problem.spacing_m,
+        bandwidth_m=problem.bandwidth_m,
+        snap_m=problem.snap_m,
     )
 
 
@@ -723,12 +727,34 @@ def _tier_weights(cam: CameraSet) -> dict[str, float] | None:
 
 
 # --------------------------------------------------------------------------- result tables
-def _own_demand(demand: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
+def _own_demand(demand: gpd.GeoDataFrame, scene: Scene, snap_m: float) -> gpd.GeoDataFrame:
+    """Take the user's demand points, snapped to the corridors within `snap_m` (counted)."""
+    w = pd.to_numeric(demand["weight"]).to_numpy(dtype=float)
+    footprints = scene.buildings.geometry.values if len(scene.buildings) else None
+    snap = snap_to_corridors(
+        shapely.get_coordinates(demand.geometry.values),
+        scene.corridors.geometry.values,
+        footprints,
+        snap_m,
+    )
+    on = ~snap.snapped & ~snap.unreachable
     out = gpd.GeoDataFrame(
-        {"weight": pd.to_numeric(demand["weight"]).to_numpy(dtype=float)},
-        geometry=demand.geometry.values,
+        {"weight": w},
+        geometry=shapely.points(snap.xy) if len(snap.xy) else demand.geometry.values,
         crs=scene.crs,
     )
+    out.attrs["assumptions"] = {
+        "snap_m": snap_m,
+        "own_demand": len(w),
+        "own_demand_weight": float(w.sum()),
+        "own_demand_on_corridor": int(on.sum()),
+        "own_demand_on_corridor_weight": float(w[on].sum()),
+        "own_demand_snapped": int(snap.snapped.sum()),
+        "own_demand_snapped_weight": float(w[snap.snapped].sum()),
+        "own_demand_max_snap_m": float(snap.distance_m[snap.snapped].max(initial=0.0)),
+        "own_demand_unreachable": int(snap.unreachable.sum()),
+        "own_demand_unreachable_weight": float(w[snap.unreachable].sum()),
+    }
     out["district"] = (
         demand["district"].fillna("").astype(str).to_numpy()
         if "district" in demand.columns

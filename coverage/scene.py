@@ -108,7 +108,7 @@ class Scene:
         Data attribution lines, kept with the scene and printed on maps.
     max_camera_move_m
         How far (metres) an existing camera inside a footprint may be moved
-        out of it (default :data:`coverage.assumptions.MAX_CAMERA_MOVE_M`).
+        out of it (``None``: :data:`coverage.assumptions.MAX_CAMERA_MOVE_M`, 5 m).
 
     Attributes
     ----------
@@ -182,11 +182,10 @@ class Scene:
         crs: Any = None,
         name: str = "",
         attribution: Iterable[str] = (),
-        max_camera_move_m: float = MAX_CAMERA_MOVE_M,
+        max_camera_move_m: float | None = None,
     ) -> None:
-        max_camera_move_m = float(
-            check_number(max_camera_move_m, "max_camera_move_m", "Scene", low=0.0)
-        )
+        move_m = MAX_CAMERA_MOVE_M if max_camera_move_m is None else max_camera_move_m
+        move_m = float(check_number(move_m, "max_camera_move_m", "Scene", low=0.0))
         given = {
             "districts": districts,
             "corridors": corridors,
@@ -222,7 +221,7 @@ class Scene:
             raise InputError(msg)
         layers["districts"] = _disjoint_districts(layers["districts"])
         layers["cameras"], self.assumptions = _place_cameras(
-            layers["cameras"], layers["buildings"], cameras, max_camera_move_m
+            layers["cameras"], layers["buildings"], cameras, move_m
         )
         self.districts: gpd.GeoDataFrame = layers["districts"]
         self.corridors: gpd.GeoDataFrame = layers["corridors"]
