@@ -426,7 +426,8 @@ def build_matrix(
         existing_cameras=ex.cameras if len(ex.xy) else None,
     )
     existing = np.where(cm.existing >= 0, ex.index[np.maximum(cm.existing, 0)], -1)
-    meta = {**cm.meta, "assumptions": ex.counts}
+    counts = {**ex.counts, "demand_in_privacy": int(cm.meta["n_demand_in_privacy"])}
+    meta = {**cm.meta, "assumptions": counts}
     return replace(cm, existing=existing.astype(np.int64), meta=meta)
 
 
