@@ -425,7 +425,9 @@ def build_matrix(
         existing_heading_deg=ex.heading_deg if len(ex.xy) else None,
         existing_cameras=ex.cameras if len(ex.xy) else None,
     )
-    existing = np.where(cm.existing >= 0, ex.index[np.maximum(cm.existing, 0)], -1)
+    existing = cm.existing.copy()
+    used = existing >= 0
+    existing[used] = ex.index[existing[used]]
     counts = {**ex.counts, "demand_in_privacy": int(cm.meta["n_demand_in_privacy"])}
     meta = {**cm.meta, "assumptions": counts}
     return replace(cm, existing=existing.astype(np.int64), meta=meta)
