@@ -630,7 +630,7 @@ def sample_demand(
     points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
     tree = shapely.STRtree(points)
     snap = check_snap_m(snap_m, owner)
-    incidents, counts = _snapped_incidents(scene, cw, snap)
+    incidents, counts = _snapped_incidents(scene, cw, snap, (h, owner))
     risk = _risk(xy, scene, h, cw, tree, owner, incidents)
     if scene.hotspot_kind == "polygons":
         risk, counts = _snap_polygons(risk, scene, points, snap)
@@ -657,7 +657,7 @@ def sample_demand(
 
 
 def _snapped_incidents(
-    scene: Scene, cw: dict[str, float], snap_m: float
+    scene: Scene, cw: dict[str, float], snap_m: float, bandwidth: tuple[float, str]
 ) -> tuple[tuple[FloatArray, FloatArray] | None, dict[str, Any]]:
     """Snap the scene's incident points to the corridors; count them and their weights.
 
@@ -666,6 +666,8 @@ def _snapped_incidents(
     if scene.hotspot_kind != "points":
         return None, {}
     pxy, w = _incident_arrays(scene.hotspots, cw)
+    if len(w):
+        _grid_axes(pxy, bandwidth[0], None, bandwidth[1])  # refuse a too-small bandwidth first
     footprints = scene.buildings.geometry.values if len(scene.buildings) else None
     snap = snap_to_corridors(pxy, scene.corridors.geometry.values, footprints, snap_m)
     on = ~snap.snapped & ~snap.unreachable

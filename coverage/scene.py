@@ -30,6 +30,7 @@ from coverage._validate import (
     check_offline,
     format_rows,
     remote_reference,
+    row_labels,
 )
 from coverage.assumptions import DEFAULT_CAMERAS, MAX_CAMERA_MOVE_M, move_out_of_buildings
 from coverage.errors import CRSError, InputError, ParameterError
@@ -299,7 +300,7 @@ class Scene:
                 bad |= np.isfinite(v) & (v != np.round(v))
             idx = np.flatnonzero(bad)
             if idx.size:
-                rows = frame["source_row"].to_numpy()[idx]
+                rows = row_labels(frame, idx, frame["source_row"].to_numpy())
                 if low is None:
                     allowed = "finite (NaN means unknown)"
                 elif high is None:
@@ -308,7 +309,7 @@ class Scene:
                     allowed = f"whole numbers in [{low:g}, {high:g}]"
                 problems.append(
                     f"Layer {layer!r}, column {col!r}: {idx.size} value(s) are NaN or out of range "
-                    f"(rows {format_rows(rows.tolist())}; e.g. {v[idx[0]]!r}). "
+                    f"(rows {format_rows(rows)}; e.g. {v[idx[0]]!r}). "
                     f"Values must be {allowed}."
                 )
             else:
@@ -607,7 +608,8 @@ def _geometry_problems(
     if missing.size:
         msg = (
             f"Layer {layer!r}: {missing.size} feature(s) have no geometry (rows "
-            f"{format_rows(rows[missing].tolist())}). Drop them or give them a geometry."
+            f"{format_rows(row_labels(frame, missing, rows))}). Drop them or give them a "
+            "geometry."
         )
         return [msg], True
     names = _GEOMETRY_NAMES[shapely.get_type_id(geom)]
@@ -624,7 +626,7 @@ def _geometry_problems(
         found = sorted(set(names[wrong].tolist()))
         problems.append(
             f"Layer {layer!r}: {wrong.size} feature(s) are {found} but the "
-            f"layer takes {' / '.join(kinds)} (rows {format_rows(rows[wrong].tolist())})."
+            f"layer takes {' / '.join(kinds)} (rows {format_rows(row_labels(frame, wrong, rows))})."
         )
     return problems, bool(wrong.size)
 
@@ -642,10 +644,10 @@ def _repair_invalid(
     # lossless: a polygon stays (multi)polygonal, a line stays (multi)linear
     ok = np.isin(rtypes, (3, 6)) if kinds[0] == "Polygon" else np.isin(rtypes, (1, 5))
     if not ok.all():
-        rows = frame["source_row"].to_numpy()[invalid[~ok]]
+        rows = row_labels(frame, invalid[~ok], frame["source_row"].to_numpy())
         msg = (
-            f"Layer {layer!r}: {rows.size} invalid geometries cannot be repaired without "
-            f"losing part of them (rows {format_rows(rows.tolist())}). Fix them in your GIS "
+            f"Layer {layer!r}: {len(rows)} invalid geometries cannot be repaired without "
+            f"losing part of them (rows {format_rows(rows)}). Fix them in your GIS "
             "(e.g. QGIS 'Fix geometries') and load the layer again."
         )
         return frame, [msg]
@@ -691,6 +693,7 @@ def _normalize(
     layer: str, frame: gpd.GeoDataFrame, columns: dict[str, Any], *, checked: bool
 ) -> gpd.GeoDataFrame:
     """Split multi-part corridors, give columns their types (cameras only when `checked`)."""
+    frame.attrs.pop("fid", None)  # rows may split from here on; the messages are written
     if layer == "corridors" and (shapely.get_type_id(frame.geometry.values) == 5).any():
         frame = frame.explode(index_parts=False).reset_index(drop=True)
     if layer == "corridors" and checked:
@@ -849,6 +852,10 @@ def read_layer(
 ) -> gpd.GeoDataFrame:
     """Read one vector layer from a file, with an error that names the scene layer.
 
+    The frame has a 0-based RangeIndex; when GDAL's feature ids differ from it
+    (a GeoPackage counts from 1) they are kept in ``frame.attrs["fid"]`` and
+    error messages give them beside the row (``rows [0 (fid 1)]``).
+
     Network sources (``/vsicurl/``, ``http(s)://``, VRTs that point at them)
     are refused with an InputError unless `allow_network`.
     """
@@ -866,10 +873,15 @@ def read_layer(
         raise FileNotFoundError(msg)
     if p.suffix.lower() in (".parquet", ".geoparquet"):
         return gpd.read_parquet(p)
-    kwargs: dict[str, Any] = {"engine": "pyogrio"}
+    kwargs: dict[str, Any] = {"engine": "pyogrio", "fid_as_index": True}
     if layer is not None:
         kwargs["layer"] = layer
-    return gpd.read_file(p, **kwargs)
+    frame = gpd.read_file(p, **kwargs)
+    fids = frame.index.to_numpy()
+    frame = frame.reset_index(drop=True)
+    if not np.array_equal(fids, np.arange(len(frame))):
+        frame.attrs["fid"] = tuple(fids.tolist())  # GDAL feature ids for messages (GPKG: from 1)
+    return frame
 
 
 def corridor_graph(corridors: gpd.GeoDataFrame) -> nx.Graph:

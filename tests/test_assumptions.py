@@ -267,3 +267,28 @@ def test_report_of_a_plan_without_counts_says_so():
 def test_default_snap_distance_is_documented_value():
     assert cov.Problem(scene(), ONE).snap_m == 25.0
     assert math.isclose(MAX_CAMERA_MOVE_M, 5.0)
+
+
+# ----------------------------------------------------------------------------- feature ids
+def test_messages_give_gdal_fid_beside_the_row_for_a_geopackage(tmp_path):
+    frame([box(0, 0, 100, 100)], name=["A"]).to_file(tmp_path / "d.gpkg")
+    frame([LineString([(0, 50), (100, 50)])]).to_file(tmp_path / "c.gpkg")
+    frame([Point(1, 1), Point(2, 2), Point(3, 3)], cameras=[1, 0, 2]).to_file(tmp_path / "k.gpkg")
+    with pytest.raises(cov.errors.InputError, match=r"column 'cameras'.*rows \[1 \(fid 2\)\]"):
+        cov.Scene.from_files(tmp_path / "d.gpkg", tmp_path / "c.gpkg", cameras=tmp_path / "k.gpkg")
+    # GeoJSON's feature ids are the 0-based rows: nothing is added
+    frame([Point(1, 1), Point(2, 2)], cameras=[1, 0]).to_file(tmp_path / "k.geojson")
+    with pytest.raises(cov.errors.InputError, match=r"rows \[1\];"):
+        cov.Scene.from_files(
+            tmp_path / "d.gpkg", tmp_path / "c.gpkg", cameras=tmp_path / "k.geojson"
+        )
+
+
+def test_missing_geometry_message_names_the_fid(tmp_path):
+    frame([box(0, 0, 100, 100)], name=["A"]).to_file(tmp_path / "d.gpkg")
+    lines = gpd.GeoDataFrame(
+        {"name": ["a", "b"]}, geometry=[LineString([(0, 50), (100, 50)]), None], crs=CRS
+    )
+    lines.to_file(tmp_path / "c.gpkg")
+    with pytest.raises(cov.errors.InputError, match=r"no geometry \(rows \[1 \(fid 2\)\]\)"):
+        cov.Scene.from_files(tmp_path / "d.gpkg", tmp_path / "c.gpkg")
