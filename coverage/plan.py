@@ -701,6 +701,8 @@ def _plan_meta(
         "candidate_spacing_m": problem.candidate_spacing_m,
         "bandwidth_m": problem.bandwidth_m,
         "occlusion": problem.occlusion,
+        "unknown_heading": problem.unknown_heading,
+        "snap_m": problem.snap_m,
         "candidates": problem.candidates,
         "own_demand": problem.demand is not None,
         "quotas": dict(problem.quotas) if problem.quotas is not None else None,
