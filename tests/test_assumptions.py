@@ -292,3 +292,19 @@ def test_missing_geometry_message_names_the_fid(tmp_path):
     lines.to_file(tmp_path / "c.gpkg")
     with pytest.raises(cov.errors.InputError, match=r"no geometry \(rows \[1 \(fid 2\)\]\)"):
         cov.Scene.from_files(tmp_path / "d.gpkg", tmp_path / "c.gpkg")
+
+
+def test_an_incident_reported_inside_a_building_is_watched_at_its_street_front():
+    from coverage.evaluation import incident_coverage
+
+    bld = frame([box(40, 2, 60, 12)])
+    inc = frame([Point(50, 6)])  # inside the building, 6 m from the street y = 0
+    cams = frame([Point(30, 0)], heading_deg=[90.0])  # looks east along the street
+    s = scene(cams, buildings=bld, hotspots=inc)
+    watched = []
+    for snap in (25.0, 0.0):
+        plan = cov.solve(cov.Problem(s, ONE, budget=1, method="greedy", snap_m=snap))
+        watched.append(bool(incident_coverage(s, plan)["covered_before"].iloc[0]))
+    # snapped: (50, 0) is 20 m due east of the camera, in view; where reported, the building
+    # hides it (a target inside a building is never seen)
+    assert watched == [True, False]
