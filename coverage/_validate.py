@@ -28,6 +28,7 @@ __all__ = [
     "check_xy",
     "format_rows",
     "remote_reference",
+    "row_labels",
 ]
 
 
@@ -42,6 +43,33 @@ def format_rows(rows: Sequence[Any], limit: int = 5) -> str:
     rows = list(rows)
     shown = ", ".join(str(r) for r in rows[:limit])
     return f"[{shown}{', …' if len(rows) > limit else ''}]"
+
+
+def row_labels(frame: Any, positions: Any, labels: Any = None) -> list[Any]:
+    """Row labels of `positions` for a message, with GDAL's feature id when the layer has one.
+
+    A layer read from a file whose feature ids differ from its 0-based rows
+    (a GeoPackage counts from 1) carries them in ``frame.attrs["fid"]``; each
+    label is then ``"<row> (fid <fid>)"``, as QGIS and ogrinfo show the feature.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"a": [1, 2, 3]})
+    >>> row_labels(f, [0, 2])
+    [0, 2]
+    >>> f.attrs["fid"] = [1, 2, 3]
+    >>> row_labels(f, [0, 2])
+    ['0 (fid 1)', '2 (fid 3)']
+    """
+    pos = np.asarray(positions, dtype=np.intp).reshape(-1)
+    base = np.asarray(frame.index.to_numpy() if labels is None else labels)
+    out: list[Any] = base[pos].tolist()
+    fid = getattr(frame, "attrs", {}).get("fid")
+    if fid is None or len(fid) != len(frame):
+        return out
+    fids = np.asarray(fid)[pos].tolist()
+    return [f"{r} (fid {f})" for r, f in zip(out, fids, strict=True)]
 
 
 def check_number(  # noqa: PLR0913 -- one keyword per side of the interval and the kind
@@ -179,8 +207,8 @@ def _layer_lonlat(
         bad = np.unique(pos[~finite])
         problems.append(
             f"Layer {layer!r}: {bad.size} feature(s) have NaN or infinite coordinates "
-            f"(rows {format_rows(rows[bad].tolist())}). Fix or drop them (a failed geocode or "
-            "an empty cell in a CSV often gives NaN)."
+            f"(rows {format_rows(row_labels(frame, bad, rows))}). Fix or drop them (a failed "
+            "geocode or an empty cell in a CSV often gives NaN)."
         )
     xy, pos = xy[finite], pos[finite]
     crs = CRS.from_user_input(frame.crs)
@@ -191,9 +219,9 @@ def _layer_lonlat(
             k = int(np.flatnonzero(out)[0])
             problems.append(
                 f"Layer {layer!r}: {bad.size} feature(s) have a latitude outside ±90° (rows "
-                f"{format_rows(rows[bad].tolist())}; e.g. x={xy[k, 0]:g}, y={xy[k, 1]:g}) in "
-                f"the lon/lat CRS {crs.to_string()}. Are lat/lon swapped? x must be the "
-                "longitude and y the latitude (geopandas.points_from_xy(lon, lat))."
+                f"{format_rows(row_labels(frame, bad, rows))}; e.g. x={xy[k, 0]:g}, "
+                f"y={xy[k, 1]:g}) in the lon/lat CRS {crs.to_string()}. Are lat/lon swapped? "
+                "x must be the longitude and y the latitude (geopandas.points_from_xy(lon, lat))."
             )
             xy, pos = xy[~out], pos[~out]
     try:
@@ -211,7 +239,8 @@ def _layer_lonlat(
         bad = np.unique(pos[~placed])
         problems.append(
             f"Layer {layer!r}: {bad.size} feature(s) have coordinates that the layer's CRS "
-            f"{crs.to_string()} cannot place on Earth (rows {format_rows(rows[bad].tolist())}). "
+            f"{crs.to_string()} cannot place on Earth (rows "
+            f"{format_rows(row_labels(frame, bad, rows))}). "
             "Check the layer's CRS and the coordinates' units."
         )
     return ll[placed], pos[placed]
@@ -255,7 +284,7 @@ def _outliers(
         k = int(np.argmax(d))
         problems.append(
             f"Layer {layer!r}: {bad.size} feature(s) have vertices far outside the rest of the "
-            f"scene (rows {format_rows(rows[bad].tolist())}; e.g. a vertex at "
+            f"scene (rows {format_rows(row_labels(frames[layer], bad, rows))}; e.g. a vertex at "
             f"{ll[k, 0]:.4f}°E {ll[k, 1]:.4f}°N lies {d[k] / 1000:,.0f} km from the scene's "
             f"centre, where half the vertices lie within {typical / 1000:,.1f} km). A stray "
             "vertex (at 0, 0 or with a typing error) is the usual cause: fix or drop those "

@@ -63,6 +63,8 @@ A documented template (``coverage init FILE`` writes it)::
     # poles = "my_poles.geojson"   # candidate poles of your own (points)
     # candidates = "poles"         # "generated" (default, plus poles) or "poles" (only those)
     # max_memory_gb = 8            # refuse plans estimated to need more (default: half the RAM)
+    # unknown_heading = "along_corridor"  # sets without heading: "best_rotation", "ignore"
+    # snap_m = 25                  # incidents off the corridors snap to one within this (metres)
 
     # [quotas]              # sets per district and phase: min and/or max
     # "Harbour & Market" = { min = 5, max = 40 }
@@ -136,6 +138,8 @@ _PLAN_KEYS: dict[str, _Kinds] = {
     "poles": str,
     "candidates": str,
     "max_memory_gb": float,
+    "unknown_heading": str,
+    "snap_m": float,
 }
 _OUTPUT_KEYS: dict[str, _Kinds] = {"folder": str, "map": bool, "report": bool}
 #: Section -> its keys and their kinds (None: free keys, checked on their own).

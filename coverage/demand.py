@@ -34,6 +34,7 @@ from coverage._crs import require_metric
 from coverage._geometry import Polylines
 from coverage._sizes import check_points_along
 from coverage._validate import check_number, format_rows
+from coverage.assumptions import SNAP_M, check_snap_m, snap_to_corridors
 from coverage.errors import CRSError, InputError, ParameterError
 from coverage.scene import district_of
 
@@ -457,15 +458,19 @@ def hotspot_risk(
     return _risk(q, scene, h, cw, None)
 
 
-def _risk(
+def _risk(  # noqa: PLR0913 -- validated pieces of hotspot_risk / sample_demand
     q: FloatArray,
     scene: Scene,
     h: float,
     cw: dict[str, float],
     tree: shapely.STRtree | None,
     owner: str = "hotspot_risk",
+    incidents: tuple[FloatArray, FloatArray] | None = None,
 ) -> FloatArray:
-    """hotspot_risk on validated input; `tree` is an STRtree of the points of `q`, if built."""
+    """hotspot_risk on validated input; `tree` is an STRtree of the points of `q`, if built.
+
+    `incidents` (coordinates, weights) replaces the scene's incident points (snapped ones).
+    """
     out = np.zeros(len(q))
     kind = scene.hotspot_kind
     if kind == "none" or len(q) == 0:
@@ -480,9 +485,17 @@ def _risk(
         poly_idx, pt_idx = tree.query(hs.geometry.values, predicate="intersects")
         np.maximum.at(out, pt_idx, inten[poly_idx] / top)
         return np.clip(out, 0.0, 1.0)
-    pxy, w = _incident_arrays(hs, cw)
+    pxy, w = _incident_arrays(hs, cw) if incidents is None else incidents
     if len(w) == 0:
         return out
+    return _incident_risk(q, pxy, w, h, owner)
+
+
+def _incident_risk(
+    q: FloatArray, pxy: FloatArray, w: FloatArray, h: float, owner: str
+) -> FloatArray:
+    """Kernel density of the incidents at `q`, divided by its maximum over the plane."""
+    out = np.zeros(len(q))
     xs, ys, _ = _grid_axes(pxy, h, None, owner)
     top = _kde_max(pxy, w, h, (xs, ys, _kde_binned(pxy, w, h, xs, ys)), z_exact=False)
     if not top > 0:
@@ -537,6 +550,7 @@ def sample_demand(
     spacing_m: float = 10.0,
     bandwidth_m: float = 150.0,
     category_weights: Mapping[str, float] | None = None,
+    snap_m: float = SNAP_M,
 ) -> gpd.GeoDataFrame:
     """Demand points every `spacing_m` along the corridors, weighted by footfall and risk.
 
@@ -548,6 +562,14 @@ def sample_demand(
         Distance between consecutive points along a corridor, in metres.
     bandwidth_m, category_weights
         Passed to :func:`hotspot_risk`.
+    snap_m
+        Incident points inside a building footprint or off the corridors are
+        snapped to the nearest corridor within this many metres before the
+        density is computed; farther ones stay where they are (unreachable).
+        A hotspot polygon that contains no demand point gives its intensity
+        to the nearest demand point within `snap_m`. See
+        :mod:`coverage.assumptions`; the counts (and weights) are in
+        ``attrs["assumptions"]`` of the result.
 
     Returns
     -------
@@ -607,7 +629,11 @@ def sample_demand(
     footfall = corridors["footfall"].to_numpy(dtype=float)[line]
     points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
     tree = shapely.STRtree(points)
-    risk = _risk(xy, scene, h, cw, tree, owner)
+    snap = check_snap_m(snap_m, owner)
+    incidents, counts = _snapped_incidents(scene, cw, snap, (h, owner))
+    risk = _risk(xy, scene, h, cw, tree, owner, incidents)
+    if scene.hotspot_kind == "polygons":
+        risk, counts = _snap_polygons(risk, scene, points, snap)
     logger.info(
         "sample_demand: %d points on %d corridors (spacing %g m, hotspots: %s).",
         len(xy),
@@ -615,7 +641,7 @@ def sample_demand(
         s,
         scene.hotspot_kind,
     )
-    return gpd.GeoDataFrame(
+    out = gpd.GeoDataFrame(
         {
             "weight": footfall * (1.0 + risk),
             "footfall": footfall,
@@ -626,6 +652,77 @@ def sample_demand(
         geometry=gpd.GeoSeries(points, crs=scene.crs).values,
         crs=scene.crs,
     )
+    out.attrs["assumptions"] = {"snap_m": snap, "hotspot_kind": scene.hotspot_kind, **counts}
+    return out
+
+
+def _snapped_incidents(
+    scene: Scene, cw: dict[str, float], snap_m: float, bandwidth: tuple[float, str]
+) -> tuple[tuple[FloatArray, FloatArray] | None, dict[str, Any]]:
+    """Snap the scene's incident points to the corridors; count them and their weights.
+
+    Each part of a multi-point counts as one incident (with the row's weight).
+    """
+    if scene.hotspot_kind != "points":
+        return None, {}
+    pxy, w = _incident_arrays(scene.hotspots, cw)
+    if len(w):
+        _grid_axes(pxy, bandwidth[0], None, bandwidth[1])  # refuse a too-small bandwidth first
+    footprints = scene.buildings.geometry.values if len(scene.buildings) else None
+    snap = snap_to_corridors(pxy, scene.corridors.geometry.values, footprints, snap_m)
+    on = ~snap.snapped & ~snap.unreachable
+    counts = {
+        "incidents": len(w),
+        "incidents_weight": float(w.sum()),
+        "incidents_on_corridor": int(on.sum()),
+        "incidents_on_corridor_weight": float(w[on].sum()),
+        "incidents_snapped": int(snap.snapped.sum()),
+        "incidents_snapped_weight": float(w[snap.snapped].sum()),
+        "incidents_max_snap_m": float(snap.distance_m[snap.snapped].max(initial=0.0)),
+        "incidents_unreachable": int(snap.unreachable.sum()),
+        "incidents_unreachable_weight": float(w[snap.unreachable].sum()),
+    }
+    if snap.unreachable.any():
+        logger.warning(
+            "sample_demand: %d incident(s) (weight %.6g) lie farther than snap_m = %g m from "
+            "every corridor; they stay where they are and no street point stands on them.",
+            counts["incidents_unreachable"],
+            counts["incidents_unreachable_weight"],
+            snap_m,
+        )
+    return (snap.xy, w), counts
+
+
+def _snap_polygons(
+    risk: FloatArray, scene: Scene, points: NDArray[np.object_], snap_m: float
+) -> tuple[FloatArray, dict[str, Any]]:
+    """Give each hotspot polygon without a demand point to the nearest point within `snap_m`."""
+    hs = scene.hotspots
+    inten = hs["intensity"].to_numpy(dtype=float)
+    geoms = hs.geometry.values
+    top = float(inten.max()) if len(inten) else 0.0
+    tree = shapely.STRtree(points)
+    hit = np.zeros(len(geoms), dtype=bool)
+    hit[np.unique(tree.query(geoms, predicate="intersects")[0])] = True
+    lone = np.flatnonzero(~hit)
+    snapped = np.zeros(len(geoms), dtype=bool)
+    if lone.size and len(points) and top > 0:
+        gi, pi = tree.query_nearest(geoms[lone], max_distance=snap_m, all_matches=True)
+        risk = risk.copy()
+        np.maximum.at(risk, pi, inten[lone[gi]] / top)
+        snapped[lone[np.unique(gi)]] = True
+    unreachable = ~hit & ~snapped
+    counts = {
+        "hotspot_polygons": len(geoms),
+        "hotspot_polygons_intensity": float(inten.sum()),
+        "hotspot_polygons_on_corridor": int(hit.sum()),
+        "hotspot_polygons_on_corridor_intensity": float(inten[hit].sum()),
+        "hotspot_polygons_snapped": int(snapped.sum()),
+        "hotspot_polygons_snapped_intensity": float(inten[snapped].sum()),
+        "hotspot_polygons_unreachable": int(unreachable.sum()),
+        "hotspot_polygons_unreachable_intensity": float(inten[unreachable].sum()),
+    }
+    return np.clip(risk, 0.0, 1.0), counts
 
 
 # --------------------------------------------------------------------------- hotspot polygons

@@ -25,7 +25,9 @@ Orientations: ``rotations=r`` gives ``r`` turns of the whole set, evenly spaced
 over its symmetry period (``k * period / r``: 0/30/60/90° for the default
 0/120/240 set with ``r = 4``); ``rotations="corridors"`` aims the first camera
 along each corridor bearing of the site. An existing set with a known heading
-has its first camera on that heading; with NaN it uses offset 0.
+has its first camera on that heading; with NaN it uses offset 0 here.
+:func:`coverage.plan.build_matrix` never passes NaN: it resolves unknown headings
+first by ``Problem.unknown_heading`` (see :mod:`coverage.assumptions`).
 """
 
 from __future__ import annotations

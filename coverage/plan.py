@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -23,6 +23,16 @@ from coverage._arrays import relative_gap, row_of_entries
 from coverage._sizes import check_problem_size
 from coverage._timing import StageTimer
 from coverage._validate import check_choice, check_number, format_rows
+from coverage.assumptions import (
+    SNAP_M,
+    ExistingSets,
+    assumption_counts,
+    best_rotation_offsets,
+    check_snap_m,
+    check_unknown_heading,
+    resolve_existing,
+    snap_to_corridors,
+)
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
 from coverage.matrix import CoverageMatrix, coverage_matrix
@@ -108,6 +118,20 @@ class Problem:
         with a :class:`~coverage.errors.ParameterError` naming the parameter
         to change, within a second. The estimate is logged (INFO) and kept
         in ``Plan.meta["memory_estimate_gib"]``.
+    unknown_heading
+        What an existing set with an unknown (NaN) heading looks at:
+        ``"along_corridor"`` (the default: its first camera along the nearest
+        corridor, the others spread as the model spreads them),
+        ``"best_rotation"`` (turned to cover the most weight: optimistic) or
+        ``"ignore"`` (left out of existing coverage). See
+        :mod:`coverage.assumptions`; the counts are in
+        ``Plan.meta["assumptions"]``.
+    snap_m
+        Incidents and demand points of your own inside a footprint or off
+        the corridors are snapped to the nearest corridor within this many
+        metres (>= 0; 0 snaps nothing); farther ones are counted as
+        unreachable. Hotspot polygons containing no demand point give their
+        intensity to the nearest demand point within it.
 
     Raises
     ------
@@ -132,6 +156,8 @@ class Problem:
     demand: gpd.GeoDataFrame | None = field(default=None, repr=False)
     quotas: Mapping[Any, tuple[int | None, int | None]] | None = None
     max_memory_gb: float | None = None
+    unknown_heading: str = "along_corridor"
+    snap_m: float = SNAP_M
 
     def __post_init__(self) -> None:
         if not isinstance(self.scene, Scene):
@@ -176,6 +202,8 @@ class Problem:
         if self.time_limit_s is not None:
             check_number(self.time_limit_s, "time_limit_s", "Problem", low=0, low_open=True)
         check_choice(self.method, "method", "Problem", METHODS)
+        check_unknown_heading(self.unknown_heading)
+        object.__setattr__(self, "snap_m", check_snap_m(self.snap_m))
         check_choice(self.candidates, "candidates", "Problem", ("generated", "poles"))
         if self.candidates == "poles" and (self.poles is None or len(self.poles) == 0):
             msg = "Problem(candidates='poles') needs a non-empty 'poles' layer of candidate points."
@@ -379,20 +407,64 @@ def build_matrix(
 ) -> CoverageMatrix:
     """Build the coverage matrix of `problem` for given demand points and sites.
 
-    Rows are the candidate configurations, then one row per existing set.
+    Rows are the candidate configurations, then one row per existing set used
+    (``existing`` gives its position in ``scene.cameras``): sets with an
+    unknown heading follow ``problem.unknown_heading``, indoor cameras are
+    left out; what was assumed is in ``meta["assumptions"]``.
     """
     scene = problem.scene
-    cams = scene.cameras
-    return coverage_matrix(
+    ex = _existing_sets(problem, demand)
+    cm = coverage_matrix(
         _xy(sites),
         _xy(demand),
         problem.camera,
         buildings=scene.buildings.geometry.values if problem.occlusion else None,
         privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
         site_bearings_deg=list(sites["bearings_deg"]),
-        existing_xy=_xy(cams) if len(cams) else None,
-        existing_heading_deg=cams["heading_deg"].to_numpy(dtype=float) if len(cams) else None,
-        existing_cameras=cams["cameras"].to_numpy(dtype=np.int64) if len(cams) else None,
+        existing_xy=ex.xy if len(ex.xy) else None,
+        existing_heading_deg=ex.heading_deg if len(ex.xy) else None,
+        existing_cameras=ex.cameras if len(ex.xy) else None,
+    )
+    existing = cm.existing.copy()
+    used = existing >= 0
+    existing[used] = ex.index[existing[used]]
+    counts = {**ex.counts, "demand_in_privacy": int(cm.meta["n_demand_in_privacy"])}
+    meta = {**cm.meta, "assumptions": counts}
+    return replace(cm, existing=existing.astype(np.int64), meta=meta)
+
+
+def _existing_sets(problem: Problem, demand: gpd.GeoDataFrame) -> ExistingSets:
+    """Resolve the scene's existing sets' headings by ``problem.unknown_heading``."""
+    scene = problem.scene
+    cams = scene.cameras
+
+    def best(xy: NDArray[np.float64], n_cams: NDArray[np.int64]) -> NDArray[np.float64]:
+        cam = problem.camera
+        period = np.where(n_cams == cam.n_cameras, float(cam.period_deg), 360.0 / n_cams)
+        offsets = best_rotation_offsets(period)
+        steps = offsets.shape[1]
+        trial = coverage_matrix(
+            np.zeros((0, 2)),
+            _xy(demand),
+            cam,
+            buildings=scene.buildings.geometry.values if problem.occlusion else None,
+            privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
+            site_bearings_deg=[],
+            existing_xy=np.repeat(xy, steps, axis=0),
+            existing_heading_deg=offsets.ravel(),
+            existing_cameras=np.repeat(n_cams, steps),
+        )
+        score = (trial.A @ demand["weight"].to_numpy(dtype=np.float64)).reshape(-1, steps)
+        return np.asarray(offsets[np.arange(len(xy)), np.argmax(score, axis=1)], dtype=np.float64)
+
+    return resolve_existing(
+        _xy(cams) if len(cams) else np.zeros((0, 2)),
+        cams["heading_deg"].to_numpy(dtype=float),
+        cams["cameras"].to_numpy(dtype=np.int64),
+        policy=problem.unknown_heading,
+        corridors=scene.corridors.geometry.values,
+        indoor=getattr(scene, "assumptions", {}).get("cameras_indoor_index", []),
+        best=best,
     )
 
 
@@ -475,6 +547,7 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
         meta={
             **_plan_meta(problem, last, cm, len(sites), phases, timer.timings),
             "memory_estimate_gib": round(size.gib, 4),
+            "assumptions": assumption_counts(problem.scene, cm, demand),
         },
     )
 
@@ -492,9 +565,12 @@ def _make_demand(problem: Problem) -> gpd.GeoDataFrame:
     from coverage.demand import sample_demand
 
     if problem.demand is not None:
-        return _own_demand(problem.demand, problem.scene)
+        return _own_demand(problem.demand, problem.scene, problem.snap_m)
     return sample_demand(
-        problem.scene, spacing_m=problem.spacing_m, bandwidth_m=problem.bandwidth_m
+        problem.scene,
+        spacing_m=problem.spacing_m,
+        bandwidth_m=problem.bandwidth_m,
+        snap_m=problem.snap_m,
     )
 
 
@@ -625,6 +701,8 @@ def _plan_meta(
         "candidate_spacing_m": problem.candidate_spacing_m,
         "bandwidth_m": problem.bandwidth_m,
         "occlusion": problem.occlusion,
+        "unknown_heading": problem.unknown_heading,
+        "snap_m": problem.snap_m,
         "candidates": problem.candidates,
         "own_demand": problem.demand is not None,
         "quotas": dict(problem.quotas) if problem.quotas is not None else None,
@@ -654,12 +732,34 @@ def _tier_weights(cam: CameraSet) -> dict[str, float] | None:
 
 
 # --------------------------------------------------------------------------- result tables
-def _own_demand(demand: gpd.GeoDataFrame, scene: Scene) -> gpd.GeoDataFrame:
+def _own_demand(demand: gpd.GeoDataFrame, scene: Scene, snap_m: float) -> gpd.GeoDataFrame:
+    """Take the user's demand points, snapped to the corridors within `snap_m` (counted)."""
+    w = pd.to_numeric(demand["weight"]).to_numpy(dtype=float)
+    footprints = scene.buildings.geometry.values if len(scene.buildings) else None
+    snap = snap_to_corridors(
+        shapely.get_coordinates(demand.geometry.values),
+        scene.corridors.geometry.values,
+        footprints,
+        snap_m,
+    )
+    on = ~snap.snapped & ~snap.unreachable
     out = gpd.GeoDataFrame(
-        {"weight": pd.to_numeric(demand["weight"]).to_numpy(dtype=float)},
-        geometry=demand.geometry.values,
+        {"weight": w},
+        geometry=shapely.points(snap.xy) if len(snap.xy) else demand.geometry.values,
         crs=scene.crs,
     )
+    out.attrs["assumptions"] = {
+        "snap_m": snap_m,
+        "own_demand": len(w),
+        "own_demand_weight": float(w.sum()),
+        "own_demand_on_corridor": int(on.sum()),
+        "own_demand_on_corridor_weight": float(w[on].sum()),
+        "own_demand_snapped": int(snap.snapped.sum()),
+        "own_demand_snapped_weight": float(w[snap.snapped].sum()),
+        "own_demand_max_snap_m": float(snap.distance_m[snap.snapped].max(initial=0.0)),
+        "own_demand_unreachable": int(snap.unreachable.sum()),
+        "own_demand_unreachable_weight": float(w[snap.unreachable].sum()),
+    }
     out["district"] = (
         demand["district"].fillna("").astype(str).to_numpy()
         if "district" in demand.columns
@@ -857,6 +957,7 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
             "n_demand": len(demand),
             "n_sites": len(sites),
             "timings_s": {},
+            "assumptions": assumption_counts(problem.scene, cm, demand),
         },
     )
 

@@ -513,6 +513,9 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
         parts.append(_curve_section(curve, png))
     parts.append(_comparison(comparison))
     parts.append(_new_sets(plan, crs_line))
+    from coverage.evaluation.assumptions import assumptions_html
+
+    parts.append(assumptions_html(plan))
     parts.append(_timings(plan))
     attribution = list(scene.attribution)
     foot = "".join(f"<div>{_esc(a)}</div>" for a in attribution)

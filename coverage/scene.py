@@ -24,7 +24,15 @@ import shapely
 from pyproj import CRS
 
 from coverage._crs import LonLatBounds, choose_crs, distortion, require_distance_true
-from coverage._validate import check_coordinates, check_offline, format_rows, remote_reference
+from coverage._validate import (
+    check_coordinates,
+    check_number,
+    check_offline,
+    format_rows,
+    remote_reference,
+    row_labels,
+)
+from coverage.assumptions import DEFAULT_CAMERAS, MAX_CAMERA_MOVE_M, move_out_of_buildings
 from coverage.errors import CRSError, InputError, ParameterError
 
 __all__ = ["LAYERS", "Scene", "corridor_graph", "district_of", "read_layer"]
@@ -41,7 +49,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], bool, dict[str, Any]]] = {
     ),
     "hotspots": (("Point", "MultiPoint", "Polygon", "MultiPolygon"), False, {}),
     "buildings": (("Polygon", "MultiPolygon"), False, {"height_m": np.nan}),
-    "cameras": (("Point",), False, {"owner": "police", "heading_deg": np.nan, "cameras": 3}),
+    "cameras": (("Point",), False, {"owner": "police", "heading_deg": np.nan, "cameras": 1}),
     "privacy_zones": (("Polygon", "MultiPolygon"), False, {"name": ""}),
     "landmarks": (("Point",), False, {"kind": "", "name": "", "weight": 1.0}),
 }
@@ -71,7 +79,12 @@ class Scene:
     cameras
         Camera sets that already stand, as points; optional ``owner`` (e.g.
         ``"police"``, ``"MTR"``), ``heading_deg`` (clockwise from grid north;
-        NaN when unknown) and ``cameras`` (cameras on the pole, 1–8).
+        NaN when unknown: see ``Problem.unknown_heading``) and ``cameras``
+        (cameras on the pole, 1–8; 1 when the column is missing). A camera
+        inside a building footprint is moved to the nearest point outside
+        when that is within ``max_camera_move_m``; one deeper inside stays
+        and is left out of existing coverage (an indoor camera). What was
+        assumed and moved is counted in :attr:`assumptions`.
     privacy_zones
         Polygons no camera may look into (optional ``name``).
     landmarks
@@ -94,6 +107,20 @@ class Scene:
         A label for the scene (shown on maps and reports).
     attribution
         Data attribution lines, kept with the scene and printed on maps.
+    max_camera_move_m
+        How far (metres) an existing camera inside a footprint may be moved
+        out of it (``None``: :data:`coverage.assumptions.MAX_CAMERA_MOVE_M`, 5 m).
+
+    Attributes
+    ----------
+    assumptions
+        What the scene assumed about its cameras layer, as plain counts:
+        ``cameras_count_assumed`` (sets given 1 camera for want of a
+        ``cameras`` column), ``cameras_moved`` and ``camera_max_move_m``
+        (moved out of footprints), ``cameras_indoor`` (deeper inside: left out
+        of existing coverage), with ``cameras_moved_rows`` and
+        ``cameras_indoor_rows`` (the user's row labels) and
+        ``cameras_indoor_index`` (positions in :attr:`cameras`).
 
     Raises
     ------
@@ -156,7 +183,10 @@ class Scene:
         crs: Any = None,
         name: str = "",
         attribution: Iterable[str] = (),
+        max_camera_move_m: float | None = None,
     ) -> None:
+        move_m = MAX_CAMERA_MOVE_M if max_camera_move_m is None else max_camera_move_m
+        move_m = float(check_number(move_m, "max_camera_move_m", "Scene", low=0.0))
         given = {
             "districts": districts,
             "corridors": corridors,
@@ -191,6 +221,9 @@ class Scene:
             msg = "The scene's layers have problems:\n- " + "\n- ".join(problems)
             raise InputError(msg)
         layers["districts"] = _disjoint_districts(layers["districts"])
+        layers["cameras"], self.assumptions = _place_cameras(
+            layers["cameras"], layers["buildings"], cameras, move_m
+        )
         self.districts: gpd.GeoDataFrame = layers["districts"]
         self.corridors: gpd.GeoDataFrame = layers["corridors"]
         self.hotspots: gpd.GeoDataFrame = layers["hotspots"]
@@ -267,7 +300,7 @@ class Scene:
                 bad |= np.isfinite(v) & (v != np.round(v))
             idx = np.flatnonzero(bad)
             if idx.size:
-                rows = frame["source_row"].to_numpy()[idx]
+                rows = row_labels(frame, idx, frame["source_row"].to_numpy())
                 if low is None:
                     allowed = "finite (NaN means unknown)"
                 elif high is None:
@@ -276,7 +309,7 @@ class Scene:
                     allowed = f"whole numbers in [{low:g}, {high:g}]"
                 problems.append(
                     f"Layer {layer!r}, column {col!r}: {idx.size} value(s) are NaN or out of range "
-                    f"(rows {format_rows(rows.tolist())}; e.g. {v[idx[0]]!r}). "
+                    f"(rows {format_rows(rows)}; e.g. {v[idx[0]]!r}). "
                     f"Values must be {allowed}."
                 )
             else:
@@ -496,6 +529,61 @@ class Scene:
         return cls(**osm.layers(), crs=crs, name=name or osm.name, attribution=attribution)
 
 
+def _place_cameras(
+    cameras: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    given: gpd.GeoDataFrame | None,
+    max_move_m: float,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Move existing cameras out of footprints (within `max_move_m`) and count the assumptions."""
+    n = len(cameras)
+    counted = given is not None and "cameras" in given.columns
+    record: dict[str, Any] = {
+        "cameras_default": DEFAULT_CAMERAS,
+        "cameras_count_assumed": 0 if counted else n,
+        "max_camera_move_m": max_move_m,
+        "cameras_moved": 0,
+        "camera_max_move_m": 0.0,
+        "cameras_moved_rows": [],
+        "cameras_indoor": 0,
+        "cameras_indoor_rows": [],
+        "cameras_indoor_index": [],
+    }
+    if n == 0 or len(buildings) == 0:
+        return cameras, record
+    xy = shapely.get_coordinates(cameras.geometry.values)
+    moved = move_out_of_buildings(xy, buildings.geometry.values, max_move_m)
+    rows = cameras["source_row"].to_numpy()
+    record.update(
+        cameras_moved=int(moved.moved.sum()),
+        camera_max_move_m=float(moved.distance_m[moved.moved].max(initial=0.0)),
+        cameras_moved_rows=rows[moved.moved].tolist(),
+        cameras_indoor=int(moved.indoor.sum()),
+        cameras_indoor_rows=rows[moved.indoor].tolist(),
+        cameras_indoor_index=np.flatnonzero(moved.indoor).tolist(),
+    )
+    if moved.moved.any():
+        logger.warning(
+            "Layer 'cameras': %d camera set(s) inside building footprints moved out, by at most "
+            "%.2f m (rows %s).",
+            record["cameras_moved"],
+            record["camera_max_move_m"],
+            format_rows(record["cameras_moved_rows"]),
+        )
+        cameras = cameras.set_geometry(
+            gpd.GeoSeries(shapely.points(moved.xy), crs=cameras.crs, index=cameras.index)
+        )
+    if moved.indoor.any():
+        logger.warning(
+            "Layer 'cameras': %d camera set(s) lie more than %g m inside building footprints "
+            "(rows %s); taken as indoor cameras and left out of existing coverage.",
+            record["cameras_indoor"],
+            max_move_m,
+            format_rows(record["cameras_indoor_rows"]),
+        )
+    return cameras, record
+
+
 def _check_frames(given: Mapping[str, gpd.GeoDataFrame | None]) -> None:
     """Check that every given layer is a GeoDataFrame with a CRS (all missing CRSs at once)."""
     for layer, frame in given.items():
@@ -560,7 +648,8 @@ def _geometry_problems(
     if missing.size:
         msg = (
             f"Layer {layer!r}: {missing.size} feature(s) have no geometry (rows "
-            f"{format_rows(rows[missing].tolist())}). Drop them or give them a geometry."
+            f"{format_rows(row_labels(frame, missing, rows))}). Drop them or give them a "
+            "geometry."
         )
         return [msg], True
     names = _GEOMETRY_NAMES[shapely.get_type_id(geom)]
@@ -577,7 +666,7 @@ def _geometry_problems(
         found = sorted(set(names[wrong].tolist()))
         problems.append(
             f"Layer {layer!r}: {wrong.size} feature(s) are {found} but the "
-            f"layer takes {' / '.join(kinds)} (rows {format_rows(rows[wrong].tolist())})."
+            f"layer takes {' / '.join(kinds)} (rows {format_rows(row_labels(frame, wrong, rows))})."
         )
     return problems, bool(wrong.size)
 
@@ -595,10 +684,10 @@ def _repair_invalid(
     # lossless: a polygon stays (multi)polygonal, a line stays (multi)linear
     ok = np.isin(rtypes, (3, 6)) if kinds[0] == "Polygon" else np.isin(rtypes, (1, 5))
     if not ok.all():
-        rows = frame["source_row"].to_numpy()[invalid[~ok]]
+        rows = row_labels(frame, invalid[~ok], frame["source_row"].to_numpy())
         msg = (
-            f"Layer {layer!r}: {rows.size} invalid geometries cannot be repaired without "
-            f"losing part of them (rows {format_rows(rows.tolist())}). Fix them in your GIS "
+            f"Layer {layer!r}: {len(rows)} invalid geometries cannot be repaired without "
+            f"losing part of them (rows {format_rows(rows)}). Fix them in your GIS "
             "(e.g. QGIS 'Fix geometries') and load the layer again."
         )
         return frame, [msg]
@@ -644,6 +733,7 @@ def _normalize(
     layer: str, frame: gpd.GeoDataFrame, columns: dict[str, Any], *, checked: bool
 ) -> gpd.GeoDataFrame:
     """Split multi-part corridors, give columns their types (cameras only when `checked`)."""
+    frame.attrs.pop("fid", None)  # rows may split from here on; the messages are written
     if layer == "corridors" and (shapely.get_type_id(frame.geometry.values) == 5).any():
         frame = frame.explode(index_parts=False).reset_index(drop=True)
     if layer == "corridors" and checked:
@@ -802,6 +892,10 @@ def read_layer(
 ) -> gpd.GeoDataFrame:
     """Read one vector layer from a file, with an error that names the scene layer.
 
+    The frame has a 0-based RangeIndex; when GDAL's feature ids differ from it
+    (a GeoPackage counts from 1) they are kept in ``frame.attrs["fid"]`` and
+    error messages give them beside the row (``rows [0 (fid 1)]``).
+
     Network sources (``/vsicurl/``, ``http(s)://``, VRTs that point at them)
     are refused with an InputError unless `allow_network`.
     """
@@ -819,10 +913,15 @@ def read_layer(
         raise FileNotFoundError(msg)
     if p.suffix.lower() in (".parquet", ".geoparquet"):
         return gpd.read_parquet(p)
-    kwargs: dict[str, Any] = {"engine": "pyogrio"}
+    kwargs: dict[str, Any] = {"engine": "pyogrio", "fid_as_index": True}
     if layer is not None:
         kwargs["layer"] = layer
-    return gpd.read_file(p, **kwargs)
+    frame = gpd.read_file(p, **kwargs)
+    fids = frame.index.to_numpy()
+    frame = frame.reset_index(drop=True)
+    if not np.array_equal(fids, np.arange(len(frame))):
+        frame.attrs["fid"] = tuple(fids.tolist())  # GDAL feature ids for messages (GPKG: from 1)
+    return frame
 
 
 def corridor_graph(corridors: gpd.GeoDataFrame) -> nx.Graph:

@@ -126,3 +126,14 @@ def test_new_keys_are_checked(tmp_path: Path):
     assert cfg.scene["allow_network"] is True and cfg.plan["max_memory_gb"] == 1.5
     with pytest.raises(cov.errors.ConfigError, match=r"max_memory_gb must be a number of GiB > 0"):
         load_config(_write(tmp_path, base + "[plan]\nmax_memory_gb = -1\n"))
+
+
+def test_plan_assumption_keys_reach_the_problem(tmp_path: Path):
+    text = TEMPLATE.replace('# unknown_heading = "along_corridor"', 'unknown_heading = "ignore"')
+    text = text.replace("# snap_m = 25", "snap_m = 12.5")
+    cfg = load_config(_write(tmp_path, text))
+    problem = cfg.build_problem(scene=cov.datasets.sample_city())
+    assert (problem.unknown_heading, problem.snap_m) == ("ignore", 12.5)
+    bad = TEMPLATE.replace('# unknown_heading = "along_corridor"', 'unknown_heading = "north"')
+    with pytest.raises(cov.errors.ConfigError, match="along_corridor"):
+        load_config(_write(tmp_path, bad)).build_problem(scene=cov.datasets.sample_city())

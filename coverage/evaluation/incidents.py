@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from coverage.assumptions import snap_to_corridors
 from coverage.camera import CameraSet
 from coverage.evaluation import _common
 from coverage.evaluation._common import NO_CATEGORY, OUTSIDE
@@ -25,7 +26,11 @@ def incident_coverage(
     :func:`coverage.matrix.coverage_matrix` in which every set of the plan,
     existing and new, is an installed set at its position and orientation;
     buildings block views when the plan was solved with occlusion, and an
-    incident inside a privacy zone is never watched (as for demand).
+    incident inside a privacy zone is never watched (as for demand). As in
+    the plan's demand, an incident inside a building footprint or off the
+    corridors is looked for at its snapped position, the nearest point of the
+    nearest corridor within the plan's ``snap_m`` (see
+    :mod:`coverage.assumptions`); farther ones are looked for where they are.
 
     Parameters
     ----------
@@ -86,9 +91,15 @@ def _incident_quality(
     if len(cams) == 0:
         return np.zeros(n), np.zeros(n)
     off, counts = _common.set_offsets(plan, cs)
+    where = _common.xy(scene.hotspots.geometry)
+    snap_m = plan.meta.get("snap_m")
+    if snap_m is not None and len(where) == n:
+        footprints = scene.buildings.geometry.values if len(scene.buildings) else None
+        lines = scene.corridors.geometry.values
+        where = snap_to_corridors(where, lines, footprints, float(snap_m)).xy
     cm = coverage_matrix(
         np.zeros((0, 2)),
-        _common.xy(scene.hotspots.geometry),
+        where,
         cs,
         buildings=_common.view_blockers(scene, plan),
         privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
