@@ -106,11 +106,14 @@ class BoundCore:
 
     def _site_values(self, lam: Floats) -> tuple[Floats, Floats]:
         """Each row's reduced value ``sum_j (V_ij - lam_j)^+`` and each site's maximum."""
-        r = np.maximum(self.data - lam[self.indices], 0.0)
         n_rows = self.indptr.size - 1
-        row_val: Floats = np.bincount(self.entry_row, weights=r, minlength=n_rows).astype(float)
-        if not n_rows:
-            return row_val, np.zeros(0)
+        if not n_rows or not self.data.size:
+            return np.zeros(n_rows), np.zeros(self.group_starts.size)
+        r = self.data - lam[self.indices]
+        np.maximum(r, 0.0, out=r)
+        # rows are contiguous runs of entries: sum each run (an empty row's run is set to 0)
+        row_val: Floats = np.add.reduceat(r, np.minimum(self.indptr[:-1], r.size - 1))
+        row_val[self.indptr[1:] == self.indptr[:-1]] = 0.0
         site_max: Floats = np.maximum.reduceat(row_val, self.group_starts)
         return row_val, site_max
 

@@ -42,16 +42,16 @@ def coverage_curve(  # noqa: PLR0913 - the plan and budgets, then keyword-only o
     time_limit_s: float | None = None,
     gap_tol: float = 1e-3,
     rng: int | None = 0,
-    bound_iterations: int = 20,
+    bound_iterations: int = 15,
     progress: StepCallback | None = None,
 ) -> pd.DataFrame:
     """Coverage reached and its proven upper bound against the budget.
 
     With ``method="ordered"`` (the default) the whole curve comes from one
-    ordered solve, in well under a second on a city: two orders of the
-    candidate rows, one greedy run from scratch to the largest budget, and
-    the plan's own sets in greedy order followed by a greedy run that extends
-    them to the largest budget. A budget's objective is the better of the two
+    ordered solve, in about 1.5 s of CPU on the sample city (200 sets, 66k
+    configurations): two orders of the candidate rows, one greedy run from
+    scratch to the largest budget, and the plan's own sets in greedy order
+    followed by a greedy run that extends them to the largest budget. A budget's objective is the better of the two
     prefixes of that length, recomputed from its rows. Any other method
     (``"greedy"``, ``"local"``, ``"exact"``, ``"auto"``) re-solves the plan's
     coverage matrix with :func:`coverage.optimize.coverage_curve` for each
@@ -67,6 +67,11 @@ def coverage_curve(  # noqa: PLR0913 - the plan and budgets, then keyword-only o
       monotonicity and submodularity of covered weight, and ``O`` holds at
       most one row per site and none on a site with an installed set, so the
       sum is at most the ``b`` largest per-site maximum gains;
+    * the Lagrangian bound ``L_b(lambda)`` (see
+      :mod:`coverage.evaluation._bounds`), valid for every ``lambda >= 0`` and
+      every budget at once; the gain bound is its value at ``lambda_j = w_j
+      (q_j(S) - c0_j)``, and `bound_iterations` projected subgradient steps
+      per budget point (a fixed count: same data, same bounds) lower it;
     * ``f`` of every open row at once (no plan covers more);
     * the plan's own bound at its budget, when it was solved in one phase
       without quotas (the same problem), and the solver's bound of each solve
@@ -87,6 +92,10 @@ def coverage_curve(  # noqa: PLR0913 - the plan and budgets, then keyword-only o
         solve each budget on its own.
     time_limit_s, gap_tol, rng
         Passed to ``max_coverage`` for each budget (not used by ``"ordered"``).
+    bound_iterations
+        Subgradient steps per budget point with ``"ordered"`` (0: gain bounds
+        only). More steps, tighter bounds: on the sample city 0, 15 and 30
+        steps leave gaps of about 23%, 3% and 2.3% at budgets away from the plan's.
     progress
         Optional ``progress(step, done, total)``, called as the steps run.
 
