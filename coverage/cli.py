@@ -532,7 +532,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     scene, plan, stages = _assessed(args, bound=args.bound)
     try:
         with stages.stage("evaluate"):
-            report = evaluate(scene, plan)
+            # the district table only: the continuity and route figures are not printed
+            report = evaluate(scene, plan, continuity=False)
     finally:
         stages.close()
     cols = [
