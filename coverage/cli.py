@@ -83,11 +83,17 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Coverage by district of the camera sets in PLAN (a plan.geojson written by "
             "'coverage plan', or your own points with an optional headings_deg column), on the "
-            "scene of CONFIG, with the proven bound on the best plan with as many sets."
+            "scene of CONFIG. Nothing is optimized unless --bound is given: then the proven "
+            "bound on the best plan with as many sets is computed too (as slow as planning)."
         ),
     )
     sp.add_argument("plan", type=Path, help="camera sets (GeoJSON/GeoPackage/...)")
     sp.add_argument("config", type=Path, help="configuration file (TOML) for the scene")
+    sp.add_argument(
+        "--bound",
+        action="store_true",
+        help="also prove how far the sets are from the best plan of as many (runs the optimizer)",
+    )
     sp.add_argument("-o", "--out", type=Path, help="write the district table to this CSV file")
     sp.add_argument("--force", action="store_true", help="replace the --out file if it exists")
     common(sp)
@@ -137,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     if args.command != "init":
         logging.basicConfig(level=level, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+        # pyogrio logs "Created N records" at INFO after every layer it writes
+        logging.getLogger("pyogrio").setLevel(logging.DEBUG if verbose else logging.WARNING)
     command: Callable[[argparse.Namespace], int] = {
         "plan": _cmd_plan,
         "evaluate": _cmd_evaluate,
@@ -180,35 +188,99 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 # ---------------------------------------------------------------------- stages
 class _Stages:
-    """A progress bar over the pipeline's stages (quiet: nothing), and their timings."""
+    """A progress bar over the pipeline's stages (quiet: nothing), and their timings.
 
-    def __init__(self, total: int, quiet: bool) -> None:
+    While the bar is open, log records go through ``tqdm.write`` (above the
+    bar, never through it). The bar's postfix shows the optimizer's objective,
+    proven bound, gap and time left during an optimize stage (:meth:`solver`),
+    and the current step of other stages (:meth:`callback`).
+    """
+
+    def __init__(self, total: int, quiet: bool, time_limit_s: float | None = None) -> None:
         from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
 
         from coverage._timing import StageTimer
 
         self.bar = tqdm(
             total=total, disable=quiet, unit="stage", file=sys.stderr, dynamic_ncols=True
         )
-        self._timer = StageTimer(
-            on_start=self.bar.set_description, on_end=lambda _name: self.bar.update(1)
-        )
+        self.time_limit_s = time_limit_s
+        self._redirect = logging_redirect_tqdm(tqdm_class=tqdm)
+        self._redirect.__enter__()
+        self._timer = StageTimer(on_start=self._start, on_end=self._end)
         self.timings = self._timer.timings
+
+    def _start(self, name: str) -> None:
+        self.bar.set_description(name, refresh=False)
+        self.bar.set_postfix_str("", refresh=True)
+
+    def _end(self, _name: str) -> None:
+        self.bar.set_postfix_str("", refresh=False)
+        self.bar.update(1)
 
     def stage(self, name: str) -> AbstractContextManager[None]:
         """Time the ``with`` block as stage `name`, one step of the bar."""
         return self._timer.stage(name)
 
     def callback(self, stage: str, done: float, total: float | None) -> None:
-        """Follow :func:`coverage.plan.solve`'s stages on the bar (its ProgressCallback)."""
-        if done == 0:
-            self.bar.set_description(stage)
+        """Follow stages on the bar (a :data:`coverage.plan.ProgressCallback`).
+
+        :func:`coverage.plan.solve`'s stages move the bar: ``(stage, 0, None)``
+        starts one, ``(stage, 1, 1)`` ends it. Steps inside a stage of ours
+        (the report's) have names with a colon, ``"report: curve"``, and are
+        shown after the bar.
+        """
+        if ":" in stage:
+            if done == 0:
+                self.bar.set_postfix_str(stage)
+        elif done == 0:
+            self._start(stage)
         else:
-            self.bar.update(1)
+            self._end(stage)
+
+    def solver(self, record: Any) -> None:
+        """Show an optimizer :class:`coverage.optimize.Progress` record after the bar."""
+        self.bar.set_postfix_str(_solver_text(record, self.time_limit_s))
 
     def close(self) -> None:
-        """Close the bar."""
-        self.bar.close()
+        """Close the bar and give logging its handlers back."""
+        try:
+            self.bar.close()
+        finally:
+            self._redirect.__exit__(None, None, None)
+
+
+def _solver_text(record: Any, time_limit_s: float | None) -> str:
+    """One line from an optimizer Progress record: objective, bound, gap, time left.
+
+    Examples
+    --------
+    >>> from coverage.optimize import Progress
+    >>> _solver_text(Progress("bound", 10, 0, 990.0, 1000.0, 12.4), 60.0)
+    'bound: objective 990.0, bound 1,000.0, gap 1.00%, 48 s left'
+    >>> _solver_text(Progress("greedy", 5, 10, 50.0, 80.0, 0.2), None)
+    'greedy 5/10: objective 50.0, bound 80.0, gap 37.50%'
+    """
+    from coverage._arrays import relative_gap
+
+    what = str(record.stage)
+    if record.total:
+        what += f" {record.done}/{record.total}"
+    text = (
+        f"{what}: objective {record.objective:,.1f}, bound {record.upper_bound:,.1f}, "
+        f"gap {relative_gap(record.objective, record.upper_bound):.2%}"
+    )
+    if time_limit_s is not None:
+        text += f", {max(0.0, time_limit_s - record.elapsed_s):.0f} s left"
+    return text
+
+
+def _time_limit(problem: Any) -> float | None:
+    """Return the optimizer's wall-time cap for `problem` (None: none), as max_coverage sets it."""
+    if problem.time_limit_s is not None:
+        return float(problem.time_limit_s)
+    return {"auto": 60.0, "local": 30.0, "exact": 300.0}.get(problem.method)
 
 
 # -------------------------------------------------------------------- commands
@@ -235,7 +307,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             with stages.stage("load scene"):
                 scene = cfg.build_scene()
                 problem = cfg.build_problem(scene)
-            plan = solve(problem, progress=stages.callback)
+            stages.time_limit_s = _time_limit(problem)
+            plan = solve(problem, progress=stages.callback, solver_progress=stages.solver)
             stages.timings.update(plan.meta["timings_s"])
             writer = _Outputs(tmp, debug=args.debug)
             report = _write_plan(writer, stages, scene, plan)
@@ -245,7 +318,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             if want_report:
                 with stages.stage("report"):
                     writer.attempt(
-                        "report.html", lambda path: _write_report(path, scene, plan, report)
+                        "report.html",
+                        lambda path: _write_report(
+                            path, scene, plan, report, progress=stages.callback
+                        ),
                     )
             meta = _meta(cfg, scene, plan, report, writer.outputs)
             meta["timings_s"] = stages.timings
@@ -335,10 +411,10 @@ def _write_map(path: Path, scene: Any, plan: Any) -> None:
     save_map(render_map(scene, plan), path)
 
 
-def _write_report(path: Path, scene: Any, plan: Any, report: Any) -> None:
+def _write_report(path: Path, scene: Any, plan: Any, report: Any, progress: Any = None) -> None:
     from coverage.report import write_report
 
-    write_report(path, scene, plan, report=report)
+    write_report(path, scene, plan, report=report, progress=progress)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -420,10 +496,12 @@ def _check_argument_order(args: argparse.Namespace) -> None:
         raise ParameterError(msg)
 
 
-def _assessed(args: argparse.Namespace, *, fast_bound: bool) -> tuple[Any, Any, _Stages]:
-    """Scene and assessed plan of the sets in ``args.plan``; the progress bar stays open."""
-    import dataclasses
+def _assessed(args: argparse.Namespace, *, bound: bool) -> tuple[Any, Any, _Stages]:
+    """Scene and assessed plan of the sets in ``args.plan``; the progress bar stays open.
 
+    With `bound` the optimizer proves how far the sets are from the best plan
+    of as many (the configuration's method and time limit; progress on the bar).
+    """
     from coverage.config import load_config
     from coverage.io import check_output_file
     from coverage.plan import assess
@@ -438,10 +516,9 @@ def _assessed(args: argparse.Namespace, *, fast_bound: bool) -> tuple[Any, Any, 
         with stages.stage("load scene"):
             scene = cfg.build_scene()
             problem = cfg.build_problem(scene)
-            if fast_bound:  # the map shows no bound: the greedy one is enough
-                problem = dataclasses.replace(problem, method="greedy")
-        with stages.stage("coverage and bound"):
-            plan = assess(problem, sets)
+        stages.time_limit_s = _time_limit(problem)
+        with stages.stage("coverage and bound" if bound else "coverage"):
+            plan = assess(problem, sets, bound=bound, solver_progress=stages.solver)
     except BaseException:
         stages.close()
         raise
@@ -452,10 +529,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from coverage.evaluation import evaluate
     from coverage.io import write_frame
 
-    scene, plan, stages = _assessed(args, fast_bound=False)
+    scene, plan, stages = _assessed(args, bound=args.bound)
     try:
         with stages.stage("evaluate"):
-            report = evaluate(scene, plan)
+            # the district table only: the continuity and route figures are not printed
+            report = evaluate(scene, plan, continuity=False)
     finally:
         stages.close()
     cols = [
@@ -467,11 +545,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         "point_coverage",
     ]
     print(report.districts[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(
-        f"{len(plan.new_cameras)} sets cover {plan.objective:,.1f} of "
-        f"{plan.demand['weight'].sum():,.1f} demand weight; no plan of {len(plan.new_cameras)} "
-        f"sets on the candidate sites can exceed {plan.upper_bound:,.1f} (gap {plan.gap:.2%})."
+    n = len(plan.new_cameras)
+    line = (
+        f"{n} sets cover {plan.objective:,.1f} of {plan.demand['weight'].sum():,.1f} demand weight"
     )
+    if args.bound:
+        line += (
+            f"; no plan of {n} sets on the candidate sites can exceed {plan.upper_bound:,.1f} "
+            f"(gap {plan.gap:.2%})."
+        )
+    else:
+        line += (
+            f". The bound on the best plan of {n} sets was not computed (nothing was "
+            "optimized); add --bound to prove how far these sets are from it."
+        )
+    print(line)
     if args.out is not None:
         write_frame(report.districts, args.out)
     return 0
@@ -480,7 +568,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_map(args: argparse.Namespace) -> int:
     from coverage.render import render_map, save_map
 
-    scene, plan, stages = _assessed(args, fast_bound=True)
+    scene, plan, stages = _assessed(args, bound=False)
     try:
         with stages.stage("map"):
             save_map(render_map(scene, plan, offline=not args.online), args.out)

@@ -36,7 +36,7 @@ from coverage.assumptions import (
 from coverage.camera import CameraSet
 from coverage.errors import InputError, ParameterError
 from coverage.matrix import CoverageMatrix, coverage_matrix
-from coverage.optimize import METHODS, Solution, max_coverage, objective, plan_phases
+from coverage.optimize import METHODS, Progress, Solution, max_coverage, objective, plan_phases
 from coverage.scene import Scene, district_of
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Plan",
     "Problem",
     "ProgressCallback",
+    "SolverCallback",
     "assess",
     "best_cover",
     "build_matrix",
@@ -55,6 +56,11 @@ logger = logging.getLogger("coverage")
 #: What :func:`solve` calls as stages run: ``progress(stage, done, total)``, with
 #: ``(stage, 0, None)`` when a stage starts and ``(stage, 1, 1)`` when it ends.
 ProgressCallback = Callable[[str, float, float | None], None]
+
+#: What :func:`solve` and :func:`assess` pass on from the optimizer during the optimize
+#: stage: ``solver_progress(record)`` with a :class:`coverage.optimize.Progress`
+#: (``stage``, ``done``, ``total``, ``objective``, ``upper_bound``, ``elapsed_s``).
+SolverCallback = Callable[[Progress], None]
 
 
 @dataclass(frozen=True, eq=False)  # holds GeoDataFrames: compare by identity
@@ -384,10 +390,15 @@ class Plan:
         total = float(self.demand["weight"].sum())
         share = self.objective / total if total > 0 else 0.0
         n_existing = int((self.cameras["status"] == "existing").sum())
+        bound = (
+            f"proven upper bound {self.upper_bound:,.1f}, gap {self.gap:.3%}"
+            if np.isfinite(self.upper_bound)
+            else "upper bound not computed"
+        )
         return (
             f"{len(self.new_cameras)} new camera sets ({n_existing} existing) cover {share:.1%} "
-            f"of the weighted demand ({self.objective:,.1f} of {total:,.1f}); proven upper "
-            f"bound {self.upper_bound:,.1f}, gap {self.gap:.3%} ({self.solution.method})"
+            f"of the weighted demand ({self.objective:,.1f} of {total:,.1f}); {bound} "
+            f"({self.solution.method})"
             + (
                 f"; the bound is on phase {len(self.phases)} given the earlier phases."
                 if len(self.meta.get("phases", [])) > 1
@@ -468,7 +479,12 @@ def _existing_sets(problem: Problem, demand: gpd.GeoDataFrame) -> ExistingSets:
     )
 
 
-def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan:
+def solve(
+    problem: Problem,
+    *,
+    progress: ProgressCallback | None = None,
+    solver_progress: SolverCallback | None = None,
+) -> Plan:
     """Solve a planning problem end to end.
 
     Parameters
@@ -482,6 +498,10 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
         1"``, ``"optimize phase 2"``, ... for a phased plan: the optimizer runs
         the phases in one call, so phase 1 reports its start before it and
         everything else once the last phase is solved).
+    solver_progress
+        Optional callback given the optimizer's :class:`coverage.optimize.Progress`
+        records while it runs (objective, proven bound, seconds elapsed in the
+        phase), to show the gap as it closes (see :data:`SolverCallback`).
 
     Returns
     -------
@@ -518,7 +538,7 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
         cm = build_matrix(problem, demand, sites)
     _require_usable_rows(cm)
     weights = demand["weight"].to_numpy(dtype=np.float64)
-    solutions = _optimize_phases(problem, cm, sites, weights, timer)
+    solutions = _optimize_phases(problem, cm, sites, weights, timer, solver_progress)
     phase_of = np.concatenate(
         [np.full(len(sol.selected), p, dtype=np.int64) for p, sol in enumerate(solutions, 1)]
     )
@@ -623,11 +643,14 @@ def _optimize_phases(
     sites: gpd.GeoDataFrame,
     weights: NDArray[np.float64],
     timer: StageTimer,
+    solver_progress: SolverCallback | None = None,
 ) -> tuple[Solution, ...]:
     """Solve every phase (nested: each phase's sets are fixed for the next).
 
     Each phase is a stage of `timer`, begun when the phase starts and recorded
     with its solver's wall time (``Solution.elapsed_s``) as soon as it ends.
+    The optimizer's progress records go to `solver_progress` (each phase's
+    ``elapsed_s`` counts from that phase's start).
     """
     budgets = _problem_budgets(problem)
     names = ["optimize"]
@@ -651,6 +674,7 @@ def _optimize_phases(
         groups=cm.groups,
         gap_tol=problem.gap_tol,
         rng=problem.rng,
+        progress=solver_progress,
         **_quota_options(problem, cm, sites),
     )
 
@@ -876,16 +900,23 @@ def best_cover(
 
 
 # --------------------------------------------------------------------------- assess
-def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
+def assess(
+    problem: Problem,
+    sets: gpd.GeoDataFrame,
+    *,
+    bound: bool = False,
+    solver_progress: SolverCallback | None = None,
+) -> Plan:
     """Coverage of camera sets you give (a saved plan, a layout of your own).
 
     The sets are placed as they are (points, with ``headings_deg``: the first
     camera's heading is used and the others follow the camera set's relative
     headings; a set without headings gets the default orientation). The
-    scene's existing cameras count too. The upper bound is the optimizer's
-    proven bound on the best plan with as many new sets on the problem's
-    candidate sites, so the gap says how far the given layout is from what
-    is possible.
+    scene's existing cameras count too. Nothing is optimized unless `bound`
+    is True: then the upper bound is the optimizer's proven bound on the best
+    plan with as many new sets on the problem's candidate sites (the
+    problem's method and time limit), so the gap says how far the given
+    layout is from what is possible.
 
     Parameters
     ----------
@@ -894,6 +925,12 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
     sets
         Points in any CRS; rows with ``status == "existing"`` are skipped
         (the scene's own cameras are used instead).
+    bound
+        Also compute the proven bound (builds the candidates' coverage matrix
+        and runs the optimizer: as slow as planning). False: ``upper_bound``
+        and ``gap`` are NaN and ``meta["bound"]`` says it was not computed.
+    solver_progress
+        With `bound`, the optimizer's progress records (see :data:`SolverCallback`).
 
     Returns
     -------
@@ -912,24 +949,40 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
     check_problem_size(problem, "assess", given_sets=len(sets))
     demand = _make_demand(problem)
     sites = _make_sites(problem)
-    cm = build_matrix(problem, demand, sites)
+    # without the bound only the existing sets' rows are needed, not every candidate's
+    cm = build_matrix(problem, demand, sites if bound else sites.iloc[:0])
     given = _given_matrix(problem, demand, sets)
     w = demand["weight"].to_numpy(dtype=np.float64)
-    bound = max_coverage(
-        cm.A,
-        w,
-        budget=min(len(sets), len(sites)),
-        groups=cm.groups,
-        fixed=cm.fixed,
-        method=problem.method,
-        time_limit_s=problem.time_limit_s,
-        gap_tol=problem.gap_tol,
-        rng=problem.rng,
-    )
     stacked = _stack_existing_and_given(cm, given)
     rows = np.arange(stacked.A.shape[0], dtype=np.int64)
     value = float(objective(stacked.A, w, rows))
-    ub = max(float(bound.upper_bound), value)
+    if bound:
+        sol = max_coverage(
+            cm.A,
+            w,
+            budget=min(len(sets), len(sites)),
+            groups=cm.groups,
+            fixed=cm.fixed,
+            method=problem.method,
+            time_limit_s=problem.time_limit_s,
+            gap_tol=problem.gap_tol,
+            rng=problem.rng,
+            progress=solver_progress,
+        )
+        ub = max(float(sol.upper_bound), value)
+        found, how = float(sol.objective), sol.bound_method or sol.method
+    else:
+        ub, found, how = float("nan"), float("nan"), "not computed"
+        sol = Solution(
+            selected=np.zeros(0, dtype=np.int64),
+            gains=np.zeros(0),
+            objective=value,
+            upper_bound=ub,
+            gap=ub,
+            method="given",
+            trace=(),
+            bound_method=how,
+        )
     existing = _camera_table(
         problem, sites, cm, np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
     ).drop(columns="_row")
@@ -943,16 +996,17 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
         demand=_demand_table(demand, stacked, rows),
         objective=value,
         upper_bound=ub,
-        gap=relative_gap(value, ub),
-        solution=bound,
+        gap=relative_gap(value, ub) if bound else ub,
+        solution=sol,
         sites=sites,
         matrix=stacked,
         meta={
             "assessed": True,
+            "bound": how,
             "crs": _crs_name(problem.scene.crs),
             "camera": repr(problem.camera),
             "camera_set": problem.camera,
-            "best_possible_objective_found": float(bound.objective),
+            "best_possible_objective_found": found,
             "occlusion": problem.occlusion,
             "n_demand": len(demand),
             "n_sites": len(sites),

@@ -28,7 +28,7 @@ from coverage.io import write_text
 
 if TYPE_CHECKING:
     from coverage.evaluation import Report
-    from coverage.plan import Plan
+    from coverage.plan import Plan, ProgressCallback
     from coverage.scene import Scene
 
 __all__ = ["check_self_contained", "report_html", "write_report"]
@@ -454,14 +454,21 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     notes: str | Sequence[str] = (),
     include_map: bool = True,
     curve_time_limit_s: float = 5.0,
+    progress: ProgressCallback | None = None,
 ) -> str:
     """Build the report of :func:`write_report` as a string (same parameters, no path)."""
     from coverage.evaluation import coverage_curve, evaluate
 
+    def say(step: str) -> None:
+        if progress is not None:
+            progress(f"report: {step}", 0, None)
+
     if report is None:
+        say("evaluate")
         report = evaluate(scene, plan)
     if curve is None or curve is True:
-        curve = coverage_curve(plan, method="auto", time_limit_s=curve_time_limit_s)
+        say("curve")
+        curve = coverage_curve(plan, time_limit_s=curve_time_limit_s, progress=progress)
     name = scene.name
     if title is None:
         title = f"Camera plan — {name}" if name else "Camera plan"
@@ -476,10 +483,12 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
         if isinstance(curve, pd.DataFrame) and len(curve):
             from coverage.render import plot_curve
 
+            say("plot")
             png = plot_curve(curve, Path(tmp) / "curve.png", dpi=110).read_bytes()
         if include_map:
             from coverage.render import render_map, save_map
 
+            say("map")
             path = save_map(render_map(scene, plan), Path(tmp) / "map.html", offline=True)
             map_html = path.read_text(encoding="utf-8")
     parts = [
@@ -538,6 +547,7 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
     notes: str | Sequence[str] = (),
     include_map: bool = True,
     curve_time_limit_s: float = 5.0,
+    progress: ProgressCallback | None = None,
 ) -> Path:
     """Write one self-contained HTML report of a plan, atomically.
 
@@ -554,7 +564,7 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
     curve
         A frame from :func:`coverage.evaluation.coverage_curve` (``budget``,
         ``objective``, ``upper_bound``); None or True: computed with the
-        default budgets (``method="auto"``, `curve_time_limit_s` per budget);
+        default budgets from one ordered solve (``method="ordered"``, seconds);
         False: no curve section.
     comparison
         A frame from :func:`coverage.evaluation.compare`, shown as a table.
@@ -565,7 +575,11 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
     include_map
         Embed the interactive map (:func:`coverage.render.render_map`).
     curve_time_limit_s
-        Optimizer time per budget when the curve is computed here.
+        Kept for callers of earlier versions; the ordered curve does not use it.
+    progress
+        Optional ``progress(step, 0, None)`` as the report's steps start
+        (``"report: curve"``, ``"report: map"``, ...), a
+        :data:`coverage.plan.ProgressCallback`.
 
     Returns
     -------
@@ -611,5 +625,6 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
         notes=notes,
         include_map=include_map,
         curve_time_limit_s=curve_time_limit_s,
+        progress=progress,
     )
     return write_text(path, text)

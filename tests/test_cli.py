@@ -141,6 +141,15 @@ def test_evaluate_and_map_a_saved_plan(tiny_config: Path):
     res = run("evaluate", str(plan), str(tiny_config), "--quiet")
     assert res.returncode == 0, res.stderr
     assert "2 sets cover 40.0" in res.stdout
+    # nothing optimized unless asked: the bound is said not to be computed
+    assert "not computed" in res.stdout and "--bound" in res.stdout
+    assert "can exceed" not in res.stdout
+    res = run("evaluate", str(plan), str(tiny_config), "--quiet", "--bound")
+    assert res.returncode == 0, res.stderr
+    # the best plan of 2 sets covers 40 (worked on paper in tests/evaluation/test_curve.py)
+    assert "2 sets cover 40.0" in res.stdout and "can exceed" in res.stdout
+    bound = float(res.stdout.split("can exceed ")[1].split(" ")[0].replace(",", ""))
+    assert bound >= 40.0 - 1e-9
     html = tiny_config.parent / "m.html"
     res = run("map", str(plan), str(tiny_config), "--quiet", "-o", str(html))
     assert res.returncode == 0, res.stderr
@@ -177,3 +186,15 @@ def test_entry_point_on_the_sample_city(tmp_path: Path):
     assert res.returncode == 0, res.stderr
     plan = gpd.read_file(tmp_path / "out" / "plan.geojson")
     assert (plan["status"] == "new").sum() == 20
+
+
+def test_plan_progress_shows_stages_and_report_steps_and_no_gdal_chatter(tiny_config: Path):
+    res = run("plan", str(tiny_config))  # not quiet: the bar and the log lines on stderr
+    assert res.returncode == 0, res.stderr
+    err = res.stderr
+    assert "Created" not in err  # pyogrio's "Created N records" after each layer written
+    assert "report: curve" in err and "optimize phase 2" in err
+    # every log line starts a line of its own (written above the bar, not after it)
+    for line in err.splitlines():
+        if " optimize phase 1: " in line and line.rstrip().endswith(" s"):
+            assert line.split("\r")[-1].lstrip()[:2].isdigit(), line

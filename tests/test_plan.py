@@ -261,15 +261,19 @@ def test_assess_a_saved_plan(tiny_scene, tmp_path):
     plan = cov.solve(_problem(tiny_scene, 2, method="greedy"))
     write_frame(plan.cameras, tmp_path / "plan.geojson")
     sets = gpd.read_file(tmp_path / "plan.geojson")
-    again = cov.plan.assess(_problem(tiny_scene, 2), sets)
+    again = cov.plan.assess(_problem(tiny_scene, 2), sets, bound=True)
     assert again.objective == pytest.approx(40.0)  # the same coverage, read back from the file
     assert again.upper_bound >= 40.0 - 1e-9
+    quick = cov.plan.assess(_problem(tiny_scene, 2), sets)  # no bound asked: nothing optimized
+    assert quick.objective == pytest.approx(40.0)
+    assert np.isnan(quick.upper_bound) and np.isnan(quick.gap)
+    assert quick.meta["bound"] == "not computed" and "not computed" in quick.summary()
     assert list(again.cameras["status"]) == ["existing", "new", "new"]
     # a hand-made layout: one set at A facing N-S covers V 65..135 (8) + the existing 12
     mine = gpd.GeoDataFrame(
         {"headings_deg": ["0;180"]}, geometry=[tiny_poles().geometry.iloc[0]], crs=2326
     )
-    hand = cov.plan.assess(_problem(tiny_scene, 1), mine)
+    hand = cov.plan.assess(_problem(tiny_scene, 1), mine, bound=True)
     assert hand.objective == pytest.approx(20.0)
     assert hand.upper_bound >= 32.0 - 1e-9  # the best single set reaches 32
     assert hand.gap == pytest.approx(1 - 20.0 / hand.upper_bound)
