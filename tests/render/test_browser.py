@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from pyproj import Transformer
 
 from coverage.render import render_comparison, render_map, save_map
 from coverage.render._prepare import (
@@ -176,7 +177,14 @@ def test_tiny_map_offline(open_map, tmp_path, tiny):
     o.page.wait_for_timeout(100)
     o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 45)))  # inside its north wedge
     popup = o.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
-    assert "New set #2" in popup.inner_text() and "Marginal gain" in popup.inner_text()
+    text = popup.inner_text()
+    lane = plan.cameras[plan.cameras["rank"] == 2].iloc[0]
+    share = 100 * lane["gain"] / plan.demand["weight"].sum()
+    assert "New set #2" in text
+    assert f"Gain\t{lane['gain']:,.4g} covered weight ({share:.2f}% of all demand weight)" in text
+    assert "Cameras\t3 cameras, 90° field of view, 40 m range" in text
+    lon, lat = Transformer.from_crs(2326, 4326, always_xy=True).transform(X0 + 40, Y0 + 20)
+    assert f"Position\t{lat:.5f}° N, {lon:.5f}° E" in text
     assert o.page.locator(".leaflet-control-layers-overlays label").count() == 9
     assert "DATA.GOV.HK" in o.page.inner_text(".leaflet-control-attribution")
     shot = tmp_path / "tiny.png"
