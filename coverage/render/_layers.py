@@ -47,11 +47,11 @@ if TYPE_CHECKING:
 
 #: Buildings are drawn merged per square cell of this size (metres).
 BUILDING_CELL_M = 250.0
-#: New sets, one colour per phase (reds and magentas, away from the blue districts, the
+#: New sets, one colour per phase (reds and magentas, away from the purple districts, the
 #: green-to-orange street tiers and the yellow-brown heat).
 PHASE_COLOURS = ("#d7301f", "#e7298a", "#7a0177", "#a50f15", "#f768a1", "#ae017e")
 #: Existing sets, one colour per owner as given (dark, cool), in order of first appearance.
-OWNER_COLOURS = ("#252525", "#01665e", "#6a3d9a", "#8c510a", "#4d4d4d", "#35978f", "#762a83")
+OWNER_COLOURS = ("#252525", "#01665e", "#1f78b4", "#8c510a", "#4d4d4d", "#35978f", "#b15928")
 #: Above this many owners, the smallest share one layer ("N other owners"); each set's
 #: popup still names its own owner.
 MAX_OWNER_LAYERS = len(OWNER_COLOURS)
@@ -92,6 +92,7 @@ class LegendParts:
     sets: Sequence[tuple[str, str, int]]  # camera-set layers: name, colour, sets
     heat: HeatInfo | None = None
     land: bool = False
+    privacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ def add_layers(m: folium.Map, scene: Scene, plan: Plan, opts: LayerOptions) -> d
         sets=set_layers,
         heat=heat,
         land=opts.land is not None,
+        privacy=len(scene.privacy_zones) > 0,
     )
     add_legend(
         m,
@@ -270,7 +272,7 @@ def add_privacy_zones(m: folium.Map, scene: Scene, opts: LayerOptions) -> int:
     GeoJsonLayer(
         features_json(zones, pprops),
         name=opts.name("Privacy zones"),
-        style={"color": "#7b3294", "weight": 2, "dashArray": "6 4", "fill": False},
+        style={"color": "#111111", "weight": 2, "dashArray": "6 4", "fill": False},
     ).add_to(m)
     return int((~shapely.is_empty(zones)).sum())
 
@@ -416,7 +418,8 @@ def _popup_rows(
     for i in range(len(cams)):
         n = len(heads[i])
         cams_txt = (
-            f"{n} camera{'s' if n != 1 else ''}, {hfov[i]:g}° field of view, {rng_m[i]:g} m range"
+            f"{n} camera{'s' if n != 1 else ''}, {hfov[i]:g}° field of view, "
+            f"{rng_m[i]:g}\u00a0m range"
         )
         where = f"{lonlat[i, 1]:.5f}° N, {lonlat[i, 0]:.5f}° E"
         tiers_txt = escape_text(reached.get(i, "none"))
@@ -564,10 +567,10 @@ def add_legend(  # noqa: PLR0913 - the map, the data, then keyword-only text
         "css.textContent='.leaflet-heatmap-layer{opacity:.6;pointer-events:none}"
         ".leaflet-control-attribution{max-width:60vw;font-size:10px;line-height:1.3}"
         f"{sea}';document.head.appendChild(css);"
-        "var legend=L.control({position:'bottomright'});"
+        "var legend=L.control({position:'bottomleft'});"
         "legend.onAdd=function(){var d=L.DomUtil.create('div','coverage-legend');"
         "d.style.cssText='background:rgba(255,255,255,.92);padding:6px 8px;font:12px sans-serif;"
-        "border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3);line-height:1.4;"
+        "border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3);line-height:1.4;max-width:250px;"
         "max-height:calc(100vh - 60px);overflow:auto';"
         "L.DomEvent.disableScrollPropagation(d);"
         f"d.innerHTML={js_json(legend)};return d;}};legend.addTo(map);"
@@ -643,6 +646,11 @@ def legend_html(
         out.append(f"{_swatch(TIER_COLOURS.get(t, '#1a9850'), line=True)} {escape_text(t)}<br>")
     if parts.heat is not None:
         out += _heat_html(parts.heat)
+    if parts.privacy:
+        out.append(
+            "<span style='display:inline-block;width:14px;height:0;border-top:2px dashed #111;"
+            "vertical-align:middle'></span> privacy zone (outline)<br>"
+        )
     if parts.land:
         out.append(f"{_swatch('#f2efe9', border='#7f7f7f')} land {_swatch('#cfe2f3')} sea<br>")
     if crs:

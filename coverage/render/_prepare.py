@@ -50,8 +50,9 @@ TIER_COLOURS = {
     UNWATCHED: "#9e9e9e",
 }
 #: Sequential fill colours for the district choropleth, 0-20-40-60-80-100 % (ColorBrewer
-#: Blues: unlike the green-to-orange street tiers, so districts and streets never look alike).
-CHOROPLETH_COLOURS = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+#: Purples: unlike the green-to-orange street tiers, so districts and streets never look
+#: alike, and unlike the blue sea of a map with a land layer).
+CHOROPLETH_COLOURS = ("#fcfbfd", "#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d")
 COORD_DECIMALS = 5  # 1e-5 degree is about 1.1 m north-south
 
 

@@ -177,7 +177,7 @@ def test_tiny_map_offline(open_map, tmp_path, tiny):
     o.page.wait_for_timeout(100)
     o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 45)))  # inside its north wedge
     popup = o.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
-    text = popup.inner_text()
+    text = popup.inner_text().replace("\xa0", " ")
     lane = plan.cameras[plan.cameras["rank"] == 2].iloc[0]
     share = 100 * lane["gain"] / plan.demand["weight"].sum()
     assert "New set #2" in text
