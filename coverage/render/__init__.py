@@ -339,11 +339,13 @@ def render_comparison(  # noqa: PLR0913 - the data, then keyword-only drawing op
     occlusion: bool | None = None,
     heat: bool = True,
     max_corridor_features: int = MAX_CORRIDOR_FEATURES,
+    land: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> CoverageFigure:
     """Two plans side by side on one page, pan and zoom kept in sync.
 
     Each half is the map :func:`render_map` would draw, headed by its label.
     The sync is a few lines of our own script (no Leaflet.Sync download).
+    Both open fitted to the sets of both plans; `land` as in :func:`render_map`.
 
     Returns
     -------
@@ -367,6 +369,7 @@ def render_comparison(  # noqa: PLR0913 - the data, then keyword-only drawing op
     """
     fig = OfflineFigure() if offline else CoverageFigure()
     maps = []
+    land_geoms, land_note = _land(scene, land)
     ba, bb = plan_bounds(scene, plan_a), plan_bounds(scene, plan_b)
     both = (min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]), max(ba[3], bb[3]))
     for k, (plan, label) in enumerate(zip((plan_a, plan_b), labels, strict=True)):
@@ -383,6 +386,8 @@ def render_comparison(  # noqa: PLR0913 - the data, then keyword-only drawing op
             layer_names=None,
             max_corridor_features=max_corridor_features,
             title=str(label),
+            land=land_geoms,
+            land_attribution=land_note,
         )
         m.coverage_counts = add_layers(m, scene, plan, opts)
         folium.LayerControl(collapsed=True).add_to(m)

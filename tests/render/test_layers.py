@@ -248,6 +248,15 @@ def test_land_layer_clips_districts_for_display(tiny):
     assert shapely.area(shapes) == pytest.approx([100 * 200, 50 * 200], rel=1e-3)
 
 
+def test_comparison_takes_the_land_layer(tiny):
+    from coverage.render import render_comparison
+
+    scene, plan = tiny
+    land = gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + 150, Y0 + 200)], crs=2326)
+    fig = render_comparison(scene, plan, plan, land=land)
+    assert [m.coverage_counts["Land"] for m in fig.coverage_maps] == [1, 1]
+
+
 def test_land_layer_errors(tiny):
     from coverage.errors import InputError
 
