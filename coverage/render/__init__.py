@@ -84,6 +84,9 @@ MAX_CORRIDOR_FEATURES = 20_000
 
 #: Padding (screen pixels) around the plan when the map opens fitted to it.
 FIT_PADDING_PX = 24
+#: On maps at least this wide, the fit leaves this much room on the left for the legend.
+LEGEND_CLEAR_WIDTH_PX = 900
+LEGEND_CLEAR_PX = 280
 
 
 def plan_bounds(scene: Scene, plan: Plan | None) -> tuple[float, float, float, float]:
@@ -154,11 +157,15 @@ def _new_map(
         " L.HeatLayer.prototype._coverageSized = true; }"
         "(function () { var map = {map}, el = map.getContainer(),"
         f" bounds = L.latLngBounds({js_json([[s, w], [n, e]])}),"
-        f" pad = {{animate: false, padding: [{FIT_PADDING_PX}, {FIT_PADDING_PX}]}};"
+        f" p = {FIT_PADDING_PX};"
         " function sized() { return el.clientWidth > 0 && el.clientHeight > 0; }"
         " map.coverageFitted = false;"
         " function fit() { if (map.coverageFitted || !sized()) { return; }"
-        " map.invalidateSize({animate: false}); map.fitBounds(bounds, pad);"
+        " map.invalidateSize({animate: false});"
+        # on a wide map, keep the plan clear of the legend (bottom-left, 250 px wide)
+        f" var left = el.clientWidth >= {LEGEND_CLEAR_WIDTH_PX} ? {LEGEND_CLEAR_PX} : p;"
+        " var pad = {animate: false, paddingTopLeft: [left, p], paddingBottomRight: [p, p]};"
+        " map.fitBounds(bounds, pad);"
         " map.coverageFitted = true; }"
         " fit();"
         " if (window.ResizeObserver) { new ResizeObserver(function () {"
