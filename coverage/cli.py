@@ -414,7 +414,11 @@ def _write_map(path: Path, scene: Any, plan: Any) -> None:
 def _write_report(path: Path, scene: Any, plan: Any, report: Any, progress: Any = None) -> None:
     from coverage.report import write_report
 
-    write_report(path, scene, plan, report=report, progress=progress)
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(f"report: {name}", 0, None)
+
+    write_report(path, scene, plan, report=report, progress=step)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

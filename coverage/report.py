@@ -27,13 +27,31 @@ from coverage.errors import InputError
 from coverage.io import write_text
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from coverage.evaluation import Report
-    from coverage.plan import Plan, ProgressCallback
+    from coverage.plan import Plan
     from coverage.scene import Scene
 
-__all__ = ["check_self_contained", "report_html", "write_report"]
+__all__ = [
+    "REPORT_STEPS",
+    "camera_words",
+    "check_self_contained",
+    "lonlat_text",
+    "place_labels",
+    "report_html",
+    "write_report",
+]
 
 Fmt = Callable[[Any], str]
+
+#: Height of the embedded map (CSS pixels).
+MAP_HEIGHT_PX = 640
+
+#: The steps :func:`report_html` reports to its ``progress`` callback, in order
+#: ("evaluate" and "curve" only when it computes them, "figure" with a curve,
+#: "map" with the map; "write" by :func:`write_report` only).
+REPORT_STEPS = ("evaluate", "curve", "figure", "map", "tables", "check", "write")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
@@ -49,7 +67,7 @@ th,td{border-bottom:1px solid #e5e5e5;padding:.25rem .5rem;text-align:right}
 th{background:#f6f6f6;position:sticky;top:0}
 td.t,th.t{text-align:left}
 tr.total td{font-weight:600;border-top:2px solid #999}
-iframe{width:100%;height:640px;border:1px solid #ccc}
+iframe{display:block;width:100%;height:640px;border:1px solid #ccc}
 img.curve{max-width:100%;height:auto}
 .note{color:#555;font-size:.85rem}
 footer{margin-top:2rem;color:#666;font-size:.8rem}
@@ -132,12 +150,113 @@ def _cards(items: Iterable[tuple[str, str]]) -> str:
     return f'<div class="cards">{cards}</div>'
 
 
+_CAMERA_FIELD = re.compile(r"\b(cameras|hfov_deg|range_m|resolution_px|mount_height_m)=([^,)]+)")
+
+
+def camera_words(camera: Any, cameras: pd.DataFrame | None = None) -> str:
+    """Describe a camera set in words: ``"3 cameras, 90° field of view, 40 m range"``.
+
+    `camera` is a :class:`coverage.CameraSet` or its repr (as ``plan.meta``
+    keeps it); a range left to the resolution is read from `cameras`
+    (``plan.cameras``: ``range_m`` of the new sets).
+
+    Examples
+    --------
+    >>> import coverage as cov
+    >>> camera_words(cov.CameraSet(cameras=3, hfov_deg=90, range_m=40))
+    '3 cameras, 90° field of view, 40 m range'
+    >>> camera_words("CameraSet(cameras=1, hfov_deg=360.0, range_m=None, resolution_px=1920, "
+    ...              "mount_height_m=6.0)")
+    '1 camera, 360° field of view, range set by resolution, 1,920 px wide, mounted at 6 m'
+    """
+    if isinstance(camera, str):
+        raw = dict(_CAMERA_FIELD.findall(camera))
+        fields: dict[str, float | None] = {
+            k: (None if v.strip() == "None" else float(v)) for k, v in raw.items()
+        }
+    else:
+        names = ("cameras", "hfov_deg", "range_m", "resolution_px", "mount_height_m")
+        fields = {k: getattr(camera, k, None) for k in names}
+    rng = fields.get("range_m")
+    if rng is None and cameras is not None and len(cameras) and "range_m" in cameras:
+        new = cameras[cameras["status"].astype(str) == "new"] if "status" in cameras else cameras
+        vals = np.unique(new["range_m"].to_numpy(dtype=float))
+        if len(vals) == 1:
+            rng = float(vals[0])
+    n = int(fields.get("cameras") or 1)
+    parts = [f"{n} camera{'s' if n != 1 else ''}"]
+    if fields.get("hfov_deg") is not None:
+        parts.append(f"{float(fields['hfov_deg'] or 0):g}° field of view")
+    parts.append(f"{rng:g} m range" if rng is not None else "range set by resolution")
+    if fields.get("resolution_px") is not None:
+        parts.append(f"{int(fields['resolution_px'] or 0):,} px wide")
+    if fields.get("mount_height_m") is not None:
+        parts.append(f"mounted at {float(fields['mount_height_m'] or 0):g} m")
+    return ", ".join(parts)
+
+
+#: A place is named after the nearest named corridor within this distance (metres).
+PLACE_NAME_REACH_M = 60.0
+
+
+def lonlat_text(lon: float, lat: float) -> str:
+    """Write a position as ``"22.29750° N, 114.17220° E"``.
+
+    Examples
+    --------
+    >>> lonlat_text(-0.5, -33.25)
+    '33.25000° S, 0.50000° W'
+    """
+    ns, ew = ("N" if lat >= 0 else "S"), ("E" if lon >= 0 else "W")
+    return f"{abs(lat):.5f}° {ns}, {abs(lon):.5f}° {ew}"
+
+
+def place_labels(scene: Scene, xy: Any) -> list[tuple[str, str]]:
+    """(street name, lon/lat text) of each point of `xy` (scene CRS).
+
+    The street is the nearest corridor with a ``name`` within
+    `PLACE_NAME_REACH_M` ("" when none); lon/lat come from the scene's CRS.
+    """
+    import shapely
+    from pyproj import Transformer
+
+    pts = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if len(pts) == 0:
+        return []
+    streets = [""] * len(pts)
+    corr = scene.corridors
+    if "name" in corr.columns:
+        names = corr["name"].fillna("").astype(str).str.strip().to_numpy()
+        named = np.flatnonzero(names != "")
+        if named.size:
+            tree = shapely.STRtree(corr.geometry.to_numpy()[named])
+            q, hit = tree.query_nearest(shapely.points(pts), max_distance=PLACE_NAME_REACH_M)
+            for i, j in zip(q.tolist(), hit.tolist(), strict=True):
+                if not streets[i]:
+                    streets[i] = str(names[named[j]])
+    if scene.crs is None:
+        return [(st, "") for st in streets]
+    lon, lat = Transformer.from_crs(scene.crs, 4326, always_xy=True).transform(pts[:, 0], pts[:, 1])
+    return [
+        (st, lonlat_text(float(a), float(b)))
+        for st, a, b in zip(streets, np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+    ]
+
+
+def _place(name: str, street: str, where: str) -> str:
+    """``"hotspot 2 on Nathan Road (22.29750° N, 114.17220° E)"``."""
+    on = f" on {street}" if street and street not in name else ""
+    return f"{name}{on} ({where})" if where else f"{name}{on}"
+
+
 # ----------------------------------------------------------------------------- sections
 
 _DISTRICT_COLUMNS: list[tuple[str, str, Fmt]] = [
     ("district", "District", _text),
     ("sets_new", "New sets", _int),
     ("sets_existing", "Existing sets", _int),
+    ("demand_points", "Demand points", _int),
+    ("weight_total", "Demand weight", _num(1)),
     ("weighted_coverage_before", "Weighted coverage before", _pct),
     ("weighted_coverage", "Weighted coverage after", _pct),
     ("point_coverage_before", "Points watched before", _pct),
@@ -241,6 +360,9 @@ def _timings(plan: Plan) -> str:
         )
         if k in meta
     ]
+    settings = [
+        (k, camera_words(v, plan.cameras)) if k == "camera" else (k, v) for k, v in settings
+    ]
     kv = pd.DataFrame({"setting": [k for k, _ in settings], "value": [v for _, v in settings]})
     return (
         "<h2>Run</h2>"
@@ -273,7 +395,28 @@ def _phases(plan: Plan) -> str:
     )
 
 
-def _continuity(report: Report, crs_line: str) -> str:
+def _route_names(scene: Scene, plan: Plan, routes: pd.DataFrame) -> dict[str, str]:
+    """Route-end name -> the name with its street and lon/lat (names not found: as they are).
+
+    The ends are those :func:`coverage.evaluation.routes.route_ends` picks with
+    its defaults (what :func:`coverage.evaluate` uses).
+    """
+    from coverage.evaluation.routes import route_ends
+
+    try:
+        ends = pd.concat(route_ends(scene, plan), ignore_index=True)
+    except (ValueError, KeyError):  # a plan-like object without what route_ends reads
+        return {}
+    wanted = set(routes["origin"].astype(str)) | set(routes["target"].astype(str))
+    ends = ends[ends["name"].astype(str).isin(wanted)].drop_duplicates("name")
+    labels = place_labels(scene, ends[["x", "y"]].to_numpy(dtype=float))
+    return {
+        str(n): _place(str(n), street, where)
+        for n, (street, where) in zip(ends["name"], labels, strict=True)
+    }
+
+
+def _continuity(scene: Scene, plan: Plan, report: Report, crs_line: str) -> str:
     c = getattr(report, "continuity", None)
     if c is None:
         return ""
@@ -281,7 +424,14 @@ def _continuity(report: Report, crs_line: str) -> str:
     if c.longest_unwatched_ends is not None:
         (x0, y0), (x1, y1) = c.longest_unwatched_ends
         crs = crs_line.removeprefix("Distances in metres, working CRS ")
-        ends = f" It runs from ({x0:.0f}, {y0:.0f}) to ({x1:.0f}, {y1:.0f}) (metres, {crs})."
+        (s0, w0), (s1, w1) = place_labels(scene, [[x0, y0], [x1, y1]])
+        a = _place("", s0, w0).strip() or f"({x0:.0f}, {y0:.0f})"
+        b = _place("", s1, w1).strip() or f"({x1:.0f}, {y1:.0f})"
+        a, b = a.removeprefix("on "), b.removeprefix("on ")
+        ends = (
+            f" It runs from {a} to {b}; in the working CRS {crs}: ({x0:.0f}, {y0:.0f}) to "
+            f"({x1:.0f}, {y1:.0f}) m."
+        )
     text = (
         f"<p>Longest unobserved stretch: <b>{c.longest_unwatched_m:,.0f} m</b> (the longest "
         "shortest walk that stays on unwatched corridor)."
@@ -293,10 +443,16 @@ def _continuity(report: Report, crs_line: str) -> str:
         text += (
             f"<p>{int(c.routes['watched'].sum())} of {len(c.routes)} shortest walking routes "
             f"between landmarks and hotspots are watched for at least {c.threshold:.0%} of "
-            f"their length ({_pct(c.share_routes_watched)}).</p>"
+            f"their length ({_pct(c.share_routes_watched)}). Each end is named with the "
+            f"nearest named street within {PLACE_NAME_REACH_M:.0f} m and its longitude and "
+            "latitude.</p>"
         )
+        routes = c.routes.sort_values("watched_share", ascending=True, kind="stable").copy()
+        names = _route_names(scene, plan, routes)
+        for col in ("origin", "target"):
+            routes[col] = [names.get(str(v), str(v)) for v in routes[col]]
         text += "<h3>Least watched routes</h3>" + _table(
-            c.routes.sort_values("watched_share", ascending=True, kind="stable"),
+            routes,
             [
                 ("origin", "From", _text),
                 ("target", "To", _text),
@@ -353,14 +509,18 @@ def _comparison(comparison: pd.DataFrame | None) -> str:
     return "<h2>Plan comparison</h2>" + _table(comparison, cols)
 
 
-def _new_sets(plan: Plan, crs_line: str, max_rows: int = 50) -> str:
+def _new_sets(scene: Scene, plan: Plan, crs_line: str, max_rows: int = 50) -> str:
     cams = plan.cameras
     new = cams[cams["status"].astype(str) == "new"].sort_values("rank", kind="stable")
     if len(new) == 0:
         return ""
+    shown = new.head(max_rows)
+    labels = place_labels(scene, np.column_stack([shown.geometry.x, shown.geometry.y]))
     frame = pd.DataFrame(
         {
             "rank": new["rank"].to_numpy(),
+            "street": [st for st, _ in labels] + [""] * (len(new) - len(shown)),
+            "where": [w for _, w in labels] + [""] * (len(new) - len(shown)),
             "district": new["district"].astype(str).to_numpy(),
             "gain": new["gain"].to_numpy(dtype=float),
             "headings": [", ".join(f"{float(h):.0f}°" for h in hd) for hd in new["headings_deg"]],
@@ -369,7 +529,11 @@ def _new_sets(plan: Plan, crs_line: str, max_rows: int = 50) -> str:
             "owner": new["owner"].astype(str).to_numpy() if "owner" in new else "",
         }
     )
-    note = f"<p class='note'>x and y: {_esc(crs_line.removeprefix('Distances in '))}.</p>"
+    note = (
+        f"<p class='note'>x and y: {_esc(crs_line.removeprefix('Distances in '))}; latitude "
+        "and longitude: WGS 84 (EPSG:4326). Street: the nearest named corridor within "
+        f"{PLACE_NAME_REACH_M:.0f} m.</p>"
+    )
     return (
         "<h2>New sets in the order chosen</h2>"
         + note
@@ -377,8 +541,10 @@ def _new_sets(plan: Plan, crs_line: str, max_rows: int = 50) -> str:
             frame,
             [
                 ("rank", "Rank", _int),
+                ("street", "Street", _text),
+                ("where", "Latitude, longitude", _text),
                 ("district", "District", _text),
-                ("gain", "Marginal gain", _num(2)),
+                ("gain", "Marginal gain (covered weight)", _num(2)),
                 ("headings", "Camera headings", _text),
                 ("x", "x (m)", _num(1)),
                 ("y", "y (m)", _num(1)),
@@ -454,21 +620,22 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     notes: str | Sequence[str] = (),
     include_map: bool = True,
     curve_time_limit_s: float = 5.0,
-    progress: ProgressCallback | None = None,
+    land: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> str:
     """Build the report of :func:`write_report` as a string (same parameters, no path)."""
     from coverage.evaluation import coverage_curve, evaluate
 
-    def say(step: str) -> None:
+    def step(name: str) -> None:
         if progress is not None:
-            progress(f"report: {step}", 0, None)
+            progress(name)
 
     if report is None:
-        say("evaluate")
+        step("evaluate")
         report = evaluate(scene, plan)
     if curve is None or curve is True:
-        say("curve")
-        curve = coverage_curve(plan, time_limit_s=curve_time_limit_s, progress=progress)
+        step("curve")
+        curve = coverage_curve(plan)
     name = scene.name
     if title is None:
         title = f"Camera plan — {name}" if name else "Camera plan"
@@ -483,14 +650,16 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
         if isinstance(curve, pd.DataFrame) and len(curve):
             from coverage.render import plot_curve
 
-            say("plot")
+            step("figure")
             png = plot_curve(curve, Path(tmp) / "curve.png", dpi=110).read_bytes()
         if include_map:
             from coverage.render import render_map, save_map
 
-            say("map")
-            path = save_map(render_map(scene, plan), Path(tmp) / "map.html", offline=True)
+            step("map")
+            m = render_map(scene, plan, land=land)
+            path = save_map(m, Path(tmp) / "map.html", offline=True)
             map_html = path.read_text(encoding="utf-8")
+    step("tables")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -505,8 +674,10 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     parts += [f'<p class="note">{_esc(n)}</p>' for n in notes]
     parts.append(_headline(plan, report))
     if map_html is not None:
+        # an explicit size: the map inside never starts in a frame of zero size
         parts.append(
-            '<h2>Map</h2><iframe title="Coverage map" sandbox="allow-scripts" '
+            '<h2>Map</h2><iframe title="Coverage map" sandbox="allow-scripts" loading="eager" '
+            f'width="100%" height="{MAP_HEIGHT_PX}" '
             f'srcdoc="{html.escape(map_html, quote=True)}"></iframe>'
         )
     total = {"district": "All districts", **report.total}
@@ -517,11 +688,11 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     parts.append(_table(report.districts, _district_columns(scene, report), total=total))
     parts.append(_phases(plan))
     parts.append(_incidents(report))
-    parts.append(_continuity(report, crs_line))
+    parts.append(_continuity(scene, plan, report, crs_line))
     if isinstance(curve, pd.DataFrame) and len(curve):
         parts.append(_curve_section(curve, png))
     parts.append(_comparison(comparison))
-    parts.append(_new_sets(plan, crs_line))
+    parts.append(_new_sets(scene, plan, crs_line))
     from coverage.evaluation.assumptions import assumptions_html
 
     parts.append(assumptions_html(plan))
@@ -531,6 +702,7 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     parts.append(f"<footer><div>Data:</div>{foot}</footer>" if foot else "<footer></footer>")
     parts.append("</body></html>")
     text = "\n".join(p for p in parts if p)
+    step("check")
     check_self_contained(text)
     return text
 
@@ -547,7 +719,8 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
     notes: str | Sequence[str] = (),
     include_map: bool = True,
     curve_time_limit_s: float = 5.0,
-    progress: ProgressCallback | None = None,
+    land: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> Path:
     """Write one self-contained HTML report of a plan, atomically.
 
@@ -576,10 +749,13 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
         Embed the interactive map (:func:`coverage.render.render_map`).
     curve_time_limit_s
         Kept for callers of earlier versions; the ordered curve does not use it.
+    land
+        Land polygons for the map (see :func:`coverage.render.render_map`),
+        e.g. :func:`coverage.datasets.hong_kong_land`.
     progress
-        Optional ``progress(step, 0, None)`` as the report's steps start
-        (``"report: curve"``, ``"report: map"``, ...), a
-        :data:`coverage.plan.ProgressCallback`.
+        Called with the name of each step as it starts (:data:`REPORT_STEPS`:
+        ``"evaluate"``, ``"curve"``, ``"figure"``, ``"map"``, ``"tables"``,
+        ``"check"``, ``"write"``), e.g. to show them on a progress bar.
 
     Returns
     -------
@@ -625,6 +801,9 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
         notes=notes,
         include_map=include_map,
         curve_time_limit_s=curve_time_limit_s,
+        land=land,
         progress=progress,
     )
+    if progress is not None:
+        progress("write")
     return write_text(path, text)

@@ -207,7 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         curve = cov.evaluation.coverage_curve(
             plan, budgets, method="auto", time_limit_s=args.time_limit_s / 4
         )
-    territory_run = {"scene": territory, "plan": plan, "report": report, "curve": curve}
+    territory_run = {
+        "scene": territory,
+        "plan": plan,
+        "report": report,
+        "curve": curve,
+        # the 2001 coastline, for the maps only (districts and incidents stay the HAD ones)
+        "land": cov.datasets.hong_kong_land(args.data),
+    }
     write_outputs(args.out, territory_run, tst_run, equity, timings)
     summary = {
         "assumptions": ASSUMPTIONS,
@@ -312,6 +319,7 @@ def write_outputs(
     from coverage.report import write_report
 
     plan, plan_tst = territory["plan"], tst["plan"]
+    land = territory["land"]
     with timed(timings, "write tables"):
         write_frame(plan.cameras, out / "plan.geojson")
         write_frame(equity["plan"].cameras, out / "plan_quotas.geojson")
@@ -321,8 +329,8 @@ def write_outputs(
         write_frame(plan.phases, out / "phases.csv")
         write_frame(territory["curve"], out / "curve.csv")
     with timed(timings, "maps"):
-        save_map(render_map(territory["scene"], plan), out / "map.html")
-        save_map(render_map(tst["scene"], plan_tst), out / "map_tst.html")
+        save_map(render_map(territory["scene"], plan, land=land), out / "map.html")
+        save_map(render_map(tst["scene"], plan_tst, land=land), out / "map_tst.html")
     with timed(timings, "reports"):
         write_report(
             out / "report.html",
@@ -333,6 +341,7 @@ def write_outputs(
             comparison=equity["table"],
             title="Hong Kong: the next 2,000 + 2,000 camera sets",
             notes=ASSUMPTIONS,
+            land=land,
         )
         write_report(
             out / "report_tst.html",
@@ -341,6 +350,7 @@ def write_outputs(
             report=tst["report"],
             title="Tsim Sha Tsui, street level",
             notes=["Real OpenStreetMap streets and buildings (2015); buildings block views."],
+            land=land,
         )
 
 

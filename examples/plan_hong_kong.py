@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     write_frame(report.districts, out / "districts.csv")
     from coverage.render import render_map, save_map
 
-    save_map(render_map(scene, plan), out / "map.html")
+    # the 2001 coastline, for the map only (districts and incidents stay the HAD ones)
+    land = cov.datasets.hong_kong_land(args.data)
+    save_map(render_map(scene, plan, land=land), out / "map.html")
     print(f"Wrote {out} in {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -8,6 +8,7 @@ import html
 import re
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from conftest import X0, Y0, tiny_layers, tiny_poles
 from shapely.geometry import Point
@@ -124,9 +125,25 @@ def test_district_table_values(page, solved):
     )
     assert row is not None
     cells = re.findall(r"<td>(.*?)</td>", row.group(1))
-    assert cells[:4] == ["0", "1", "60.0%", "70.0%"]
+    d = plan.demand
+    west, east_d = d[d["district"] == EVIL], d[d["district"] == "East"]
+    assert cells[:6] == [
+        "0",
+        "1",
+        f"{len(west):,}",
+        f"{west['weight'].sum():,.1f}",
+        "60.0%",
+        "70.0%",
+    ]
     east = re.search(r"<tr><td class=\"t\">East</td>(.*?)</tr>", outer)
-    assert re.findall(r"<td>(.*?)</td>", east.group(1))[:4] == ["1", "0", "0.0%", "45.0%"]
+    assert re.findall(r"<td>(.*?)</td>", east.group(1))[:6] == [
+        "1",
+        "0",
+        f"{len(east_d):,}",
+        f"{east_d['weight'].sum():,.1f}",
+        "0.0%",
+        "45.0%",
+    ]
     assert "53.3%" in outer
     # per 10,000 residents: one set for 1,000 (West) and 2,000 (East) residents
     assert "<td>10.00</td>" in row.group(1) and "<td>5.00</td>" in east.group(1)
@@ -212,8 +229,8 @@ def test_report_names_the_working_crs(page):
     outer = _outer(page)
     line = "Distances in metres, working CRS EPSG:2326 (Hong Kong 1980 Grid System)."
     assert f'<p class="note crs">{line}</p>' in outer
-    assert "x and y: metres, working CRS EPSG:2326 (Hong Kong 1980 Grid System)." in outer
-    assert "(metres, EPSG:2326 (Hong Kong 1980 Grid System))." in outer  # continuity ends
+    assert "x and y: metres, working CRS EPSG:2326 (Hong Kong 1980 Grid System); latitude" in outer
+    assert "in the working CRS EPSG:2326 (Hong Kong 1980 Grid System): (" in outer  # stretch
     assert line[:-1] in _srcdoc(page)  # and in the map's legend
 
 
@@ -223,3 +240,115 @@ def test_report_crs_from_plan_meta(solved):
     other = dataclasses.replace(plan, meta=meta)
     text = report_html(scene, other, curve=False, include_map=False)
     assert "working CRS EPSG:32650 (WGS 84 / UTM zone 50N)" in text
+
+
+def _lonlat(x, y):
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(2326, 4326, always_xy=True).transform(x, y)
+    return f"{lat:.5f}° N, {lon:.5f}° E"
+
+
+def test_stretch_and_routes_are_named_with_streets_and_lonlat(page, solved):
+    scene, plan = solved
+    outer = html.unescape(_outer(page))
+    cont = evaluate(scene, plan).continuity
+    (x0, y0), (x1, y1) = cont.longest_unwatched_ends
+    # each end lies on one of the two streets; both are named with lon/lat
+    for x, y in ((x0, y0), (x1, y1)):
+        street = "H street" if abs(y - (Y0 + 100)) < 1e-6 else "V street"
+        assert f"{street} ({_lonlat(x, y)})" in outer
+    assert f"({x0:.0f}, {y0:.0f}) to ({x1:.0f}, {y1:.0f}) m." in outer
+
+
+def test_routes_are_named_with_streets_and_lonlat():
+    from coverage.evaluation.routes import route_ends
+
+    layers = tiny_layers()
+    landmarks = gpd.GeoDataFrame(
+        {"name": ["Clock <tower>", ""]},
+        geometry=[Point(X0 + 100, Y0 + 195), Point(X0 + 5, Y0 + 100)],
+        crs="EPSG:2326",
+    )
+    incidents = gpd.GeoDataFrame(
+        {"weight": [1.0, 2.0]},
+        geometry=[Point(X0 + 190, Y0 + 100), Point(X0 + 100, Y0 + 5)],
+        crs="EPSG:2326",
+    )
+    scene = cov.Scene(
+        layers["districts"], layers["corridors"], hotspots=incidents, landmarks=landmarks
+    )
+    plan = cov.solve(cov.Problem(scene, CAMERA, budget=1, method="greedy"))
+    routes = evaluate(scene, plan).continuity.routes
+    assert len(routes) >= 1  # ends are picked 300 m apart: one landmark, one hotspot here
+    text = report_html(scene, plan, curve=False, include_map=False)
+    table = html.unescape(text[text.index("Least watched routes") :])
+    ends = pd.concat(route_ends(scene, plan), ignore_index=True).set_index("name")
+    for name in set(routes["origin"]) | set(routes["target"]):
+        x, y = ends.loc[name, ["x", "y"]]
+        street = "H street" if abs(y - (Y0 + 100)) < 1 else "V street"
+        assert f"{name} on {street} ({_lonlat(x, y)})" in table
+    assert "Clock <tower> on V street" in table  # the landmark's own name, escaped in the page
+    assert "Clock <tower>" not in text
+
+
+def test_camera_and_new_sets_in_words(page, solved):
+    _, plan = solved
+    outer = html.unescape(_outer(page))
+    assert '<td class="t">2 cameras, 90° field of view, 40 m range</td>' in outer
+    assert "CameraSet(" not in outer
+    new = plan.cameras[plan.cameras["status"] == "new"].iloc[0]
+    assert _lonlat(new.geometry.x, new.geometry.y) in outer
+
+
+def test_camera_words():
+    from coverage.report import camera_words
+
+    assert camera_words(repr(cov.CameraSet(cameras=1, hfov_deg=360, range_m=25))) == (
+        "1 camera, 360° field of view, 25 m range"
+    )
+    cams = gpd.GeoDataFrame({"status": ["new", "existing"], "range_m": [61.5, 40.0]})
+    dori = "CameraSet(cameras=3, hfov_deg=90.0, range_m=None, resolution_px=1920)"
+    assert camera_words(dori, cams) == "3 cameras, 90° field of view, 61.5 m range, 1,920 px wide"
+
+
+def test_outside_row_shows_its_counts():
+    layers = tiny_layers()
+    # the H street runs on 60 m past the districts' east edge (x = 200)
+    from shapely.geometry import LineString
+
+    layers["corridors"].loc[0, "geometry"] = LineString([(X0, Y0 + 100), (X0 + 260, Y0 + 100)])
+    scene = cov.Scene(layers["districts"], layers["corridors"], name="Edge")
+    plan = cov.solve(cov.Problem(scene, CAMERA, budget=1, method="greedy"))
+    out = plan.demand[plan.demand["district"].isin(["", "(outside districts)"])]
+    assert len(out) > 0
+    text = report_html(scene, plan, curve=False, include_map=False)
+    row = re.search(r'<tr><td class="t">\(outside districts\)</td>(.*?)</tr>', text)
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells[2:4] == [f"{len(out):,}", f"{out['weight'].sum():,.1f}"]
+
+
+def test_progress_names_each_step(solved):
+    scene, plan = solved
+    steps = []
+    report_html(scene, plan, progress=steps.append, curve_time_limit_s=1)
+    assert steps == ["evaluate", "curve", "figure", "map", "tables", "check"]
+    steps.clear()
+    report = evaluate(scene, plan)
+    report_html(scene, plan, report=report, curve=False, include_map=False, progress=steps.append)
+    assert steps == ["tables", "check"]
+
+
+def test_write_report_passes_land_to_the_map(solved, tmp_path):
+    from shapely.geometry import box
+
+    scene, plan = solved
+    land = gpd.GeoDataFrame(geometry=[box(X0 - 5, Y0 - 5, X0 + 150, Y0 + 205)], crs=2326)
+    land.attrs["attribution"] = "Coast: hand-drawn"
+    steps = []
+    path = write_report(
+        tmp_path / "r.html", scene, plan, curve=False, land=land, progress=steps.append
+    )
+    inner = _srcdoc(path.read_text(encoding="utf-8"))
+    assert "Coast: hand-drawn" in inner and "#cfe2f3" in inner
+    assert steps == ["evaluate", "map", "tables", "check", "write"]

@@ -4,7 +4,8 @@
 (``coverage/datasets/data/sample_city.gpkg``, made by
 :mod:`coverage.datasets.synthetic`; see ``data/README.md`` beside it).
 ``hong_kong(path)`` builds a scene from the real open data described in the
-data folder's ``SOURCES.md``.
+data folder's ``SOURCES.md``; ``hong_kong_land(path)`` its coastline, for maps
+(``render_map(..., land=...)``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from coverage.datasets._hong_kong import (
     DEFAULT_HONG_KONG_PATH,
     HONG_KONG_ATTRIBUTION,
     HONG_KONG_FOOTFALL_BY_KIND,
+    HONG_KONG_LAND_ATTRIBUTION,
     hong_kong,
+    hong_kong_land,
 )
 from coverage.scene import LAYERS, Scene, read_layer
 
@@ -27,8 +30,10 @@ __all__ = [
     "DEFAULT_HONG_KONG_PATH",
     "HONG_KONG_ATTRIBUTION",
     "HONG_KONG_FOOTFALL_BY_KIND",
+    "HONG_KONG_LAND_ATTRIBUTION",
     "SAMPLE_CITY_PATH",
     "hong_kong",
+    "hong_kong_land",
     "sample_city",
 ]
 

@@ -33,6 +33,13 @@ HONG_KONG_ATTRIBUTION = (
     "Population: Census and Statistics Department, HKSAR",
 )
 
+#: Attribution line of :func:`hong_kong_land` (see SOURCES.md).
+HONG_KONG_LAND_ATTRIBUTION = (
+    "District land boundaries (2001 Census): Census and Statistics Department, HKSAR, "
+    "via hupili/geohk"
+)
+_LAND_FILE = "hk_districts_18_land_census2001.geojson"
+
 #: Relative pedestrian footfall by OSM ``highway`` class. An assumption, stated
 #: here because no pedestrian counts are published for these streets: busy
 #: shopping streets (primary roads in Tsim Sha Tsui carry the widest, most
@@ -237,3 +244,54 @@ def _collisions(root: Path, *, near: gpd.GeoDataFrame | None) -> gpd.GeoDataFram
         geometry=coll.geometry.values,
         crs=HONG_KONG_CRS,
     )
+
+
+def hong_kong_land(path: str | os.PathLike[str] = DEFAULT_HONG_KONG_PATH) -> gpd.GeoDataFrame:
+    """Read Hong Kong's land: the 18 districts clipped to the coastline, for maps only.
+
+    From ``hk_districts_18_land_census2001.geojson`` in the data folder (2001
+    Census map files, land only). Pass it to
+    :func:`coverage.render.render_map` as ``land=``: a map without tiles then
+    shows the coastline, and the districts are clipped to it for display.
+
+    The coastline is that of 2001: later reclamation (Kai Tak, West Kowloon)
+    is sea here, and 1.4% of the collisions fall outside it. So it is for
+    display only: incidents and demand keep being assigned to the HAD
+    districts of :func:`hong_kong`, and nothing is dropped with it.
+
+    Parameters
+    ----------
+    path
+        The folder holding the files listed in its ``SOURCES.md``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        18 (Multi)Polygons in EPSG:2326 with ``code`` (the HAD letters A–T),
+        ``name`` and ``name_zh``; ``attrs["attribution"]`` holds its
+        attribution line (the map shows it).
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder or the file is missing.
+    """
+    root = Path(path)
+    if not (root / _LAND_FILE).is_file():
+        msg = (
+            f"The Hong Kong land file {str(root / _LAND_FILE)!r} does not exist. It is described "
+            "in shared/data/hong-kong/SOURCES.md; pass its folder as hong_kong_land(path=...)."
+        )
+        raise FileNotFoundError(msg)
+    raw = _read(root, _LAND_FILE)
+    land = gpd.GeoDataFrame(
+        {
+            "code": raw["DC_CODE"].astype(str).to_numpy(),
+            "name": raw["DC_ENG"].astype(str).to_numpy(),
+            "name_zh": raw["DC_CHIN"].astype(str).to_numpy(),
+        },
+        geometry=raw.geometry.values,
+        crs=HONG_KONG_CRS,
+    )
+    land.attrs["attribution"] = HONG_KONG_LAND_ATTRIBUTION
+    return land

@@ -49,8 +49,10 @@ TIER_COLOURS = {
     BINARY_TIER: "#1a9850",
     UNWATCHED: "#9e9e9e",
 }
-#: Sequential fill colours for the district choropleth, 0-20-40-60-80-100 %.
-CHOROPLETH_COLOURS = ("#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
+#: Sequential fill colours for the district choropleth, 0-20-40-60-80-100 % (ColorBrewer
+#: Purples: unlike the green-to-orange street tiers, so districts and streets never look
+#: alike, and unlike the blue sea of a map with a land layer).
+CHOROPLETH_COLOURS = ("#fcfbfd", "#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d")
 COORD_DECIMALS = 5  # 1e-5 degree is about 1.1 m north-south
 
 

@@ -43,3 +43,16 @@ def test_hong_kong_all_incidents(hk_path):
 def test_hong_kong_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="Hong Kong data folder.*does not exist"):
         cov.datasets.hong_kong(tmp_path / "nowhere")
+
+
+def test_hong_kong_land(hk_path):
+    """The 2001 coastline: 18 land-only districts, 1,096 km² (SOURCES.md), inside the HAD ones."""
+    land = cov.datasets.hong_kong_land(hk_path)
+    assert land.crs.to_epsg() == 2326 and len(land) == 18
+    assert land.area.sum() / 1e6 == pytest.approx(1_096, rel=0.002)
+    assert set(land["code"]) == set(
+        cov.datasets.hong_kong(hk_path, incidents="tst").districts["had_code"]
+    )
+    assert "Census and Statistics Department" in land.attrs["attribution"]
+    with pytest.raises(FileNotFoundError, match="land file"):
+        cov.datasets.hong_kong_land(hk_path / "nowhere")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from pyproj import Transformer
 
 from coverage.render import render_comparison, render_map, save_map
 from coverage.render._prepare import (
@@ -176,7 +177,14 @@ def test_tiny_map_offline(open_map, tmp_path, tiny):
     o.page.wait_for_timeout(100)
     o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 45)))  # inside its north wedge
     popup = o.page.wait_for_selector(".leaflet-popup-content", timeout=3000)
-    assert "New set #2" in popup.inner_text() and "Marginal gain" in popup.inner_text()
+    text = popup.inner_text().replace("\xa0", " ")
+    lane = plan.cameras[plan.cameras["rank"] == 2].iloc[0]
+    share = 100 * lane["gain"] / plan.demand["weight"].sum()
+    assert "New set #2" in text
+    assert f"Gain\t{lane['gain']:,.4g} covered weight ({share:.2f}% of all demand weight)" in text
+    assert "Cameras\t3 cameras, 90° field of view, 40 m range" in text
+    lon, lat = Transformer.from_crs(2326, 4326, always_xy=True).transform(X0 + 40, Y0 + 20)
+    assert f"Position\t{lat:.5f}° N, {lon:.5f}° E" in text
     assert o.page.locator(".leaflet-control-layers-overlays label").count() == 9
     assert "DATA.GOV.HK" in o.page.inner_text(".leaflet-control-attribution")
     shot = tmp_path / "tiny.png"
@@ -334,3 +342,102 @@ def test_hong_kong_size_map(open_map, tmp_path, monkeypatch):
     assert o.page.locator("canvas.coverage-lines").count() == 1
     print(f"Hong Kong-size map: {path.stat().st_size / 1e6:.1f} MB, load {o.load_s:.2f} s")
     o.page.screenshot(path=str(tmp_path / "hk_size.png"))
+
+
+#: What a drawn map looks like from inside its frame: size, paths, fitted view, pixels.
+_DRAWN = """() => { const el = document.querySelector('.folium-map'), m = window[el.id];
+  let paths = 0; m.eachLayer(l => { if (l instanceof L.Path) paths++; });
+  const s = m.getSize(), b = m.getBounds();
+  function inked(c) { if (!c || !c.width || !c.height) { return 0; }
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+    for (let k = 3; k < d.length; k += 4) { if (d[k] > 0) { n++; } } return n; }
+  const canvases = Array.from(el.querySelectorAll('canvas'));
+  const heat = el.querySelector('canvas.leaflet-heatmap-layer');
+  return {paths: paths, w: s.x, h: s.y, zoom: m.getZoom(), fitted: m.coverageFitted === true,
+          view: [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()],
+          ink: canvases.filter(c => c !== heat).map(inked).reduce((a, v) => a + v, 0),
+          heat: inked(heat)}; }"""
+
+
+#: The map has been fitted and its heat canvas sized (what follows a successful start).
+_READY = """() => { const el = document.querySelector('.folium-map');
+  const m = el && window[el.id], h = el && el.querySelector('canvas.leaflet-heatmap-layer');
+  return !!(m && m.coverageFitted && h && h.width > 0); }"""
+
+
+def _plan_box(scene, plan):
+    """The plan's sets with their range, in lon/lat: (south, west, north, east)."""
+    from coverage.render import plan_bounds
+
+    b = to_lonlat(np.array([shapely.box(*plan_bounds(scene, plan))]), scene.crs)[0]
+    w, s, e, n = shapely.bounds(b)
+    return s, w, n, e
+
+
+def _assert_drawn(got, scene, plan, m):
+    assert got["w"] > 0 and got["h"] > 0, got
+    assert got["fitted"], got
+    assert got["paths"] == sum(m.coverage_counts.values())
+    assert got["ink"] > 1000  # districts, streets, wedges painted on the canvas
+    assert got["heat"] > 100  # the incidents' heat layer painted too
+    s, w, n, e = _plan_box(scene, plan)
+    vs, vw, vn, ve = got["view"]
+    assert vs <= s and vw <= w and vn >= n and ve >= e  # the whole plan is in view
+    # ... and the view is fitted to it, not to the world (at most a few times its size)
+    assert (vn - vs) < 8 * (n - s) + 1e-3
+
+
+@pytest.mark.slow  # about 13 s: ten page loads (the cause is tested fast below)
+def test_report_map_draws_every_time(browser, tmp_path, tiny):
+    """The report's embedded map draws on each of 10 loads: sized, fitted, painted, no error."""
+    from coverage.report import write_report
+
+    scene, plan = tiny
+    path = write_report(tmp_path / "report.html", scene, plan, curve=False)
+    m = render_map(scene, plan)
+    for _ in range(10):
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
+        )
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        frame = next(f for f in page.frames if f is not page.main_frame)
+        frame.wait_for_function(_READY)
+        _assert_drawn(frame.evaluate(_DRAWN), scene, plan, m)
+        assert errors == []
+        page.close()
+
+
+def test_map_in_a_frame_without_size_draws_once_sized(browser, tmp_path, tiny):
+    """The cause of the blank report maps: a frame laid out after the map's script ran.
+
+    The map is loaded into a 0 x 0 frame, which gets its size only after the
+    map's document has loaded. The map must not fail (the heat layer's
+    ``getImageData`` on a zero-width canvas did) and must fit and draw then.
+    """
+    scene, plan = tiny
+    m = render_map(scene, plan)
+    save_map(m, tmp_path / "map.html")
+    host = tmp_path / "host.html"
+    host.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+        '<iframe id="f" style="width:0;height:0;border:0"></iframe><script>'
+        'var f = document.getElementById("f"); f.addEventListener("load", function () {'
+        ' setTimeout(function () { f.style.width = "900px"; f.style.height = "600px"; }, 200);'
+        ' }); f.src = "map.html";</script></body></html>',
+        encoding="utf-8",
+    )
+    for _ in range(3):
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.goto(host.resolve().as_uri(), wait_until="load")
+        frame = next(f for f in page.frames if f is not page.main_frame)
+        frame.wait_for_function(_READY)
+        got = frame.evaluate(_DRAWN)
+        assert errors == []
+        assert (got["w"], got["h"]) == (900, 600)
+        _assert_drawn(got, scene, plan, m)
+        page.close()

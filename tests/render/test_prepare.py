@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from coverage.errors import ParameterError
 from coverage.render._prepare import (
+    CHOROPLETH_COLOURS,
     MIN_VIEW_AREA_M2,
     choropleth_colour,
     corridor_runs,
@@ -243,7 +244,8 @@ def test_map_district_figures_match_the_report(tiny_scene):
 
 def test_choropleth_colour_bins():
     got = choropleth_colour(np.array([0.0, 0.19, 0.2, 0.99, 1.0, np.nan]))
-    assert got.tolist() == ["#f7fcf5", "#f7fcf5", "#c7e9c0", "#006d2c", "#006d2c", "#ffffff"]
+    c = CHOROPLETH_COLOURS  # 5 bins of 20 %
+    assert got.tolist() == [c[0], c[0], c[1], c[4], c[4], "#ffffff"]
 
 
 def test_escape_text():
