@@ -8,8 +8,10 @@ back to GeoDataFrames.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -324,6 +326,10 @@ class Plan:
         The coverage matrix (configurations × demand points).
     meta
         Parameters, seed, solver options and stage timings.
+    scene
+        The scene the plan was solved on (kept by :func:`solve` and
+        :func:`assess`, so that :meth:`to_gpkg` needs no other argument);
+        ``None`` for a Plan built by hand.
     """
 
     cameras: gpd.GeoDataFrame
@@ -335,6 +341,7 @@ class Plan:
     sites: gpd.GeoDataFrame = field(repr=False)
     matrix: CoverageMatrix = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict, repr=False)
+    scene: Scene | None = field(default=None, repr=False)
 
     @property
     def phases(self) -> pd.DataFrame:
@@ -366,6 +373,41 @@ class Plan:
                 else "."
             )
         )
+
+    def to_gpkg(
+        self, path: str | os.PathLike[str], *, scene: Scene | None = None, report: Any = None
+    ) -> Path:
+        """Write the plan's GIS layers into one GeoPackage (see :func:`coverage.export.to_gpkg`).
+
+        Layers ``cameras``, ``views``, ``demand``, ``streets`` and
+        ``districts``, in the working CRS; headings as ``"30;150;270"`` text.
+
+        Parameters
+        ----------
+        path
+            The ``.gpkg`` file to write (replaced atomically).
+        scene
+            The scene the plan was solved on; ``None``: :attr:`scene`.
+        report
+            The plan's :func:`coverage.evaluate` report, if you have it (else
+            computed for the ``districts`` layer).
+
+        Raises
+        ------
+        coverage.errors.InputError
+            The plan keeps no scene and none is given, or the scene is not
+            the plan's (another CRS).
+        """
+        from coverage.export import to_gpkg
+
+        used = scene if scene is not None else self.scene
+        if used is None:
+            msg = (
+                "This plan keeps no scene (it was not made by coverage.solve or assess); "
+                "pass the scene it was solved on: plan.to_gpkg(path, scene=scene)."
+            )
+            raise InputError(msg)
+        return to_gpkg(used, self, path, report=report)
 
 
 def _xy(frame: gpd.GeoDataFrame) -> NDArray[np.float64]:
@@ -476,6 +518,7 @@ def solve(problem: Problem, *, progress: ProgressCallback | None = None) -> Plan
             **_plan_meta(problem, last, cm, len(sites), phases, timer.timings),
             "memory_estimate_gib": round(size.gib, 4),
         },
+        scene=problem.scene,
     )
 
 
@@ -858,6 +901,7 @@ def assess(problem: Problem, sets: gpd.GeoDataFrame) -> Plan:
             "n_sites": len(sites),
             "timings_s": {},
         },
+        scene=problem.scene,
     )
 
 
