@@ -679,7 +679,12 @@ def _districts_layer(scene: Scene, plan: Plan, report: Report | None) -> gpd.Geo
 
 
 def layers(
-    scene: Scene, plan: Plan, *, report: Report | None = None, occlusion: bool | None = None
+    scene: Scene,
+    plan: Plan,
+    *,
+    report: Report | None = None,
+    occlusion: bool | None = None,
+    districts: bool = True,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Return the five GIS layers of a plan: cameras, views, demand, streets, districts.
 
@@ -692,6 +697,9 @@ def layers(
         computed here) for the ``districts`` layer.
     occlusion
         Passed to :func:`views`.
+    districts
+        Include the ``districts`` layer (it needs the evaluation: False
+        leaves it out, e.g. when the evaluation failed).
 
     Returns
     -------
@@ -705,13 +713,15 @@ def layers(
         values (headings as tuples); :func:`to_gpkg` writes them as text.
     """
     _check(scene, plan)
-    return {
+    out = {
         "cameras": _cameras_layer(plan),
         "views": views(scene, plan, occlusion=occlusion),
         "demand": _demand_layer(plan),
         "streets": streets(scene, plan),
-        "districts": _districts_layer(scene, plan, report),
     }
+    if districts:
+        out["districts"] = _districts_layer(scene, plan, report)
+    return out
 
 
 _DESCRIPTIONS = {
@@ -730,6 +740,7 @@ def to_gpkg(
     *,
     report: Report | None = None,
     occlusion: bool | None = None,
+    districts: bool = True,
 ) -> Path:
     """Write the plan's five GIS layers into one GeoPackage, atomically.
 
@@ -738,6 +749,7 @@ def to_gpkg(
     description names it: "distances in metres, working CRS EPSG:2326 ...").
     Cells are GIS-safe: headings and other lists become ``"30;150;270"``
     text, column names are unique text. The file appears whole or not at all.
+    `report`, `occlusion` and `districts` are passed to :func:`layers`.
 
     Returns
     -------
@@ -766,10 +778,12 @@ def to_gpkg(
     if p.suffix.lower() != ".gpkg":
         msg = f"to_gpkg writes a GeoPackage: give a path ending in .gpkg; got {str(p)!r}."
         raise ParameterError(msg)
-    frames = layers(scene, plan, report=report, occlusion=occlusion)
+    frames = layers(scene, plan, report=report, occlusion=occlusion, districts=districts)
     where = f"distances in metres, working CRS {crs_name(scene.crs)} ({scene.crs.name})"
     with atomic_path(p) as tmp:
         for name, geometry_type in GPKG_LAYERS.items():
+            if name not in frames:
+                continue
             gis_table(frames[name]).to_file(
                 tmp,
                 layer=name,
