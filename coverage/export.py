@@ -601,8 +601,12 @@ def streets(scene: Scene, plan: Plan) -> gpd.GeoDataFrame:
         index in ``scene.corridors``), its ``name`` and ``kind`` when the
         corridors have them, ``tier`` (``"unwatched"`` or the tier name),
         ``watched`` (bool), ``covered_by`` (position in ``plan.cameras`` of
-        the watching set, -1 if none), ``set_rank``, ``set_status`` and
-        ``length_m``.
+        the watching set, -1 if none), ``set_rank``, ``set_status``,
+        ``basis`` and ``length_m``. ``basis`` is ``"demand"`` for runs cut
+        by the demand points (as the optimizer counted them), ``"views"``
+        for a corridor no demand point lies on (a plan on your own demand
+        points, such as incidents): its parts inside a camera view are
+        watched by the set with the best quality at the part's midpoint.
 
     Examples
     --------
@@ -628,6 +632,17 @@ def streets(scene: Scene, plan: Plan) -> gpd.GeoDataFrame:
     by = plan.demand["covered_by"].to_numpy(dtype=np.int64)
     corr = scene.corridors
     lines, code, ci, run_by = tier_runs(corr, plan.demand, codes, len(names) - 1, by)
+    basis = np.full(len(lines), "demand", dtype=object)
+    on = corr.index.get_indexer(pd.Index(plan.demand["corridor"]))
+    bare = np.setdiff1d(np.arange(len(corr)), on[on >= 0])
+    if bare.size:  # corridors without a demand point: cut by the views instead
+        keep = ~np.isin(ci, bare)
+        more = _runs_by_views(scene, plan, bare, tw)
+        lines, code, ci, run_by = (
+            np.concatenate([a[keep], b])
+            for a, b in zip((lines, code, ci, run_by), more, strict=True)
+        )
+        basis = np.r_[basis[keep], np.full(len(more[0]), "views", dtype=object)]
     frame: dict[str, Any] = {"corridor": corr.index.to_numpy()[ci]}
     for extra in ("name", "kind"):
         if extra in corr.columns:
@@ -636,9 +651,67 @@ def streets(scene: Scene, plan: Plan) -> gpd.GeoDataFrame:
         "tier": names[code],
         "watched": code != len(names) - 1,
         **_set_columns(plan.cameras, run_by),
+        "basis": basis,
         "length_m": shapely.length(lines),
     }
     return gpd.GeoDataFrame(frame, geometry=list(lines), crs=scene.crs)
+
+
+def _line_parts(geoms: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Return the LineString parts (longer than a micrometre) of `geoms` and whose they are."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    ok = (shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 1e-6)
+    return parts[ok], idx[ok].astype(np.int64)
+
+
+def _runs_by_views(
+    scene: Scene, plan: Plan, which: NDArray[np.int64], tw: Mapping[str, float] | None
+) -> tuple[NDArray[Any], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Cut the corridors `which` (positions) by the camera views; results as :func:`tier_runs`.
+
+    For corridors no demand point lies on (a plan on your own demand points):
+    the parts inside a view are watched, by the set that gives the best
+    quality at the part's midpoint (the earliest set on a tie; the camera's
+    quality at the distance from the pole), the parts outside are unwatched.
+    """
+    geoms = scene.corridors.geometry.to_numpy()[which]
+    unwatched = len(tier_names(tw)) - 1
+    v = views(scene, plan)
+    view_geoms = v.geometry.to_numpy()
+    if len(v) == 0:
+        return (
+            geoms,
+            np.full(len(which), unwatched),
+            which.astype(np.int64),
+            np.full(len(which), -1),
+        )
+    seen = shapely.union_all(view_geoms)
+    w_parts, w_idx = _line_parts(shapely.intersection(geoms, seen))
+    u_parts, u_idx = _line_parts(shapely.difference(geoms, seen))
+    mids = shapely.line_interpolate_point(w_parts, 0.5, normalized=True)
+    at, hit = shapely.STRtree(view_geoms).query(mids, predicate="intersects")
+    sets = v["set"].to_numpy(dtype=np.int64)[hit]
+    cams = plan.cameras
+    dist = shapely.distance(mids[at], cams.geometry.to_numpy()[sets])
+    cs = plan.meta.get("camera_set")
+    q = cs.quality(dist) if isinstance(cs, CameraSet) else np.ones(len(at))
+    q = np.where(q > 0, q, min(tw.values()) if tw else 1.0)  # inside a view: at least seen
+    best_q = np.zeros(len(w_parts))
+    best_set = np.full(len(w_parts), -1, dtype=np.int64)
+    for k in np.lexsort((sets, -q)):  # best quality first, then the earliest set
+        if best_set[at[k]] < 0:
+            best_set[at[k]], best_q[at[k]] = sets[k], q[k]
+    w_code = quality_codes(np.where(best_set >= 0, best_q, 0.0), tw)
+    lines = np.concatenate([w_parts, u_parts])
+    code = np.r_[w_code, np.full(len(u_parts), unwatched)].astype(np.int64)
+    ci = which[np.r_[w_idx, u_idx].astype(np.int64)].astype(np.int64)
+    by = np.r_[np.where(w_code == unwatched, -1, best_set), np.full(len(u_parts), -1)]
+    # touching parts of one corridor, tier and set (two views meeting at a pole) become one run
+    keys, group = np.unique(np.stack([ci, code, by], axis=1), axis=0, return_inverse=True)
+    merged = shapely.line_merge(shapely.multilinestrings(lines, indices=group.ravel()))
+    parts, idx = _line_parts(np.asarray(merged, dtype=object))
+    k = keys[idx]
+    return parts, k[:, 1].copy(), k[:, 0].copy(), k[:, 2].copy()
 
 
 def _cameras_layer(plan: Plan) -> gpd.GeoDataFrame:

@@ -348,3 +348,28 @@ def test_hong_kong_tst_plan_gpkg(hk_path, tmp_path):
     assert _depth_inside(v, scene.buildings) < 0.01
     assert "Yau Tsim Mong" in set(_read(path, "districts")["district"])
     assert math.isfinite(float(v["area_m2"].sum()))
+
+
+def test_a_plan_on_own_demand_cuts_the_streets_by_the_views():
+    d = gpd.GeoDataFrame({"name": ["D"]}, geometry=[box(0, -50, 300, 50)], crs=2326)
+    c = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (300, 0)])], crs=2326)
+    scene = cov.Scene(d, c)
+    own = gpd.GeoDataFrame(
+        {"weight": [1.0, 2.0]}, geometry=[Point(150, 0), Point(250, 10)], crs=2326
+    )
+    cam = cov.CameraSet(cameras=2, hfov_deg=90, range_m=40)
+    sets = gpd.GeoDataFrame({"headings_deg": ["90;270"]}, geometry=[Point(125, 0)], crs=2326)
+    plan = assess(cov.Problem(scene, cam, budget=1, demand=own), sets)
+    assert (plan.demand["corridor"] == -1).all()  # no demand point on the corridor
+    s = streets(scene, plan).sort_values("length_m")
+    assert set(s["basis"]) == {"views"}
+    # east and west cameras, 40 m: x = 85..165 watched by set 0, the rest unwatched
+    # (to within the polygonised arc and the 0.25 m outline simplification)
+    got = sorted(
+        (g.bounds[0], g.bounds[2], w, b)
+        for g, w, b in zip(s.geometry, s["watched"], s["covered_by"], strict=True)
+    )
+    assert [(w, b) for _, _, w, b in got] == [(False, -1), (True, 0), (False, -1)]
+    ends = np.array([[x0, x1] for x0, x1, _, _ in got])
+    assert np.allclose(ends, [[0, 85], [85, 165], [165, 300]], atol=0.3)
+    assert s["length_m"].sum() == pytest.approx(300.0)
