@@ -839,13 +839,18 @@ def to_gpkg(
     Examples
     --------
     >>> import tempfile, pyogrio
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, box
     >>> import coverage as cov
-    >>> scene = cov.datasets.sample_city()
-    >>> plan = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=5, method="greedy"))
+    >>> d = gpd.GeoDataFrame({"name": ["D"]}, geometry=[box(0, -50, 300, 50)], crs=2326)
+    >>> c = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (300, 0)])], crs=2326)
+    >>> scene = cov.Scene(d, c)
+    >>> plan = cov.solve(cov.Problem(scene, cov.CameraSet(), budget=2, method="greedy"))
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = to_gpkg(scene, plan, f"{tmp}/plan.gpkg")
-    ...     pyogrio.list_layers(path)[:, 0].tolist()
-    ['cameras', 'views', 'demand', 'streets', 'districts']
+    ...     path = plan.to_gpkg(f"{tmp}/plan.gpkg")
+    ...     pyogrio.list_layers(path).tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['cameras', 'Point'], ['views', 'MultiPolygon'], ['demand', 'Point'],
+     ['streets', 'LineString'], ['districts', 'MultiPolygon']]
     """
     p = Path(path)
     if p.suffix.lower() != ".gpkg":
