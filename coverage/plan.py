@@ -304,8 +304,10 @@ class Plan:
         "existing"``, ``rank`` 0), then the new ones in the order chosen
         (``rank`` 1, 2, …). Columns ``rank``, ``site``, ``district``,
         ``gain`` (marginal covered weight when added), ``headings_deg`` (one
-        azimuth per camera), ``hfov_deg``, ``range_m``, ``phase`` (0 for
-        existing), ``status``, ``owner``.
+        azimuth per camera, degrees clockwise from north: a tuple in memory,
+        ``"30;150;270"`` text in every file the package writes, see
+        :func:`coverage.io.headings_text`), ``hfov_deg``, ``range_m``,
+        ``phase`` (0 for existing), ``status``, ``owner``.
     demand
         The demand points with ``weight``, ``district``, ``corridor``,
         ``quality`` (best value reached, 0 if none) and ``covered_by``
