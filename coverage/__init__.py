@@ -46,6 +46,7 @@ _MODULES = {
     "plan": "coverage.plan",
     "evaluation": "coverage.evaluation",
     "render": "coverage.render",
+    "export": "coverage.export",
     "report": "coverage.report",
     "config": "coverage.config",
     "cli": "coverage.cli",

@@ -61,8 +61,10 @@ def _parser() -> argparse.ArgumentParser:
         "plan",
         help="plan new camera sets from a configuration file",
         description=(
-            "Plan new camera sets. Writes into the output folder: plan.geojson, plan.gpkg and "
-            "plan.csv (one row per set, with phase and status), districts.csv, phases.csv, "
+            "Plan new camera sets. Writes into the output folder: plan.geojson and plan.csv (one "
+            "row per set, with phase and status; headings as 30;150;270, lon/lat and x/y in the "
+            "named CRS), plan.gpkg (layers cameras, views, demand, streets, districts), "
+            "districts.csv, phases.csv, "
             "meta.json, map.html and report.html. The folder appears whole, once the plan is "
             "written; if the map or the report fails, the plan is kept and meta.json says "
             "what failed (exit code 1)."
@@ -375,17 +377,19 @@ class _Outputs:
 
 
 def _write_plan(writer: _Outputs, stages: _Stages, scene: Any, plan: Any) -> Any:
-    """Write the plan tables first, then evaluate; return the Report (None if it failed)."""
+    """Write the plan tables, evaluate, then the layered plan.gpkg; return the Report or None.
+
+    plan.gpkg holds the layers cameras, views, demand, streets and districts
+    (:func:`coverage.export.to_gpkg`); its districts layer uses the report.
+    """
+    from coverage.export import to_gpkg
     from coverage.io import write_frame
 
     with stages.stage("write plan"):
         writer.attempt("plan.geojson", lambda path: write_frame(plan.cameras, path))
-        writer.attempt("plan.gpkg", lambda path: write_frame(plan.cameras, path, layer="plan"))
         writer.attempt("plan.csv", lambda path: write_frame(plan.cameras, path))
         writer.attempt("phases.csv", lambda path: write_frame(plan.phases, path))
-        if not any(
-            writer.outputs[k] == "written" for k in ("plan.geojson", "plan.gpkg", "plan.csv")
-        ):
+        if not any(writer.outputs[k] == "written" for k in ("plan.geojson", "plan.csv")):
             msg = "the plan could not be written: " + writer.outputs["plan.geojson"]
             raise OSError(msg)
     report: list[Any] = []
@@ -393,7 +397,14 @@ def _write_plan(writer: _Outputs, stages: _Stages, scene: Any, plan: Any) -> Any
         writer.attempt(
             "districts.csv", lambda path: report.append(_write_districts(path, scene, plan))
         )
-    return report[0] if report else None
+        got = report[0] if report else None
+        if got is None:
+            logger.warning("plan.gpkg has no districts layer: the evaluation failed.")
+        writer.attempt(
+            "plan.gpkg",
+            lambda path: to_gpkg(scene, plan, path, report=got, districts=got is not None),
+        )
+    return got
 
 
 def _write_districts(path: Path, scene: Any, plan: Any) -> Any:
@@ -478,7 +489,7 @@ def _read_sets(args: argparse.Namespace) -> Any:
         msg = f"{str(path)!r} is a folder; pass the plan file in it (plan.geojson or plan.gpkg)."
         raise ParameterError(msg)
     try:
-        sets = read_layer(path, what="plan")
+        sets = read_layer(path, what="plan", layer=_plan_layer(path))
     except (DataSourceError, DataLayerError) as exc:
         msg = f"{str(path)!r} could not be read as a layer of camera points: {exc}"
         raise ParameterError(msg) from exc
@@ -486,6 +497,20 @@ def _read_sets(args: argparse.Namespace) -> Any:
         msg = f"{str(path)!r} has no point geometry; pass plan.geojson or plan.gpkg."
         raise ParameterError(msg)
     return sets
+
+
+def _plan_layer(path: Path) -> str | None:
+    """Name the camera-set layer of a GeoPackage: ``cameras`` (or ``plan``, the older name)."""
+    if path.suffix.lower() != ".gpkg" or not path.is_file():
+        return None
+    import pyogrio
+    from pyogrio.errors import DataSourceError
+
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except DataSourceError:
+        return None  # read_layer then says what is wrong with the file
+    return next((n for n in ("cameras", "plan") if n in names), None)
 
 
 def _check_argument_order(args: argparse.Namespace) -> None:

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from coverage.errors import ParameterError
 
@@ -33,6 +35,9 @@ __all__ = [
     "check_location",
     "check_output_file",
     "check_plan_folder",
+    "crs_name",
+    "gis_table",
+    "headings_text",
     "neutralise_cell",
     "plan_folder",
     "umask_mode",
@@ -106,22 +111,107 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _crs_name(crs: Any) -> str:
-    """Name `crs` shortly: ``EPSG:2326`` when it has one, its WKT otherwise."""
+def crs_name(crs: Any) -> str:
+    """Name `crs` shortly: ``EPSG:2326`` when it has one, its WKT otherwise.
+
+    Examples
+    --------
+    >>> from pyproj import CRS
+    >>> crs_name(CRS.from_epsg(2326))
+    'EPSG:2326'
+    """
+    crs = CRS.from_user_input(crs)
     auth = crs.to_authority()
     return f"{auth[0]}:{auth[1]}" if auth else str(crs.to_wkt())
 
 
+def headings_text(headings: Any) -> Any:
+    """Write the headings of one set as file text: ``"30;150;270"``; other values as given.
+
+    The one heading format of every file the package writes (CSV, GeoJSON,
+    GeoPackage): degrees clockwise from north, one per camera, separated by
+    ``;``, with up to 10 significant digits (so a plan read back assesses the
+    same headings). In memory, ``plan.cameras["headings_deg"]`` holds tuples.
+
+    Examples
+    --------
+    >>> headings_text((30.0, 150.0, 270.0)), headings_text([12.345678901234]), headings_text("5")
+    ('30;150;270', '12.3456789', '5')
+    """
+    if isinstance(headings, tuple | list | np.ndarray):
+        return ";".join(f"{float(h):.10g}" for h in headings)
+    return headings
+
+
+def _cell_text(value: Any) -> Any:
+    """Write a list-like cell as ``;``-separated text (numbers as headings), a mapping as JSON."""
+    if isinstance(value, tuple | list | np.ndarray | set | frozenset):
+        items = list(value)
+        numeric = all(
+            isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in items
+        )
+        return headings_text(items) if numeric else ";".join(str(v) for v in items)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return value
+
+
+#: Column names a GeoPackage keeps for itself (compared case-insensitively).
+_RESERVED = ("fid", "geom")
+
+
+def gis_table(frame: pd.DataFrame, *, gpkg: bool = True) -> pd.DataFrame:
+    """Return `frame` with cells and names every GIS format holds.
+
+    Tuple, list and set cells become ``"a;b;c"`` text (headings as
+    :func:`headings_text`), mapping cells JSON text, categorical columns
+    text. Column names become text; with `gpkg`, also unique without regard
+    to case (SQLite's rule) and never ``fid`` or ``geom`` (a GeoPackage's own
+    columns): a clash gets ``_2``, ``_3``, ... Numbers, booleans and geometry
+    are kept.
+
+    Examples
+    --------
+    >>> t = gis_table(pd.DataFrame({"headings_deg": [(0.0, 120.0)], "FID": [1], "fid": [2]}))
+    >>> t.columns.tolist(), t["headings_deg"].tolist()
+    (['headings_deg', 'FID_2', 'fid_3'], ['0;120'])
+    """
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    out = frame.copy()
+    names: list[Any] = []
+    seen = {str(n).lower() for n in _RESERVED} if gpkg else set()
+    for col in out.columns:
+        if col == geometry:
+            names.append(col)
+            continue
+        series = out[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            out[col] = series.astype(object).where(series.notna(), None)
+        elif series.dtype == object:
+            out[col] = series.map(_cell_text)
+        name, k = str(col), 1
+        while gpkg and name.lower() in seen:
+            k += 1
+            name = f"{col}_{k}"
+        seen.add(name.lower())
+        names.append(name)
+    out.columns = pd.Index(names)
+    return out
+
+
 def _csv_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return the table a CSV holds: points as x, y and their CRS; text made safe."""
+    """Return the table a CSV holds: points as lon, lat, x, y and their CRS; text made safe."""
     out = frame
     if isinstance(frame, gpd.GeoDataFrame):
         xy = frame.geometry
         out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         if len(xy) and (xy.geom_type == "Point").all():
+            if frame.crs is not None and not {"lon", "lat"} & set(out.columns):
+                lonlat = xy.to_crs(4326)
+                out["lon"], out["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
             out["x"], out["y"] = xy.x.to_numpy(), xy.y.to_numpy()
             if frame.crs is not None and "crs" not in out.columns:
-                out["crs"] = _crs_name(frame.crs)
+                out["crs"] = crs_name(frame.crs)
     return _csv_safe(out)
 
 
@@ -131,20 +221,17 @@ def write_frame(
     """Write a (Geo)DataFrame to .geojson, .gpkg, .csv or .parquet atomically.
 
     Tuple/list cells (e.g. ``headings_deg``) become ``"a;b;c"`` text so every
-    format can hold them. GeoJSON is written in EPSG:4326 as RFC 7946 asks. A
-    CSV of points gets ``x``, ``y`` and ``crs`` columns, and its text cells are
+    format can hold them (:func:`gis_table`, :func:`headings_text`). GeoJSON is
+    written in EPSG:4326 as RFC 7946 asks. A CSV of points gets ``lon`` and
+    ``lat`` (EPSG:4326), ``x`` and ``y`` (the frame's CRS) and ``crs`` (that
+    CRS named, e.g. ``EPSG:2326``) columns, and its text cells are
     neutralised against spreadsheet formula injection (:func:`neutralise_cell`).
     The layer of a GeoPackage or GeoJSON is named `layer`, or after the final
     file name (never after the temporary one).
     """
     p = Path(path)
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, tuple | list)).any():
-            out[col] = out[col].map(
-                lambda v: ";".join(f"{x:g}" for x in v) if isinstance(v, tuple | list) else v
-            )
     suffix = p.suffix.lower()
+    out = gis_table(frame, gpkg=suffix == ".gpkg")
     name = layer or p.stem
     with atomic_path(p) as tmp:
         if suffix == ".csv":

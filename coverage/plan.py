@@ -8,8 +8,10 @@ back to GeoDataFrames.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -336,8 +338,10 @@ class Plan:
         "existing"``, ``rank`` 0), then the new ones in the order chosen
         (``rank`` 1, 2, …). Columns ``rank``, ``site``, ``district``,
         ``gain`` (marginal covered weight when added), ``headings_deg`` (one
-        azimuth per camera), ``hfov_deg``, ``range_m``, ``phase`` (0 for
-        existing), ``status``, ``owner``.
+        azimuth per camera, degrees clockwise from north: a tuple in memory,
+        ``"30;150;270"`` text in every file the package writes, see
+        :func:`coverage.io.headings_text`), ``hfov_deg``, ``range_m``,
+        ``phase`` (0 for existing), ``status``, ``owner``.
     demand
         The demand points with ``weight``, ``district``, ``corridor``,
         ``quality`` (best value reached, 0 if none) and ``covered_by``
@@ -358,6 +362,10 @@ class Plan:
         The coverage matrix (configurations × demand points).
     meta
         Parameters, seed, solver options and stage timings.
+    scene
+        The scene the plan was solved on (kept by :func:`solve` and
+        :func:`assess`, so that :meth:`to_gpkg` needs no other argument);
+        ``None`` for a Plan built by hand.
     """
 
     cameras: gpd.GeoDataFrame
@@ -369,6 +377,7 @@ class Plan:
     sites: gpd.GeoDataFrame = field(repr=False)
     matrix: CoverageMatrix = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict, repr=False)
+    scene: Scene | None = field(default=None, repr=False)
 
     @property
     def phases(self) -> pd.DataFrame:
@@ -405,6 +414,41 @@ class Plan:
                 else "."
             )
         )
+
+    def to_gpkg(
+        self, path: str | os.PathLike[str], *, scene: Scene | None = None, report: Any = None
+    ) -> Path:
+        """Write the plan's GIS layers into one GeoPackage (see :func:`coverage.export.to_gpkg`).
+
+        Layers ``cameras``, ``views``, ``demand``, ``streets`` and
+        ``districts``, in the working CRS; headings as ``"30;150;270"`` text.
+
+        Parameters
+        ----------
+        path
+            The ``.gpkg`` file to write (replaced atomically).
+        scene
+            The scene the plan was solved on; ``None``: :attr:`scene`.
+        report
+            The plan's :func:`coverage.evaluate` report, if you have it (else
+            computed for the ``districts`` layer).
+
+        Raises
+        ------
+        coverage.errors.InputError
+            The plan keeps no scene and none is given, or the scene is not
+            the plan's (another CRS).
+        """
+        from coverage.export import to_gpkg
+
+        used = scene if scene is not None else self.scene
+        if used is None:
+            msg = (
+                "This plan keeps no scene (it was not made by coverage.solve or assess); "
+                "pass the scene it was solved on: plan.to_gpkg(path, scene=scene)."
+            )
+            raise InputError(msg)
+        return to_gpkg(used, self, path, report=report)
 
 
 def _xy(frame: gpd.GeoDataFrame) -> NDArray[np.float64]:
@@ -569,6 +613,7 @@ def solve(
             "memory_estimate_gib": round(size.gib, 4),
             "assumptions": assumption_counts(problem.scene, cm, demand),
         },
+        scene=problem.scene,
     )
 
 
@@ -1013,6 +1058,7 @@ def assess(
             "timings_s": {},
             "assumptions": assumption_counts(problem.scene, cm, demand),
         },
+        scene=problem.scene,
     )
 
 

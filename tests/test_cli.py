@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from conftest import tiny_layers, tiny_poles
 
@@ -88,6 +89,20 @@ def test_plan_writes_everything_and_reruns_identically(tiny_config: Path):
     plan = gpd.read_file(out / "plan.geojson")
     assert list(plan["status"]) == ["existing", "new", "new"]
     assert list(plan["phase"]) == [0, 1, 2]
+    # plan.gpkg: the five GIS layers; its cameras layer is the plan
+    import pyogrio
+
+    layers = dict(pyogrio.list_layers(out / "plan.gpkg").tolist())
+    assert layers == {
+        "cameras": "Point",
+        "views": "MultiPolygon",
+        "demand": "Point",
+        "streets": "LineString",
+        "districts": "MultiPolygon",
+    }
+    cams = gpd.read_file(out / "plan.gpkg", layer="cameras")
+    assert list(cams["status"]) == list(plan["status"])
+    assert list(cams["headings_deg"]) == list(plan["headings_deg"])  # one text format
     meta = json.loads((out / "meta.json").read_text())
     # worked on paper in test_plan: phase 1 = 32, phase 2 = 40
     assert [p["objective"] for p in meta["phases"]] == pytest.approx([32.0, 40.0])
@@ -198,3 +213,32 @@ def test_plan_progress_shows_stages_and_report_steps_and_no_gdal_chatter(tiny_co
     for line in err.splitlines():
         if " optimize phase 1: " in line and line.rstrip().endswith(" s"):
             assert line.split("\r")[-1].lstrip()[:2].isdigit(), line
+
+
+@pytest.mark.slow
+def test_plan_on_the_sample_city_writes_the_layered_gpkg(tmp_path: Path):
+    import pyogrio
+
+    cfg = tmp_path / "sample.toml"
+    cfg.write_text(
+        '[scene]\ndataset = "sample_city"\n[plan]\nbudget = 20\nmethod = "greedy"\n'
+        '[output]\nfolder = "out"\nmap = false\nreport = false\n',
+        encoding="utf-8",
+    )
+    res = run("plan", str(cfg), "--quiet")
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "out"
+    gpkg = out / "plan.gpkg"
+    names = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]
+    assert names == ["cameras", "views", "demand", "streets", "districts"]
+    cams = gpd.read_file(gpkg, layer="cameras")
+    assert (cams["status"] == "new").sum() == 20
+    assert len(gpd.read_file(gpkg, layer="views")) == cams["n_cameras"].sum()
+    districts = gpd.read_file(gpkg, layer="districts")
+    table = pd.read_csv(out / "districts.csv")
+    assert sorted(districts["district"]) == sorted(table["district"])
+    meta = json.loads((out / "meta.json").read_text())
+    assert pyogrio.read_info(gpkg, layer="streets")["crs"] == meta["crs"]
+    # the CSV names its CRS and gives lon/lat
+    csv = pd.read_csv(out / "plan.csv")
+    assert {"lon", "lat", "x", "y", "crs"} <= set(csv.columns) and set(csv["crs"]) == {meta["crs"]}

@@ -47,8 +47,9 @@ def test_write_frame_formats_and_tuples(tmp_path: Path):
     )
     write_frame(frame, tmp_path / "f.csv")
     text = (tmp_path / "f.csv").read_text(encoding="utf-8").splitlines()
-    assert text[0] == "headings_deg,n,x,y,crs"
-    assert text[1].startswith("0;180,1,833000") and text[1].endswith(",EPSG:2326")
+    # lon/lat (EPSG:4326) first, then x/y in the frame's CRS, named
+    assert text[0] == "headings_deg,n,lon,lat,x,y,crs"
+    assert text[1].startswith("0;180,1,114.") and text[1].endswith(",833000.0,816000.0,EPSG:2326")
     write_frame(frame, tmp_path / "f.geojson")
     back = gpd.read_file(tmp_path / "f.geojson")
     assert back.crs.to_epsg() == 4326 and list(back["headings_deg"]) == ["0;180", "90"]

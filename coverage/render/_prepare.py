@@ -23,22 +23,31 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from shapely.errors import GEOSException
 
-from coverage._arrays import repeat_index
-from coverage.camera import DORI_TIER_WEIGHTS, CameraSet
-from coverage.errors import InputError, ParameterError
-from coverage.visibility import view_sectors
+from coverage.errors import InputError
+
+# the geometry and tiers of views and corridor runs live in coverage.export (the GIS layers);
+# the map draws those same shapes
+from coverage.export import BINARY_TIER as BINARY_TIER
+from coverage.export import MIN_VIEW_AREA_M2 as MIN_VIEW_AREA_M2
+from coverage.export import UNWATCHED as UNWATCHED
+from coverage.export import corridor_runs as corridor_runs
+from coverage.export import plan_tier_weights as plan_tier_weights
+from coverage.export import polygon_parts as polygon_parts
+from coverage.export import polygonal as polygonal
+from coverage.export import quality_codes as quality_codes
+from coverage.export import quality_tier as quality_tier
+from coverage.export import set_views as set_views
+from coverage.export import set_wedges as set_wedges
+from coverage.export import tier_names as tier_names
 
 if TYPE_CHECKING:
     from pyproj import CRS
 
     from coverage.plan import Plan
     from coverage.scene import Scene
-
-UNWATCHED = "unwatched"
-BINARY_TIER = "covered"
 
 #: Colours per tier (ColorBrewer RdYlGn-like, colour-blind safe enough with grey).
 TIER_COLOURS = {
@@ -90,114 +99,6 @@ def js_json(obj: Any) -> str:
     """JSON for embedding inside a ``<script>`` block (no ``<``, no line separators)."""
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def _check_tier_weights(tier_weights: Mapping[str, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for name, w in tier_weights.items():
-        v = float(w)
-        if not (0.0 < v <= 1.0):
-            msg = (
-                f"The 'tier_weights' parameter must map tier names to quality values in (0, 1]. "
-                f"Got {name!r}: {w!r} instead."
-            )
-            raise ParameterError(msg)
-        out[str(name)] = v
-    if not out:
-        msg = "The 'tier_weights' parameter must name at least one tier. Got {} instead."
-        raise ParameterError(msg)
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
-
-
-def tier_names(tier_weights: Mapping[str, float] | None) -> tuple[str, ...]:
-    """Tier names strongest first, then ``"unwatched"``."""
-    if tier_weights is None:
-        return (BINARY_TIER, UNWATCHED)
-    return (*_check_tier_weights(tier_weights), UNWATCHED)
-
-
-def quality_tier(
-    quality: ArrayLike, tier_weights: Mapping[str, float] | None = None, *, rtol: float = 1e-6
-) -> NDArray[np.str_]:
-    """Name the coverage tier of each quality value.
-
-    Parameters
-    ----------
-    quality
-        Best coverage quality per demand point, in [0, 1] (0 = not covered).
-    tier_weights
-        Quality value credited for each tier, e.g. ``{"identify": 1.0,
-        "recognise": 0.7, "observe": 0.4, "detect": 0.2}``. A value gets the
-        strongest tier whose weight it reaches; a positive value below every
-        weight gets the weakest tier. ``None`` (binary camera): every positive
-        value is ``"covered"``.
-    rtol
-        Relative tolerance when comparing a value with a tier weight.
-
-    Returns
-    -------
-    numpy.ndarray of str
-        One tier name per value; ``"unwatched"`` where quality is 0.
-
-    Raises
-    ------
-    ParameterError
-        If a tier weight is outside (0, 1].
-
-    Examples
-    --------
-    >>> quality_tier([0.0, 1.0, 0.5, 0.3], {"identify": 1.0, "observe": 0.5, "detect": 0.25})
-    array(['unwatched', 'identify', 'observe', 'detect'], dtype='<U9')
-    >>> quality_tier([0.0, 0.2])
-    array(['unwatched', 'covered'], dtype='<U9')
-    """
-    names = np.asarray(tier_names(tier_weights))
-    return names[quality_codes(quality, tier_weights, rtol=rtol)]
-
-
-def quality_codes(
-    quality: ArrayLike, tier_weights: Mapping[str, float] | None = None, *, rtol: float = 1e-6
-) -> NDArray[np.int64]:
-    """Index into :func:`tier_names` for each quality value (last = unwatched)."""
-    q = np.asarray(quality, dtype=float)
-    if tier_weights is None:
-        return np.where(q > 0, 0, 1).astype(np.int64)
-    weights = np.array(list(_check_tier_weights(tier_weights).values()))
-    # strongest tier t with q >= w_t; weights are sorted decreasing.
-    reached = q[..., None] >= weights * (1 - rtol)
-    first = np.where(reached.any(axis=-1), reached.argmax(axis=-1), len(weights) - 1)
-    return np.where(q > 0, first, len(weights)).astype(np.int64)
-
-
-def plan_tier_weights(plan: Plan) -> dict[str, float] | None:
-    """Return the tier weights a plan was made with (None = binary covered / unwatched).
-
-    Looked up in ``plan.meta["tier_weights"]``, then a CameraSet in
-    ``plan.meta["camera"]``/``["camera_set"]`` (when it models resolution),
-    else inferred from the quality values: only 1s is binary; values among the
-    default DORI weights get the DORI names.
-    """
-    meta = plan.meta
-    tw = meta.get("tier_weights")
-    if isinstance(tw, Mapping) and tw:
-        return {str(k): float(v) for k, v in tw.items()}
-    for key in ("camera_set", "camera"):
-        cs = meta.get(key)
-        tiers, weights = getattr(cs, "tiers", None), getattr(cs, "tier_weights", None)
-        if tiers and weights and getattr(cs, "resolution_px", None) is not None:
-            return {str(name): float(w) for (name, _), w in zip(tiers, weights, strict=True)}
-    q = np.asarray(plan.demand["quality"], dtype=float)
-    levels = np.unique(q[q > 0])
-    if levels.size == 0 or np.all(levels == 1.0):
-        return None
-    default = dict(zip(("detect", "observe", "recognise", "identify"), _DORI_DEFAULT, strict=True))
-    if np.all(np.isin(np.round(levels, 9), np.round(list(default.values()), 9))):
-        return default
-    # unknown weights: name the distinct levels, strongest first
-    return {f"level {v:.3g}": float(v) for v in sorted(levels.tolist(), reverse=True)}
-
-
-_DORI_DEFAULT = tuple(float(w) for w in DORI_TIER_WEIGHTS)
 
 
 def check_plan(scene: Scene, plan: Plan) -> None:
@@ -284,193 +185,6 @@ def crs_sentence(scene: Scene | None, plan: Plan | None = None) -> str:
 
 
 # ----------------------------------------------------------------------------- corridors
-
-
-def corridor_runs(
-    corridors: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, codes: NDArray[np.int64], unwatched: int
-) -> tuple[NDArray[Any], NDArray[np.int64], NDArray[np.int64]]:
-    """Cut corridors into runs of equal tier.
-
-    Each demand point stands for the stretch of its corridor between the
-    midpoints to its neighbours (the corridor ends for the first and last).
-    Consecutive stretches of one tier are merged into one run. Corridors with
-    no demand point are one unwatched run.
-
-    Returns
-    -------
-    lines, tier_code, corridor_position
-        LineStrings (metric CRS), their tier codes, and the position of their
-        corridor in `corridors`.
-    """
-    geoms = corridors.geometry.to_numpy()
-    n = len(geoms)
-    lengths = shapely.length(geoms)
-    ci = corridors.index.get_indexer(pd.Index(demand["corridor"]))
-    ok = ci >= 0
-    ci, dcode = ci[ok], codes[ok]
-    pos = shapely.line_locate_point(geoms[ci], demand.geometry.to_numpy()[ok])
-    order = np.lexsort((pos, ci))
-    ci, pos, dcode = ci[order], pos[order], dcode[order]
-    same_prev = np.r_[False, ci[1:] == ci[:-1]][: ci.size]  # no demand on corridors: empty
-    same_next = np.r_[ci[:-1] == ci[1:], False][: ci.size]
-    mids = np.r_[(pos[1:] + pos[:-1]) / 2, 0.0][: ci.size]
-    start = np.where(same_prev, np.r_[0.0, mids[:-1]], 0.0)
-    end = np.where(same_next, mids, lengths[ci])
-    # merge consecutive stretches with the same corridor and tier
-    new_run = ~same_prev | np.r_[True, dcode[1:] != dcode[:-1]][: ci.size]
-    run_ci = ci[new_run]
-    run_code = dcode[new_run]
-    run_s0 = start[new_run]
-    run_s1 = np.maximum.reduceat(end, np.flatnonzero(new_run)) if end.size else end
-    empty = np.setdiff1d(np.arange(n), ci)
-    run_ci = np.r_[run_ci, empty].astype(np.int64)
-    run_code = np.r_[run_code, np.full(empty.size, unwatched)].astype(np.int64)
-    run_s0 = np.r_[run_s0, np.zeros(empty.size)]
-    run_s1 = np.r_[run_s1, lengths[empty]]
-    keep = run_s1 - run_s0 > 1e-6
-    run_ci, run_code, run_s0, run_s1 = run_ci[keep], run_code[keep], run_s0[keep], run_s1[keep]
-    lines = _substrings(geoms, lengths, run_ci, run_s0, run_s1)
-    return lines, run_code, run_ci
-
-
-def _substrings(
-    geoms: NDArray[Any],
-    lengths: NDArray[np.float64],
-    which: NDArray[np.int64],
-    s0: NDArray[np.float64],
-    s1: NDArray[np.float64],
-) -> NDArray[Any]:
-    """Vectorized ``shapely.ops.substring`` for many (line, start, end) triples."""
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    seg = np.r_[0.0, np.hypot(*np.diff(coords, axis=0).T)]
-    seg[np.r_[True, idx[1:] != idx[:-1]]] = 0.0
-    cum = np.cumsum(seg)
-    first = np.searchsorted(idx, np.arange(len(geoms)))
-    cum -= np.repeat(cum[first], np.bincount(idx, minlength=len(geoms)))
-    offset = np.r_[0.0, np.cumsum(lengths + 1.0)[:-1]]
-    vpos = offset[idx] + cum
-    g0, g1 = offset[which] + s0, offset[which] + s1
-    a = np.searchsorted(vpos, g0, side="right")
-    b = np.searchsorted(vpos, g1, side="left")
-    n_inner = np.maximum(b - a, 0)
-    p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms[which], s0))
-    p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms[which], s1))
-    counts = n_inner + 2
-    total = int(counts.sum())
-    run_of = repeat_index(counts)
-    k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    out = np.empty((total, 2))
-    is_start = k == 0
-    is_end = k == counts[run_of] - 1
-    inner = ~is_start & ~is_end
-    out[is_start] = p0
-    out[is_end] = p1
-    out[inner] = coords[a[run_of[inner]] + k[inner] - 1]
-    return np.asarray(shapely.linestrings(out, indices=run_of), dtype=object)
-
-
-# ----------------------------------------------------------------------------- wedges
-
-
-def set_wedges(
-    plan_cameras: gpd.GeoDataFrame,
-    *,
-    buildings: NDArray[Any] | None = None,
-    simplify_m: float = 0.75,
-) -> tuple[NDArray[Any], NDArray[np.int64]]:
-    """View wedges of every camera of every set; returns (polygons, row position of set).
-
-    Uses :func:`coverage.visibility.view_sectors`, clipped by the isovist of
-    each pole when `buildings` are given. Views are valid (Multi)Polygons;
-    empty, zero-area and sliver views (under `MIN_VIEW_AREA_M2`) are left
-    out, so a set may have fewer wedges than cameras (or none).
-    """
-    heads = plan_cameras["headings_deg"].to_numpy()
-    row = repeat_index([len(h) for h in heads])
-    flat = np.array([float(v) for h in heads for v in h], dtype=float)
-    ok = np.isfinite(flat)
-    row, flat = row[ok], flat[ok] % 360.0
-    xy = shapely.get_coordinates(plan_cameras.geometry.to_numpy())
-    hfov = plan_cameras["hfov_deg"].to_numpy(dtype=float)
-    rng_m = plan_cameras["range_m"].to_numpy(dtype=float)
-    if buildings is not None and len(buildings):
-        # only poles with a building within range need the (costly) isovist
-        near = np.zeros(len(xy), dtype=bool)
-        hit = shapely.STRtree(np.asarray(buildings, dtype=object)).query(
-            shapely.points(xy), predicate="dwithin", distance=float(np.nanmax(rng_m))
-        )[0]
-        near[hit] = True
-        polys = np.empty(len(row), dtype=object)
-        occl = near[row]
-        polys[occl] = _view_sectors(xy, row[occl], flat[occl], hfov, rng_m, buildings)
-        polys[~occl] = _view_sectors(xy, row[~occl], flat[~occl], hfov, rng_m, None)
-    else:
-        polys = _view_sectors(xy, row, flat, hfov, rng_m, None)
-    # about a metre of detail is all a map shows (isovists have hundreds of vertices);
-    # a view clipped to a sliver or to nothing (a pole inside a footprint) is not drawn
-    polys = polygonal(shapely.simplify(polygonal(polys), simplify_m), min_area=MIN_VIEW_AREA_M2)
-    keep = ~shapely.is_empty(polys)
-    return polys[keep], row[keep]
-
-
-#: Views smaller than this (square metres) are not drawn: nothing a map could show.
-MIN_VIEW_AREA_M2 = 0.01
-
-
-def set_views(wedges: NDArray[Any], row: NDArray[np.int64], n_sets: int) -> NDArray[Any]:
-    """One valid (Multi)Polygon per set: the union of its cameras' views (empty: none drawn).
-
-    A MultiPolygon of overlapping or edge-sharing wedges is invalid, and a
-    canvas fills it even-odd: where two views overlap the map would show a
-    hole. The union draws what the set sees, once.
-    """
-    out = np.full(n_sets, _EMPTY_POLYGON, dtype=object)
-    if len(wedges) == 0:
-        return out
-    order = np.argsort(row, kind="stable")
-    row, wedges = row[order], wedges[order]
-    cut = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    for start, end in zip(cut.tolist(), [*cut[1:].tolist(), len(row)], strict=True):
-        out[row[start]] = shapely.union_all(wedges[start:end])
-    return polygonal(out)
-
-
-#: Rays per isovist when a wedge is clipped by buildings.
-_N_RAYS = 180
-
-
-def _view_sectors(
-    xy: NDArray[np.float64],
-    row: NDArray[np.int64],
-    heading: NDArray[np.float64],
-    hfov: NDArray[np.float64],
-    range_m: NDArray[np.float64],
-    buildings: NDArray[Any] | None,
-) -> NDArray[Any]:
-    """``view_sectors`` for the cameras `row`/`heading`, one call per (hfov, range) group."""
-    out = np.empty(len(row), dtype=object)
-    if len(row) == 0:
-        return out
-    b = None if buildings is None or len(buildings) == 0 else buildings
-    # one call per (hfov, range) group; each pole's cameras as one row
-    key = np.stack([hfov[row], range_m[row]], axis=1)
-    uniq, inv = np.unique(key, axis=0, return_inverse=True)
-    for g, (fov, rng_) in enumerate(uniq):
-        sel = np.flatnonzero(inv.ravel() == g)
-        poles, pos = np.unique(row[sel], return_inverse=True)
-        k = int(np.bincount(pos).max())
-        slot = np.zeros(sel.size, dtype=np.int64)
-        order = np.argsort(pos, kind="stable")
-        first = np.searchsorted(pos[order], np.arange(poles.size))
-        slot[order] = np.arange(sel.size) - np.repeat(first, np.bincount(pos[order]))
-        h = np.full((poles.size, k), np.nan)
-        h[pos, slot] = heading[sel]
-        cs = CameraSet(cameras=k, hfov_deg=float(fov), range_m=float(rng_))
-        w = np.asarray(
-            view_sectors(xy[poles], h, cs, buildings=b, n_rays=_N_RAYS), dtype=object
-        ).reshape(-1, k)
-        out[sel] = w[pos, slot]
-    return out
 
 
 # ----------------------------------------------------------------------------- districts
@@ -587,45 +301,6 @@ def _snap_one(geom: Any) -> Any:
             continue
         return _EMPTY_POLYGON if snapped is None else snapped
     return _EMPTY_POLYGON
-
-
-def polygonal(geoms: ArrayLike, *, min_area: float = 0.0) -> NDArray[Any]:
-    """Keep the valid polygonal part of each geometry (metric CRS), empty where none is left.
-
-    Invalid geometries are repaired with ``make_valid``; the polygons of a
-    GeometryCollection are kept and its points and lines dropped; lines,
-    points and polygons of area at most `min_area` (slivers, zero-area
-    views) become an empty polygon.
-
-    Examples
-    --------
-    >>> bow_tie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
-    >>> [round(float(a), 3) for a in shapely.area(polygonal([bow_tie]))]
-    [2.0]
-    >>> sliver = shapely.Polygon([(0, 0), (10, 0), (10, 1e-9)])
-    >>> bool(shapely.is_empty(polygonal([sliver], min_area=1e-6))[0])
-    True
-    """
-    g = np.array(geoms, dtype=object).reshape(-1)
-    g[shapely.is_missing(g)] = _EMPTY_POLYGON
-    bad = ~shapely.is_valid(g)
-    g[bad] = shapely.make_valid(g[bad])
-    tid = shapely.get_type_id(g)
-    for i in np.flatnonzero(tid == 7):  # collections: their polygons only (rare)
-        parts = shapely.get_parts(shapely.get_parts(g[i]))
-        polys = parts[shapely.get_type_id(parts) == 3]
-        g[i] = shapely.union_all(polys) if len(polys) else _EMPTY_POLYGON
-    tid = shapely.get_type_id(g)
-    drop = ~np.isin(tid, (3, 6)) | shapely.is_empty(g) | (shapely.area(g) <= min_area)
-    g[drop] = _EMPTY_POLYGON
-    return g
-
-
-def polygon_parts(geoms: ArrayLike, *, min_area: float = 0.0) -> NDArray[Any]:
-    """Return the non-empty Polygons of :func:`polygonal`, as one flat array."""
-    parts = shapely.get_parts(polygonal(geoms, min_area=min_area))
-    keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
-    return np.asarray(parts[keep], dtype=object)
 
 
 def features_json(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
+import pyogrio
 import pytest
 from hostile._cli_project import (
     CONFIG,
@@ -523,6 +525,21 @@ def test_evaluate_and_map_of_the_gpkg_plan(
     assert code == 0 and out2 == out
 
 
+def test_a_gpkg_plan_of_the_older_layout_reads_its_plan_layer(
+    planned: Path, cfg: Path, capsys: pytest.CaptureFixture[str]
+):
+    # plan.gpkg once held one layer named "plan"; now "cameras" beside four more layers
+    old = cfg.parent / "old.gpkg"
+    # another layer first, so that reading the first layer would not do
+    gpd.read_file(cfg.parent / "districts.gpkg").to_file(old, layer="aaa", engine="pyogrio")
+    gpd.read_file(planned).to_file(old, layer="plan", engine="pyogrio")
+    assert list(pyogrio.list_layers(old)[:, 0]) == ["aaa", "plan"]
+    code, out, err = run(capsys, "evaluate", str(old), str(cfg), "-q")
+    assert code == 0, err
+    code, want, err = run(capsys, "evaluate", str(planned), str(cfg), "-q")
+    assert code == 0 and out == want
+
+
 @pytest.mark.parametrize("command", ["evaluate", "map"])
 def test_plan_and_config_given_the_wrong_way_round(
     command: str, planned: Path, cfg: Path, capsys: pytest.CaptureFixture[str]
@@ -580,6 +597,11 @@ def test_a_failure_after_the_plan_keeps_the_plan(
         assert (out / name).is_file() == (status == "written"), name
     for name in ("plan.geojson", "plan.gpkg", "plan.csv", "meta.json", "config.toml"):
         assert (out / name).is_file()
+    # plan.gpkg keeps its four plan layers; the districts layer needs the evaluation
+    layers = [str(n) for n in pyogrio.list_layers(out / "plan.gpkg")[:, 0]]
+    assert layers == ["cameras", "views", "demand", "streets"] + (
+        [] if broken == "evaluate" else ["districts"]
+    )
     assert_kept(before, tree(cfg.parent))
     assert leftovers(cfg.parent) == []
     # the folder is the tool's own: --force may replace it

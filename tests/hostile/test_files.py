@@ -343,7 +343,14 @@ def test_no_temporary_name_in_layer_names(cfg: Path, capsys: pytest.CaptureFixtu
     _plan_ok(capsys, cfg)
     assert_kept(before, tree(cfg.parent))
     out = cfg.parent / "out"
-    assert [str(r[0]) for r in pyogrio.list_layers(out / "plan.gpkg")] == ["plan"]
+    # the layered plan.gpkg (the "cameras" layer took the place of the older single "plan")
+    assert [str(r[0]) for r in pyogrio.list_layers(out / "plan.gpkg")] == [
+        "cameras",
+        "views",
+        "demand",
+        "streets",
+        "districts",
+    ]
     assert json.loads((out / "plan.geojson").read_text(encoding="utf-8"))["name"] == "plan"
 
 

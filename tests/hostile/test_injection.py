@@ -96,10 +96,10 @@ def test_geodata_keeps_the_text_as_it_was(tmp_path: Path):
         assert list(gpd.read_file(tmp_path / name)["name"]) == PAYLOADS  # data, not a spreadsheet
     write_frame(frame, tmp_path / "t.csv")
     rows = _rows(tmp_path / "t.csv")
-    assert rows[0] == ["name", "x", "y", "crs"]
+    assert rows[0] == ["name", "lon", "lat", "x", "y", "crs"]
     assert [r[0] for r in rows[1:]] == ["'" + p for p in PAYLOADS]
-    assert {r[3] for r in rows[1:]} == {"EPSG:2326"}
-    assert float(rows[1][1]) == 835000.0
+    assert {r[5] for r in rows[1:]} == {"EPSG:2326"}
+    assert float(rows[1][3]) == 835000.0
 
 
 # ------------------------------------------------------------------ end to end
