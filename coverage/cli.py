@@ -399,7 +399,7 @@ def _write_plan(writer: _Outputs, stages: _Stages, scene: Any, plan: Any) -> Any
         )
         got = report[0] if report else None
         if got is None:
-            logger.warning("plan.gpkg has no districts layer: the evaluation failed.")
+            logger.info("plan.gpkg has no districts layer: the evaluation failed.")
         writer.attempt(
             "plan.gpkg",
             lambda path: to_gpkg(scene, plan, path, report=got, districts=got is not None),
