@@ -15,7 +15,7 @@ import coverage  # noqa: E402
 
 project = "coverage"
 author = "the coverage developers"
-copyright = "the coverage developers, MIT licence"  # noqa: A001
+copyright = "the coverage developers, MIT licence"
 release = version = coverage.__version__
 
 extensions = [

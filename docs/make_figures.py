@@ -56,7 +56,7 @@ def _shrink(path: Path) -> Path:
 
 
 def static_figures(scene: object, plan: object) -> list[Path]:
-    """The plot_map and plot_curve pictures."""
+    """Draw the plot_map and plot_curve pictures."""
     import coverage as cov
     from coverage.render import plot_curve, plot_map
 
@@ -87,7 +87,9 @@ def close_up(scene: object, plan: object) -> Path:
     c[c.intersects(window)].clip(window).plot(ax=ax, color="#555555", linewidth=0.8)
     sites = plan.sites  # type: ignore[attr-defined]
     s = sites[sites.within(window)]
-    ax.scatter(s.geometry.x, s.geometry.y, marker="+", color="#2c7fb8", s=30, label="candidate poles")
+    ax.scatter(
+        s.geometry.x, s.geometry.y, marker="+", color="#2c7fb8", s=30, label="candidate poles"
+    )
     d = plan.demand  # type: ignore[attr-defined]
     d = d[d.within(window)]
     sc = ax.scatter(d.geometry.x, d.geometry.y, c=d["weight"], cmap="YlOrRd", s=9, zorder=3)
@@ -147,7 +149,7 @@ def dori_figure() -> Path:
 
 
 def screenshots(scene: object, plan: object) -> list[Path]:
-    """The HTML map and report in headless Chromium."""
+    """Screenshot the HTML map and report in headless Chromium."""
     from playwright.sync_api import sync_playwright
 
     import coverage as cov
@@ -160,7 +162,8 @@ def screenshots(scene: object, plan: object) -> list[Path]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium")
             page = browser.new_page(viewport={"width": 1100, "height": 760})
-            for src, name in ((t / "map.html", "map_screenshot.png"), (report, "report_screenshot.png")):
+            pages = ((t / "map.html", "map_screenshot.png"), (report, "report_screenshot.png"))
+            for src, name in pages:
                 page.goto(Path(src).resolve().as_uri())
                 page.wait_for_timeout(1500)
                 path = OUT / name

@@ -46,7 +46,7 @@ def _param(page: Path) -> object:
 
 
 @pytest.fixture
-def _docs_ext() -> object:
+def docs_ext() -> object:
     sys.path.insert(0, str(DOCS / "_ext"))
     yield
     sys.path.remove(str(DOCS / "_ext"))
@@ -94,7 +94,7 @@ def _public_names() -> set[str]:
     return names
 
 
-def test_api_pages_list_every_public_name(_docs_ext: object) -> None:
+def test_api_pages_list_every_public_name(docs_ext: object) -> None:
     import coverage_docs
 
     pages = coverage_docs.api_pages()
@@ -118,7 +118,7 @@ def test_built_site_has_a_page_per_public_name() -> None:
     assert not missing
 
 
-def test_config_keys_page_lists_every_key(_docs_ext: object) -> None:
+def test_config_keys_page_lists_every_key(docs_ext: object) -> None:
     import coverage_docs
 
     from coverage import config
@@ -133,7 +133,7 @@ def test_config_keys_page_lists_every_key(_docs_ext: object) -> None:
     assert re.search(r"^\| `budget` \| an integer or a list \|", text, re.M)
 
 
-def test_errors_catalogue_covers_every_error_type(_docs_ext: object) -> None:
+def test_errors_catalogue_covers_every_error_type(docs_ext: object) -> None:
     import errors_catalogue
 
     from coverage import errors
