@@ -150,6 +150,22 @@ def _kind(kinds: Any) -> str:
     return " or ".join(config._KIND[k] for k in kinds)
 
 
+#: Keys neither the template's comments nor a docstring describe.
+_EXTRA = {
+    ("scene", "dataset"): 'a bundled dataset, "sample_city" or "hong_kong"; leave it out to read '
+    "your own layer files (both at once is an error)",
+    ("output", "map"): "write map.html (the offline HTML map)",
+    ("output", "report"): "write report.html (the self-contained report)",
+}
+_ROLE = re.compile(r":(?:py:)?\w+:`~?([^`]+)`")
+
+
+def _markdown_text(text: str) -> str:
+    """Docstring reST to table-cell Markdown: roles become code, pipes are escaped."""
+    text = _ROLE.sub(lambda m: f"`{m.group(1)}`", text).replace("``", "`")
+    return text.replace("|", "\\|")
+
+
 def config_keys_markdown() -> str:
     """Every key of the configuration schema as Markdown tables, one per section."""
     from coverage import config
@@ -158,21 +174,25 @@ def config_keys_markdown() -> str:
     from coverage.scene import Scene
 
     notes = _template_notes()
+    files = _param_docs(Scene.from_files)
+    scene = _param_docs(Scene)
+    files.update({k: scene[k] for k, v in files.items() if v.startswith("As for") and k in scene})
+    plan = _param_docs(Problem)
     sources = {
-        "scene": ({**_param_docs(Scene), **_param_docs(Scene.from_files)}, "Scene.from_files"),
+        "scene": (files, "Scene.from_files"),
         "camera": (_param_docs(CameraSet), "CameraSet"),
-        "plan": ({**_param_docs(Problem), "seed": _param_docs(Problem).get("rng", "")}, "Problem"),
+        "plan": ({**plan, "seed": plan.get("rng", "")}, "Problem"),
         "output": ({}, ""),
     }
     out: list[str] = []
     for section, keys in config._SECTIONS.items():
         out.append(f"### `[{section}]`\n")
         if keys is None:
-            ex = next((v for (s, _), v in notes.items() if s == section), None)
+            ex = next((ln.strip("# ") for ln in config.TEMPLATE.splitlines() if "{ min" in ln), "")
             out.append(
                 "Free keys: one per district name, each a table `{ min = N, max = M }` "
                 "(either may be left out) of new sets in that district per phase."
-                + (f" Example: `{ex[0]}`." if ex else "")
+                + (f" Example: `{ex}`." if ex else "")
                 + "\n"
             )
             continue
@@ -183,8 +203,8 @@ def config_keys_markdown() -> str:
             desc = docs.get(key, "")
             if not desc and key in config._SCENE_FILES:
                 desc = docs.get("districts", "")
-            meaning = "; ".join(x for x in (comment, desc) if x) or "(see the template)"
-            meaning = meaning.replace("|", "\\|")
+            parts = (comment, _EXTRA.get((section, key), ""), desc)
+            meaning = _markdown_text("; ".join(x for x in parts if x))
             ex = f"`{example}`" if example else ""
             out.append(f"| `{key}` | {_kind(kinds)} | {ex} | {meaning} |")
         if target:
@@ -200,6 +220,30 @@ def _target_path(target: str) -> str:
         "CameraSet": "camera.CameraSet",
         "Problem": "plan.Problem",
     }[target]
+
+
+# ------------------------------------------------------------------------------ CLI help
+def cli_help_markdown() -> str:
+    """The ``--help`` of ``coverage`` and of each command, from the parser of :mod:`coverage.cli`."""
+    import argparse
+    import os
+
+    from coverage import cli
+
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "96"  # argparse wraps to the terminal: fix the width
+    try:
+        parser = cli._parser()
+        out = ["```text", "$ coverage --help", parser.format_help().rstrip(), "```", ""]
+        subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        for name, sub in subs.choices.items():
+            out += [f"### `coverage {name}`", "", "```text", sub.format_help().rstrip(), "```", ""]
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
+    return "\n".join(out) + "\n"
 
 
 # ------------------------------------------------------------------------------ writing
@@ -225,6 +269,7 @@ def generate(app: Any = None) -> None:
     gen = DOCS / "_generated"
     _write_if_changed(gen / "config_keys.md", config_keys_markdown())
     _write_if_changed(gen / "template.toml", _template())
+    _write_if_changed(gen / "cli_help.md", cli_help_markdown())
     _write_if_changed(gen / "errors.md", errors_catalogue.markdown())
 
 
