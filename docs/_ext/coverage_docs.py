@@ -270,7 +270,22 @@ def generate(app: Any = None) -> None:
     _write_if_changed(gen / "config_keys.md", config_keys_markdown())
     _write_if_changed(gen / "template.toml", _template())
     _write_if_changed(gen / "cli_help.md", cli_help_markdown())
+    _write_if_changed(gen / "benchmarks.md", benchmarks_markdown())
     _write_if_changed(gen / "errors.md", errors_catalogue.markdown())
+
+
+def benchmarks_markdown() -> str:
+    """The optimizer's benchmark tables: benchmarks/README.md when present, else the run kept here."""
+    readme = DOCS.parent / "benchmarks" / "README.md"
+    if readme.is_file():
+        text = readme.read_text(encoding="utf-8")
+        # its headings sit under this page's "Benchmarks" section
+        return re.sub(r"^(#+) ", lambda m: "#" * min(len(m.group(1)) + 2, 6) + " ", text, flags=re.M)
+    runs = sorted((DOCS / "benchmarks").glob("*.txt"))
+    out = []
+    for run in runs:
+        out += [f"`docs/benchmarks/{run.name}`:", "", "```text", run.read_text().rstrip(), "```", ""]
+    return "\n".join(out) + "\n"
 
 
 def _template() -> str:
