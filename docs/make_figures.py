@@ -60,7 +60,9 @@ def static_figures(scene: object, plan: object) -> list[Path]:
     import coverage as cov
     from coverage.render import plot_curve, plot_map
 
-    out = [plot_map(scene, plan, OUT / "sample_city_plan.png", dpi=60, figsize=(9.0, 9.0))]
+    x0, y0, x1, y1 = scene.bounds  # type: ignore[attr-defined]
+    size = (10.0, 10.0 * (y1 - y0) / (x1 - x0) + 1.2)  # the city's own aspect, room for the notes
+    out = [plot_map(scene, plan, OUT / "sample_city_plan.png", dpi=80, figsize=size)]
     curve = cov.evaluation.coverage_curve(plan, [0, 10, 20, 40, 60, 80])
     out.append(plot_curve(curve, OUT / "coverage_curve.png", dpi=90))
     return [_shrink(p) for p in out]

@@ -158,3 +158,30 @@ def test_conf_imports_this_checkout() -> None:
     text = (DOCS / "conf.py").read_text(encoding="utf-8")
     assert "sys.path.insert(0, str(ROOT))" in text
     assert importlib.util.find_spec("coverage") is not None
+
+
+def test_link_checker_finds_broken_links_anchors_and_remote_assets(
+    tmp_path: Path, docs_ext: object
+) -> None:
+    sys.path.insert(0, str(DOCS))
+    try:
+        check_links = importlib.import_module("check_links")
+    finally:
+        sys.path.remove(str(DOCS))
+    (tmp_path / "index.html").write_text(
+        '<html><body id="top"><a href="page.html#here">ok</a> <a href="#top">ok</a>'
+        '<a href="https://example.org/">a link out is fine</a></body></html>',
+        encoding="utf-8",
+    )
+    (tmp_path / "page.html").write_text('<p id="here">here</p>', encoding="utf-8")
+    assert check_links.check(tmp_path) == []
+    (tmp_path / "bad.html").write_text(
+        '<a href="missing.html">x</a><a href="page.html#nowhere">y</a>'
+        '<script src="https://cdn.example.org/x.js"></script>',
+        encoding="utf-8",
+    )
+    problems = check_links.check(tmp_path)
+    assert len(problems) == 3
+    assert "broken link 'missing.html'" in problems[0]
+    assert "no anchor #nowhere" in problems[1]
+    assert "loads https://cdn.example.org/x.js" in problems[2]

@@ -224,7 +224,7 @@ def _target_path(target: str) -> str:
 
 # ------------------------------------------------------------------------------ CLI help
 def cli_help_markdown() -> str:
-    """The ``--help`` of ``coverage`` and of each command, from the parser of :mod:`coverage.cli`."""
+    """Return the ``--help`` of ``coverage`` and of each command, from its own parser."""
     import argparse
     import os
 
@@ -275,16 +275,25 @@ def generate(app: Any = None) -> None:
 
 
 def benchmarks_markdown() -> str:
-    """The optimizer's benchmark tables: benchmarks/README.md when present, else the run kept here."""
+    """Return the benchmark tables: benchmarks/README.md when present, else the runs kept here."""
     readme = DOCS.parent / "benchmarks" / "README.md"
     if readme.is_file():
         text = readme.read_text(encoding="utf-8")
         # its headings sit under this page's "Benchmarks" section
-        return re.sub(r"^(#+) ", lambda m: "#" * min(len(m.group(1)) + 2, 6) + " ", text, flags=re.M)
+        return re.sub(
+            r"^(#+) ", lambda m: "#" * min(len(m.group(1)) + 2, 6) + " ", text, flags=re.M
+        )
     runs = sorted((DOCS / "benchmarks").glob("*.txt"))
     out = []
     for run in runs:
-        out += [f"`docs/benchmarks/{run.name}`:", "", "```text", run.read_text().rstrip(), "```", ""]
+        out += [
+            f"`docs/benchmarks/{run.name}`:",
+            "",
+            "```text",
+            run.read_text().rstrip(),
+            "```",
+            "",
+        ]
     return "\n".join(out) + "\n"
 
 
