@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import tempfile
 import textwrap
 from collections.abc import Callable
@@ -127,17 +128,24 @@ def _config(text: str) -> object:
             os.chdir(old)
 
 
+#: The configuration files of the ConfigError cases (shown on the page as they are).
+TOML = {
+    "unknown_key": '[scene]\ndataset = "sample_city"\n\n[camera]\nrange = 40\n',
+    "both_sources": '[scene]\ndataset = "sample_city"\ndistricts = "d.gpkg"\ncorridors = "c.gpkg"\n',
+    "wrong_kind": '[scene]\ndataset = "sample_city"\n\n[plan]\nbudget = "lots"\n',
+}
+
+
 def _config_unknown_key() -> object:
-    return _config('[scene]\ndataset = "sample_city"\n[camera]\nrange = 40\n')
+    return _config(TOML["unknown_key"])
 
 
 def _config_both_sources() -> object:
-    text = '[scene]\ndataset = "sample_city"\ndistricts = "d.gpkg"\ncorridors = "c.gpkg"\n'
-    return _config(text)
+    return _config(TOML["both_sources"])
 
 
 def _config_wrong_kind() -> object:
-    return _config('[scene]\ndataset = "sample_city"\n[plan]\nbudget = "lots"\n')
+    return _config(TOML["wrong_kind"])
 
 
 CASES = [
@@ -234,9 +242,45 @@ def _hierarchy() -> list[str]:
     for t in types:
         bases = ", ".join(f"`{b.__name__}`" for b in t.__bases__)
         doc = (inspect.getdoc(t) or "").split("\n\n")[0].replace("\n", " ")
+        doc = _ROLE.sub(lambda m: f"`{m.group(1)}`", doc)
         rows.append(f"| {{class}}`~{t.__module__}.{t.__name__}` | {bases} | {doc} |")
     rows[-1] = rows[-1].replace("coverage.render._offline.", "coverage.render.")
     return rows
+
+
+def _body(func: Callable[[], object]) -> str:
+    """The statements of a case function, without its ``def`` line and ``return``."""
+    source = textwrap.dedent(inspect.getsource(func))
+    body = textwrap.dedent(source.split(":\n", 1)[1])
+    return body.replace("return ", "").rstrip()
+
+
+def _shown(case: Case) -> str:
+    """The Markdown that shows what a case runs (the TOML file, or the Python)."""
+    name = case.call.__name__.removeprefix("_config_")
+    if name in TOML:
+        return "\n".join(
+            [
+                "`my_plan.toml`:\n",
+                "```toml",
+                TOML[name].rstrip(),
+                "```\n",
+                "```python",
+                "from coverage.config import load_config",
+                "",
+                'load_config("my_plan.toml")   # or: coverage plan my_plan.toml',
+                "```\n",
+            ]
+        )
+    body = _body(case.call)
+    if "_layers()" in body:
+        setup = _body(_layers).replace("districts, corridors\n", "").rstrip()
+        setup = setup.rsplit("\n", 1)[0] if setup.endswith("districts, corridors") else setup
+        body = body.replace("districts, corridors = _layers()\n", setup + "\n")
+    return "```python\n" + body + "\n```\n"
+
+
+_ROLE = re.compile(r":(?:py:)?\w+:`~?([^`]+)`")
 
 
 def markdown() -> str:
@@ -255,15 +299,11 @@ def markdown() -> str:
         if not issubclass(kind, expected):
             msg = f"errors catalogue: {case.title!r} raised {kind.__name__}, not {case.error}"
             raise AssertionError(msg)
-        source = textwrap.dedent(inspect.getsource(case.call))
-        body = source.split(":\n", 1)[1]
-        body = textwrap.dedent(body).replace("return ", "")
+        code = _shown(case)
         out += [
             f"### {case.title}\n",
             f"{{class}}`~coverage.errors.{case.error}` (raised: `{kind.__name__}`)\n",
-            "```python",
-            body.rstrip(),
-            "```\n",
+            code,
             "```text",
             message,
             "```\n",
