@@ -131,7 +131,9 @@ def _config(text: str) -> object:
 #: The configuration files of the ConfigError cases (shown on the page as they are).
 TOML = {
     "unknown_key": '[scene]\ndataset = "sample_city"\n\n[camera]\nrange = 40\n',
-    "both_sources": '[scene]\ndataset = "sample_city"\ndistricts = "d.gpkg"\ncorridors = "c.gpkg"\n',
+    "both_sources": (
+        '[scene]\ndataset = "sample_city"\ndistricts = "d.gpkg"\ncorridors = "c.gpkg"\n'
+    ),
     "wrong_kind": '[scene]\ndataset = "sample_city"\n\n[plan]\nbudget = "lots"\n',
 }
 
@@ -249,14 +251,14 @@ def _hierarchy() -> list[str]:
 
 
 def _body(func: Callable[[], object]) -> str:
-    """The statements of a case function, without its ``def`` line and ``return``."""
+    """Return the statements of a case function, without its ``def`` line and ``return``."""
     source = textwrap.dedent(inspect.getsource(func))
     body = textwrap.dedent(source.split(":\n", 1)[1])
     return body.replace("return ", "").rstrip()
 
 
 def _shown(case: Case) -> str:
-    """The Markdown that shows what a case runs (the TOML file, or the Python)."""
+    """Return the Markdown that shows what a case runs (the TOML file, or the Python)."""
     name = case.call.__name__.removeprefix("_config_")
     if name in TOML:
         return "\n".join(
