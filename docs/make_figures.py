@@ -55,6 +55,25 @@ def _shrink(path: Path) -> Path:
     raise SystemExit(msg)
 
 
+def _trim(path: Path, *, margin: int = 8) -> Path:
+    """Crop the white margins of a plot_map PNG around the map, its title and CRS note.
+
+    The attribution line plot_map writes in the figure's bottom-left corner is left out with
+    the margin (the sample city is our own CC0 data).
+    """
+    import numpy as np
+    from PIL import Image
+
+    img = Image.open(path).convert("RGB")
+    a = np.asarray(img)
+    body = a[: int(a.shape[0] * 0.96)]  # above the attribution strip
+    ink = np.argwhere((body < 245).any(axis=2))
+    (top, left), (bottom, right) = ink.min(axis=0), ink.max(axis=0)
+    box = (max(left - margin, 0), max(top - margin, 0), right + margin, bottom + margin)
+    img.crop(box).save(path)
+    return path
+
+
 def static_figures(scene: object, plan: object) -> list[Path]:
     """Draw the plot_map and plot_curve pictures."""
     import coverage as cov
@@ -62,7 +81,7 @@ def static_figures(scene: object, plan: object) -> list[Path]:
 
     x0, y0, x1, y1 = scene.bounds  # type: ignore[attr-defined]
     size = (10.0, 10.0 * (y1 - y0) / (x1 - x0) + 1.2)  # the city's own aspect, room for the notes
-    out = [plot_map(scene, plan, OUT / "sample_city_plan.png", dpi=80, figsize=size)]
+    out = [_trim(plot_map(scene, plan, OUT / "sample_city_plan.png", dpi=80, figsize=size))]
     curve = cov.evaluation.coverage_curve(plan, [0, 10, 20, 40, 60, 80])
     out.append(plot_curve(curve, OUT / "coverage_curve.png", dpi=90))
     return [_shrink(p) for p in out]
