@@ -1,6 +1,6 @@
 """Sphinx extension for the coverage docs: pages generated from the code, and offline math.
 
-At ``builder-inited`` it writes (all git-ignored, rebuilt on every build):
+At ``config-inited`` it writes (all git-ignored, rebuilt on every build):
 
 - ``api/*.rst``: one page per public module, listing every name of its ``__all__``
   (autosummary then gives each name its own page), from ``coverage.__all__``;
@@ -255,7 +255,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def generate(app: Any = None) -> None:
-    """Write every generated page (run at ``builder-inited``, or by hand)."""
+    """Write every generated page (run at ``config-inited``, or by hand)."""
     import errors_catalogue
 
     api = DOCS / "api"
@@ -338,7 +338,9 @@ def _visit_block(self: Any, node: nodes.Element) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     """Register the generators and the offline math renderer."""
-    app.connect("builder-inited", generate, priority=400)  # before autosummary
+    # At config-inited, before Sphinx lists the source files: autosummary (at builder-inited)
+    # then sees the API pages even in a fresh checkout.
+    app.connect("config-inited", lambda app, config: generate(app))
     app.add_html_math_renderer(
         "svgmath", inline_renderers=(_visit_inline, None), block_renderers=(_visit_block, None)
     )
