@@ -1,7 +1,10 @@
 """The documentation cannot rot: its code runs, its generated pages cover the code.
 
 - Every ```python block of docs/**/*.md is executed and every ```pycon block is doctested
-  (outputs compared), in page order, sharing one namespace per page, in a fresh folder.
+  (outputs compared), in page order, sharing one namespace per page, in a fresh folder; a
+  page that another test file names (e.g. docs/guide/own-city-osm.md, run from the
+  repository root by tests/test_osm.py) is left to that test. Code meant only to be read
+  goes in a ```{code-block} python directive.
   Pages that load the sample city are marked slow (CI runs them in its docs step).
 - The API pages list every public name (checked against the modules' ``__all__``).
 - The TOML key reference lists every key of the configuration schema.
@@ -26,10 +29,20 @@ DOCS = ROOT / "docs"
 _FENCE = re.compile(r"^```(python|pycon)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 
 
+def _own_tests() -> str:
+    """The text of the other test files: a page one of them names is run there, not here."""
+    here = Path(__file__).resolve()
+    files = (p for p in (ROOT / "tests").rglob("*.py") if p.resolve() != here)
+    return "\n".join(p.read_text(encoding="utf-8") for p in files)
+
+
 def _pages() -> list[Path]:
     skip = {"_build", "_generated", "api"}
+    others = _own_tests()
     return sorted(
-        p for p in DOCS.rglob("*.md") if not skip & set(p.relative_to(DOCS).parts) and _blocks(p)
+        p
+        for p in DOCS.rglob("*.md")
+        if not skip & set(p.relative_to(DOCS).parts) and _blocks(p) and p.name not in others
     )
 
 
