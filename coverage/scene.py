@@ -353,7 +353,7 @@ class Scene:
 
         Keys: ``working_crs`` (``"EPSG:32632"``, or a PROJ string for a
         custom Transverse Mercator), ``working_crs_name``,
-        ``max_scale_error`` (largest |scale factor - 1| over the scene) and
+        ``max_scale_error`` (largest ``|scale factor - 1|`` over the scene) and
         ``lonlat_bounds`` (west, south, east, north in degrees).
 
         Examples
