@@ -54,6 +54,7 @@ _MODULES = {
     # The generator moved into the datasets package; the short name stays.
     "synthetic": "coverage.datasets.synthetic",
     "osm": "coverage.osm",
+    "assumptions": "coverage.assumptions",
 }
 
 __all__ = sorted([*_NAMES, *_MODULES])
