@@ -271,8 +271,8 @@ def run_exact(  # noqa: PLR0913 - the problem, then keyword-only options
 
 #: Work budgets of ``"auto"`` (deterministic limits; the deadline is only a cap):
 #: subgradient steps x contested entries, perturbation rounds x entries, MILP nodes.
-LAGRANGE_WORK = 1.5e8
-PERTURB_WORK = 2e7
+LAGRANGE_WORK = 1e8
+PERTURB_WORK = 1e7
 MILP_NODES = 20_000
 #: Swap passes that polish the Lagrangian's inner plan (a heuristic: kept short).
 HEURISTIC_PASSES = 10
@@ -370,7 +370,7 @@ def solve_core(core: Core, constraints: Constraints, run: RunOptions) -> RunStat
     if state.gap() > gap_tol and state.left() > 0 and lag is not None:
         # the MILP did not prove the target (or none ran): resume the subgradient from its best
         run_lagrangian(
-            core, dual, state, gap_tol=gap_tol, max_iterations=iterations, lam_start=lag.lam
+            core, dual, state, gap_tol=gap_tol, max_iterations=iterations // 2, lam_start=lag.lam
         )
     return state
 
