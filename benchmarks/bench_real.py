@@ -33,6 +33,7 @@ import platform
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -128,9 +129,8 @@ def build(data: Path, names: tuple[str, ...]) -> None:
         )
         A, w, fixed, cm = _matrix_of(prob)
         _save("territory1", A, w, cm.groups, fixed)
-        print(
-            f"territory1: {A.shape} nnz {A.nnz} fixed {fixed.size} ({time.perf_counter() - t0:.0f} s)"
-        )
+        secs = time.perf_counter() - t0
+        print(f"territory1: {A.shape} nnz {A.nnz} fixed {fixed.size} ({secs:.0f} s)")
     if "territory2" in todo:
         inst = load("territory1")
         sol = _ours(inst, time_limit_s=60.0)
@@ -250,13 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|")
     for name in args.instances:
         inst = load(name)
-        runs: list[tuple[str, Any]] = [
-            (m, lambda m=m: run_ours(inst, args.limit, m)) for m in args.methods
-        ]
+        runs: list[Any] = [partial(run_ours, inst, args.limit, m) for m in args.methods]
         if not args.quick:
-            runs.append(("highs", lambda: run_highs(inst, args.highs_limit)))
+            runs.append(partial(run_highs, inst, args.highs_limit))
             if args.highs_long > 0:
-                runs.append(("highs-long", lambda: run_highs(inst, args.highs_long)))
+                runs.append(partial(run_highs, inst, args.highs_long))
         n, m = inst["A"].shape
         label = f"{name} ({n:,} x {m:,}, {inst['fixed'].size} fixed, K={inst['budget']})"
         for fn in runs:
