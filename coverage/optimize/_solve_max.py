@@ -33,7 +33,7 @@ from coverage.optimize.bound import (
     split_contested,
     subgradient,
 )
-from coverage.optimize.decompose import run_decomposed
+from coverage.optimize.decompose import Priced, reprice, run_decomposed
 from coverage.optimize.exact import ISOLATE_NNZ, reduce_model, solve_milp
 from coverage.optimize.greedy import lazy_greedy
 from coverage.optimize.local import swap_search
@@ -356,8 +356,9 @@ def solve_core(core: Core, constraints: Constraints, run: RunOptions) -> RunStat
         lag = run_lagrangian(core, dual, state, gap_tol=gap_tol, max_iterations=iterations)
     if method == "local" or state.gap() <= gap_tol:
         return state
+    priced = None
     if constraints.plain and lag is not None:
-        run_decomposed(core, state, lag, contested.cols, gap_tol=gap_tol)
+        priced = run_decomposed(core, state, lag, contested.cols, gap_tol=gap_tol)
         if state.gap() <= gap_tol:
             return state
     if constraints.plain:
@@ -368,11 +369,29 @@ def solve_core(core: Core, constraints: Constraints, run: RunOptions) -> RunStat
         nodes = None if method == "exact" else MILP_NODES
         run_exact(core, contested, state, constraints, lag=lag, gap_tol=tol, node_limit=nodes)
     if state.gap() > gap_tol and state.left() > 0 and lag is not None:
-        # the MILP did not prove the target (or none ran): resume the subgradient from its best
-        run_lagrangian(
-            core, dual, state, gap_tol=gap_tol, max_iterations=iterations // 2, lam_start=lag.lam
-        )
+        _resume_bound(core, dual, state, lag, priced, gap_tol=gap_tol, iterations=iterations // 2)
     return state
+
+
+def _resume_bound(  # noqa: PLR0913 - the run's pieces, then keyword-only limits
+    core: Core,
+    dual: Dual,
+    state: RunState,
+    lag: LagrangeResult,
+    priced: Priced | None,
+    *,
+    gap_tol: float,
+    iterations: int,
+) -> None:
+    """Resume the subgradient from its best point (the MILP did not prove the target, or none ran).
+
+    The new multipliers also tighten the decomposition's bound at its price.
+    """
+    lag2 = run_lagrangian(
+        core, dual, state, gap_tol=gap_tol, max_iterations=iterations, lam_start=lag.lam
+    )
+    if priced is not None:
+        state.offer_bound(reprice(core, priced, lag2, dual.contested.cols), "decomposition")
 
 
 def order_plan(

@@ -62,7 +62,16 @@ from coverage.optimize.local import _Top2, swap_search
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-__all__ = ["PieceResult", "Work", "price_of", "run_decomposed", "solve_piece", "split_components"]
+__all__ = [
+    "PieceResult",
+    "Priced",
+    "Work",
+    "price_of",
+    "reprice",
+    "run_decomposed",
+    "solve_piece",
+    "split_components",
+]
 
 
 @dataclass(frozen=True)
@@ -234,7 +243,7 @@ def run_decomposed(
     *,
     gap_tol: float,
     work: Work | None = None,
-) -> None:
+) -> Priced | None:
     """Price the budget, solve the loosest components exactly, offer the plan and the bound.
 
     ``lag`` holds multipliers of the contested columns ``contested_cols``
@@ -244,7 +253,7 @@ def run_decomposed(
     P = _pieces(core, lag, contested_cols, state.plan)
     state.info["components"] = P.n
     if P.n < 2:
-        return
+        return None
     K, mu = core.budget, P.price
     gaps = P.lag - (P.inc_value - mu * P.inc_rows)
     rows_of = np.argsort(P.row_comp, kind="stable")
@@ -298,6 +307,32 @@ def run_decomposed(
     state.offer_bound(mu * K + float(bounds.sum()), "decomposition")
     if chosen:
         _combine(core, state, P.row_comp, chosen)
+    return Priced(mu, bounds, P.row_comp, P.col_comp)
+
+
+@dataclass
+class Priced:
+    """The priced bound of a decomposition: price, per-component bounds, the split."""
+
+    price: float
+    bounds: FloatArray
+    row_comp: IntArray
+    col_comp: IntArray
+
+
+def reprice(core: Core, priced: Priced, lag: LagrangeResult, contested_cols: IntArray) -> float:
+    """Return the decomposition bound with new multipliers ``lag`` at the same price.
+
+    For every component ``min(B_c, sum_{j in c} lam_j + sum_{g in c} (c_g(lam) - mu)^+)``:
+    both bound its priced problem at the price ``mu``, so their sum plus ``mu K``
+    bounds the optimum.
+    """
+    mu, n_c = priced.price, priced.bounds.size
+    grp_comp = np.zeros(core.groups.n_groups, dtype=np.int64)
+    grp_comp[core.groups.group_ids] = priced.row_comp
+    lam_part = np.bincount(priced.col_comp[contested_cols], weights=lag.lam, minlength=n_c)
+    g_part = np.bincount(grp_comp, weights=np.maximum(lag.group_max - mu, 0.0), minlength=n_c)
+    return mu * core.budget + float(np.minimum(priced.bounds, lam_part + g_part).sum())
 
 
 def _combine(core: Core, state: RunState, row_comp: IntArray, chosen: dict[int, IntArray]) -> None:

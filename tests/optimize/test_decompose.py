@@ -17,6 +17,7 @@ from coverage.optimize.decompose import (
     Work,
     _pieces,
     price_of,
+    reprice,
     run_decomposed,
     solve_piece,
     split_components,
@@ -132,10 +133,21 @@ def test_decomposition_plan_and_bound_vs_brute_force(
     # the priced Lagrangian bounds of the components add up to L(lam)
     P = _pieces(core, lag, con.cols, state.plan)
     assert P.price * budget + P.lag.sum() == pytest.approx(lag.bound, rel=1e-9, abs=1e-9)
-    run_decomposed(core, state, lag, con.cols, gap_tol=0.0, work=Work(max_piece_nnz=10**6))
+    priced = run_decomposed(
+        core, state, lag, con.cols, gap_tol=0.0, work=Work(max_piece_nnz=10**6, max_pieces=2)
+    )
     opt = brute_force(A, w, budget, g, fx)
     base = core.base
     assert state.bound + base >= opt - 1e-7
+    if priced is not None:
+        # new multipliers at the same price: still a bound, never above the old one
+        dual = Dual(con, core.groups, core.budget, None)
+        lag2 = subgradient(
+            dual, lag.lam, target=state.value, gap_tol=0.0, deadline=np.inf, max_iterations=20
+        )
+        again = reprice(core, priced, lag2, con.cols)
+        assert again + base >= opt - 1e-7
+        assert again <= priced.price * budget + priced.bounds.sum() + 1e-9
     plan = core.rows[state.plan]
     assert plan.size <= budget
     if g is not None:

@@ -38,9 +38,7 @@ def _instance(seed: int = 0):
     A = csr_array(block_diag(mats, format="csr"))
     # a few shared columns link some blocks, so the components are uneven
     links = rng.integers(0, A.shape[0], size=6)
-    extra = csr_array(
-        (np.full(6, 0.5), (links, rng.integers(0, 8, size=6))), shape=(A.shape[0], 8)
-    )
+    extra = csr_array((np.full(6, 0.5), (links, rng.integers(0, 8, size=6))), shape=(A.shape[0], 8))
     from scipy.sparse import hstack
 
     A = csr_array(hstack([A, extra], format="csr"))
