@@ -273,7 +273,7 @@ def run_exact(  # noqa: PLR0913 - the problem, then keyword-only options
 #: subgradient steps x contested entries, perturbation rounds x entries, MILP nodes.
 LAGRANGE_WORK = 1e8
 PERTURB_WORK = 1e7
-MILP_NODES = 20_000
+MILP_NODES = 300
 #: Swap passes that polish the Lagrangian's inner plan (a heuristic: kept short).
 HEURISTIC_PASSES = 10
 
