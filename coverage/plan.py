@@ -744,6 +744,7 @@ def _phase_row(phase: int, budget: int, sol: Solution) -> dict[str, Any]:
         "gap": float(sol.gap),
         "method": sol.method,
         "seconds": sol.elapsed_s,
+        "stopped_by": sol.stopped_by,
     }
 
 

@@ -46,6 +46,14 @@ stage works on ``V_ij = w_j (A_ij - c0_j)^+`` over the selectable rows.
   is an upper bound for every ``lam >= 0`` (its minimum is the LP bound);
   projected subgradient steps lower it.  Columns covered by one group only
   keep ``lam_j = 0`` (optimal), so the steps work on contested columns.
+- Decomposition (``decompose``; plain problems and groups only): the
+  coverage graph splits into independent components; the budget is priced
+  at ``mu`` (between the K-th and (K+1)-th group value of the Lagrangian),
+  so ``mu K + sum_c B_c`` bounds the optimum for any bounds ``B_c`` of the
+  components' priced problems ``max f_c(S) - mu |S|``.  The loosest
+  components get an exact priced MILP; their plans are swapped in, the
+  union fitted to the budget and polished by swaps.  Costs, quotas and
+  separation couple components: those problems skip this stage.
 - Exact: rows that cannot be in any plan better than the incumbent (by the
   Lagrangian reduced costs) are removed, groups that must be used are
   forced, and the remaining level MILP goes to HiGHS with the warm start.
@@ -53,6 +61,11 @@ stage works on ``V_ij = w_j (A_ij - c0_j)^+`` over the selectable rows.
 - Side constraints enter every stage: greedy and swaps check them (and
   reserve room for quota minima), bounds relax them (minima and separation
   dropped, money by a fractional knapsack), and the MILP has them as rows.
+- Limits are counted in work (swap passes, subgradient steps, perturbation
+  rounds, pieces, MILP nodes; HiGHS on one thread), so the same inputs and
+  seed give the same plan on any machine load; ``time_limit_s`` is a safety
+  cap, and ``Solution.stopped_by == "time_limit"`` says when it cut the run
+  (only then may the plan vary).
 - ``k_coverage > 1`` and ``combine="probabilistic"`` use a simpler path
   (surrogate greedy for k-coverage, swaps on the true objective, MILP with
   binary levels or tangent cuts); meant for small and medium instances.
@@ -140,14 +153,17 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
         means 60 s for ``"auto"``, 30 s for ``"local"``, 300 s for
         ``"exact"`` and none for ``"greedy"``.  The limit is enforced on HiGHS
         too (large models run in a child process killed at the deadline).
+        It is a safety cap: the stages' work is counted, so a run that ends
+        before it (``Solution.stopped_by != "time_limit"``) gives the same
+        plan on any machine load.
     gap_tol
         Relative gap at which ``"auto"``, ``"local"`` stop (``"exact"``
         aims at 1e-9).
     rng
         Seed or Generator, normalized once; it drives the perturbation
         search (drop a few rows at random, refill, swap; up to 30 rounds
-        without improvement) that ``"auto"`` runs when more than 5 s are
-        left.  Same seed, same plan.
+        without improvement, a work-counted number in all) of ``"auto"``
+        and ``"exact"``.  Same seed, same plan (unless the cap cut the run).
     progress
         Optional callable receiving a :class:`Progress` now and then.
     costs
@@ -175,7 +191,9 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     -------
     Solution
         ``selected`` in the order chosen, ``objective`` recomputed from it,
-        a proven ``upper_bound`` and the ``gap``.
+        a proven ``upper_bound``, the ``gap`` and ``stopped_by`` (why the run
+        ended: ``"optimal"``, ``"gap"``, ``"work_limit"``, ``"time_limit"``
+        or ``"done"``; see :class:`Solution`).
 
     Raises
     ------

@@ -74,7 +74,7 @@ def check_run(
         t0=t0,
         deadline=t0 + limit_s,
         rng=np.random.default_rng(check_seed(rng, owner)),
-        progress=None if progress is None else _progress_fn(progress, t0),
+        progress=None if progress is None else _progress_fn(progress, t0, limit_s),
     )
 
 
@@ -91,9 +91,9 @@ def check_seed(rng: Any, owner: str) -> SeedLike:
     raise ParameterError(msg)
 
 
-def _progress_fn(progress: Callable[[Progress], None], t0: float) -> ProgressFn:
+def _progress_fn(progress: Callable[[Progress], None], t0: float, limit_s: float) -> ProgressFn:
     def report(stage: str, done: int, total: int, obj: float, ub: float) -> None:
-        progress(Progress(stage, done, total, obj, ub, time.perf_counter() - t0))
+        progress(Progress(stage, done, total, obj, ub, time.perf_counter() - t0, float(limit_s)))
 
     return report
 

@@ -21,7 +21,14 @@ class TracePoint(NamedTuple):
 
 
 class Progress(NamedTuple):
-    """What a ``progress`` callback receives (for progress bars)."""
+    """What a ``progress`` callback receives (for progress bars).
+
+    ``objective`` and ``upper_bound`` are the best plan's value and the best
+    proven bound so far (fixed rows included); ``time_limit_s`` is the call's
+    safety cap (``inf`` when there is none), so a bar can show the time left.
+    The callback is called at least every few hundred milliseconds of work in
+    every stage but the HiGHS MILP (which reports when it ends).
+    """
 
     stage: str
     done: int
@@ -29,6 +36,7 @@ class Progress(NamedTuple):
     objective: float
     upper_bound: float
     elapsed_s: float
+    time_limit_s: float = float("inf")
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +66,14 @@ class Solution:
         Wall time of the call.
     info
         Solver details (counts, timings), for logs and benchmarks.
+    stopped_by
+        Why the run ended: ``"optimal"`` (proven, gap 0), ``"gap"`` (the gap
+        target ``gap_tol`` proven), ``"work_limit"`` (every stage ran its
+        work budget, counted in iterations, rounds, pieces and MILP nodes,
+        without proving the target), ``"time_limit"`` (the ``time_limit_s``
+        safety cap cut a stage: only then may the plan depend on the
+        machine's speed or load) or ``"done"`` (``"greedy"``, which has no
+        gap target).
     """
 
     selected: NDArray[np.int64]
@@ -70,6 +86,7 @@ class Solution:
     bound_method: str = ""
     elapsed_s: float = 0.0
     info: dict[str, Any] | None = None
+    stopped_by: str = ""
 
     def __repr__(self) -> str:
         return (

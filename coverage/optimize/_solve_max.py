@@ -25,6 +25,7 @@ from coverage.optimize._inputs import Instance, RunOptions
 from coverage.optimize._solution import Solution, TracePoint
 from coverage.optimize._state import RunState, no_plan_error
 from coverage.optimize.bound import (
+    MAX_ITERATIONS,
     Contested,
     Dual,
     LagrangeResult,
@@ -32,6 +33,7 @@ from coverage.optimize.bound import (
     split_contested,
     subgradient,
 )
+from coverage.optimize.decompose import Priced, reprice, run_decomposed
 from coverage.optimize.exact import ISOLATE_NNZ, reduce_model, solve_milp
 from coverage.optimize.greedy import lazy_greedy
 from coverage.optimize.local import swap_search
@@ -71,13 +73,11 @@ def run_greedy(core: Core, state: RunState, constraints: Constraints) -> None:
         state.offer_bound(res.bound, "online")
 
 
-def run_local(
-    core: Core, state: RunState, constraints: Constraints, *, time_share: float = 1.0
-) -> None:
-    """Swap local search from the current plan."""
+def run_local(core: Core, state: RunState, constraints: Constraints) -> None:
+    """Swap local search from the current plan (up to 200 passes; the deadline is a cap)."""
     if not state.method or state.left() <= 0:
         return
-    deadline = time.perf_counter() + max(0.0, state.left() * time_share)
+    deadline = state.deadline
     tracker = None
     if not constraints.plain:
         in_s = np.zeros(core.V.shape[0], dtype=bool)
@@ -98,23 +98,25 @@ def run_perturb(
     state: RunState,
     rng: np.random.Generator,
     *,
-    time_share: float,
+    max_rounds: int,
     n_drop: int = 0,
     max_stale: int = 30,
 ) -> None:
     """Run an iterated local search: drop rows at random, refill greedily, swap; keep if better.
 
-    Plain problems only (no side constraints).  Deterministic for a given ``rng``.
+    Plain problems only (no side constraints).  At most ``max_rounds`` rounds
+    (and ``max_stale`` without improvement): deterministic for a given ``rng``
+    unless the deadline (a safety cap) cuts it.
     """
     if not state.method or state.plan.size < 2 or state.left() <= 0:
         return
-    deadline = time.perf_counter() + max(0.0, state.left() * time_share)
+    deadline = state.deadline
     V = core.V
     w = np.ones(V.shape[1])
     plan, value = state.plan.copy(), state.value
     n_drop = n_drop or max(2, min(50, plan.size // 20))
     rounds = accepted = stale = 0
-    while time.perf_counter() < deadline and stale < max_stale:
+    while time.perf_counter() < deadline and stale < max_stale and rounds < max_rounds:
         rounds += 1
         stale += 1
         drop = rng.choice(plan.size, size=min(n_drop, plan.size - 1), replace=False)
@@ -136,6 +138,8 @@ def run_perturb(
             accepted += 1
             stale = 0
             state.offer_plan(plan, value, "local")
+        if state.progress is not None:
+            state.progress("perturb", rounds, max_rounds, state.value, state.bound)
     state.info["perturb_rounds"] = state.info.get("perturb_rounds", 0) + rounds
     state.info["perturb_accepted"] = state.info.get("perturb_accepted", 0) + accepted
 
@@ -146,19 +150,25 @@ def run_lagrangian(
     state: RunState,
     *,
     gap_tol: float,
-    time_share: float = 1.0,
+    max_iterations: int = MAX_ITERATIONS,
     lam_start: FloatArray | None = None,
 ) -> LagrangeResult:
     """Subgradient on the Lagrangian dual, started at the plan's cover levels."""
     lam0 = lam_start if lam_start is not None else _start_multipliers(dual, state)
-    deadline = time.perf_counter() + max(0.0, state.left() * time_share)
+    every = max(1, min(10, int(2e6 // max(1, dual.contested.V.nnz))))
 
     def _cb(it: int, b: float) -> None:
-        if state.progress is not None and it % 10 == 0:
-            state.progress("bound", it, 0, state.value, min(b, state.bound))
+        if state.progress is not None and it % every == 0:
+            state.progress("bound", it, max_iterations, state.value, min(b, state.bound))
 
     res = subgradient(
-        dual, lam0, target=state.value, gap_tol=gap_tol, deadline=deadline, on_bound=_cb
+        dual,
+        lam0,
+        target=state.value,
+        gap_tol=gap_tol,
+        deadline=state.deadline,
+        on_bound=_cb,
+        max_iterations=max_iterations,
     )
     state.info["lagrangian_iterations"] = (
         state.info.get("lagrangian_iterations", 0) + res.iterations
@@ -191,15 +201,16 @@ def lagrangian_heuristic(core: Core, lag: LagrangeResult, state: RunState) -> No
     if rows.size == 0:
         return
     value = core_value(core.V, rows)
-    deadline = time.perf_counter() + max(0.0, state.left() * 0.3)
-    plan, swaps = swap_search(core.V, core.groups, core.budget, rows, deadline=deadline)
+    plan, swaps = swap_search(
+        core.V, core.groups, core.budget, rows, deadline=state.deadline, max_passes=HEURISTIC_PASSES
+    )
     if swaps:
         value = core_value(core.V, plan)
     state.info["lagrangian_plan_value"] = value
     state.offer_plan(plan, value, "lagrangian")
 
 
-def run_exact(
+def run_exact(  # noqa: PLR0913 - the problem, then keyword-only options
     core: Core,
     contested: Contested,
     state: RunState,
@@ -207,10 +218,16 @@ def run_exact(
     *,
     lag: LagrangeResult | None,
     gap_tol: float,
+    node_limit: int | None = None,
 ) -> None:
-    """HiGHS MILP on the model reduced by Lagrangian fixing (if ``lag`` is given)."""
+    """HiGHS MILP on the model reduced by Lagrangian fixing (if ``lag`` is given).
+
+    One thread, ``node_limit`` branch-and-bound nodes (None: no limit): with
+    the deadline only a safety cap, the same model gives the same result.
+    """
     if state.left() < _min_milp_s(contested.V.nnz) and state.method:
         state.info["milp_status"] = "skipped: too little time left"
+        state.cut_by_time = True
         return
     red = reduce_model(core, constraints, lag, state.plan, state.value)
     if red is None:  # pragma: no cover - fixing is consistent with the budget
@@ -220,6 +237,7 @@ def run_exact(
     state.info["exact_nnz"] = int(red.model.V.nnz)
     if state.left() < _min_milp_s(red.model.V.nnz):
         state.info["milp_status"] = "skipped: too little time left"
+        state.cut_by_time = True
         return
     if red.budget <= 0 or red.free_rows.size == 0:
         bound, chosen, optimal, status = 0.0, np.zeros(0, dtype=np.int64), True, "trivial"
@@ -234,10 +252,13 @@ def run_exact(
             gap_tol=gap_tol,
             extra=red.extra,
             budget_row=red.budget_row,
+            threads=1,
+            node_limit=node_limit,
         )
         bound, chosen, optimal, status = res.bound, res.selected, res.optimal, res.status
         state.info["milp_seconds"] = res.seconds
         state.info.update({f"milp_{k}": v for k, v in res.info.items()})
+        state.cut_by_time |= bool(res.info.get("interrupted", False))
     state.info["milp_status"] = status
     if chosen.size or red.forced.size:
         plan = np.concatenate([red.forced, red.free_rows[chosen]])
@@ -246,6 +267,15 @@ def run_exact(
         # any plan better than state.value obeys the fixing: bound = max(value, restricted bound)
         state.offer_bound(max(state.value, red.forced_value + bound), "milp")
     state.info["milp_optimal"] = bool(optimal)
+
+
+#: Work budgets of ``"auto"`` (deterministic limits; the deadline is only a cap):
+#: subgradient steps x contested entries, perturbation rounds x entries, MILP nodes.
+LAGRANGE_WORK = 1e8
+PERTURB_WORK = 1e7
+MILP_NODES = 300
+#: Swap passes that polish the Lagrangian's inner plan (a heuristic: kept short).
+HEURISTIC_PASSES = 10
 
 
 def _min_milp_s(nnz: int) -> float:
@@ -278,13 +308,26 @@ def solve_max(inst: Instance, core: Core, constraints: Constraints, run: RunOpti
         bound_method=state.bound_method,
         elapsed_s=time.perf_counter() - run.t0,
         info={"n_rows": n, "n_demand": m, "nnz": inst.A.nnz, **state.info},
+        stopped_by=state.stopped_by(run.gap_tol, run.method),
     )
 
 
 def solve_core(core: Core, constraints: Constraints, run: RunOptions) -> RunState:
-    """Run the stages that ``run.method`` asks for, within ``run.deadline`` (core units)."""
+    """Run the stages that ``run.method`` asks for, within ``run.deadline`` (core units).
+
+    Every stage's work is counted (passes, iterations, rounds, pieces,
+    nodes; see the ``*_WORK`` constants), so the same inputs and seed give
+    the same plan on any machine load; the deadline is only a safety cap.
+    """
     method, gap_tol = run.method, run.gap_tol
-    state = RunState(t0=run.t0, deadline=run.deadline, progress=run.progress)
+    progress = None
+    if run.progress is not None:
+        outer, base = run.progress, core.base
+
+        def progress(stage: str, done: int, total: int, value: float, bound: float) -> None:
+            outer(stage, done, total, base + value, base + bound)
+
+    state = RunState(t0=run.t0, deadline=run.deadline, progress=progress)
     if constraints.plain and (core.V.shape[0] == 0 or core.V.nnz == 0):
         state.offer_plan(np.zeros(0, dtype=np.int64), 0.0, "greedy")
         state.offer_bound(0.0, "trivial")
@@ -298,30 +341,57 @@ def solve_core(core: Core, constraints: Constraints, run: RunOptions) -> RunStat
             return state
     if method == "greedy" or state.gap() <= 1e-12:
         return state
-    if method in ("local", "auto", "exact"):
-        run_local(core, state, constraints, time_share=0.2)
+    run_local(core, state, constraints)
     contested = split_contested(core.V, core.groups)
     state.info["contested_columns"] = int(contested.cols.size)
     state.info["contested_nnz"] = int(contested.V.nnz)
-    # a MILP is worth starting when the model is small or there is time for it
-    milp_ok = method == "exact" or contested.V.nnz < 4 * ISOLATE_NNZ or state.left() > 30.0
+    nnz = max(1, contested.V.nnz)
+    # a MILP of the whole is worth starting when the model is small
+    milp_ok = method == "exact" or contested.V.nnz < 4 * ISOLATE_NNZ
     relax = None if constraints.plain else constraints.relaxed_max
     dual = Dual(contested, core.groups, core.budget, relax)
     lag = None
+    iterations = max(50, min(MAX_ITERATIONS, int(LAGRANGE_WORK // nnz)))
     if state.gap() > gap_tol and state.left() > 0:
-        share = 1.0 if (method == "local" or not milp_ok) else 0.5
-        lag = run_lagrangian(core, dual, state, gap_tol=gap_tol, time_share=share)
+        lag = run_lagrangian(core, dual, state, gap_tol=gap_tol, max_iterations=iterations)
     if method == "local" or state.gap() <= gap_tol:
         return state
-    if method in ("exact", "auto") and constraints.plain and state.left() > 5.0:
-        run_perturb(core, state, run.rng, time_share=0.25)
-    if method == "exact" or (method == "auto" and milp_ok):
+    priced = None
+    if constraints.plain and lag is not None:
+        priced = run_decomposed(core, state, lag, contested.cols, gap_tol=gap_tol)
+        if state.gap() <= gap_tol:
+            return state
+    if constraints.plain:
+        rounds = max(5, min(60, int(PERTURB_WORK // max(1, core.V.nnz))))
+        run_perturb(core, state, run.rng, max_rounds=rounds)
+    if milp_ok:
         tol = 1e-9 if method == "exact" else gap_tol
-        run_exact(core, contested, state, constraints, lag=lag, gap_tol=tol)
-    if method == "auto" and state.gap() > gap_tol and state.left() > 0.2 and lag is not None:
-        # time left after the MILP (or none tried): resume the subgradient from its best point
-        run_lagrangian(core, dual, state, gap_tol=gap_tol, time_share=1.0, lam_start=lag.lam)
+        nodes = None if method == "exact" else MILP_NODES
+        run_exact(core, contested, state, constraints, lag=lag, gap_tol=tol, node_limit=nodes)
+    if state.gap() > gap_tol and state.left() > 0 and lag is not None:
+        _resume_bound(core, dual, state, lag, priced, gap_tol=gap_tol, iterations=iterations // 2)
     return state
+
+
+def _resume_bound(  # noqa: PLR0913 - the run's pieces, then keyword-only limits
+    core: Core,
+    dual: Dual,
+    state: RunState,
+    lag: LagrangeResult,
+    priced: Priced | None,
+    *,
+    gap_tol: float,
+    iterations: int,
+) -> None:
+    """Resume the subgradient from its best point (the MILP did not prove the target, or none ran).
+
+    The new multipliers also tighten the decomposition's bound at its price.
+    """
+    lag2 = run_lagrangian(
+        core, dual, state, gap_tol=gap_tol, max_iterations=iterations, lam_start=lag.lam
+    )
+    if priced is not None:
+        state.offer_bound(reprice(core, priced, lag2, dual.contested.cols), "decomposition")
 
 
 def order_plan(

@@ -34,6 +34,17 @@ class RunState:
     method: str = ""  # the stage that found ``plan``; "" while there is none
     trace: list[tuple[float, float, float, str]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    cut_by_time: bool = False  # the deadline (a safety cap) cut a stage short
+
+    def stopped_by(self, gap_tol: float, method: str) -> str:
+        """Why the run ended (see ``Solution.stopped_by``)."""
+        if self.gap() <= 1e-9:
+            return "optimal"
+        if method != "greedy" and self.gap() <= gap_tol:
+            return "gap"
+        if self.cut_by_time or time.perf_counter() >= self.deadline:
+            return "time_limit"
+        return "done" if method == "greedy" else "work_limit"
 
     def offer_plan(self, plan: NDArray[np.int64], value: float, stage: str) -> None:
         """Keep ``plan`` if it is the first one or strictly better (relative 1e-12)."""

@@ -128,7 +128,7 @@ def lagrangian_value(
     return value, c, gm, arg, chosen, rows, weights
 
 
-def subgradient(
+def subgradient(  # noqa: PLR0913 - the dual and its start, then keyword-only limits
     dual: Dual,
     lam0: FloatArray,
     *,
@@ -136,9 +136,11 @@ def subgradient(
     gap_tol: float,
     deadline: float,
     on_bound: Callable[[int, float], None] | None = None,
+    max_iterations: int = MAX_ITERATIONS,
 ) -> LagrangeResult:
     """Minimize ``L`` by projected subgradient steps with Polyak step sizes.
 
+    At most ``max_iterations`` steps (``deadline`` is a safety cap).
     Every evaluated ``L(lam)`` is a valid bound; the best one is returned.
     ``target`` is the best known plan value (a lower bound on the optimum);
     ``on_bound(iteration, best bound)`` is called after every step.
@@ -152,7 +154,7 @@ def subgradient(
     since_improve = 0
     direction = np.zeros_like(lam)
     it = 0
-    for it in range(1, MAX_ITERATIONS + 1):
+    for it in range(1, max_iterations + 1):
         if best.bound <= target * (1.0 + 1e-12) or (best.bound - target) <= gap_tol * best.bound:
             break
         if time.perf_counter() > deadline:

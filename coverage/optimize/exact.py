@@ -124,6 +124,7 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     extra: ExtraRows | None = None,
     budget_row: FloatArray | None = None,
     threads: int | None = None,
+    node_limit: int | None = None,
     conn: Any = None,
 ) -> MilpResult:
     """Solve the level MILP in this process.
@@ -134,8 +135,10 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     map a warm start of value 7777 to 7729 in its reduced space, and our
     models come reduced already.
 
-    ``budget_row`` replaces the all-ones budget row (costs).  Returns the best
-    plan and the best proven bound.
+    ``budget_row`` replaces the all-ones budget row (costs).  ``node_limit``
+    caps the branch-and-bound nodes (``mip_max_nodes``): a limit counted in
+    work, so the result does not depend on the machine's load.  Returns the
+    best plan and the best proven bound.
     """
     t_start = time.perf_counter()
     n = Vc.shape[0]
@@ -148,6 +151,8 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     h.setOptionValue("presolve", "on" if presolve else "off")
     if threads is not None:
         h.setOptionValue("threads", int(threads))
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
     rows = _level_rows(X, n, group_ids, budget, extra=extra, budget_row=budget_row)
     integer = np.arange(n + dz.size) < n
     n_row, nnz = _highs.pass_model(h, np.concatenate([row_const, dz]), rows, integer)
@@ -208,7 +213,7 @@ def _mip_result(h: Any, n: int, watch: dict[str, Any], seconds: float) -> MilpRe
         status=h.modelStatusToString(h.getModelStatus()),
         seconds=seconds,
         optimal=h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
-        info={"interrupted": watch["interrupted"]},
+        info={"interrupted": watch["interrupted"], "node_count": int(info.mip_node_count)},
     )
 
 
