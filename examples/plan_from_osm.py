@@ -6,6 +6,7 @@ Reads the Tsim Sha Tsui ``.osm`` (``../shared/data/hong-kong``, beside the repos
 
 - ``plan.geojson`` and ``plan.csv``: one row per camera set (existing and new),
 - ``districts.csv``: coverage by district, before and after,
+- ``plan.gpkg``: layers ``cameras``, ``views``, ``demand``, ``streets``, ``districts`` (QGIS),
 - ``map.html`` and ``report.html`` (both work offline).
 
 Run from the repository root::
@@ -80,10 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     write_frame(plan.cameras, out / "plan.geojson")
     write_frame(plan.cameras, out / "plan.csv")
     write_frame(report.districts, out / "districts.csv")
+    plan.to_gpkg(out / "plan.gpkg", report=report)
     from coverage.render import render_map, save_map
 
     save_map(render_map(scene, plan), out / "map.html")
-    cov.write_report(out / "report.html", scene, plan, report=report, curve=False)
+    cov.write_report(out / "report.html", scene, plan, report=report)
     m = plan.meta
     print(
         f"objective {plan.objective:,.1f}, upper bound {plan.upper_bound:,.1f}, gap "
@@ -95,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k} {v:.2f}" for k, v in m["timings_s"].items())
     )
     print(
-        f"Wrote {out}/plan.geojson, plan.csv, districts.csv, map.html, report.html "
+        "assumed: "
+        + ", ".join(f"{k} {v}" for k, v in m["assumptions"].items() if isinstance(v, int | float))
+    )
+    print(
+        f"Wrote {out}/plan.geojson, plan.csv, districts.csv, plan.gpkg, map.html, report.html "
         f"in {time.perf_counter() - t0:.1f} s"
     )
     return 0
