@@ -28,6 +28,7 @@ _NAMES = {
     "solve": "coverage.plan",
     "evaluate": "coverage.evaluation",
     "Report": "coverage.evaluation",
+    "integration_value": "coverage.evaluation",
     "render_map": "coverage.render",
     "write_report": "coverage.report",
     "max_coverage": "coverage.optimize",

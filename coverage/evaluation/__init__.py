@@ -13,6 +13,9 @@
   (:mod:`~coverage.evaluation.curve`).
 * :func:`compare` — two plans side by side, district by district
   (:mod:`~coverage.evaluation.comparison`).
+* :func:`integration_value` — what each owner's shared cameras are worth: coverage
+  with and without them, new sets saved (a proven interval), the sets that matter
+  most (:mod:`~coverage.evaluation.integration`).
 
 :mod:`coverage.report` turns these into one self-contained HTML page.
 """
@@ -25,6 +28,7 @@ from coverage.evaluation.continuity import Continuity, corridor_continuity, edge
 from coverage.evaluation.curve import coverage_curve
 from coverage.evaluation.districts import Report, evaluate
 from coverage.evaluation.incidents import incident_coverage
+from coverage.evaluation.integration import integration_value, marginal_losses
 from coverage.evaluation.routes import route_ends
 
 __all__ = [
@@ -38,6 +42,8 @@ __all__ = [
     "edge_watch",
     "evaluate",
     "incident_coverage",
+    "integration_value",
+    "marginal_losses",
     "plan_camera_set",
     "route_ends",
 ]

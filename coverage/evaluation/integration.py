@@ -1,0 +1,413 @@
+"""What each owner's shared cameras are worth to a plan: coverage, new sets saved, key sets.
+
+A police force that joins its cameras with those of the MTR or a government
+department wants to know, before negotiating, what each partner's cameras add.
+:func:`integration_value` answers it for every owner of existing sets, from the
+plan's own coverage matrix (no geometry is recomputed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from coverage._arrays import row_of_entries
+from coverage._validate import check_number
+from coverage.errors import InputError, ParameterError
+from coverage.matrix import CoverageMatrix
+from coverage.plan import Plan, Problem, best_cover, solve
+
+__all__ = ["integration_value", "marginal_losses"]
+
+_COLUMNS = [
+    "owner",
+    "existing_sets",
+    "coverage_with",
+    "coverage_without",
+    "coverage_lost",
+    "new_sets_saved_low",
+    "new_sets_saved_high",
+    "top_sets",
+    "top_sets_lost",
+]
+#: Budgets tried per narrowing step when looking for the first budget reaching a coverage.
+_PROBES = 17
+
+
+def integration_value(
+    problem: Problem,
+    owners: Sequence[str] | None = None,
+    *,
+    plan: Plan | None = None,
+    top: int = 5,
+    savings: bool = True,
+    bound_iterations: int = 15,
+) -> pd.DataFrame:
+    r"""Value of each owner's existing sets to the plan, if they are shared.
+
+    For each owner ``o`` of existing sets (``scene.cameras["owner"]``: police,
+    MTR, a department), with ``f(S)`` the covered demand weight of the sets
+    ``S`` (the plan's objective, see :func:`coverage.optimize.max_coverage`),
+    ``N`` the plan's new sets, ``E`` all existing sets used by the plan and
+    ``E_o`` those of owner ``o``, ``W`` the total demand weight:
+
+    * ``coverage_with = f(N ∪ E) / W``: the plan as solved, every owner's sets shared;
+    * ``coverage_without = f(N ∪ (E \ E_o)) / W``: the *same* new sets, the
+      owner's sets not shared (the plan is kept, not re-optimized: this is
+      what is lost if a signed plan goes ahead without that partner);
+      ``coverage_lost`` is the difference;
+    * ``new_sets_saved_low`` / ``new_sets_saved_high``: how many fewer new sets
+      an optimal plan needs to reach the coverage ``f(N ∪ E)`` when ``E_o`` is
+      shared than when it is not, as an interval both ends of which are
+      proven. With ``n_with`` and ``n_without`` the smallest budgets whose
+      optimum reaches ``f(N ∪ E)`` with and without ``E_o``, the plan and the
+      proven upper bounds of :func:`coverage.evaluation.coverage_curve` (run
+      on the plan's matrix, and on it with ``E_o``'s rows removed) give
+      ``L_with <= n_with <= H_with`` and ``L_without <= n_without <=
+      H_without``: ``L`` is the first budget whose proven bound reaches the
+      coverage (no plan with fewer sets can), ``H`` the first budget at which
+      a plan found reaches it (``H_with`` is at most ``len(N)``). So the saving
+      ``n_without - n_with`` lies in ``[max(0, L_without - H_with),
+      H_without - L_with]``. ``new_sets_saved_high`` is NaN when no plan found
+      on the candidate sites reaches the coverage without ``E_o`` (the saving
+      is then at least the low end, and the sets cannot be replaced by new
+      ones on these sites). The budgets are unconstrained (no phases, no
+      quotas), whatever the plan was solved with.
+    * ``top_sets``: labels (``scene.cameras`` index) of the owner's `top` sets
+      with the largest marginal value, ``f(N ∪ E) - f(N ∪ E \ {e})``: the
+      coverage lost if that one set alone were not shared (see
+      :func:`marginal_losses`); ``top_sets_lost`` the matching shares of
+      ``W``. Sets with no marginal value are not listed.
+
+    Parameters
+    ----------
+    problem
+        The planning problem (its scene's ``cameras`` layer has the owners).
+    owners
+        Owners to value, as written in ``scene.cameras["owner"]``; None: every
+        owner of an existing set the plan uses, in sorted order.
+    plan
+        The plan solved for `problem`; None: ``solve(problem)``.
+    top
+        How many of an owner's sets to list in ``top_sets`` (an int >= 0).
+    savings
+        Compute the ``new_sets_saved`` interval (two coverage curves per
+        owner plus one for the plan: seconds on the sample city). False: the
+        two columns are NaN.
+    bound_iterations
+        Subgradient steps per budget in the curves' bounds (see
+        :func:`coverage.evaluation.coverage_curve`): more steps, narrower
+        intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per owner: ``owner``, ``existing_sets`` (sets of that owner
+        in the plan's matrix; indoor ones left out by the plan are not
+        counted), ``coverage_with``, ``coverage_without``, ``coverage_lost``
+        (shares of the total demand weight), ``new_sets_saved_low``,
+        ``new_sets_saved_high`` (sets; floats, NaN when unknown),
+        ``top_sets`` and ``top_sets_lost`` (tuples). ``attrs["target"]`` is
+        the covered weight ``f(N ∪ E)``.
+
+    Raises
+    ------
+    coverage.errors.ParameterError
+        An owner in `owners` has no existing set in the plan (the message
+        lists those it has), or `top` is negative.
+    coverage.errors.InputError
+        The plan was made by :func:`coverage.plan.assess` (it has no
+        candidate sites to re-plan on).
+
+    See Also
+    --------
+    coverage.evaluation.coverage_curve : the curve the savings are read from.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, Point, box
+    >>> import coverage as cov
+    >>> d = gpd.GeoDataFrame({"name": ["D"]}, geometry=[box(0, -50, 300, 50)], crs=2326)
+    >>> c = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (300, 0)])], crs=2326)
+    >>> cams = gpd.GeoDataFrame({"owner": ["MTR"], "heading_deg": [90.0], "cameras": [1]},
+    ...                         geometry=[Point(0, 0)], crs=2326)
+    >>> scene = cov.Scene(d, c, cameras=cams)
+    >>> problem = cov.Problem(scene, cov.CameraSet(), budget=2, method="greedy")
+    >>> v = integration_value(problem)
+    >>> v[["owner", "existing_sets"]].values.tolist()
+    [['MTR', 1]]
+    >>> bool(v["coverage_with"].iloc[0] > v["coverage_without"].iloc[0])
+    True
+    """
+    top = int(check_number(top, "top", "integration_value", low=0, integer=True))
+    if plan is None:
+        plan = solve(problem)
+    if (plan.meta or {}).get("assessed"):
+        msg = (
+            "integration_value needs a plan made by coverage.solve (an assessed layout has no "
+            "candidate sites to re-plan on); solve the problem, or pass plan=None."
+        )
+        raise InputError(msg)
+    cm = plan.matrix
+    w = plan.demand["weight"].to_numpy(dtype=np.float64)
+    total = float(w.sum())
+    owner_of = _row_owners(problem, cm)
+    known = sorted(set(owner_of.tolist()))
+    wanted = known if owners is None else [str(o) for o in owners]
+    unknown = [o for o in wanted if o not in known]
+    if unknown:
+        msg = (
+            f"The 'owners' parameter of integration_value names owner(s) {unknown[:5]} with no "
+            f"existing set in the plan; its existing sets belong to {known[:20]} "
+            "(scene.cameras['owner'])."
+        )
+        raise ParameterError(msg)
+    new_rows = _new_rows(plan)
+    chosen = np.concatenate([new_rows, cm.fixed]).astype(np.int64)
+    target = _value(cm, w, chosen)
+    loss = marginal_losses(cm, w, chosen)  # aligned to `chosen`
+    fixed_loss = loss[new_rows.size :]
+    labels = problem.scene.cameras.index.to_numpy()
+    rows_out: list[dict[str, Any]] = []
+    with_interval = _with_interval(plan, target, bound_iterations) if savings else None
+    for o in wanted:
+        mine = owner_of == o
+        kept = np.concatenate([new_rows, cm.fixed[~mine]]).astype(np.int64)
+        without = _value(cm, w, kept)
+        order = np.argsort(-fixed_loss[mine], kind="stable")
+        order = order[fixed_loss[mine][order] > 0][:top]
+        saved = (np.nan, np.nan)
+        if with_interval is not None:
+            saved = _saved(plan, cm.fixed[mine], new_rows, target, with_interval, bound_iterations)
+        rows_out.append(
+            {
+                "owner": o,
+                "existing_sets": int(mine.sum()),
+                "coverage_with": target / total if total > 0 else 0.0,
+                "coverage_without": without / total if total > 0 else 0.0,
+                "coverage_lost": (target - without) / total if total > 0 else 0.0,
+                "new_sets_saved_low": saved[0],
+                "new_sets_saved_high": saved[1],
+                "top_sets": tuple(labels[cm.existing[cm.fixed[mine][order]]].tolist()),
+                "top_sets_lost": tuple(
+                    float(x / total) if total > 0 else 0.0 for x in fixed_loss[mine][order]
+                ),
+            }
+        )
+    frame = pd.DataFrame(rows_out, columns=_COLUMNS)
+    frame.attrs["target"] = target
+    return frame
+
+
+def marginal_losses(
+    cm: CoverageMatrix, weights: NDArray[np.float64], rows: Sequence[int] | NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Covered weight lost by taking each one of `rows` away, the others kept.
+
+    ``loss[k] = f(rows) - f(rows without rows[k])``, with ``f`` the covered
+    weight ``sum_j w_j max_i A[i, j]``. Computed for every row at once from
+    each demand point's best and second-best quality among `rows` (a point
+    seen equally well by two rows loses nothing when one goes).
+
+    Parameters
+    ----------
+    cm
+        A coverage matrix.
+    weights
+        Demand weights, one per column.
+    rows
+        The rows in place (indices into ``cm.A``, distinct).
+
+    Returns
+    -------
+    numpy.ndarray
+        One loss per row of `rows`, in that order (>= 0).
+
+    Examples
+    --------
+    >>> from scipy.sparse import csr_array
+    >>> from coverage.matrix import CoverageMatrix
+    >>> A = csr_array(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.5]]))
+    >>> z = np.zeros(2, dtype=np.int64)
+    >>> cm = CoverageMatrix(A, z, z, z, np.zeros((2, 1)), np.zeros(0, np.int64), np.arange(2))
+    >>> marginal_losses(cm, np.array([1.0, 1.0, 2.0]), [0, 1]).tolist()
+    [1.0, 1.0]
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    w = np.asarray(weights, dtype=np.float64)
+    out = np.zeros(rows.size)
+    if rows.size == 0:
+        return out
+    sub = cm.A[rows].tocsc()
+    if sub.nnz == 0:
+        return out
+    col = row_of_entries(sub.indptr)
+    data, r = sub.data, sub.indices
+    order = np.lexsort((r, -data, col))  # by column, best first
+    c, d, rr = col[order], data[order], r[order]
+    first = np.r_[True, c[1:] != c[:-1]]
+    starts = np.flatnonzero(first)
+    second = np.zeros(starts.size)
+    has_second = np.r_[starts[1:], c.size] - starts > 1
+    second[has_second] = d[starts[has_second] + 1]
+    gain = w[c[starts]] * (d[starts] - second)
+    np.add.at(out, rr[starts], gain)
+    return out
+
+
+def _without_rows(cm: CoverageMatrix, drop: Sequence[int] | NDArray[np.int64]) -> CoverageMatrix:
+    """Take the rows `drop` out of a coverage matrix (index arrays renumbered).
+
+    Used to value existing sets: without an owner's rows, those sets neither
+    cover nor can be chosen.
+
+    Examples
+    --------
+    >>> from scipy.sparse import csr_array
+    >>> from coverage.matrix import CoverageMatrix
+    >>> A = csr_array(np.eye(3))
+    >>> i = np.arange(3, dtype=np.int64)
+    >>> cm = CoverageMatrix(A, i, i, i, np.zeros((3, 1)), np.array([2]), i)
+    >>> out = _without_rows(cm, [1])
+    >>> out.A.shape, out.fixed.tolist()
+    ((2, 3), [1])
+    """
+    from scipy.sparse import csr_array
+
+    n = cm.A.shape[0]
+    keep = np.ones(n, dtype=bool)
+    keep[np.asarray(drop, dtype=np.int64)] = False
+    new_index = np.cumsum(keep) - 1
+    fixed = np.asarray(cm.fixed, dtype=np.int64)
+    return replace(
+        cm,
+        A=csr_array(cm.A[np.flatnonzero(keep)]),
+        site=cm.site[keep],
+        existing=cm.existing[keep],
+        rotation=cm.rotation[keep],
+        headings_deg=cm.headings_deg[keep],
+        fixed=new_index[fixed[keep[fixed]]].astype(np.int64),
+        groups=cm.groups[keep],
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+def _row_owners(problem: Problem, cm: CoverageMatrix) -> NDArray[np.str_]:
+    """Owner (text) of each fixed row of the plan's matrix."""
+    cams = problem.scene.cameras
+    if len(cm.fixed) and int(cm.existing[cm.fixed].max()) >= len(cams):
+        msg = (
+            "The plan's existing sets are not the problem's scene.cameras (more rows than the "
+            "layer has); pass the problem the plan was solved for."
+        )
+        raise InputError(msg)
+    owners = cams["owner"].fillna("").astype(str).to_numpy() if len(cams) else np.zeros(0, str)
+    out: NDArray[np.str_] = np.asarray(owners[cm.existing[cm.fixed]], dtype=str)
+    return out
+
+
+def _new_rows(plan: Plan) -> NDArray[np.int64]:
+    """Matrix rows of the plan's new sets (by site and first heading)."""
+    from coverage.evaluation.curve import _plan_rows
+
+    if len(plan.new_cameras) == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = _plan_rows(plan)
+    if rows is None:
+        msg = "The plan's new sets are not rows of its coverage matrix; solve the problem again."
+        raise InputError(msg)
+    return rows
+
+
+def _value(cm: CoverageMatrix, w: NDArray[np.float64], rows: NDArray[np.int64]) -> float:
+    return float(np.sum(w * best_cover(cm, rows)[0]))
+
+
+def _open_sites(cm: CoverageMatrix) -> int:
+    return int(np.unique(cm.groups[cm.site >= 0]).size)
+
+
+def _first_reaching(
+    plan: Plan, target: float, column: str, hi: int, bound_iterations: int
+) -> int | None:
+    """Smallest budget in [0, hi] whose curve `column` reaches `target` (None: none does).
+
+    `column` is ``"objective"`` or ``"upper_bound"``; both are non-decreasing
+    in the budget within one curve, so the budget is found by narrowing a
+    bracket ``[lo, hi]`` with a few curve evaluations. Every budget seen below
+    `target` on the ``"upper_bound"`` column is proven not to reach it, and
+    every budget seen reaching it on ``"objective"`` has a plan that does: so
+    ``lo`` is returned for the bound (a proven lower end) and ``hi`` for the
+    objective (a plan found).
+    """
+    from coverage.evaluation.curve import coverage_curve
+
+    tol = 1e-9 * max(1.0, abs(target))
+    top = coverage_curve(plan, [hi], bound_iterations=bound_iterations)
+    if float(top[column].iloc[0]) < target - tol:
+        return None
+    lo = 0  # the answer is in [lo, hi]: below lo seen not reaching, hi seen reaching
+    while lo < hi:
+        probes = sorted({int(b) for b in np.linspace(lo, hi, _PROBES).round()})
+        curve = coverage_curve(plan, probes, bound_iterations=bound_iterations)
+        reach = curve[column].to_numpy(dtype=float) >= target - tol
+        budgets = curve["budget"].to_numpy(dtype=np.int64)
+        k = int(np.argmax(reach)) if reach.any() else len(budgets) - 1
+        new_hi = int(budgets[k]) if reach[k] else hi
+        new_lo = int(budgets[k - 1]) + 1 if k > 0 else lo
+        if (new_lo, new_hi) == (lo, hi):
+            break
+        lo, hi = new_lo, new_hi
+    return lo if column == "upper_bound" else hi
+
+
+def _with_interval(plan: Plan, target: float, bound_iterations: int) -> tuple[int, int]:
+    """``(L_with, H_with)``: proven bracket of the smallest budget reaching `target`."""
+    b = len(plan.new_cameras)
+    low = _first_reaching(plan, target, "upper_bound", b, bound_iterations)
+    high = _first_reaching(plan, target, "objective", b, bound_iterations)
+    return (b if low is None else low), (b if high is None else high)
+
+
+def _saved(
+    plan: Plan,
+    drop: NDArray[np.int64],
+    new_rows: NDArray[np.int64],
+    target: float,
+    with_interval: tuple[int, int],
+    bound_iterations: int,
+) -> tuple[float, float]:
+    """Bound the new sets saved by sharing the rows `drop` (see integration_value)."""
+    n = plan.matrix.A.shape[0]
+    keep = np.ones(n, dtype=bool)
+    keep[drop] = False
+    renumber = np.cumsum(keep) - 1
+    cm = _without_rows(plan.matrix, drop)
+    cap = _open_sites(cm)
+    w = plan.demand["weight"].to_numpy(dtype=np.float64)
+    kept = np.concatenate([renumber[new_rows], cm.fixed]).astype(np.int64)
+    demand = plan.demand.copy()
+    demand["quality"] = best_cover(cm, kept)[0]
+    # a stand-in plan for the curve: the same new sets, the owner's sets gone; meta "assessed"
+    # keeps the curve from using the plan's own bound, which is for the problem with them
+    shadow = replace(
+        plan,
+        matrix=cm,
+        demand=demand,
+        objective=_value(cm, w, kept),
+        upper_bound=float("inf"),
+        meta={"assessed": True},
+    )
+    low_with, high_with = with_interval
+    low = _first_reaching(shadow, target, "upper_bound", cap, bound_iterations)
+    if low is None:  # even every site together stays below: no new plan replaces these sets
+        return float(max(0, cap + 1 - high_with)), float("nan")
+    high = _first_reaching(shadow, target, "objective", cap, bound_iterations)
+    saved_high = float("nan") if high is None else float(high - low_with)
+    return float(max(0, low - high_with)), saved_high
