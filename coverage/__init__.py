@@ -29,6 +29,8 @@ _NAMES = {
     "evaluate": "coverage.evaluation",
     "Report": "coverage.evaluation",
     "integration_value": "coverage.evaluation",
+    "roadmap": "coverage.evaluation",
+    "Roadmap": "coverage.evaluation",
     "render_map": "coverage.render",
     "write_report": "coverage.report",
     "max_coverage": "coverage.optimize",

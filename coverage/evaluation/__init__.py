@@ -16,6 +16,9 @@
 * :func:`integration_value` — what each owner's shared cameras are worth: coverage
   with and without them, new sets saved (a proven interval), the sets that matter
   most (:mod:`~coverage.evaluation.integration`).
+* :func:`roadmap` — yearly budgets towards a total, each year nested in the next,
+  a proven bound per year and the year a target is first reached
+  (:mod:`~coverage.evaluation.roadmap`).
 
 :mod:`coverage.report` turns these into one self-contained HTML page.
 """
@@ -29,13 +32,16 @@ from coverage.evaluation.curve import coverage_curve
 from coverage.evaluation.districts import Report, evaluate
 from coverage.evaluation.incidents import incident_coverage
 from coverage.evaluation.integration import integration_value, marginal_losses
+from coverage.evaluation.roadmap import Reach, Roadmap, reach_year, roadmap
 from coverage.evaluation.routes import route_ends
 
 __all__ = [
     "NO_CATEGORY",
     "OUTSIDE",
     "Continuity",
+    "Reach",
     "Report",
+    "Roadmap",
     "compare",
     "corridor_continuity",
     "coverage_curve",
@@ -45,5 +51,7 @@ __all__ = [
     "integration_value",
     "marginal_losses",
     "plan_camera_set",
+    "reach_year",
+    "roadmap",
     "route_ends",
 ]

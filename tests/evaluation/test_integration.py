@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
-
-import geopandas as gpd
 import numpy as np
 import pytest
-from conftest import X0, Y0, tiny_layers
+from partners import EXISTING, fewest_sets, partner_problem
 from scipy.sparse import csr_array
-from shapely.geometry import Point
 
 import coverage as cov
 from coverage.errors import InputError, ParameterError
@@ -17,64 +13,10 @@ from coverage.evaluation import integration_value, marginal_losses
 from coverage.matrix import CoverageMatrix
 from coverage.plan import build_matrix
 
-CAMERA = cov.CameraSet(cameras=1, hfov_deg=90, range_m=40, rotations=4)
-POLES = [(60, 100), (100, 100), (130, 100), (170, 100), (100, 40), (100, 160)]
-
-
-def _cameras(rows: list[tuple[str, float, float, float]]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "owner": [r[0] for r in rows],
-            "heading_deg": [r[3] for r in rows],
-            "cameras": 1,
-        },
-        geometry=[Point(X0 + r[1], Y0 + r[2]) for r in rows],
-        crs="EPSG:2326",
-    )
-
-
-#: police at the west end, two MTR sets (east end, south of the crossing), one department set
-EXISTING = [
-    ("police", 20, 100, 90.0),
-    ("MTR", 190, 100, 270.0),
-    ("MTR", 100, 10, 0.0),
-    ("dept", 100, 190, 180.0),
-]
-
-
-def _problem(rows: list[tuple[str, float, float, float]], budget: int = 2) -> cov.Problem:
-    layers = tiny_layers()
-    scene = cov.Scene(
-        layers["districts"],
-        layers["corridors"],
-        buildings=layers["buildings"],
-        cameras=_cameras(rows) if rows else None,
-    )
-    poles = gpd.GeoDataFrame(geometry=[Point(X0 + x, Y0 + y) for x, y in POLES], crs="EPSG:2326")
-    return cov.Problem(
-        scene, CAMERA, budget=budget, poles=poles, candidates="poles", method="exact", spacing_m=5
-    )
-
-
-def _fewest_sets(cm: CoverageMatrix, w: np.ndarray, target: float) -> float:
-    """Fewest open rows (one per site) whose coverage with the fixed rows reaches `target`."""
-    A = cm.A.toarray()
-    base = A[cm.fixed].max(axis=0) if len(cm.fixed) else np.zeros(A.shape[1])
-    open_rows = [i for i in range(A.shape[0]) if cm.site[i] >= 0]
-    sites = sorted({int(cm.site[i]) for i in open_rows})
-    rows_of = {s: [i for i in open_rows if cm.site[i] == s] for s in sites}
-    for b in range(len(sites) + 1):
-        for chosen in itertools.combinations(sites, b):
-            for rows in itertools.product(*(rows_of[s] for s in chosen)):
-                level = np.maximum(base, A[list(rows)].max(axis=0)) if rows else base
-                if float(w @ level) >= target - 1e-9:
-                    return float(b)
-    return float("inf")
-
 
 @pytest.fixture(scope="module")
 def valued():
-    problem = _problem(EXISTING)
+    problem = partner_problem(EXISTING)
     plan = cov.solve(problem)
     return problem, plan, integration_value(problem, plan=plan, top=3)
 
@@ -94,7 +36,7 @@ def test_coverage_without_matches_assessing_the_plan_on_a_scene_without_the_owne
     for owner in ["MTR", "dept", "police"]:
         others = [r for r in EXISTING if r[0] != owner]
         # an independent path: a fresh scene without the owner's cameras, the same new sets
-        assessed = cov.plan.assess(_problem(others), plan.new_cameras)
+        assessed = cov.plan.assess(partner_problem(others), plan.new_cameras)
         row = v.set_index("owner").loc[owner]
         assert row["coverage_without"] == pytest.approx(assessed.objective / total)
         assert row["coverage_lost"] == pytest.approx(row["coverage_with"] - row["coverage_without"])
@@ -105,16 +47,16 @@ def test_new_sets_saved_holds_the_brute_force_saving(valued):
     _, plan, v = valued
     target = plan.objective
     w = plan.demand["weight"].to_numpy()
-    n_with = _fewest_sets(plan.matrix, w, target)
+    n_with = fewest_sets(plan.matrix, w, target)
     assert n_with <= len(plan.new_cameras)
     savings = []
     for owner in ["MTR", "dept", "police"]:
-        others = _problem([r for r in EXISTING if r[0] != owner])
+        others = partner_problem([r for r in EXISTING if r[0] != owner])
         # the matrix without the owner, built from scratch (same demand and sites)
         from coverage.plan import _make_demand, _make_sites
 
         cm = build_matrix(others, _make_demand(others), _make_sites(others))
-        n_without = _fewest_sets(cm, w, target)
+        n_without = fewest_sets(cm, w, target)
         row = v.set_index("owner").loc[owner]
         saved = n_without - n_with
         savings.append(saved)
@@ -136,9 +78,8 @@ def test_top_sets_are_the_largest_direct_losses(valued):
             if r[0] != owner:
                 continue
             others = [x for j, x in enumerate(EXISTING) if j != k]
-            direct[k] = (
-                plan.objective - cov.plan.assess(_problem(others), plan.new_cameras).objective
-            )
+            alone = cov.plan.assess(partner_problem(others), plan.new_cameras)
+            direct[k] = plan.objective - alone.objective
         expect = [k for k in sorted(direct, key=lambda k: -direct[k]) if direct[k] > 1e-9]
         assert list(row["top_sets"]) == expect
         got = np.array(row["top_sets_lost"])
@@ -181,7 +122,7 @@ def test_owners_subset_and_errors(valued):
 
 
 def test_no_existing_sets_gives_an_empty_table():
-    problem = _problem([])
+    problem = partner_problem([])
     v = integration_value(problem, savings=False)
     assert len(v) == 0
     assert "new_sets_saved_low" in v.columns
