@@ -4,8 +4,9 @@
   point coverage before and after, incidents covered (by category), sets per
   km² and per 10,000 residents, privacy-zone area seen; corridor continuity
   (:mod:`~coverage.evaluation.districts`).
-* :func:`incident_coverage` — whether each incident location is watched
-  (:mod:`~coverage.evaluation.incidents`).
+* :func:`incident_coverage` — whether each incident location is watched;
+  :func:`incidents_by_phase` — incidents watched per category and year of data,
+  before the plan and after each phase (:mod:`~coverage.evaluation.incidents`).
 * :func:`corridor_continuity` — the longest unobserved stretch of corridor and
   the share of walking routes (landmarks to hotspots) that are watched
   (:mod:`~coverage.evaluation.continuity`, :mod:`~coverage.evaluation.routes`).
@@ -30,7 +31,7 @@ from coverage.evaluation.comparison import compare
 from coverage.evaluation.continuity import Continuity, corridor_continuity, edge_watch
 from coverage.evaluation.curve import coverage_curve
 from coverage.evaluation.districts import Report, evaluate
-from coverage.evaluation.incidents import incident_coverage
+from coverage.evaluation.incidents import incident_coverage, incidents_by_phase
 from coverage.evaluation.integration import integration_value, marginal_losses
 from coverage.evaluation.roadmap import Reach, Roadmap, reach_year, roadmap
 from coverage.evaluation.routes import route_ends
@@ -48,6 +49,7 @@ __all__ = [
     "edge_watch",
     "evaluate",
     "incident_coverage",
+    "incidents_by_phase",
     "integration_value",
     "marginal_losses",
     "plan_camera_set",
