@@ -35,8 +35,8 @@ _COLUMNS = [
     "top_sets",
     "top_sets_lost",
 ]
-#: Budgets tried per narrowing step when looking for the first budget reaching a coverage.
-_PROBES = 17
+#: Rounds of subgradient steps at the budget just below the first one the bound lets reach.
+_ROUNDS = 12
 
 
 def integration_value(
@@ -175,7 +175,7 @@ def integration_value(
     fixed_loss = loss[new_rows.size :]
     labels = problem.scene.cameras.index.to_numpy()
     rows_out: list[dict[str, Any]] = []
-    with_interval = _with_interval(plan, target, bound_iterations) if savings else None
+    with_interval = _with_interval(plan, target, new_rows, bound_iterations) if savings else None
     for o in wanted:
         mine = owner_of == o
         kept = np.concatenate([new_rows, cm.fixed[~mine]]).astype(np.int64)
@@ -333,46 +333,115 @@ def _open_sites(cm: CoverageMatrix) -> int:
     return int(np.unique(cm.groups[cm.site >= 0]).size)
 
 
-def _first_reaching(
-    plan: Plan, target: float, column: str, hi: int, bound_iterations: int
-) -> int | None:
-    """Smallest budget in [0, hi] whose curve `column` reaches `target` (None: none does).
+def _reach(  # noqa: PLR0913 - internal: the matrix, the target, then keyword-only options
+    cm: CoverageMatrix,
+    w: NDArray[np.float64],
+    target: float,
+    *,
+    top: int,
+    known: Sequence[NDArray[np.int64]],
+    iterations: int,
+    seed: NDArray[np.int64] | None = None,
+) -> tuple[int | None, int | None]:
+    """``(L, H)`` for reaching `target` with new rows of `cm` (budgets up to ``cap`` sites).
 
-    `column` is ``"objective"`` or ``"upper_bound"``; both are non-decreasing
-    in the budget within one curve, so the budget is found by narrowing a
-    bracket ``[lo, hi]`` with a few curve evaluations. Every budget seen below
-    `target` on the ``"upper_bound"`` column is proven not to reach it, and
-    every budget seen reaching it on ``"objective"`` has a plan that does: so
-    ``lo`` is returned for the bound (a proven lower end) and ``hi`` for the
-    objective (a plan found).
+    ``L``: the smallest budget whose proven bound reaches `target` (no plan
+    with fewer new rows does); ``H``: the smallest budget at which a greedy
+    prefix reaches it. None when no budget up to the number of open sites
+    does. The bounds are those of :func:`coverage.evaluation.coverage_curve`
+    (:mod:`coverage.evaluation._bounds`: the Lagrangian bound at every budget at
+    once, started from the gain bounds of the `known` row sets and of greedy
+    prefixes, lowered by `iterations` subgradient steps at the budget just
+    below ``L``), made monotone in the budget. The greedy run is extended by
+    doubling its budget from `top` until it reaches `target` or every site;
+    `seed` (the plan's new rows) extended by greedy may reach it sooner.
     """
-    from coverage.evaluation.curve import coverage_curve
+    from coverage.evaluation._bounds import BoundCore
+    from coverage.optimize import max_coverage
+
+    cap = _open_sites(cm)
+    fixed = np.asarray(cm.fixed, dtype=np.int64)
+    tol = 1e-9 * max(1.0, abs(target))
+    core = BoundCore.build(cm.A, w, groups=cm.groups, fixed=fixed)
+    top = min(max(top, 1), cap)
+    while True:
+        greedy = max_coverage(cm.A, w, budget=top, groups=cm.groups, fixed=fixed, method="greedy")
+        order = np.asarray(greedy.selected, dtype=np.int64)
+        prefix = _value(cm, w, fixed) + np.r_[0.0, np.cumsum(greedy.gains)]
+        if prefix[-1] >= target - tol or top >= cap or order.size < top:
+            break
+        top = min(cap, 2 * top)
+    budgets = np.arange(cap + 1, dtype=np.int64)
+    cuts = np.unique(np.linspace(0, order.size, 9).round().astype(np.int64))
+    sets = [*known, *(np.concatenate([order[:k], fixed]) for k in cuts)]
+    starts = [core.multipliers(best_cover(cm, rows)[0]) for rows in sets]
+    values = np.array([core.bounds(lam, budgets) for lam in starts])
+    ub = np.minimum.accumulate(values.min(axis=0)[::-1])[::-1]
+    reach_low = np.flatnonzero(ub >= target - tol)
+    low = int(reach_low[0]) if reach_low.size else None
+    for _ in range(_ROUNDS):  # lower the bound just below L: each round may prove L higher
+        if low is None or low == 0:
+            break
+        b = low - 1
+        best = int(np.argmin(values[:, b]))  # chained: each round starts where the last ended
+        lam = core.descend(starts[best], b, float(prefix[min(b, order.size)]), iterations)
+        starts.append(lam)
+        values = np.vstack([values, core.bounds(lam, budgets)])
+        ub = np.minimum.accumulate(np.minimum(ub, values[-1])[::-1])[::-1]
+        low = int(np.flatnonzero(ub >= target - tol)[0])
+    reach_high = np.flatnonzero(prefix >= target - tol)
+    high = int(reach_high[0]) if reach_high.size else None
+    if high is not None:  # recomputed from the rows, never taken from the gains alone
+        value = _value(cm, w, np.concatenate([order[:high], fixed]))
+        high = high if value >= target - tol else None
+    if seed is not None and (high is None or high > seed.size):
+        extended = _extend(cm, w, seed, target, cap)
+        if extended is not None and (high is None or extended < high):
+            high = extended
+    return low, high
+
+
+def _extend(
+    cm: CoverageMatrix, w: NDArray[np.float64], seed: NDArray[np.int64], target: float, cap: int
+) -> int | None:
+    """Fewest rows `seed` plus a greedy extension needs to reach `target` (None: never).
+
+    The plan's own new sets extended by greedy, the way the coverage curve's
+    "plan order" extends them: often fewer sets than greedy from scratch.
+    """
+    from coverage.optimize import max_coverage
 
     tol = 1e-9 * max(1.0, abs(target))
-    top = coverage_curve(plan, [hi], bound_iterations=bound_iterations)
-    if float(top[column].iloc[0]) < target - tol:
-        return None
-    lo = 0  # the answer is in [lo, hi]: below lo seen not reaching, hi seen reaching
-    while lo < hi:
-        probes = sorted({int(b) for b in np.linspace(lo, hi, _PROBES).round()})
-        curve = coverage_curve(plan, probes, bound_iterations=bound_iterations)
-        reach = curve[column].to_numpy(dtype=float) >= target - tol
-        budgets = curve["budget"].to_numpy(dtype=np.int64)
-        k = int(np.argmax(reach)) if reach.any() else len(budgets) - 1
-        new_hi = int(budgets[k]) if reach[k] else hi
-        new_lo = int(budgets[k - 1]) + 1 if k > 0 else lo
-        if (new_lo, new_hi) == (lo, hi):
-            break
-        lo, hi = new_lo, new_hi
-    return lo if column == "upper_bound" else hi
+    base = np.concatenate([seed, cm.fixed]).astype(np.int64)
+    start = _value(cm, w, base)
+    if start >= target - tol:
+        return int(seed.size)
+    room = cap - int(np.unique(cm.groups[seed]).size)
+    extra = min(max(seed.size, 1), room)
+    while extra > 0:
+        more = max_coverage(cm.A, w, budget=extra, groups=cm.groups, fixed=base, method="greedy")
+        prefix = start + np.cumsum(more.gains)
+        hit = np.flatnonzero(prefix >= target - tol)
+        if hit.size:
+            k = int(hit[0]) + 1
+            rows = np.concatenate([base, np.asarray(more.selected[:k], dtype=np.int64)])
+            return int(seed.size) + k if _value(cm, w, rows) >= target - tol else None
+        if extra >= room or len(more.selected) < extra:
+            return None
+        extra = min(room, 2 * extra)
+    return None
 
 
-def _with_interval(plan: Plan, target: float, bound_iterations: int) -> tuple[int, int]:
+def _with_interval(
+    plan: Plan, target: float, new_rows: NDArray[np.int64], iterations: int
+) -> tuple[int, int]:
     """``(L_with, H_with)``: proven bracket of the smallest budget reaching `target`."""
-    b = len(plan.new_cameras)
-    low = _first_reaching(plan, target, "upper_bound", b, bound_iterations)
-    high = _first_reaching(plan, target, "objective", b, bound_iterations)
-    return (b if low is None else low), (b if high is None else high)
+    cm = plan.matrix
+    w = plan.demand["weight"].to_numpy(dtype=np.float64)
+    b = int(new_rows.size)
+    known = [np.concatenate([new_rows, cm.fixed]).astype(np.int64)]
+    low, high = _reach(cm, w, target, top=b, known=known, iterations=iterations)
+    return (b if low is None else min(low, b)), (b if high is None else min(high, b))
 
 
 def _saved(
@@ -381,33 +450,20 @@ def _saved(
     new_rows: NDArray[np.int64],
     target: float,
     with_interval: tuple[int, int],
-    bound_iterations: int,
+    iterations: int,
 ) -> tuple[float, float]:
     """Bound the new sets saved by sharing the rows `drop` (see integration_value)."""
-    n = plan.matrix.A.shape[0]
-    keep = np.ones(n, dtype=bool)
+    keep = np.ones(plan.matrix.A.shape[0], dtype=bool)
     keep[drop] = False
     renumber = np.cumsum(keep) - 1
     cm = _without_rows(plan.matrix, drop)
-    cap = _open_sites(cm)
     w = plan.demand["weight"].to_numpy(dtype=np.float64)
     kept = np.concatenate([renumber[new_rows], cm.fixed]).astype(np.int64)
-    demand = plan.demand.copy()
-    demand["quality"] = best_cover(cm, kept)[0]
-    # a stand-in plan for the curve: the same new sets, the owner's sets gone; meta "assessed"
-    # keeps the curve from using the plan's own bound, which is for the problem with them
-    shadow = replace(
-        plan,
-        matrix=cm,
-        demand=demand,
-        objective=_value(cm, w, kept),
-        upper_bound=float("inf"),
-        meta={"assessed": True},
-    )
+    start = new_rows.size + drop.size  # replacing each set by a new one: a first guess
+    seed = renumber[new_rows].astype(np.int64)
+    low, high = _reach(cm, w, target, top=start, known=[kept], iterations=iterations, seed=seed)
     low_with, high_with = with_interval
-    low = _first_reaching(shadow, target, "upper_bound", cap, bound_iterations)
     if low is None:  # even every site together stays below: no new plan replaces these sets
-        return float(max(0, cap + 1 - high_with)), float("nan")
-    high = _first_reaching(shadow, target, "objective", cap, bound_iterations)
+        return float(max(0, _open_sites(cm) + 1 - high_with)), float("nan")
     saved_high = float("nan") if high is None else float(high - low_with)
     return float(max(0, low - high_with)), saved_high
