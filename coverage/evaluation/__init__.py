@@ -33,7 +33,7 @@ from coverage.evaluation.curve import coverage_curve
 from coverage.evaluation.districts import Report, evaluate
 from coverage.evaluation.incidents import incident_coverage, incidents_by_phase
 from coverage.evaluation.integration import integration_value, marginal_losses
-from coverage.evaluation.roadmap import Reach, Roadmap, reach_year, roadmap
+from coverage.evaluation.roadmap import Reach, Roadmap, check_total_sets, reach_year, roadmap
 from coverage.evaluation.routes import route_ends
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Reach",
     "Report",
     "Roadmap",
+    "check_total_sets",
     "compare",
     "corridor_continuity",
     "coverage_curve",

@@ -22,7 +22,7 @@ from coverage._validate import check_number
 from coverage.errors import ParameterError
 from coverage.plan import Plan, Problem, solve
 
-__all__ = ["Reach", "Roadmap", "reach_year", "roadmap"]
+__all__ = ["Reach", "Roadmap", "check_total_sets", "reach_year", "roadmap"]
 
 _COLUMNS = [
     "year",
@@ -176,7 +176,7 @@ def roadmap(  # noqa: PLR0913 - the problem and budgets, then keyword-only optio
         )
     n_existing = int(problem.scene.cameras.shape[0])
     if total_sets is not None:
-        _check_total(total_sets, n_existing, budgets)
+        check_total_sets(total_sets, n_existing, budgets)
     if plan is None:
         plan = solve(replace(problem, budget=tuple(budgets)))
     phases = plan.phases
@@ -297,7 +297,23 @@ def _check_labels(labels: Sequence[Any] | None, n: int) -> list[Any]:
     return names
 
 
-def _check_total(total_sets: Any, n_existing: int, budgets: list[int]) -> None:
+def check_total_sets(total_sets: Any, n_existing: int, years: Sequence[int]) -> None:
+    """Check that the existing sets plus the years' new sets make the programme's total.
+
+    Raises
+    ------
+    coverage.errors.ParameterError
+        They do not; the message gives the last year's budget that would.
+
+    Examples
+    --------
+    >>> check_total_sets(7000, 612, [2000, 2000, 2388])
+    >>> check_total_sets(7000, 624, [2000, 2000, 2388])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    coverage.errors.ParameterError: The 'total_sets' ... make the last year 2,376.
+    """
+    budgets = [int(b) for b in years]
     total = int(check_number(total_sets, "total_sets", "roadmap", low=1, integer=True))
     planned = n_existing + sum(budgets)
     if planned != total:
