@@ -484,10 +484,17 @@ def _write_programme(
             keep(
                 "incidents_by_phase.csv",
                 "incident_phases",
-                lambda: evaluation.incidents_by_phase(scene, plan),
+                lambda: evaluation.incidents_by_phase(
+                    scene, plan, phase_labels=_year_labels(out.get("roadmap"))
+                ),
                 lambda t: t,
             )
     return out
+
+
+def _year_labels(road: Any) -> list[Any] | None:
+    """Return the roadmap's year labels (None without a roadmap)."""
+    return None if road is None else list(road.years["year"])
 
 
 def _print_programme(programme: dict[str, Any]) -> None:

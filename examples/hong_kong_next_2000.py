@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     with timed(timings, "territory: partners (integration value)"):
         partners = cov.integration_value(problem, plan=plan, top=5)
     with timed(timings, "territory: incidents by phase"):
-        incidents = cov.evaluation.incidents_by_phase(territory, plan)
+        incidents = cov.evaluation.incidents_by_phase(territory, plan, phase_labels=labels)
     # FACE-CAPABLE COVERAGE AND PRIVACY BY TIER (issue 14): to be added here once the
     # face-capable criterion and privacy-by-tier masking are merged ("face" branch): the
     # share of foot traffic under face-capable coverage, hotspots at identification grade

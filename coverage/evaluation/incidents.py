@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -12,7 +13,7 @@ from numpy.typing import NDArray
 from coverage._validate import format_rows
 from coverage.assumptions import snap_to_corridors
 from coverage.camera import CameraSet
-from coverage.errors import InputError
+from coverage.errors import InputError, ParameterError
 from coverage.evaluation import _common
 from coverage.evaluation._common import NO_CATEGORY, OUTSIDE
 from coverage.matrix import CoverageMatrix
@@ -130,6 +131,7 @@ def incidents_by_phase(
     *,
     camera: CameraSet | None = None,
     year_column: str | None = "year",
+    phase_labels: Sequence[Any] | None = None,
 ) -> pd.DataFrame:
     """Incidents watched per category and year of data, before the plan and after each phase.
 
@@ -151,6 +153,9 @@ def incidents_by_phase(
         The incidents' column holding the year (whole numbers), or a date
         column (its year is used). None, or a column the layer does not
         have: every incident is in year ``"all"``.
+    phase_labels
+        A label per phase (e.g. a roadmap's years): the stages are then
+        ``"after 2025"``, ... instead of ``"phase 1"``, ...
 
     Returns
     -------
@@ -195,6 +200,7 @@ def incidents_by_phase(
     phase = cams["phase"].to_numpy(dtype=np.int64) if len(cams) else np.zeros(0, np.int64)
     phase = np.where(_common.is_new(plan), np.maximum(phase, 1), 0) if len(cams) else phase
     n_phases = int(phase.max(initial=0))
+    names = _stage_names(n_phases, phase_labels)
     quality = np.zeros((len(hs), 0))
     if len(cams):
         cm = _incident_matrix(scene, plan, _common.plan_camera_set(plan, camera))
@@ -211,7 +217,7 @@ def incidents_by_phase(
                     "category": category,
                     "year": years,
                     "phase": p,
-                    "stage": "existing" if p == 0 else f"phase {p}",
+                    "stage": names[p],
                     "incidents": 1,
                     "watched": watched.astype(np.int64),
                 }
@@ -225,6 +231,20 @@ def incidents_by_phase(
     )
     out["share"] = _common.share(out["watched"], out["incidents"])
     return out[cols]
+
+
+def _stage_names(n_phases: int, labels: Sequence[Any] | None) -> list[str]:
+    """``["existing", "phase 1", ...]``, or ``"after <label>"`` with one label per phase."""
+    if labels is None:
+        return ["existing", *(f"phase {p}" for p in range(1, n_phases + 1))]
+    names = [str(x) for x in labels]
+    if len(names) != n_phases or len(set(names)) != n_phases:
+        msg = (
+            f"The 'phase_labels' parameter of incidents_by_phase must give {n_phases} distinct "
+            f"labels, one per phase of the plan. Got {list(labels)!r} instead."
+        )
+        raise ParameterError(msg)
+    return ["existing", *(f"after {n}" for n in names)]
 
 
 def _years(hs: gpd.GeoDataFrame, column: str | None) -> NDArray[Any]:

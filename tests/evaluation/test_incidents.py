@@ -176,3 +176,14 @@ def test_incidents_by_phase_years_from_dates_or_none(scene_with, tiny_problem):
     bad, plan_bad = _phased_layout(scene_with, tiny_problem, [2019, "soon", 2020, 2019, 2020])
     with pytest.raises(InputError, match=r"column 'year': 1 value\(s\).*rows \[1\]"):
         incidents_by_phase(bad, plan_bad)
+
+
+def test_incidents_by_phase_stage_labels(scene_with, tiny_problem):
+    from coverage.errors import ParameterError
+    from coverage.evaluation import incidents_by_phase
+
+    scene, plan = _phased_layout(scene_with, tiny_problem, YEARS)
+    t = incidents_by_phase(scene, plan, phase_labels=[2025, 2026])
+    assert t.drop_duplicates("phase")["stage"].tolist() == ["existing", "after 2025", "after 2026"]
+    with pytest.raises(ParameterError, match="must give 2 distinct labels"):
+        incidents_by_phase(scene, plan, phase_labels=[2025])
