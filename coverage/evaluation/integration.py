@@ -92,8 +92,9 @@ def integration_value(
     problem
         The planning problem (its scene's ``cameras`` layer has the owners).
     owners
-        Owners to value, as written in ``scene.cameras["owner"]``; None: every
-        owner of an existing set the plan uses, in sorted order.
+        Owners to value, as written in ``scene.cameras["owner"]`` (a list, or
+        one name); None: every owner of an existing set the plan uses, in
+        sorted order.
     plan
         The plan solved for `problem`; None: ``solve(problem)``.
     top
@@ -163,6 +164,8 @@ def integration_value(
     total = float(w.sum())
     owner_of = _row_owners(problem, cm)
     known = sorted(set(owner_of.tolist()))
+    if isinstance(owners, str):  # one owner given as text, not its letters
+        owners = [owners]
     wanted = known if owners is None else [str(o) for o in owners]
     unknown = [o for o in wanted if o not in known]
     if unknown:

@@ -111,6 +111,9 @@ def test_owners_subset_and_errors(valued):
     problem, plan, _ = valued
     one = integration_value(problem, ["dept"], plan=plan, savings=False)
     assert one["owner"].tolist() == ["dept"]
+    assert integration_value(problem, "dept", plan=plan, savings=False)["owner"].tolist() == [
+        "dept"
+    ]
     assert one[["new_sets_saved_low", "new_sets_saved_high"]].isna().all(axis=None)
     with pytest.raises(ParameterError, match=r"owner\(s\) \['Airport'\].*'MTR', 'dept', 'police'"):
         integration_value(problem, ["Airport"], plan=plan)
