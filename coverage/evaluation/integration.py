@@ -41,7 +41,7 @@ _ROUNDS = 12
 
 def integration_value(
     problem: Problem,
-    owners: Sequence[str] | None = None,
+    owners: Sequence[str] | str | None = None,
     *,
     plan: Plan | None = None,
     top: int = 5,
@@ -62,25 +62,18 @@ def integration_value(
       what is lost if a signed plan goes ahead without that partner);
       ``coverage_lost`` is the difference;
     * ``new_sets_saved_low`` / ``new_sets_saved_high``: how many fewer new sets
-      an optimal plan needs to reach the coverage ``f(N ∪ E)`` when ``E_o`` is
-      shared than when it is not, as an interval both ends of which are
-      proven. With ``n_with`` and ``n_without`` the smallest budgets whose
-      optimum reaches ``f(N ∪ E)`` with and without ``E_o``, plans found
-      (greedy from scratch, and the plan's new sets extended by greedy) and
-      the proven upper bounds :func:`coverage.evaluation.coverage_curve` uses
-      (the Lagrangian bound at every budget at once, from gain-bound starts,
-      lowered by subgradient steps), on the plan's matrix and on it with
-      ``E_o``'s rows removed, give
-      ``L_with <= n_with <= H_with`` and ``L_without <= n_without <=
-      H_without``: ``L`` is the first budget whose proven bound reaches the
-      coverage (no plan with fewer sets can), ``H`` the first budget at which
-      a plan found reaches it (``H_with`` is at most ``len(N)``). So the saving
-      ``n_without - n_with`` lies in ``[max(0, L_without - H_with),
-      H_without - L_with]``. ``new_sets_saved_high`` is NaN when no plan found
-      on the candidate sites reaches the coverage without ``E_o`` (the saving
-      is then at least the low end, and the sets cannot be replaced by new
-      ones on these sites). The budgets are unconstrained (no phases, no
-      quotas), whatever the plan was solved with.
+      an optimal plan needs to reach ``f(N ∪ E)`` with ``E_o`` shared than
+      without, an interval with both ends proven. For the smallest budgets
+      ``n_with``, ``n_without`` whose optimum reaches ``f(N ∪ E)`` with and
+      without ``E_o``, ``L <= n <= H``: ``L`` is the first budget whose proven
+      bound reaches it (the Lagrangian bound of
+      :func:`coverage.evaluation.coverage_curve` at every budget at once, from
+      gain-bound starts, lowered by subgradient steps), ``H`` the first at
+      which a plan found (greedy, or the plan's new sets extended by greedy)
+      does; ``H_with <= len(N)``. So ``n_without - n_with`` lies in
+      ``[max(0, L_without - H_with), H_without - L_with]``; the high end is
+      NaN when no plan on the candidate sites reaches it without ``E_o``.
+      Budgets are unconstrained (no phases, no quotas).
     * ``top_sets``: labels (``scene.cameras`` index) of the owner's `top` sets
       with the largest marginal value, ``f(N ∪ E) - f(N ∪ E \ {e})``: the
       coverage lost if that one set alone were not shared (see
@@ -160,9 +153,46 @@ def integration_value(
         )
         raise InputError(msg)
     cm = plan.matrix
+    owner_of = _row_owners(problem, cm)
+    wanted = _wanted_owners(owners, owner_of)
     w = plan.demand["weight"].to_numpy(dtype=np.float64)
     total = float(w.sum())
-    owner_of = _row_owners(problem, cm)
+    new_rows = _new_rows(plan)
+    chosen = np.concatenate([new_rows, cm.fixed]).astype(np.int64)
+    target = _value(cm, w, chosen)
+    fixed_loss = marginal_losses(cm, w, chosen)[new_rows.size :]
+    labels = problem.scene.cameras.index.to_numpy()
+    rows_out: list[dict[str, Any]] = []
+    with_interval = _with_interval(plan, target, new_rows, bound_iterations) if savings else None
+    for o in wanted:
+        mine = owner_of == o
+        without = _value(cm, w, np.concatenate([new_rows, cm.fixed[~mine]]).astype(np.int64))
+        order = np.argsort(-fixed_loss[mine], kind="stable")
+        order = order[fixed_loss[mine][order] > 0][:top]
+        saved = (np.nan, np.nan)
+        if with_interval is not None:
+            saved = _saved(plan, cm.fixed[mine], new_rows, target, with_interval, bound_iterations)
+        share = 1.0 / total if total > 0 else 0.0
+        rows_out.append(
+            {
+                "owner": o,
+                "existing_sets": int(mine.sum()),
+                "coverage_with": target * share,
+                "coverage_without": without * share,
+                "coverage_lost": (target - without) * share,
+                "new_sets_saved_low": saved[0],
+                "new_sets_saved_high": saved[1],
+                "top_sets": tuple(labels[cm.existing[cm.fixed[mine][order]]].tolist()),
+                "top_sets_lost": tuple(float(x * share) for x in fixed_loss[mine][order]),
+            }
+        )
+    frame = pd.DataFrame(rows_out, columns=_COLUMNS)
+    frame.attrs["target"] = target
+    return frame
+
+
+def _wanted_owners(owners: Sequence[str] | str | None, owner_of: NDArray[np.str_]) -> list[str]:
+    """Return the owners to value: all of the plan's (sorted), or the given ones, checked."""
     known = sorted(set(owner_of.tolist()))
     if isinstance(owners, str):  # one owner given as text, not its letters
         owners = [owners]
@@ -175,41 +205,7 @@ def integration_value(
             "(scene.cameras['owner'])."
         )
         raise ParameterError(msg)
-    new_rows = _new_rows(plan)
-    chosen = np.concatenate([new_rows, cm.fixed]).astype(np.int64)
-    target = _value(cm, w, chosen)
-    loss = marginal_losses(cm, w, chosen)  # aligned to `chosen`
-    fixed_loss = loss[new_rows.size :]
-    labels = problem.scene.cameras.index.to_numpy()
-    rows_out: list[dict[str, Any]] = []
-    with_interval = _with_interval(plan, target, new_rows, bound_iterations) if savings else None
-    for o in wanted:
-        mine = owner_of == o
-        kept = np.concatenate([new_rows, cm.fixed[~mine]]).astype(np.int64)
-        without = _value(cm, w, kept)
-        order = np.argsort(-fixed_loss[mine], kind="stable")
-        order = order[fixed_loss[mine][order] > 0][:top]
-        saved = (np.nan, np.nan)
-        if with_interval is not None:
-            saved = _saved(plan, cm.fixed[mine], new_rows, target, with_interval, bound_iterations)
-        rows_out.append(
-            {
-                "owner": o,
-                "existing_sets": int(mine.sum()),
-                "coverage_with": target / total if total > 0 else 0.0,
-                "coverage_without": without / total if total > 0 else 0.0,
-                "coverage_lost": (target - without) / total if total > 0 else 0.0,
-                "new_sets_saved_low": saved[0],
-                "new_sets_saved_high": saved[1],
-                "top_sets": tuple(labels[cm.existing[cm.fixed[mine][order]]].tolist()),
-                "top_sets_lost": tuple(
-                    float(x / total) if total > 0 else 0.0 for x in fixed_loss[mine][order]
-                ),
-            }
-        )
-    frame = pd.DataFrame(rows_out, columns=_COLUMNS)
-    frame.attrs["target"] = target
-    return frame
+    return wanted
 
 
 def marginal_losses(
