@@ -68,6 +68,25 @@ def test_new_sets_saved_holds_the_brute_force_saving(valued):
     assert max(savings) >= 1  # the case is not trivial: some owner's sets do save new ones
 
 
+def test_solver_runs_narrow_the_interval_and_keep_the_brute_force_saving(valued):
+    problem, plan, _ = valued
+    w = plan.demand["weight"].to_numpy()
+    n_with = fewest_sets(plan.matrix, w, plan.objective)
+    refined = integration_value(problem, plan=plan, solves=2, bound_iterations=0)
+    loose = integration_value(problem, plan=plan, bound_iterations=0)
+    from coverage.plan import _make_demand, _make_sites
+
+    for owner in ["MTR", "dept", "police"]:
+        others = partner_problem([r for r in EXISTING if r[0] != owner])
+        cm = build_matrix(others, _make_demand(others), _make_sites(others))
+        saved = fewest_sets(cm, w, plan.objective) - n_with
+        r = refined.set_index("owner").loc[owner]
+        q = loose.set_index("owner").loc[owner]
+        assert r["new_sets_saved_low"] <= saved <= r["new_sets_saved_high"]
+        assert q["new_sets_saved_low"] <= r["new_sets_saved_low"]
+        assert r["new_sets_saved_high"] <= q["new_sets_saved_high"]
+
+
 def test_top_sets_are_the_largest_direct_losses(valued):
     _, plan, v = valued
     total = float(plan.demand["weight"].sum())
@@ -129,3 +148,19 @@ def test_no_existing_sets_gives_an_empty_table():
     v = integration_value(problem, savings=False)
     assert len(v) == 0
     assert "new_sets_saved_low" in v.columns
+
+
+def test_refine_finds_the_exact_budget_from_a_wide_bracket(valued):
+    from coverage.evaluation.integration import _open_sites, _refine
+
+    problem, plan, _ = valued
+    cm, w = plan.matrix, plan.demand["weight"].to_numpy()
+    cap = _open_sites(cm)
+    for target in (plan.objective, 0.9 * plan.objective, 0.5 * plan.objective):
+        n = fewest_sets(cm, w, target)
+        how = {"iterations": 0, "solves": 4, "time_limit_s": None}
+        low, high = _refine(cm, w, target, (0, cap), problem, how)  # exact: never undecided
+        assert low == high == n
+        how["solves"] = 1  # fewer runs: a narrower bracket, still around the truth
+        low, high = _refine(cm, w, target, (0, cap), problem, how)
+        assert low <= n <= high
