@@ -246,7 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     with timed(timings, "territory: evaluate"):
         report = cov.evaluate(territory, plan)
     with timed(timings, "territory: partners (integration value)"):
-        partners = cov.integration_value(problem, plan=plan, top=5)
+        # optimizer runs narrow the new-sets-saved intervals (the bounds at every budget
+        # at once are loose on a plan of thousands of sets)
+        partners = cov.integration_value(
+            problem, plan=plan, top=5, solves=2, time_limit_s=args.time_limit_s / 2
+        )
     with timed(timings, "territory: incidents by phase"):
         incidents = cov.evaluation.incidents_by_phase(territory, plan, phase_labels=labels)
     # FACE-CAPABLE COVERAGE AND PRIVACY BY TIER (issue 14): to be added here once the
@@ -317,6 +321,43 @@ def programme_figures(road: cov.Roadmap, partners: Any, incidents: Any) -> dict[
     }
 
 
+def answer_notes(territory: dict[str, Any]) -> list[str]:
+    """The programme's questions answered in one sentence each, with the figures."""
+    road, partners, inc = territory["roadmap"], territory["partners"], territory["incidents"]
+    years = "; ".join(
+        f"{r.coverage:.1%} after {r.year} ({r.sets_total:,} sets, proven bound "
+        f"{r.upper_bound_coverage:.1%})"
+        for r in road.years.itertuples(index=False)
+    )
+    out = [f"Roadmap: weighted coverage {years}. " + (road.reach.text if road.reach else "")]
+    shared = []
+    for r in partners.itertuples(index=False):
+        lo, hi = r.new_sets_saved_low, r.new_sets_saved_high
+        saved = f"at least {lo:,.0f}" if np.isnan(hi) else f"{lo:,.0f} to {hi:,.0f}"
+        shared.append(
+            f"the {r.owner} sets ({r.existing_sets:,}) are worth {100 * r.coverage_lost:.1f} "
+            f"points of weighted coverage ({r.coverage_without:.1%} without them) and "
+            f"{saved} new sets"
+        )
+    last_year = road.years["year"].iloc[-1]
+    out.append(f"Partners: shared with the plan of {last_year}, " + "; ".join(shared) + ".")
+    if len(inc):
+        stages = inc.drop_duplicates("phase").sort_values("phase")["stage"].tolist()
+        total = inc[inc["phase"] == 0]["incidents"].sum()
+        watched = [int(inc.loc[inc["stage"] == st, "watched"].sum()) for st in stages]
+        steps = ", ".join(f"{n:,} {st}" for n, st in zip(watched, stages, strict=True))
+        years = sorted(str(y) for y in set(inc["year"]))
+        out.append(
+            f"Incidents watched ({total:,} collisions, {years[0]}-{years[-1]}): {steps} "
+            f"({watched[-1] / total:.1%} at the end); by type and year in the tables below."
+        )
+    out.append(
+        "Face-capable coverage under privacy rules: not computed in this report (it needs the "
+        "face-capable camera criterion and privacy masking by tier, added separately)."
+    )
+    return out
+
+
 def print_answers(  # noqa: PLR0913 - the example's results, printed
     plan: cov.Plan,
     road: cov.Roadmap,
@@ -335,10 +376,10 @@ def print_answers(  # noqa: PLR0913 - the example's results, printed
     show = partners.drop(columns=["top_sets_lost"]).copy()
     print(show.to_string(index=False))
     last = incidents["phase"].max() if len(incidents) else 0
-    table = incidents.groupby(["category", "stage"])["watched"].sum().unstack("stage")
-    table.insert(
-        0, "incidents", incidents[incidents["phase"] == 0].groupby("category")["incidents"].sum()
-    )
+    stages = incidents.drop_duplicates("phase").sort_values("phase")["stage"].tolist()
+    table = incidents.groupby(["category", "stage"])["watched"].sum().unstack("stage")[stages]
+    first = incidents[incidents["phase"] == 0]
+    table.insert(0, "incidents", first.groupby("category")["incidents"].sum())
     print(table.to_string())
     print(
         incidents[incidents["phase"] == last]
@@ -467,7 +508,7 @@ def write_outputs(
             curve=territory["curve"],
             comparison=None if equity is None else equity["table"],
             title=f"Hong Kong: the next {years} camera sets",
-            notes=ASSUMPTIONS,
+            notes=[*answer_notes(territory), *ASSUMPTIONS],
             land=land,
             partners=territory["partners"],
             roadmap=territory["roadmap"],
