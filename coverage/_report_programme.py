@@ -49,7 +49,7 @@ def _set_names(scene: Scene | None, labels: Any, lost: Any) -> str:
         if cams is not None and "name" in cams.columns and label in cams.index:
             given = cams.at[label, "name"]
             name = name if _missing(given) or str(given) == "" else f"{given} (#{label})"
-        names.append(f"{name}: {_pct(share)}")
+        names.append(f"{name}: {'–' if _missing(share) else f'{100 * float(share):.2f}%'}")
     return "; ".join(names)
 
 
@@ -79,10 +79,10 @@ def partners_html(partners: pd.DataFrame | None, scene: Scene | None = None) -> 
         "<p class='note'>For each owner of existing sets: weighted coverage after the plan with "
         "every owner's sets shared, and with the same new sets but that owner's sets not shared. "
         "New sets saved: how many fewer new sets an optimal plan needs to reach the shared "
-        "coverage when the owner's sets are shared, between two proven ends (coverage curves "
-        "with and without them, their plans and proven bounds); 'at least' when no plan on the "
+        "coverage when the owner's sets are shared, between two proven ends (plans found and "
+        "proven upper bounds, with and without them); 'at least' when no plan on the "
         "candidate sites reaches it without them. A set's value is the coverage lost if that "
-        "set alone were not shared.</p>"
+        "set alone were not shared (share of the total demand weight).</p>"
     )
     return "<h2>Partners' cameras</h2>" + note + _table(frame, cols)
 
