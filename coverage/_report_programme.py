@@ -84,7 +84,9 @@ def partners_html(partners: pd.DataFrame | None, scene: Scene | None = None) -> 
         "candidate sites reaches it without them. A set's value is the coverage lost if that "
         "set alone were not shared (share of the total demand weight).</p>"
     )
-    return "<h2>Partners' cameras</h2>" + note + _table(frame, cols)
+    n = partners.attrs.get("new_sets")
+    which = f"<p>Valued on a plan of {int(n):,} new sets.</p>" if n is not None else ""
+    return "<h2>Partners' cameras</h2>" + which + note + _table(frame, cols)
 
 
 def roadmap_svg(road: Roadmap, *, width: int = 640, height: int = 280) -> str:

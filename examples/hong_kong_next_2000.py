@@ -31,7 +31,8 @@ The scenario a planner runs on a Monday morning, on the real open data in
 Writes into ``--out`` (default ``out/hong_kong``): ``plan.geojson`` (territory:
 one row per set with ``phase`` and ``status``), ``plan_quotas.geojson``,
 ``plan_tst.geojson``, ``districts.csv``, ``equity.csv``, ``phases.csv``,
-``curve.csv``, ``roadmap.csv``, ``partners.csv``, ``incidents_by_phase.csv``,
+``curve.csv``, ``roadmap.csv``, ``partners.csv`` (shared with the first year's plan),
+``partners_final.csv`` (with the whole programme's), ``incidents_by_phase.csv``,
 ``report.html``, ``report_tst.html``, ``map.html``, ``map_tst.html`` and
 ``summary.json`` (stage timings, coverage, proven gaps, the programme's answers).
 
@@ -46,6 +47,7 @@ level and equity runs (a few minutes instead of a quarter of an hour).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -246,11 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     with timed(timings, "territory: evaluate"):
         report = cov.evaluate(territory, plan)
     with timed(timings, "territory: partners (integration value)"):
-        # optimizer runs narrow the new-sets-saved intervals (the bounds at every budget
-        # at once are loose on a plan of thousands of sets)
-        partners = cov.integration_value(
-            problem, plan=plan, top=5, solves=2, time_limit_s=args.time_limit_s / 2
-        )
+        # what the partners' sets are worth to the first year's plan (the next 2,000: its
+        # phase 1, solved on its own) and to the whole programme (2027). On the 2027 plan the
+        # last sets add little, so re-planning could replace many partner sets cheaply and
+        # the proven interval of new sets saved is wide.
+        first = dataclasses.replace(plan, cameras=plan.cameras[plan.cameras["phase"] <= 1])
+        partners = cov.integration_value(problem, plan=first, top=5)
+        partners_final = cov.integration_value(problem, plan=plan, top=5)
     with timed(timings, "territory: incidents by phase"):
         incidents = cov.evaluation.incidents_by_phase(territory, plan, phase_labels=labels)
     # FACE-CAPABLE COVERAGE AND PRIVACY BY TIER (issue 14): to be added here once the
@@ -276,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "curve": curve,
         "roadmap": road,
         "partners": partners,
+        "partners_final": partners_final,
         "incidents": incidents,
         # the 2001 coastline, for the maps only (districts and incidents stay the HAD ones)
         "land": cov.datasets.hong_kong_land(args.data),
@@ -285,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         "assumptions": ASSUMPTIONS,
         "territory": {"candidate_poles": len(poles), **plan_figures(plan, report)},
         **programme_figures(road, partners, incidents),
+        "partners_final": partners_final.to_dict("records"),
         "face": "not computed: needs the face-capable criterion (issue 14, 'face' branch)",
         "timings_s": timings,
     }
@@ -293,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         summary["tst"] = plan_figures(tst_run["plan"], tst_run["report"])
     write_text(args.out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
     print_answers(plan, road, partners, incidents, equity, tst_run, args)
+    print("Partners, shared with the whole programme's plan:")
+    print(partners_final.drop(columns=["top_sets_lost"]).to_string(index=False))
     print(f"Wrote {args.out}/ (stage seconds: {timings})")
     return 0
 
@@ -330,17 +338,25 @@ def answer_notes(territory: dict[str, Any]) -> list[str]:
         for r in road.years.itertuples(index=False)
     )
     out = [f"Roadmap: weighted coverage {years}. " + (road.reach.text if road.reach else "")]
-    shared = []
-    for r in partners.itertuples(index=False):
-        lo, hi = r.new_sets_saved_low, r.new_sets_saved_high
-        saved = f"at least {lo:,.0f}" if np.isnan(hi) else f"{lo:,.0f} to {hi:,.0f}"
-        shared.append(
-            f"the {r.owner} sets ({r.existing_sets:,}) are worth {100 * r.coverage_lost:.1f} "
-            f"points of weighted coverage ({r.coverage_without:.1%} without them) and "
-            f"{saved} new sets"
+    years_t = road.years
+    for table, year, n in (
+        (partners, years_t["year"].iloc[0], int(years_t["new_sets"].iloc[0])),
+        (territory["partners_final"], years_t["year"].iloc[-1], int(years_t["new_sets"].sum())),
+    ):
+        shared = []
+        for r in table.itertuples(index=False):
+            lo, hi = r.new_sets_saved_low, r.new_sets_saved_high
+            saved = f"at least {lo:,.0f}" if np.isnan(hi) else f"{lo:,.0f} to {hi:,.0f}"
+            shared.append(
+                f"the {r.owner} sets ({r.existing_sets:,}) are worth "
+                f"{100 * r.coverage_lost:.1f} points of weighted coverage "
+                f"({r.coverage_without:.1%} without them) and {saved} new sets (proven range)"
+            )
+        out.append(
+            f"Partners, shared with the plan up to {year} ({n:,} new sets): "
+            + "; ".join(shared)
+            + "."
         )
-    last_year = road.years["year"].iloc[-1]
-    out.append(f"Partners: shared with the plan of {last_year}, " + "; ".join(shared) + ".")
     if len(inc):
         stages = inc.drop_duplicates("phase").sort_values("phase")["stage"].tolist()
         total = inc[inc["phase"] == 0]["incidents"].sum()
@@ -489,6 +505,7 @@ def write_outputs(
         write_frame(territory["curve"], out / "curve.csv")
         write_frame(territory["roadmap"].years, out / "roadmap.csv")
         write_frame(territory["partners"], out / "partners.csv")
+        write_frame(territory["partners_final"], out / "partners_final.csv")
         write_frame(territory["incidents"], out / "incidents_by_phase.csv")
         if equity is not None and tst is not None:
             write_frame(equity["plan"].cameras, out / "plan_quotas.geojson")

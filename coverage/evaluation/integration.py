@@ -110,8 +110,8 @@ def integration_value(  # noqa: PLR0913 - the problem and owners, then keyword-o
     pandas.DataFrame
         One row per owner, the columns above (``existing_sets``: that owner's
         sets in the plan's matrix, indoor ones left out; shares of ``W``;
-        ``top_sets`` and ``top_sets_lost`` tuples). ``attrs["target"]`` is
-        ``f(N ∪ E)``.
+        ``top_sets`` and ``top_sets_lost`` tuples); ``attrs``: ``target``
+        ``f(N ∪ E)`` and ``new_sets`` ``len(N)``.
 
     Raises
     ------
@@ -186,7 +186,7 @@ def integration_value(  # noqa: PLR0913 - the problem and owners, then keyword-o
             }
         )
     frame = pd.DataFrame(rows_out, columns=_COLUMNS)
-    frame.attrs["target"] = target
+    frame.attrs.update(target=target, new_sets=int(new_rows.size))
     return frame
 
 

@@ -28,6 +28,7 @@ def test_one_row_per_owner_and_coverage_with_is_the_plan(valued):
     total = float(plan.demand["weight"].sum())
     assert v["coverage_with"].tolist() == pytest.approx([plan.objective / total] * 3)
     assert v.attrs["target"] == pytest.approx(plan.objective)
+    assert v.attrs["new_sets"] == len(plan.new_cameras)
 
 
 def test_coverage_without_matches_assessing_the_plan_on_a_scene_without_the_owner(valued):
