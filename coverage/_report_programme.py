@@ -95,7 +95,7 @@ def roadmap_svg(road: Roadmap, *, width: int = 640, height: int = 280) -> str:
     n = len(t)
     if n == 0:
         return ""
-    left, right, top, bottom = 56, 16, 16, 40
+    left, right, top, bottom = 56, 84, 16, 40  # the target's label goes in the right margin
     pw, ph = width - left - right, height - top - bottom
     ymax = 1.0
     slot = pw / n
@@ -138,7 +138,7 @@ def roadmap_svg(road: Roadmap, *, width: int = 640, height: int = 280) -> str:
         parts.append(
             f'<line x1="{left}" x2="{left + pw}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#27ae60" '
             'stroke-dasharray="6 4" stroke-width="1.5"/>'
-            f'<text x="{left + pw}" y="{ty - 4:.1f}" font-size="11" text-anchor="end" '
+            f'<text x="{left + pw + 4}" y="{ty + 4:.1f}" font-size="11" text-anchor="start" '
             f'fill="#27ae60">target {_pct(road.reach.target_share)}</text>'
         )
     parts.append(

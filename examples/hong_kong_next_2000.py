@@ -76,8 +76,9 @@ ASSUMPTIONS = [
     "MTR exits and police stations are taken as existing camera sets (positions real, "
     "equipment assumed); other existing police sets are not published and not modelled.",
     "Roadmap: the programme's 612 sets of 2024 are not published; the 624 MTR exits and "
-    "police stations stand in for the existing sets, so the totals are 624 + the new sets "
-    "(7,012 after 2027 rather than the programme's 7,000).",
+    "police stations stand in for the existing sets (620 modelled: 4 exits lie inside "
+    "buildings and are left out), so the totals are 620 + the new sets (7,008 after 2027 "
+    "rather than the programme's 7,000).",
     "Collisions are traffic accidents, not crimes: 'incidents watched' counts collision "
     "places a camera set sees (detection-grade evidence), not cases solved.",
 ]
