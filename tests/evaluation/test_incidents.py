@@ -187,3 +187,19 @@ def test_incidents_by_phase_stage_labels(scene_with, tiny_problem):
     assert t.drop_duplicates("phase")["stage"].tolist() == ["existing", "after 2025", "after 2026"]
     with pytest.raises(ParameterError, match="must give 2 distinct labels"):
         incidents_by_phase(scene, plan, phase_labels=[2025])
+
+
+def test_incidents_by_phase_without_point_incidents_is_empty(tiny_plan, scene_with):
+    from shapely.geometry import box as square
+
+    from coverage.evaluation import incidents_by_phase
+
+    _, plan = tiny_plan
+    zones = gpd.GeoDataFrame(
+        {"intensity": [1.0]}, geometry=[square(X0 + 10, Y0 + 90, X0 + 40, Y0 + 110)], crs=CRS
+    )
+    scene = scene_with(tiny_layers(), hotspots=zones)  # polygon hotspots: no incidents to count
+    t = incidents_by_phase(scene, plan)
+    assert len(t) == 0
+    cols = ["category", "year", "phase", "stage", "incidents", "watched", "share"]
+    assert list(t.columns) == cols
