@@ -69,6 +69,17 @@ A documented template (``coverage init FILE`` writes it)::
     # [quotas]              # sets per district and phase: min and/or max
     # "Harbour & Market" = { min = 5, max = 40 }
 
+    # [roadmap]             # yearly budgets towards a total (instead of [plan] budget)
+    # years = [2000, 2000, 2388]    # new sets per year; each year keeps the sets before it
+    # labels = [2025, 2026, 2027]   # a label per year (default 1, 2, ...)
+    # target_share = 0.5            # report the year weighted coverage first reaches this
+    # total_sets = 7000             # existing + new sets: checked against the years
+
+    # [partners]            # what each owner's existing sets are worth (partners.csv)
+    # owners = ["MTR"]              # default: every owner of existing sets
+    # top = 5                       # most valuable sets listed per owner
+    # savings = true                # new sets saved, a proven interval (slower)
+
     [output]
     folder = "out/plan"     # relative to this file
     map = true
@@ -141,6 +152,13 @@ _PLAN_KEYS: dict[str, _Kinds] = {
     "unknown_heading": str,
     "snap_m": float,
 }
+_ROADMAP_KEYS: dict[str, _Kinds] = {
+    "years": list,
+    "labels": list,
+    "target_share": float,
+    "total_sets": int,
+}
+_PARTNERS_KEYS: dict[str, _Kinds] = {"owners": list, "top": int, "savings": bool}
 _OUTPUT_KEYS: dict[str, _Kinds] = {"folder": str, "map": bool, "report": bool}
 #: Section -> its keys and their kinds (None: free keys, checked on their own).
 _SECTIONS: dict[str, dict[str, _Kinds] | None] = {
@@ -148,6 +166,8 @@ _SECTIONS: dict[str, dict[str, _Kinds] | None] = {
     "camera": _CAMERA_KEYS,
     "plan": _PLAN_KEYS,
     "quotas": None,
+    "roadmap": _ROADMAP_KEYS,
+    "partners": _PARTNERS_KEYS,
     "output": _OUTPUT_KEYS,
 }
 _KIND = {
@@ -170,6 +190,8 @@ class Config:
     plan: dict[str, Any]
     quotas: dict[str, tuple[int | None, int | None]] | None
     output: dict[str, Any]
+    roadmap: dict[str, Any] | None = None
+    partners: dict[str, Any] | None = None
 
     def resolve(self, value: str) -> Path:
         """Resolve a path given in the file, relative to the file's folder."""
@@ -325,6 +347,8 @@ class Config:
             except FileNotFoundError as exc:
                 err = self.error("plan", "poles", str(exc))
                 raise err from exc
+        if self.roadmap is not None:
+            kw["budget"] = tuple(self.roadmap["years"])
         if isinstance(kw.get("budget"), list):
             kw["budget"] = tuple(kw["budget"])
         try:
@@ -355,6 +379,12 @@ def load_config(path: str | Path) -> Config:
     if isinstance(plan, dict):
         problems += _plan_problems(plan)
     quotas = _quotas(raw.get("quotas"), problems)
+    roadmap = raw.get("roadmap")
+    if isinstance(roadmap, dict):
+        problems += _roadmap_problems(roadmap, plan if isinstance(plan, dict) else {})
+    partners = raw.get("partners")
+    if isinstance(partners, dict):
+        problems += _partners_problems(partners)
     if len(problems) == 1:
         msg = f"{p}: {problems[0]}"
         raise ConfigError(msg)
@@ -368,6 +398,8 @@ def load_config(path: str | Path) -> Config:
         plan=dict(raw.get("plan", {})),
         quotas=quotas,
         output=dict(raw.get("output", {})),
+        roadmap=dict(roadmap) if isinstance(roadmap, dict) else None,
+        partners=dict(partners) if isinstance(partners, dict) else None,
     )
 
 
@@ -543,6 +575,42 @@ def _plan_problems(plan: dict[str, Any]) -> list[str]:
     mem: Any = plan.get("max_memory_gb")
     if _is(mem, float) and not mem > 0:
         problems.append(f"[plan] max_memory_gb must be a number of GiB > 0; got {mem}")
+    return problems
+
+
+def _roadmap_problems(roadmap: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Values of [roadmap] of the right kind but out of range, and a budget given twice."""
+    problems = []
+    years = roadmap.get("years")
+    if years is None:
+        problems.append("[roadmap] needs years = [...]: the new sets of each year")
+    elif not years or not all(_is(x, int) and x >= 1 for x in years):
+        problems.append(f"[roadmap] years must be a list of integers >= 1; got {years!r}")
+    labels = roadmap.get("labels")
+    if isinstance(labels, list) and isinstance(years, list) and len(labels) != len(years):
+        problems.append(
+            f"[roadmap] labels must give one label per year ({len(years)}); got {len(labels)}"
+        )
+    share: Any = roadmap.get("target_share")
+    if _is(share, float) and not 0 < share <= 1:
+        problems.append(f"[roadmap] target_share must be a share in (0, 1]; got {share}")
+    if "budget" in plan and years is not None:
+        problems.append(
+            "[plan] budget and [roadmap] years both give the budget; delete [plan] budget "
+            "(the years are the phases)"
+        )
+    return problems
+
+
+def _partners_problems(partners: dict[str, Any]) -> list[str]:
+    """Values of [partners] of the right kind but out of range."""
+    problems = []
+    owners = partners.get("owners")
+    if isinstance(owners, list) and not all(isinstance(o, str) for o in owners):
+        problems.append(f"[partners] owners must be a list of owner names; got {owners!r}")
+    top: Any = partners.get("top")
+    if _is(top, int) and top < 0:
+        problems.append(f"[partners] top must be an integer >= 0; got {top}")
     return problems
 
 

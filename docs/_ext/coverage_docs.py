@@ -177,11 +177,15 @@ def config_keys_markdown() -> str:
     files = _param_docs(Scene.from_files)
     scene = _param_docs(Scene)
     files.update({k: scene[k] for k, v in files.items() if v.startswith("As for") and k in scene})
+    from coverage.evaluation import integration_value, roadmap
+
     plan = _param_docs(Problem)
     sources = {
         "scene": (files, "Scene.from_files"),
         "camera": (_param_docs(CameraSet), "CameraSet"),
         "plan": ({**plan, "seed": plan.get("rng", "")}, "Problem"),
+        "roadmap": (_param_docs(roadmap), "roadmap"),
+        "partners": (_param_docs(integration_value), "integration_value"),
         "output": ({}, ""),
     }
     out: list[str] = []
@@ -219,6 +223,8 @@ def _target_path(target: str) -> str:
         "Scene.from_files": "scene.Scene.from_files",
         "CameraSet": "camera.CameraSet",
         "Problem": "plan.Problem",
+        "roadmap": "evaluation.roadmap",
+        "integration_value": "evaluation.integration_value",
     }[target]
 
 

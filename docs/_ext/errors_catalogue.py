@@ -150,6 +150,12 @@ def _config_wrong_kind() -> object:
     return _config(TOML["wrong_kind"])
 
 
+def _roadmap_total() -> object:
+    from coverage.evaluation import check_total_sets
+
+    return check_total_sets(7000, 624, [2000, 2000, 2388])
+
+
 CASES = [
     Case(
         "ParameterError",
@@ -168,6 +174,12 @@ CASES = [
         "Quota minima the budget cannot meet",
         _quota_minima,
         "Lower the minima in `[quotas]` or raise the budget.",
+    ),
+    Case(
+        "ParameterError",
+        "A roadmap whose years do not make the programme's total",
+        _roadmap_total,
+        "Make the last year the number the message gives, or change the total.",
     ),
     Case(
         "InputError",
