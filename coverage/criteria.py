@@ -59,6 +59,7 @@ __all__ = [
     "pair_credit",
     "select_demand",
     "tier_index",
+    "zone_max_tiers",
 ]
 
 #: Criteria that are not tier names: the graded DORI credit, and face capture.
@@ -512,6 +513,27 @@ def normalize_privacy_rules(
         )
         raise ParameterError(msg)
     return tuple(out)
+
+
+def zone_max_tiers(zones: Any, rules: Sequence[PrivacyRule] | None) -> list[str | None] | None:
+    """Per privacy zone (a frame with an optional ``category`` column): its rule's tier or None.
+
+    None overall when there are no rules or no zones (the default rule everywhere).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> zones = pd.DataFrame({"category": ["residential", "", "school"]})
+    >>> zone_max_tiers(zones, [PrivacyRule("residential", "observe")])
+    ['observe', None, None]
+    """
+    if not rules or len(zones) == 0:
+        return None
+    rule = {r.category: r.max_tier for r in rules}
+    if "category" not in zones.columns:
+        return [None] * len(zones)
+    cats = zones["category"].fillna("").astype(str).tolist()
+    return [rule.get(c) for c in cats]
 
 
 # --------------------------------------------------------------------------- per-pair credit

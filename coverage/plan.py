@@ -42,6 +42,7 @@ from coverage.criteria import (
     demand_criteria,
     normalize_objective,
     normalize_privacy_rules,
+    zone_max_tiers,
 )
 from coverage.errors import InputError, ParameterError
 from coverage.matrix import CoverageMatrix, coverage_matrix
@@ -553,16 +554,7 @@ def demand_credit(problem: Problem, demand: gpd.GeoDataFrame) -> DemandCredit | 
 
 def privacy_max_tier(problem: Problem) -> list[str | None] | None:
     """Per privacy zone of the scene: the tier its category's rule allows (None: no rule)."""
-    zones = problem.scene.privacy_zones
-    if not problem.privacy_rules or len(zones) == 0:
-        return None
-    rule = {r.category: r.max_tier for r in problem.privacy_rules}
-    cats = (
-        zones["category"].fillna("").astype(str).to_numpy()
-        if "category" in zones.columns
-        else np.full(len(zones), "")
-    )
-    return [rule.get(str(c)) for c in cats]
+    return zone_max_tiers(problem.scene.privacy_zones, problem.privacy_rules)
 
 
 def _apply_objective(problem: Problem, demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -864,11 +856,7 @@ def _plan_meta(
         "occlusion": problem.occlusion,
         "unknown_heading": problem.unknown_heading,
         "snap_m": problem.snap_m,
-        "objective": None if problem.objective is None else [asdict(t) for t in problem.objective],
-        "face": asdict(problem.face),
-        "privacy_rules": None
-        if problem.privacy_rules is None
-        else [asdict(r) for r in problem.privacy_rules],
+        **_criteria_meta(problem),
         "candidates": problem.candidates,
         "own_demand": problem.demand is not None,
         "quotas": dict(problem.quotas) if problem.quotas is not None else None,
@@ -881,6 +869,16 @@ def _plan_meta(
         "nnz": int(cm.A.nnz),
         "phases": phases,
         "timings_s": timings,
+    }
+
+
+def _criteria_meta(problem: Problem) -> dict[str, Any]:
+    """Give the objective mix, face criterion and privacy rules as plain tables (meta.json)."""
+    terms, rules = problem.objective, problem.privacy_rules
+    return {
+        "objective": None if terms is None else [asdict(t) for t in terms],
+        "face": asdict(problem.face),
+        "privacy_rules": None if rules is None else [asdict(r) for r in rules],
     }
 
 
@@ -1157,6 +1155,7 @@ def assess(
             "camera_set": problem.camera,
             "best_possible_objective_found": found,
             "occlusion": problem.occlusion,
+            **_criteria_meta(problem),
             "n_demand": len(demand),
             "n_sites": len(sites),
             "timings_s": {},
@@ -1293,6 +1292,8 @@ def _given_matrix(
         privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
         existing_xy=_xy(sets),
         existing_heading_deg=_first_headings(sets),
+        credit=demand_credit(problem, demand),
+        privacy_max_tier=privacy_max_tier(problem),
     )
 
 

@@ -13,6 +13,10 @@
   (:mod:`~coverage.evaluation.curve`).
 * :func:`compare` — two plans side by side, district by district
   (:mod:`~coverage.evaluation.comparison`).
+* :func:`face_coverage` — the share of foot traffic whose faces the plan's sets
+  capture (:mod:`~coverage.evaluation.face`); :func:`privacy_table` — privacy-zone
+  area seen and masked per set, zone category and tier
+  (:mod:`~coverage.evaluation.privacy`).
 
 :mod:`coverage.report` turns these into one self-contained HTML page.
 """
@@ -24,7 +28,9 @@ from coverage.evaluation.comparison import compare
 from coverage.evaluation.continuity import Continuity, corridor_continuity, edge_watch
 from coverage.evaluation.curve import coverage_curve
 from coverage.evaluation.districts import Report, evaluate
+from coverage.evaluation.face import face_coverage
 from coverage.evaluation.incidents import incident_coverage
+from coverage.evaluation.privacy import privacy_table
 from coverage.evaluation.routes import route_ends
 
 __all__ = [
@@ -37,7 +43,9 @@ __all__ = [
     "coverage_curve",
     "edge_watch",
     "evaluate",
+    "face_coverage",
     "incident_coverage",
     "plan_camera_set",
+    "privacy_table",
     "route_ends",
 ]
