@@ -230,6 +230,7 @@ def _target_path(target: str) -> str:
         "Scene.from_files": "scene.Scene.from_files",
         "CameraSet": "camera.CameraSet",
         "Problem": "plan.Problem",
+        "criteria.FaceCriterion": "criteria.FaceCriterion",
     }[target]
 
 
