@@ -149,3 +149,28 @@ def test_report_section_mentions_face_and_is_escaped(tiny_scene):
         )
         == ""
     )
+
+
+def test_the_report_has_the_face_and_audit_sections(tiny_scene):
+    from coverage.report import report_html
+
+    layers_scene = cov.Scene(
+        tiny_scene.districts,
+        tiny_scene.corridors,
+        buildings=tiny_scene.buildings,
+        cameras=tiny_scene.cameras,
+        privacy_zones=gpd.GeoDataFrame(
+            {"name": ["<b>flats</b>"], "category": ["<script>x</script>"]},
+            geometry=[Point(X0 + 100, Y0 + 120).buffer(8)],
+            crs="EPSG:2326",
+        ),
+        name="tiny",
+    )
+    rules = [{"category": "<script>x</script>", "max_tier": "observe"}]
+    problem = cov.Problem(layers_scene, FACE_CAM, budget=1, privacy_rules=rules)
+    plan = cov.plan.assess(problem, _sets((100.0, 100.0, 0.0)))
+    text = report_html(layers_scene, plan, include_map=False, curve=False)
+    assert "<h2>Face-capable coverage</h2>" in text
+    assert "<h2>Privacy audit by zone category and tier</h2>" in text
+    assert "<script>x</script>" not in text
+    assert "&lt;script&gt;x&lt;/script&gt;" in text
