@@ -52,6 +52,7 @@ __all__ = [
     "FaceCriterion",
     "ObjectiveTerm",
     "PrivacyRule",
+    "check_selector_column",
     "demand_criteria",
     "face_down_angle_deg",
     "normalize_objective",
@@ -385,6 +386,27 @@ def demand_criteria(
     return crit, factor
 
 
+def check_selector_column(where: str, columns: Sequence[str]) -> None:
+    """Refuse a selector whose column is not among `columns` (the demand table's).
+
+    Raises
+    ------
+    coverage.errors.InputError
+        Naming the selector, the column and the columns there are.
+    """
+    if where.strip().lower() in _DEFAULT:
+        return
+    m = _SELECTOR.match(where)
+    column = m.group(1) if m else where.strip()
+    if column not in columns:
+        cols = [c for c in columns if c != "geometry"]
+        msg = (
+            f"Objective selector {where!r}: the demand table has no column {column!r}. Its "
+            f"columns are {', '.join(map(repr, cols))}; write e.g. 'risk >= 0.5' or 'default'."
+        )
+        raise InputError(msg)
+
+
 def select_demand(demand: Any, where: str) -> NDArray[np.bool_]:
     """Rows of the demand table a selector picks (see :class:`ObjectiveTerm`).
 
@@ -406,13 +428,7 @@ def select_demand(demand: Any, where: str) -> NDArray[np.bool_]:
         return np.ones(n, dtype=bool)
     m = _SELECTOR.match(where)
     column, op, value = (m.group(1), m.group(2), m.group(3)) if m else (where.strip(), "", "")
-    if column not in demand.columns:
-        cols = [str(c) for c in demand.columns if c != getattr(demand, "geometry", None)]
-        msg = (
-            f"Objective selector {where!r}: the demand table has no column {column!r}. Its "
-            f"columns are {', '.join(map(repr, cols))}; write e.g. 'risk >= 0.5' or 'default'."
-        )
-        raise InputError(msg)
+    check_selector_column(where, [str(c) for c in demand.columns])
     col = demand[column]
     if not op:
         return np.asarray(col.fillna(False).astype(bool).to_numpy(), dtype=bool)
@@ -562,12 +578,14 @@ class DemandCredit:
         names = [n for n, _ in camera_set.tiers]
         lookup = {"": -1, "quality": 0, "face": 1 + len(names)}
         lookup.update({n: 1 + i for i, n in enumerate(names)})
-        crit = np.asarray(self.criterion, dtype=object).reshape(-1)
-        bad = sorted({str(c) for c in crit if c not in lookup})
+        crit = np.asarray(self.criterion, dtype=object).reshape(-1).astype(str)
+        uniq, inv = np.unique(crit, return_inverse=True)  # a handful of distinct criteria
+        bad = [str(c) for c in uniq if c not in lookup]
         if bad:
             msg = f"DemandCredit: unknown criterion {bad[0]!r}; expected one of {list(lookup)}."
             raise ParameterError(msg)
-        return np.array([lookup[c] for c in crit], dtype=np.int64)
+        out: NDArray[np.int64] = np.array([lookup[c] for c in uniq], dtype=np.int64)[inv]
+        return out
 
 
 def tier_index(camera_set: CameraSet, distance_m: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -39,6 +39,7 @@ from coverage.camera import CameraSet
 from coverage.criteria import (
     DemandCredit,
     FaceCriterion,
+    check_selector_column,
     demand_criteria,
     normalize_objective,
     normalize_privacy_rules,
@@ -252,11 +253,25 @@ class Problem:
             raise TypeError(msg)
         terms = normalize_objective(self.objective, self.camera, "Problem", face=self.face)
         object.__setattr__(self, "objective", terms)
+        for t in terms or ():
+            check_selector_column(t.where, _demand_columns(self.demand))
         rules = normalize_privacy_rules(self.privacy_rules, self.camera, "Problem")
         object.__setattr__(self, "privacy_rules", rules)
         if self.candidates == "poles" and (self.poles is None or len(self.poles) == 0):
             msg = "Problem(candidates='poles') needs a non-empty 'poles' layer of candidate points."
             raise ParameterError(msg)
+
+
+#: Columns of the demand :func:`coverage.demand.sample_demand` draws (selectors read them).
+_SAMPLED_DEMAND_COLUMNS = ("weight", "footfall", "risk", "district", "corridor", "bearing_deg")
+
+
+def _demand_columns(demand: gpd.GeoDataFrame | None) -> list[str]:
+    """Columns the demand of a problem will have: sampled, or the user's plus those added."""
+    if demand is None:
+        return list(_SAMPLED_DEMAND_COLUMNS)
+    own = [str(c) for c in demand.columns]
+    return [*own, *(c for c in ("weight", "district", "corridor", "bearing_deg") if c not in own)]
 
 
 def _problem_budgets(problem: Problem) -> tuple[int, ...]:

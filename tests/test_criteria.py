@@ -244,3 +244,13 @@ def test_face_is_masked_below_identify():
         coverage_matrix(
             [[0.0, 0.0]], demand, FACE_CAM, privacy_zones=[zone], privacy_max_tier=["home"]
         )
+
+
+def test_problem_refuses_a_selector_column_before_solving(tiny_scene):
+    import coverage as cov
+
+    cam = CameraSet(resolution_px=1920, mount_height_m=5.0)
+    with pytest.raises(InputError, match="no column 'hotspot'. Its columns are 'weight'"):
+        cov.Problem(tiny_scene, cam, objective={"hotspot": "identify", "default": "detect"})
+    problem = cov.Problem(tiny_scene, cam, objective={"risk >= 0.5": "identify"})
+    assert problem.objective[0].where == "risk >= 0.5"
