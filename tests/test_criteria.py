@@ -254,3 +254,26 @@ def test_problem_refuses_a_selector_column_before_solving(tiny_scene):
         cov.Problem(tiny_scene, cam, objective={"hotspot": "identify", "default": "detect"})
     problem = cov.Problem(tiny_scene, cam, objective={"risk >= 0.5": "identify"})
     assert problem.objective[0].where == "risk >= 0.5"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_masking_never_exceeds_the_rule_random_scenes(seed):
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    cs = CameraSet(cameras=2, hfov_deg=60, resolution_px=2560, rotations=3)
+    sites = rng.uniform(-40, 40, (6, 2))
+    demand = rng.uniform(-60, 60, (300, 2))
+    zones = [
+        shapely.box(*np.r_[np.minimum(a, b), np.maximum(a, b)])
+        for a, b in (rng.uniform(-50, 50, (2, 2)) for _ in range(3))
+    ]
+    tiers = [rng.choice(["detect", "observe", "recognise"]) for _ in zones]
+    caps = {"detect": 0.25, "observe": 0.5, "recognise": 0.75}
+    A = coverage_matrix(sites, demand, cs, privacy_zones=zones, privacy_max_tier=tiers).A.toarray()
+    free = coverage_matrix(sites, demand, cs).A.toarray()
+    limit = np.ones(len(demand))
+    for z, t in zip(zones, tiers, strict=True):
+        inside = shapely.intersects(z, shapely.points(demand))
+        limit[inside] = np.minimum(limit[inside], caps[t])
+    assert np.array_equal(A, np.minimum(free, limit[None, :]))
