@@ -43,6 +43,7 @@ _MODULES = {
     "demand": "coverage.demand",
     "candidates": "coverage.candidates",
     "camera": "coverage.camera",
+    "criteria": "coverage.criteria",
     "visibility": "coverage.visibility",
     "matrix": "coverage.matrix",
     "optimize": "coverage.optimize",

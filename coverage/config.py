@@ -80,6 +80,20 @@ A documented template (``coverage init FILE`` writes it)::
     # top = 5                       # most valuable sets listed per owner
     # savings = true                # new sets saved, a proven interval (slower)
 
+    # [objective]           # credit by demand class: the first line that picks a point wins
+    # "risk >= 0.5" = { criterion = "face", weight = 2 }   # needs resolution_px, mount_height_m
+    # default = "detect"    # the rest: "quality" (graded DORI credit), a tier name or "face"
+
+    # [face]                # what "face" needs (coverage.criteria.FaceCriterion)
+    # max_down_deg = 15     # steepest view down to a face (NtechLab: 15°)
+    # max_yaw_deg = 30      # largest angle between the view and the corridor's direction
+    # face_height_m = 1.6
+    # tier = "identify"     # the pixel density a face needs (EN 62676-4: 250 px/m)
+
+    # [[privacy.rules]]     # zones of a category (privacy_zones 'category') seen up to a tier
+    # category = "residential"
+    # max_tier = "observe"  # masked above it inside the zone, instead of refusing the view
+
     [output]
     folder = "out/plan"     # relative to this file
     map = true
@@ -89,7 +103,7 @@ A documented template (``coverage init FILE`` writes it)::
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +174,13 @@ _ROADMAP_KEYS: dict[str, _Kinds] = {
 }
 _PARTNERS_KEYS: dict[str, _Kinds] = {"owners": list, "top": int, "savings": bool}
 _OUTPUT_KEYS: dict[str, _Kinds] = {"folder": str, "map": bool, "report": bool}
+_FACE_KEYS: dict[str, _Kinds] = {
+    "max_down_deg": float,
+    "max_yaw_deg": float,
+    "face_height_m": float,
+    "tier": str,
+}
+_PRIVACY_KEYS: dict[str, _Kinds] = {"rules": list}
 #: Section -> its keys and their kinds (None: free keys, checked on their own).
 _SECTIONS: dict[str, dict[str, _Kinds] | None] = {
     "scene": _SCENE_KEYS,
@@ -168,6 +189,9 @@ _SECTIONS: dict[str, dict[str, _Kinds] | None] = {
     "quotas": None,
     "roadmap": _ROADMAP_KEYS,
     "partners": _PARTNERS_KEYS,
+    "objective": None,
+    "face": _FACE_KEYS,
+    "privacy": _PRIVACY_KEYS,
     "output": _OUTPUT_KEYS,
 }
 _KIND = {
@@ -192,6 +216,9 @@ class Config:
     output: dict[str, Any]
     roadmap: dict[str, Any] | None = None
     partners: dict[str, Any] | None = None
+    objective: dict[str, Any] | None = None
+    face: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: str) -> Path:
         """Resolve a path given in the file, relative to the file's folder."""
@@ -351,11 +378,39 @@ class Config:
             kw["budget"] = tuple(self.roadmap["years"])
         if isinstance(kw.get("budget"), list):
             kw["budget"] = tuple(kw["budget"])
+        from coverage.criteria import FaceCriterion
+
         try:
-            return Problem(scene, camera, quotas=self.quotas, **kw)
+            face = FaceCriterion(**self.face)
         except (CoverageError, ValueError, TypeError) as exc:
-            section = "quotas" if "quota" in str(exc) else "plan"
+            section = "face"
             raise self.error(section, None, str(exc)) from exc
+        try:
+            return Problem(
+                scene,
+                camera,
+                quotas=self.quotas,
+                objective=self.objective,
+                face=face,
+                privacy_rules=self.privacy.get("rules"),
+                **kw,
+            )
+        except (CoverageError, ValueError, TypeError) as exc:
+            text = str(exc)
+            section = next(
+                (s for k, s in _ERROR_SECTIONS if k in text.lower()),
+                "plan",
+            )
+            raise self.error(section, None, text) from exc
+
+
+#: Which section a Problem error belongs to, by a word of its message.
+_ERROR_SECTIONS = (
+    ("quota", "quotas"),
+    ("privacy", "privacy"),
+    ("objective", "objective"),
+    ("face", "face"),
+)
 
 
 def load_config(path: str | Path) -> Config:
@@ -385,6 +440,10 @@ def load_config(path: str | Path) -> Config:
     partners = raw.get("partners")
     if isinstance(partners, dict):
         problems += _partners_problems(partners)
+    objective = _objective(raw.get("objective"), problems)
+    privacy = raw.get("privacy", {})
+    if isinstance(privacy, dict):
+        problems += _privacy_problems(privacy)
     if len(problems) == 1:
         msg = f"{p}: {problems[0]}"
         raise ConfigError(msg)
@@ -400,6 +459,9 @@ def load_config(path: str | Path) -> Config:
         output=dict(raw.get("output", {})),
         roadmap=dict(roadmap) if isinstance(roadmap, dict) else None,
         partners=dict(partners) if isinstance(partners, dict) else None,
+        objective=objective,
+        face=dict(raw.get("face", {})),
+        privacy=dict(privacy) if isinstance(privacy, dict) else {},
     )
 
 
@@ -640,3 +702,44 @@ def _quotas(table: Any, problems: list[str]) -> dict[str, tuple[int | None, int 
             continue
         out[district] = (q.get("min"), q.get("max"))
     return out
+
+
+def _objective(table: Any, problems: list[str]) -> dict[str, Any] | None:
+    """Check ``[objective]``: selector = "criterion" or { criterion = "...", weight = w }."""
+    if not isinstance(table, dict) or not table:
+        return None
+    out: dict[str, Any] = {}
+    for where, v in table.items():
+        if isinstance(v, str):
+            out[where] = v
+        elif (
+            isinstance(v, dict)
+            and "criterion" in v
+            and set(v) <= {"criterion", "weight"}
+            and isinstance(v["criterion"], str)
+            and _is(v.get("weight", 1.0), float)
+        ):
+            out[where] = (v["criterion"], float(v.get("weight", 1.0)))
+        else:
+            problems.append(
+                f'[objective] {where!r} must be a criterion such as "face" or a table like '
+                f'{{ criterion = "face", weight = 2 }}; got {v!r}'
+            )
+    return out
+
+
+def _privacy_problems(privacy: dict[str, Any]) -> list[str]:
+    """Check ``[[privacy.rules]]``: tables with a text category and max_tier."""
+    rules = privacy.get("rules", [])
+    if not isinstance(rules, list):
+        return []
+    return [
+        f"[[privacy.rules]] rule {i + 1} must have exactly category and max_tier (text), "
+        f'e.g. category = "residential", max_tier = "observe"; got {r!r}'
+        for i, r in enumerate(rules)
+        if not (
+            isinstance(r, dict)
+            and set(r) == {"category", "max_tier"}
+            and all(isinstance(v, str) for v in r.values())
+        )
+    ]

@@ -710,6 +710,9 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     )
     parts.append(_table(report.districts, _district_columns(scene, report), total=total))
     parts += _programme_sections(scene, plan, report, partners, roadmap, incident_phases)
+    from coverage.evaluation.face import face_privacy_html
+
+    parts.append(face_privacy_html(scene, plan))
     parts.append(_continuity(scene, plan, report, crs_line))
     if isinstance(curve, pd.DataFrame) and len(curve):
         parts.append(_curve_section(curve, png))

@@ -20,6 +20,10 @@
 * :func:`roadmap` — yearly budgets towards a total, each year nested in the next,
   a proven bound per year and the year a target is first reached
   (:mod:`~coverage.evaluation.roadmap`).
+* :func:`face_coverage` — the share of foot traffic whose faces the plan's sets
+  capture (:mod:`~coverage.evaluation.face`); :func:`privacy_table` — privacy-zone
+  area seen and masked per set, zone category and tier
+  (:mod:`~coverage.evaluation.privacy`).
 
 :mod:`coverage.report` turns these into one self-contained HTML page.
 """
@@ -31,8 +35,10 @@ from coverage.evaluation.comparison import compare
 from coverage.evaluation.continuity import Continuity, corridor_continuity, edge_watch
 from coverage.evaluation.curve import coverage_curve
 from coverage.evaluation.districts import Report, evaluate
+from coverage.evaluation.face import face_coverage
 from coverage.evaluation.incidents import incident_coverage, incidents_by_phase
 from coverage.evaluation.integration import integration_value, marginal_losses
+from coverage.evaluation.privacy import privacy_table
 from coverage.evaluation.roadmap import Reach, Roadmap, check_total_sets, reach_year, roadmap
 from coverage.evaluation.routes import route_ends
 
@@ -49,11 +55,13 @@ __all__ = [
     "coverage_curve",
     "edge_watch",
     "evaluate",
+    "face_coverage",
     "incident_coverage",
     "incidents_by_phase",
     "integration_value",
     "marginal_losses",
     "plan_camera_set",
+    "privacy_table",
     "reach_year",
     "roadmap",
     "route_ends",

@@ -33,6 +33,13 @@ def _camera_fov() -> object:
     return cov.CameraSet(hfov_deg=0)
 
 
+def _face_without_height() -> object:
+    import coverage as cov
+
+    scene = cov.datasets.sample_city()
+    return cov.Problem(scene, cov.CameraSet(resolution_px=1920), objective={"default": "face"})
+
+
 def _budget_zero() -> object:
     import numpy as np
     from scipy import sparse
@@ -180,6 +187,13 @@ CASES = [
         "A roadmap whose years do not make the programme's total",
         _roadmap_total,
         "Make the last year the number the message gives, or change the total.",
+    ),
+    Case(
+        "ParameterError",
+        "Face capture asked of a camera set without pixels or mount height",
+        _face_without_height,
+        "Give the camera set `resolution_px` and `mount_height_m` (the face criterion needs "
+        'the pixel density and the down angle), or use a tier such as `"detect"`.',
     ),
     Case(
         "InputError",
