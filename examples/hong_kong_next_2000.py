@@ -25,8 +25,11 @@ The scenario a planner runs on a Monday morning, on the real open data in
   are worth to the 2027 plan: coverage with and without them, new sets saved
   (a proven interval), their most valuable sets. *Effect in incidents:*
   collisions watched per type of collision and year of data, before the plan and
-  after each year. *Face-capable coverage under privacy rules* is added once the
-  face-capable criterion is merged (see ``FACE-CAPABLE`` below): not computed here.
+  after each year. *Face capture under privacy rules:* the first year planned again
+  with a face-capable set (3 x 40°, 3840 px, 4 m pole), foot traffic credited only
+  where a face is captured and collisions at detection grade, views into the Tsim Sha
+  Tsui extract's residential zones and playgrounds masked above "observe" and "detect"
+  (``report_face.html``, ``face_coverage.csv``, ``privacy_audit.csv``).
 
 Writes into ``--out`` (default ``out/hong_kong``): ``plan.geojson`` (territory:
 one row per set with ``phase`` and ``status``), ``plan_quotas.geojson``,
@@ -52,6 +55,7 @@ import json
 import logging
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,6 +90,26 @@ ASSUMPTIONS = [
 YEARS = (2000, 2000, 2388)
 YEAR_LABELS = (2025, 2026, 2027)
 QUICK_YEARS = (200, 200, 239)
+
+#: The face study: a set that can capture faces (3 cameras of 40°, 3840 px, on a 4 m pole:
+#: identify-grade pixels and a down angle of at most 15° from 8.96 m to 20.96 m).
+FACE_CAMERA = cov.CameraSet(
+    cameras=3, hfov_deg=40, resolution_px=3840, mount_height_m=4.0, range_m=40, rotations=4
+)
+#: Foot traffic at identification grade (faces), collisions at detection grade.
+FACE_OBJECTIVE: dict[str, Any] = {"source == 'foot traffic'": "face", "default": "detect"}
+PRIVACY_RULES = [
+    {"category": "residential", "max_tier": "observe"},
+    {"category": "children", "max_tier": "detect"},
+]
+FACE_ASSUMPTIONS = [
+    "Face study: the MTR exits and police stations stand for the crowded places where street "
+    "crime is (no crime points are published); faces are credited there, collisions need "
+    "only detection.",
+    "Privacy zones are the residential land use and playgrounds of the Tsim Sha Tsui "
+    "OpenStreetMap extract (the only land-use data in the shared set); elsewhere no zone is "
+    "known, so none is masked.",
+]
 
 log = logging.getLogger("hong_kong_next_2000")
 
@@ -258,10 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         partners_final = cov.integration_value(problem, plan=plan, top=5)
     with timed(timings, "territory: incidents by phase"):
         incidents = cov.evaluation.incidents_by_phase(territory, plan, phase_labels=labels)
-    # FACE-CAPABLE COVERAGE AND PRIVACY BY TIER (issue 14): to be added here once the
-    # face-capable criterion and privacy-by-tier masking are merged ("face" branch): the
-    # share of foot traffic under face-capable coverage, hotspots at identification grade
-    # beside collisions at detection grade, and the per-set privacy table. Not computed yet.
+    with timed(timings, "territory: face-capable plan under privacy rules"):
+        face_run = face_and_privacy(args, territory, common)
     equity = tst_run = None
     if not args.quick:
         with timed(timings, "territory: equity comparison"):
@@ -287,12 +309,13 @@ def main(argv: list[str] | None = None) -> int:
         "land": cov.datasets.hong_kong_land(args.data),
     }
     write_outputs(args.out, territory_run, tst_run, equity, timings)
+    write_face_outputs(args.out, face_run, territory_run["land"], timings)
     summary = {
         "assumptions": ASSUMPTIONS,
         "territory": {"candidate_poles": len(poles), **plan_figures(plan, report)},
         **programme_figures(road, partners, incidents),
         "partners_final": partners_final.to_dict("records"),
-        "face": "not computed: needs the face-capable criterion (issue 14, 'face' branch)",
+        "face_and_privacy": face_run["figures"],
         "timings_s": timings,
     }
     if equity is not None and tst_run is not None:
@@ -302,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     print_answers(plan, road, partners, incidents, equity, tst_run, args)
     print("Partners, shared with the whole programme's plan:")
     print(partners_final.drop(columns=["top_sets_lost"]).to_string(index=False))
+    print(face_run["sentence"])
     print(f"Wrote {args.out}/ (stage seconds: {timings})")
     return 0
 
@@ -414,6 +438,135 @@ def print_answers(  # noqa: PLR0913 - the example's results, printed
         )
     if tst_run is not None:
         print("Tsim Sha Tsui:", tst_run["plan"].summary())
+
+
+def privacy_zones(path: Path, crs: Any) -> gpd.GeoDataFrame:
+    """Residential land use and playgrounds of the Tsim Sha Tsui extract, as privacy zones.
+
+    The only land-use polygons in the shared data (an assumption, stated in the report):
+    ``landuse=residential`` is "residential", ``leisure=playground`` is "children".
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL warns of unclosed rings it then repairs
+        mp = gpd.read_file(path, layer="multipolygons", on_invalid="ignore")
+    mp = mp[mp.geometry.notna() & ~mp.geometry.is_empty]
+    category = np.where(
+        mp["landuse"] == "residential",
+        "residential",
+        np.where(mp["leisure"] == "playground", "children", ""),
+    )
+    zones = gpd.GeoDataFrame(
+        {"name": mp["name"].fillna("").to_numpy(), "category": category},
+        geometry=mp.geometry.values,
+        crs=mp.crs,
+    )
+    zones = zones[zones["category"] != ""].to_crs(crs)
+    return zones[zones.area > 1.0].reset_index(drop=True)
+
+
+def face_and_privacy(
+    args: argparse.Namespace, territory: cov.Scene, common: dict[str, Any]
+) -> dict[str, Any]:
+    """The first year planned for face capture at foot-traffic places, under privacy rules.
+
+    Foot traffic (the MTR exits and police stations, where crowds and street crime are)
+    is credited only where a face is captured (identify-grade pixels, a down angle of at
+    most 15°, the view along the corridor); collisions only need detection-grade
+    coverage. Views into residential zones are masked above "observe", into children's
+    playgrounds above "detect".
+    """
+    zones = privacy_zones(args.data / "osm_tsim_sha_tsui_2015.osm", territory.crs)
+    scene = cov.Scene(
+        territory.districts,
+        territory.corridors,
+        hotspots=territory.hotspots,
+        buildings=territory.buildings,
+        cameras=territory.cameras,
+        privacy_zones=zones,
+        landmarks=territory.landmarks,
+        crs=territory.crs,
+        name="Hong Kong (territory, face capture)",
+        attribution=territory.attribution,
+    )
+    # a pole may not stand inside a privacy zone (rules mask views, not poles): leave out
+    # the few candidate poles that do, and say so
+    poles = common["poles"]
+    inside = np.zeros(len(poles), dtype=bool)
+    inside[zones.sindex.query(poles.geometry.values, predicate="intersects")[0]] = True
+    log.info("face study: %d candidate poles inside a privacy zone left out", int(inside.sum()))
+    problem = cov.Problem(
+        scene,
+        FACE_CAMERA,
+        budget=args.years[0],
+        objective=FACE_OBJECTIVE,
+        privacy_rules=PRIVACY_RULES,
+        **{**common, "poles": poles[~inside].reset_index(drop=True)},
+    )
+    plan = cov.solve(problem)
+    face = cov.evaluation.face_coverage(scene, plan)
+    audit = cov.evaluation.privacy_table(scene, plan)
+    total = face.iloc[-1]
+    foot = plan.demand["source"].to_numpy() == "foot traffic"
+    credit = plan.demand["quality"].to_numpy(dtype=float) > 0
+    w = plan.demand["base_weight"].to_numpy(dtype=float)
+    collisions = ~foot
+    figures = {
+        "camera": "3 x 40 deg, 3840 px, on a 4 m pole (faces from 8.96 m to 20.96 m)",
+        "objective": {k: str(v) for k, v in FACE_OBJECTIVE.items()},
+        "privacy_rules": PRIVACY_RULES,
+        "privacy_zones": zones["category"].value_counts().to_dict(),
+        "poles_left_out_in_privacy_zones": int(inside.sum()),
+        "new_sets": int((plan.cameras["status"] == "new").sum()),
+        "objective_value": plan.objective,
+        "upper_bound": plan.upper_bound,
+        "gap": plan.gap,
+        "foot_traffic_face_capable_share": float(total["face_share"]),
+        "foot_traffic_face_capable_share_before": float(total["face_share_before"]),
+        "collision_weight_detected_share": float(
+            w[collisions & credit].sum() / max(w[collisions].sum(), 1e-12)
+        ),
+        "privacy_table_rows": len(audit),
+        "privacy_sets": int(audit["set"].nunique()) if len(audit) else 0,
+        "privacy_seen_m2": float(audit["seen_m2"].sum()) if len(audit) else 0.0,
+        "privacy_masked_m2": float(audit["masked_m2"].sum()) if len(audit) else 0.0,
+    }
+    sentence = (
+        f"Face capture (first year, {figures['new_sets']:,} face-capable sets): foot traffic "
+        f"face-capable {figures['foot_traffic_face_capable_share_before']:.1%} -> "
+        f"{figures['foot_traffic_face_capable_share']:.1%}; collision weight detected "
+        f"{figures['collision_weight_detected_share']:.1%}; proven gap {plan.gap:.2%}; privacy "
+        f"audit {len(audit)} rows over {figures['privacy_sets']} sets, "
+        f"{figures['privacy_seen_m2']:,.0f} m² of privacy zones seen within the rules' tiers, "
+        f"{figures['privacy_masked_m2']:,.0f} m² masked above them."
+    )
+    return {
+        "scene": scene,
+        "plan": plan,
+        "face": face,
+        "audit": audit,
+        "figures": figures,
+        "sentence": sentence,
+    }
+
+
+def write_face_outputs(
+    out: Path, run: dict[str, Any], land: Any, timings: dict[str, float]
+) -> None:
+    """face_coverage.csv, privacy_audit.csv, plan_face.geojson and report_face.html."""
+    from coverage.report import write_report
+
+    with timed(timings, "face: tables and report"):
+        write_frame(run["face"], out / "face_coverage.csv")
+        write_frame(run["audit"], out / "privacy_audit.csv")
+        write_frame(run["plan"].cameras, out / "plan_face.geojson")
+        write_report(
+            out / "report_face.html",
+            run["scene"],
+            run["plan"],
+            title="Hong Kong, first year: face capture at foot-traffic places, privacy by tier",
+            notes=[*ASSUMPTIONS, *FACE_ASSUMPTIONS, run["sentence"]],
+            land=land,
+        )
 
 
 def street_level(args: argparse.Namespace, camera: cov.CameraSet) -> dict[str, Any]:
