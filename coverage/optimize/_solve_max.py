@@ -37,6 +37,7 @@ from coverage.optimize.decompose import Priced, reprice, run_decomposed
 from coverage.optimize.exact import ISOLATE_NNZ, reduce_model, solve_milp
 from coverage.optimize.greedy import lazy_greedy
 from coverage.optimize.local import swap_search
+from coverage.optimize.reductions import reduce_core
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -284,8 +285,18 @@ def _min_milp_s(nnz: int) -> float:
 
 
 def solve_max(inst: Instance, core: Core, constraints: Constraints, run: RunOptions) -> Solution:
-    """Run the stages ``run.method`` asks for and return the :class:`Solution`."""
+    """Run the stages ``run.method`` asks for and return the :class:`Solution`.
+
+    Plain problems (count budget and groups) are reduced first
+    (``reductions``), except with ``method="greedy"``.
+    """
+    reduction: dict[str, int] = {}
+    if constraints.plain and run.method != "greedy":
+        red = reduce_core(core)
+        core, reduction = red.core, red.stats
+        constraints = Constraints(groups=core.groups, max_count=core.budget)
     state = solve_core(core, constraints, run)
+    state.info.update({f"reduction_{k}": v for k, v in reduction.items()})
     if not state.method:
         raise no_plan_error(owner="max_coverage")
     ordered, gains = order_plan(core, state.plan, state.info.pop("greedy_plan", None))
