@@ -26,7 +26,7 @@ exactly ``B_c`` comes from the Lagrangian multipliers ``lam`` of ``bound``:
 ``B_c = sum_{j in c} lam_j + sum_{g in c} (c_g(lam) - mu)^+`` (the priced
 Lagrangian; with ``mu`` between the K-th and (K+1)-th largest group value
 the sum over components is exactly ``L(lam)``).  The components with the
-largest gap get the priced MILP (:func:`solve_piece`, HiGHS, node-limited),
+largest gap per entry get the priced MILP (:func:`solve_piece`, HiGHS, node-limited),
 whose dual bound replaces theirs: the integer problem of a small component
 is solved exactly where the LP of the whole was loose.  The price
 relaxation's own gap is at most about one component's non-concavity
@@ -251,7 +251,7 @@ def run_decomposed(
     gap_tol: float,
     work: Work | None = None,
 ) -> Priced | None:
-    """Price the budget, solve the loosest components exactly, offer the plan and the bound.
+    """Price the budget, solve the components with a gap exactly, offer the plan and the bound.
 
     ``lag`` holds multipliers of the contested columns ``contested_cols``
     (``bound.split_contested``).  Works on plain problems (groups only).
