@@ -225,6 +225,9 @@ def run_exact(  # noqa: PLR0913 - the problem, then keyword-only options
 
     One thread, ``node_limit`` branch-and-bound nodes (None: no limit): with
     the deadline only a safety cap, the same model gives the same result.
+    HiGHS' presolve stays on beside the warm start (Tsim Sha Tsui, equal
+    time and load: root bound 10,602.9 with it, 10,614.5 without; a warm
+    start it maps to a worse plan costs nothing, the incumbent is kept here).
     """
     if state.left() < _min_milp_s(contested.V.nnz) and state.method:
         state.info["milp_status"] = "skipped: too little time left"
@@ -255,6 +258,7 @@ def run_exact(  # noqa: PLR0913 - the problem, then keyword-only options
             budget_row=red.budget_row,
             threads=1,
             node_limit=node_limit,
+            presolve=True,
         )
         bound, chosen, optimal, status = res.bound, res.selected, res.optimal, res.status
         state.info["milp_seconds"] = res.seconds

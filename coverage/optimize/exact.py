@@ -126,6 +126,7 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     threads: int | None = None,
     node_limit: int | None = None,
     heuristic_effort: float | None = None,
+    presolve: bool | None = None,
     conn: Any = None,
 ) -> MilpResult:
     """Solve the level MILP in this process.
@@ -140,7 +141,8 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     caps the branch-and-bound nodes (``mip_max_nodes``): a limit counted in
     work, so the result does not depend on the machine's load.
     ``heuristic_effort`` sets HiGHS' ``mip_heuristic_effort`` (None: its
-    default).  Returns the best plan and the best proven bound.
+    default); ``presolve`` overrides the rule above.  Returns the best plan
+    and the best proven bound.
     """
     t_start = time.perf_counter()
     n = Vc.shape[0]
@@ -149,7 +151,8 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
     h.setOptionValue("mip_rel_gap", float(gap_tol))
     h.setOptionValue("random_seed", 0)
-    presolve = warm_start is None or warm_start.size == 0
+    if presolve is None:
+        presolve = warm_start is None or warm_start.size == 0
     h.setOptionValue("presolve", "on" if presolve else "off")
     if threads is not None:
         h.setOptionValue("threads", int(threads))
