@@ -54,8 +54,9 @@ BoolArray = NDArray[np.bool_]
 
 __all__ = ["Reduced", "covered_rows", "merge_columns", "reduce_core"]
 
-#: Most ordered row pairs compared by one domination step (memory: ~40 bytes each).
-MAX_PAIRS = 20_000_000
+#: Most ordered row pairs compared by one domination step (each costs ~60 bytes while it
+#: runs; territory phase 1 needs 1.8 million).
+MAX_PAIRS = 8_000_000
 
 
 @dataclass
