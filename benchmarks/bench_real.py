@@ -6,8 +6,8 @@ them from ``../shared/data/hong-kong`` (see its SOURCES.md):
 - ``territory1``: territory-wide phase 1, K = 2,000, the MTR exits and police
   stations fixed as existing sets, one configuration per pole (groups);
 - ``territory2``: phase 2, K = 2,000, with phase 1 fixed too (phase 1 is the
-  plan ``max_coverage(method="auto")`` gives ``territory1``, so it depends on
-  this version of the optimizer);
+  plan ``max_coverage(method="auto")`` gives ``territory1`` with the cap out of
+  reach, so it depends on this version of the optimizer, not on the load);
 - ``tst``: Tsim Sha Tsui at street level with full occlusion, K = 60.
 
 Building the matrices takes minutes, so each instance is cached as an ``.npz``
@@ -113,7 +113,9 @@ def build(data: Path, names: tuple[str, ...]) -> None:
     ex = _load_example()
     camera = cov.CameraSet(cameras=3, hfov_deg=90, range_m=40, rotations=4)
     todo = [n for n in names if not (CACHE / f"{n}.npz").exists()]
-    if {"territory1", "territory2"} & set(todo):
+    if "territory2" in todo and not (CACHE / "territory1.npz").exists():
+        todo.insert(0, "territory1")
+    if "territory1" in todo:
         t0 = time.perf_counter()
         hk = cov.datasets.hong_kong(data)
         territory, demand, poles = ex.territory_inputs(hk)
@@ -133,10 +135,14 @@ def build(data: Path, names: tuple[str, ...]) -> None:
         print(f"territory1: {A.shape} nnz {A.nnz} fixed {fixed.size} ({secs:.0f} s)")
     if "territory2" in todo:
         inst = load("territory1")
-        sol = _ours(inst, time_limit_s=60.0)
+        # the cap out of reach: phase 1 is the work-limited plan, the same at any load
+        sol = _ours(inst, time_limit_s=900.0)
         fixed2 = np.concatenate([inst["fixed"], sol.selected])
         _save("territory2", inst["A"], inst["weights"], inst["groups"], fixed2)
-        print(f"territory2: phase 1 objective {sol.objective:.1f}, fixed {fixed2.size}")
+        print(
+            f"territory2: phase 1 objective {sol.objective:.1f} ({sol.stopped_by}), "
+            f"fixed {fixed2.size}"
+        )
     if "tst" in todo:
         t0 = time.perf_counter()
         tst = cov.datasets.hong_kong(data, incidents="tst")

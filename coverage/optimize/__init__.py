@@ -21,9 +21,10 @@ The package
 ``max_coverage`` (here) checks its arguments once (``_inputs``), folds the
 fixed rows into a reduced *core* (``_core``) with its side constraints
 (``_constraints``), and hands it to one orchestrator per objective:
-``_solve_max`` (greedy → local → bound → exact) or ``_solve_generic``
-(k-coverage and probabilistic credit, ``generic``).  One module per method:
-``greedy``, ``local``, ``bound``, ``exact``; the HiGHS code both MILPs share
+``_solve_max`` (reductions → greedy → local → bound → decomposition →
+exact) or ``_solve_generic`` (k-coverage and probabilistic credit,
+``generic``).  One module per method: ``reductions``, ``greedy``, ``local``,
+``bound``, ``decompose``, ``exact``; the HiGHS code both MILPs share
 is in ``_highs``.  ``objective`` and ``is_feasible`` (``_checks``) recompute
 a plan's value and feasibility from the matrix alone.
 
@@ -33,6 +34,11 @@ Objective: ``f(S) = sum_j w_j * max_{i in S ∪ fixed} A[i, j]``, monotone
 submodular.  The fixed rows are folded into a base level first, so every
 stage works on ``V_ij = w_j (A_ij - c0_j)^+`` over the selectable rows.
 
+- Reductions (``reductions``; plain problems and groups only, every method
+  but ``"greedy"``): rows with no value, rows covered entry by entry by
+  another row of their group or by the only row left in another group are
+  dropped, and columns with the same rows and proportional values are merged
+  (scales summed).  The optimum is unchanged.
 - Greedy is lazy (CELF): stale gains are upper bounds; ties go to the
   lowest row index; with `costs` the ratio greedy and the plain greedy
   both run and the better plan is kept.  Its online bound is
@@ -50,9 +56,10 @@ stage works on ``V_ij = w_j (A_ij - c0_j)^+`` over the selectable rows.
   coverage graph splits into independent components; the budget is priced
   at ``mu`` (between the K-th and (K+1)-th group value of the Lagrangian),
   so ``mu K + sum_c B_c`` bounds the optimum for any bounds ``B_c`` of the
-  components' priced problems ``max f_c(S) - mu |S|``.  The loosest
-  components get an exact priced MILP; their plans are swapped in, the
-  union fitted to the budget and polished by swaps.  Costs, quotas and
+  components' priced problems ``max f_c(S) - mu |S|``.  Every component
+  with a gap gets an exact priced MILP (most gap per entry first; work
+  limits in ``decompose.Work``); their plans are swapped in, the union
+  fitted to the budget and polished by swaps.  Costs, quotas and
   separation couple components: those problems skip this stage.
 - Exact: rows that cannot be in any plan better than the incumbent (by the
   Lagrangian reduced costs) are removed, groups that must be used are

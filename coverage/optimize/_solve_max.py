@@ -37,6 +37,7 @@ from coverage.optimize.decompose import Priced, reprice, run_decomposed
 from coverage.optimize.exact import ISOLATE_NNZ, reduce_model, solve_milp
 from coverage.optimize.greedy import lazy_greedy
 from coverage.optimize.local import swap_search
+from coverage.optimize.reductions import reduce_core
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -224,6 +225,9 @@ def run_exact(  # noqa: PLR0913 - the problem, then keyword-only options
 
     One thread, ``node_limit`` branch-and-bound nodes (None: no limit): with
     the deadline only a safety cap, the same model gives the same result.
+    HiGHS' presolve stays on beside the warm start (Tsim Sha Tsui, equal
+    time and load: root bound 10,602.9 with it, 10,614.5 without; a warm
+    start it maps to a worse plan costs nothing, the incumbent is kept here).
     """
     if state.left() < _min_milp_s(contested.V.nnz) and state.method:
         state.info["milp_status"] = "skipped: too little time left"
@@ -254,6 +258,7 @@ def run_exact(  # noqa: PLR0913 - the problem, then keyword-only options
             budget_row=red.budget_row,
             threads=1,
             node_limit=node_limit,
+            presolve=True,
         )
         bound, chosen, optimal, status = res.bound, res.selected, res.optimal, res.status
         state.info["milp_seconds"] = res.seconds
@@ -284,8 +289,18 @@ def _min_milp_s(nnz: int) -> float:
 
 
 def solve_max(inst: Instance, core: Core, constraints: Constraints, run: RunOptions) -> Solution:
-    """Run the stages ``run.method`` asks for and return the :class:`Solution`."""
+    """Run the stages ``run.method`` asks for and return the :class:`Solution`.
+
+    Plain problems (count budget and groups) are reduced first
+    (``reductions``), except with ``method="greedy"``.
+    """
+    reduction: dict[str, int] = {}
+    if constraints.plain and run.method != "greedy":
+        red = reduce_core(core)
+        core, reduction = red.core, red.stats
+        constraints = Constraints(groups=core.groups, max_count=core.budget)
     state = solve_core(core, constraints, run)
+    state.info.update({f"reduction_{k}": v for k, v in reduction.items()})
     if not state.method:
         raise no_plan_error(owner="max_coverage")
     ordered, gains = order_plan(core, state.plan, state.info.pop("greedy_plan", None))

@@ -26,7 +26,7 @@ exactly ``B_c`` comes from the Lagrangian multipliers ``lam`` of ``bound``:
 ``B_c = sum_{j in c} lam_j + sum_{g in c} (c_g(lam) - mu)^+`` (the priced
 Lagrangian; with ``mu`` between the K-th and (K+1)-th largest group value
 the sum over components is exactly ``L(lam)``).  The components with the
-largest gap get the priced MILP (:func:`solve_piece`, HiGHS, node-limited),
+largest gap per entry get the priced MILP (:func:`solve_piece`, HiGHS, node-limited),
 whose dual bound replaces theirs: the integer problem of a small component
 is solved exactly where the LP of the whole was loose.  The price
 relaxation's own gap is at most about one component's non-concavity
@@ -78,10 +78,12 @@ __all__ = [
 class Work:
     """Work limits of the decomposition (counted in work, not seconds)."""
 
-    max_pieces: int = 250  # priced MILPs solved at most
+    max_pieces: int = 5_000  # priced MILPs solved at most
     node_limit: int = 200  # branch-and-bound nodes per piece
-    max_piece_nnz: int = 4_000  # larger components keep their Lagrangian bound
-    max_total_nnz: int = 300_000  # entries of all the pieces solved, together
+    max_piece_nnz: int = 60_000  # larger components keep their Lagrangian bound
+    max_total_nnz: int = 2_000_000  # entries of all the pieces solved, together
+    piece_gap: float = 1e-3  # relative gap at which a piece's MILP stops (at most the run's)
+    heuristic_effort: float | None = 0.0  # HiGHS' mip_heuristic_effort (None: its default)
 
 
 def split_components(V: csr_array, groups: GroupIndex) -> tuple[int, IntArray, IntArray]:
@@ -155,13 +157,17 @@ def solve_piece(  # noqa: PLR0913 - the piece, then keyword-only limits
     warm_start: IntArray,
     node_limit: int,
     time_limit_s: float,
+    gap_tol: float = 1e-4,
+    heuristic_effort: float | None = None,
 ) -> PieceResult:
     """Solve ``max f(S) - price |S|`` over ``|S| <= max_count``, one row per group.
 
     A pure function of its arguments (``V``: the component's values, rows ×
     its columns): it could run on another worker.  The level MILP (see
     ``exact``) goes to HiGHS on one thread with ``node_limit`` nodes;
-    ``time_limit_s`` is only a safety cap.
+    ``time_limit_s`` is only a safety cap; ``gap_tol`` is the relative
+    gap at which HiGHS stops, ``heuristic_effort`` its
+    ``mip_heuristic_effort`` (None: HiGHS' default).
     """
     n = V.shape[0]
     groups = GroupIndex(group_ids, n)
@@ -173,9 +179,10 @@ def solve_piece(  # noqa: PLR0913 - the piece, then keyword-only limits
         float(max_count),
         time_limit_s=time_limit_s,
         warm_start=warm_start,
-        gap_tol=1e-4,
+        gap_tol=gap_tol,
         threads=1,
         node_limit=node_limit,
+        heuristic_effort=heuristic_effort,
     )
     plan = res.selected
     value = core_value(V, plan)
@@ -244,7 +251,7 @@ def run_decomposed(
     gap_tol: float,
     work: Work | None = None,
 ) -> Priced | None:
-    """Price the budget, solve the loosest components exactly, offer the plan and the bound.
+    """Price the budget, solve the components with a gap exactly, offer the plan and the bound.
 
     ``lag`` holds multipliers of the contested columns ``contested_cols``
     (``bound.split_contested``).  Works on plain problems (groups only).
@@ -267,7 +274,10 @@ def run_decomposed(
     in_plan = np.zeros(core.V.shape[0], dtype=bool)
     in_plan[state.plan] = True
     tol = 1e-9 * max(1.0, state.value)
-    order = [int(c) for c in np.argsort(-gaps, kind="stable") if gaps[c] > tol]
+    # most gap per entry first: the many small pieces are cheap, the few large ones last
+    density = gaps / (nnz_c + 100.0)
+    order = [int(c) for c in np.argsort(-density, kind="stable") if gaps[c] > tol]
+    piece_gap = max(1e-6, min(work.piece_gap, gap_tol))
     solved = nodes = done_nnz = 0
     for c in order:
         total = mu * K + float(bounds.sum())
@@ -293,6 +303,8 @@ def run_decomposed(
             warm_start=np.flatnonzero(in_plan[rows]),
             node_limit=work.node_limit,
             time_limit_s=max(0.05, state.left()),
+            gap_tol=piece_gap,
+            heuristic_effort=work.heuristic_effort,
         )
         solved += 1
         nodes += res.nodes

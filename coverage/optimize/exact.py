@@ -125,6 +125,8 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     budget_row: FloatArray | None = None,
     threads: int | None = None,
     node_limit: int | None = None,
+    heuristic_effort: float | None = None,
+    presolve: bool | None = None,
     conn: Any = None,
 ) -> MilpResult:
     """Solve the level MILP in this process.
@@ -137,8 +139,10 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
 
     ``budget_row`` replaces the all-ones budget row (costs).  ``node_limit``
     caps the branch-and-bound nodes (``mip_max_nodes``): a limit counted in
-    work, so the result does not depend on the machine's load.  Returns the
-    best plan and the best proven bound.
+    work, so the result does not depend on the machine's load.
+    ``heuristic_effort`` sets HiGHS' ``mip_heuristic_effort`` (None: its
+    default); ``presolve`` overrides the rule above.  Returns the best plan
+    and the best proven bound.
     """
     t_start = time.perf_counter()
     n = Vc.shape[0]
@@ -147,12 +151,15 @@ def solve_here(  # noqa: PLR0913 - the model, then keyword-only solver options
     h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
     h.setOptionValue("mip_rel_gap", float(gap_tol))
     h.setOptionValue("random_seed", 0)
-    presolve = warm_start is None or warm_start.size == 0
+    if presolve is None:
+        presolve = warm_start is None or warm_start.size == 0
     h.setOptionValue("presolve", "on" if presolve else "off")
     if threads is not None:
         h.setOptionValue("threads", int(threads))
     if node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(node_limit))
+    if heuristic_effort is not None:
+        h.setOptionValue("mip_heuristic_effort", float(heuristic_effort))
     rows = _level_rows(X, n, group_ids, budget, extra=extra, budget_row=budget_row)
     integer = np.arange(n + dz.size) < n
     n_row, nnz = _highs.pass_model(h, np.concatenate([row_const, dz]), rows, integer)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -269,3 +271,43 @@ def test_decomposition_vs_highs_on_a_mid_size_instance():
     assert sol.info["components"] >= 12
     assert sol.objective == pytest.approx(objective(A, w, sol.selected))
     assert sol.objective <= opt + 1e-7 <= sol.upper_bound + 2e-7
+
+
+def _priced_optimum(D: np.ndarray, rows: np.ndarray, g: np.ndarray, price: float, k: int) -> float:
+    """max f_c(S) - price |S| over the rows of one component, one row per group, |S| <= k."""
+    best = 0.0
+    ones = np.ones(D.shape[1])
+    for size in range(1, min(k, rows.size) + 1):
+        for S in itertools.combinations(rows.tolist(), size):
+            if len({g[i] for i in S}) == size:
+                best = max(best, dense_value(D, ones, S) - price * size)
+    return best
+
+
+@prop(30)
+@given(
+    seed=st.integers(0, 2**31),
+    n_blocks=st.integers(2, 4),
+    budget=st.integers(1, 4),
+    groups=st.booleans(),
+)
+def test_default_work_solves_every_component_with_a_gap(seed, n_blocks, budget, groups):
+    """With the default work limits every component ends at its priced optimum (brute force)."""
+    A, w, g, _ = blocks_instance(seed, n_blocks, 4, 5, groups=groups, fixed=False)
+    core = build_core(A, w, budget=budget, fixed=np.zeros(0, dtype=np.int64), group_ids=g)
+    state, lag, con = _state_with_weak_bound(core, 3)
+    priced = run_decomposed(core, state, lag, con.cols, gap_tol=0.0)
+    if priced is None:
+        return
+    D = core.V.toarray()
+    gid = core.groups.group_ids
+    for c in range(priced.bounds.size):
+        rows = np.flatnonzero(priced.row_comp == c)
+        best = _priced_optimum(D, rows, gid, priced.price, budget)
+        assert priced.bounds[c] >= best - 1e-7
+        assert priced.bounds[c] == pytest.approx(best, abs=1e-5 * max(1.0, abs(best)))
+    # the bound is the price relaxation, so it bounds the optimum from above
+    opt = brute_force(A, w, budget, g)
+    total = priced.price * budget + priced.bounds.sum()
+    assert state.bound <= total + 1e-9
+    assert total + core.base >= opt - 1e-7
