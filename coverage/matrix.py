@@ -151,6 +151,8 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     clearance_m: float = CLEARANCE_M,
     privacy_n_rays: int = 360,
     workers: int = 1,
+    client: Any = None,
+    n_tiles: int | None = None,
 ) -> CoverageMatrix:
     """Build the coverage matrix of every site configuration (and existing set) over demand.
 
@@ -181,6 +183,13 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     workers
         Threads for the occlusion queries (shapely releases the GIL); -1 uses
         every core. Results do not depend on it.
+    client
+        A ``dask.distributed.Client``: build the matrix by spatial tiles on its
+        workers and assemble it here (needs the ``distributed`` extra; see
+        :mod:`coverage.distributed`). The result is identical to the in-process one.
+    n_tiles
+        With `client`: about how many tiles (a grid over the sites); None picks
+        four per worker.
 
     Returns
     -------
@@ -213,6 +222,22 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     obs = Obstacles(bld, clearance_m) if bld.size else None
     existing = _existing_sets(existing_xy, existing_heading_deg, existing_cameras, camera_set)
     _check_row_count(len(sites), camera_set)
+    if client is not None:
+        from coverage.distributed import _matrix as tiled
+
+        return tiled.tiled_matrix(
+            sites,
+            demand,
+            camera_set,
+            client=client,
+            n_tiles=tiled.n_tiles_for(client, n_tiles),
+            buildings=bld,
+            zones=zones,
+            bearings=site_bearings_deg,
+            existing=existing,
+            clearance_m=clearance_m,
+            privacy_n_rays=privacy_n_rays,
+        ).gather()
     rows = _row_layout(sites, camera_set, site_bearings_deg, existing)
 
     # privacy: configurations whose view reaches into a zone (dropped at the end, so
