@@ -1,0 +1,669 @@
+r"""The solve across workers: pieces, a budget allocated on the driver, a proven bound.
+
+Private: the doors are :func:`coverage.distributed.max_coverage` (a matrix
+on the driver, cut into pieces) and :func:`coverage.plan.solve` with
+``client=`` (the tiles of :mod:`coverage.distributed._matrix`, where they
+were built).
+
+A *piece* holds whole groups (sites): its selectable rows, their columns
+(global ids) and the columns' weights.  Two pieces may share columns (a
+demand point near a tile border seen from sites of both); the budget is the
+only other coupling.  The existing sets (and earlier phases) are folded into
+a base level ``c0`` the driver sends to every piece.
+
+Rounds (each one task per piece; results in a fixed order, so the same
+inputs and seed give the same plan):
+
+1. *Curves.*  Each piece runs the lazy greedy over its rows (public
+   :func:`~coverage.optimize.max_coverage`, ``method="greedy"``, with ``c0``
+   as one fixed row) and returns its marginal gains, non-increasing.  The
+   driver takes the ``K`` largest gains over all pieces (ties by piece, then
+   rank): piece ``p`` gets ``k_p`` sets.  Without shared columns this is the
+   global greedy exactly (its gains are the pieces' gains, merged).
+2. *Plans, by colour.*  Pieces sharing a column get different colours
+   (greedy colouring of the piece graph).  Colour by colour, the pieces run
+   ``max_coverage`` (``method`` of the problem, same work limits) for
+   ``k_p`` sets with ``c0`` raised by the plans of the colours before: pieces
+   of one colour share no column, so their plans add up exactly.  The plan
+   is the union; its objective is recomputed on the driver from the chosen
+   rows.  The greedy prefixes of round 1 are kept instead if they are worth
+   more.
+3. *Bound.*  For ANY multipliers ``lam >= 0`` over the columns,
+
+   .. math:: \mathrm{OPT} \le f(F) + \sum_j \lambda_j
+             + \max_{|S| \le K,\ \text{one per group}} \sum_{i \in S} c_i(\lambda),
+             \qquad c_i(\lambda) = \sum_j (V_{ij} - \lambda_j)^+
+
+   (the Lagrangian of :mod:`coverage.optimize.bound`; ``V`` the values over
+   ``c0``).  It splits over pieces exactly as long as every column has ONE
+   ``lam_j``, counted once: each piece lowers its own multipliers by
+   subgradient steps (started at the plan's cover levels), then a shared
+   column takes the multiplier of the piece holding most of its entries
+   (ties: lowest piece), and every piece recomputes its rows' ``c_i`` with
+   those multipliers.  The correction for a cut component is this single
+   choice of ``lam_j``; no column weight is counted twice.  The driver adds
+   ``sum_j lam_j`` (each column by one piece) and the ``K`` largest group
+   values over all pieces (one per group; groups never span pieces).  The
+   same sum at ``lam`` = the plan's cover levels (the submodular online
+   bound) is computed too, and the lower of the two is the plan's bound.
+
+What the driver holds: the piece gains (at most ``K`` per piece), the
+chosen rows' entries, the fixed rows' entries (``c0``), the multipliers of
+shared columns and the group values (at most ``K`` per piece).  Never the
+matrix.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_array, vstack
+
+from coverage._arrays import relative_gap
+from coverage.distributed._matrix import Progress, _collect, submit
+from coverage.optimize import Solution, TracePoint, max_coverage
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Subgradient work of the bound, in steps × contested entries (as in-process ``auto``).
+BOUND_WORK = 1e8
+#: Most subgradient steps of one piece.
+BOUND_STEPS = 1000
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Whole groups of selectable rows and their columns (lives on a worker)."""
+
+    index: int
+    A: csr_array  # rows x local columns, qualities in (0, 1]
+    rows: IntArray  # global row of each local row
+    groups: IntArray  # global group of each local row
+    cols: IntArray  # global column of each local column, ascending
+    w: FloatArray  # weight of each local column
+    shared: NDArray[np.bool_]  # local columns other pieces may hold too
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A sparse cover level per column: ascending global columns and their quality."""
+
+    cols: IntArray
+    level: FloatArray
+
+    @staticmethod
+    def of(cols: IntArray, vals: FloatArray) -> Levels:
+        """Return the column-wise maximum of entries (cols, vals)."""
+        if cols.size == 0:
+            return Levels(np.zeros(0, np.int64), np.zeros(0))
+        u, inv = np.unique(cols, return_inverse=True)
+        lev = np.zeros(u.size)
+        np.maximum.at(lev, inv, vals)
+        return Levels(u.astype(np.int64), lev)
+
+    def on(self, cols: IntArray) -> FloatArray:
+        """Return the level at each of `cols` (0 where none)."""
+        out = np.zeros(cols.size)
+        if self.cols.size == 0 or cols.size == 0:
+            return out
+        pos = np.clip(np.searchsorted(self.cols, cols), 0, self.cols.size - 1)
+        hit = self.cols[pos] == cols
+        out[hit] = self.level[pos[hit]]
+        return out
+
+    def union(self, other: Levels) -> Levels:
+        """Return the column-wise maximum of two level vectors."""
+        return Levels.of(
+            np.concatenate([self.cols, other.cols]), np.concatenate([self.level, other.level])
+        )
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every piece's solve uses (the problem's optimizer options)."""
+
+    method: str = "auto"
+    time_limit_s: float | None = None
+    gap_tol: float = 1e-3
+    rng: int | None = 0
+
+
+@dataclass
+class Entries:
+    """Some rows in global numbering: their entries, and the rows in order with their gains."""
+
+    rows: IntArray  # row of each entry
+    cols: IntArray
+    vals: FloatArray
+    selected: IntArray  # the rows, in the order chosen
+    gains: FloatArray  # gain of each selected row where it was chosen
+
+    @staticmethod
+    def empty() -> Entries:
+        """Entries of no row."""
+        z = np.zeros(0, np.int64)
+        return Entries(z, z.copy(), np.zeros(0), z.copy(), np.zeros(0))
+
+    def levels(self) -> Levels:
+        """Cover level of these rows per column."""
+        return Levels.of(self.cols, self.vals)
+
+    def __add__(self, other: Entries) -> Entries:
+        return Entries(
+            np.concatenate([self.rows, other.rows]),
+            np.concatenate([self.cols, other.cols]),
+            np.concatenate([self.vals, other.vals]),
+            np.concatenate([self.selected, other.selected]),
+            np.concatenate([self.gains, other.gains]),
+        )
+
+
+# --------------------------------------------------------------------------- on the workers
+def _open(piece: Piece, closed: IntArray) -> NDArray[np.bool_]:
+    """Rows of the piece whose group holds no fixed row."""
+    return ~np.isin(piece.groups, closed)
+
+
+def _local_problem(
+    piece: Piece, c0: Levels, closed: IntArray
+) -> tuple[csr_array, IntArray, IntArray, int]:
+    """Return the piece as a max_coverage problem: open rows, then one fixed row at ``c0``."""
+    keep = np.flatnonzero(_open(piece, closed))
+    A = piece.A[keep]
+    base = csr_array(c0.on(piece.cols)[None, :])
+    M = csr_array(vstack([A, base], format="csr"))
+    groups = np.concatenate([piece.groups[keep], [-1]])
+    return M, keep, groups, int(np.unique(piece.groups[keep]).size)
+
+
+def _entries_of(piece: Piece, local: IntArray, gains: FloatArray) -> Entries:
+    """Entries of local rows `local` in global numbering, with their gains."""
+    local = np.asarray(local, dtype=np.int64)
+    sub = piece.A[local].tocoo()
+    rows = piece.rows[local]
+    return Entries(
+        rows[sub.row].astype(np.int64),
+        piece.cols[sub.col].astype(np.int64),
+        np.asarray(sub.data, dtype=np.float64),
+        rows.astype(np.int64),
+        np.asarray(gains, dtype=np.float64),
+    )
+
+
+def piece_curve(piece: Piece, c0: Levels, closed: IntArray, budget: int) -> dict[str, Any]:
+    """Round 1: the piece's greedy gains (non-increasing) and the rows in greedy order."""
+    M, keep, groups, n_groups = _local_problem(piece, c0, closed)
+    k = min(budget, n_groups)
+    if k == 0 or M.nnz == 0:
+        return {"gains": np.zeros(0), "local": np.zeros(0, np.int64)}
+    sol = max_coverage(M, piece.w, budget=k, groups=groups, fixed=[M.shape[0] - 1], method="greedy")
+    local = keep[sol.selected]
+    gains = np.asarray(sol.gains, dtype=np.float64)
+    pos = gains > 0
+    return {"gains": gains[pos], "local": local[pos]}
+
+
+def piece_plan(
+    piece: Piece,
+    curve: dict[str, Any],
+    c0: Levels,
+    closed: IntArray,
+    k: int,
+    options: Options,
+) -> dict[str, Any]:
+    """Round 2: ``max_coverage`` for `k` sets over ``c0``; also the greedy prefix of `k` rows."""
+    prefix = curve["local"][:k]
+    out: dict[str, Any] = {"greedy": _entries_of(piece, prefix, curve["gains"][:k])}
+    if k == 0:
+        out["plan"] = Entries.empty()
+        out["info"] = {}
+        return out
+    M, keep, groups, _ = _local_problem(piece, c0, closed)
+    sol = max_coverage(
+        M,
+        piece.w,
+        budget=k,
+        groups=groups,
+        fixed=[M.shape[0] - 1],
+        method=options.method,
+        time_limit_s=options.time_limit_s,
+        gap_tol=options.gap_tol,
+        rng=options.rng,
+    )
+    out["plan"] = _entries_of(piece, keep[sol.selected], np.asarray(sol.gains))
+    out["info"] = {"stopped_by": sol.stopped_by, "gap": sol.gap}
+    return out
+
+
+def piece_multipliers(
+    piece: Piece, c0: Levels, closed: IntArray, plan: Levels, k: int
+) -> dict[str, Any]:
+    """Round 3: the piece's own multipliers (subgradient from the plan's levels)."""
+    from coverage.optimize._core import GroupIndex
+    from coverage.optimize.bound import Dual, split_contested, subgradient
+
+    V, g = _values(piece, c0, closed)
+    lam = np.zeros(V.shape[1])
+    if V.nnz and k > 0:
+        gi = GroupIndex(g, V.shape[0])
+        con = split_contested(V, gi)
+        start = _plan_values(piece, c0, plan)[con.cols]
+        steps = max(50, min(BOUND_STEPS, int(BOUND_WORK // max(1, con.V.nnz))))
+        res = subgradient(
+            Dual(con, gi, k),
+            start,
+            target=float(start.sum()),  # the plan's cover on the piece: a Polyak target
+            gap_tol=0.0,
+            deadline=time.perf_counter() + 3600.0,
+            max_iterations=steps,
+        )
+        lam[con.cols] = res.lam
+    counts = np.bincount(V.indices, minlength=V.shape[1])
+    sh = np.flatnonzero(piece.shared)
+    return {"lam": lam, "cols": piece.cols[sh], "lam_shared": lam[sh], "count": counts[sh]}
+
+
+def piece_bound(  # noqa: PLR0913 -- the piece and its round's inputs
+    piece: Piece,
+    mult: dict[str, Any],
+    c0: Levels,
+    closed: IntArray,
+    plan: Levels,
+    chosen: tuple[IntArray, FloatArray, NDArray[np.bool_]],
+    budget: int,
+) -> dict[str, Any]:
+    """Round 4: with the agreed multipliers, ``sum lam`` (own columns) and top group values."""
+    from coverage.optimize._core import GroupIndex, segment_sum
+
+    V, g = _values(piece, c0, closed)
+    gi = GroupIndex(g, V.shape[0])
+    lam = np.asarray(mult["lam"], dtype=np.float64).copy()
+    mine = np.ones(V.shape[1], dtype=bool)
+    sh = np.flatnonzero(piece.shared)
+    lam[sh], mine[sh] = chosen[1], chosen[2]
+    out: dict[str, Any] = {}
+    for name, mu in (("lagrangian", lam), ("online", _plan_values(piece, c0, plan))):
+        c = segment_sum(np.maximum(V.data - mu[V.indices], 0.0), V.indptr, V.shape[0])
+        gm, _ = gi.group_max(c) if V.shape[0] else (np.zeros(0), None)
+        top = np.sort(gm[gm > 0])[::-1][:budget]
+        out[name] = (float(mu[mine].sum()), top)
+    return out
+
+
+def _values(piece: Piece, c0: Levels, closed: IntArray) -> tuple[csr_array, IntArray]:
+    """``V = w (A - c0)^+`` of the open rows (zeros dropped) and their groups."""
+    keep = np.flatnonzero(_open(piece, closed))
+    A = piece.A[keep]
+    lev = c0.on(piece.cols)
+    vals = piece.w[A.indices] * np.maximum(A.data - lev[A.indices], 0.0)
+    V = csr_array((vals, A.indices.copy(), A.indptr.copy()), shape=A.shape)
+    V.eliminate_zeros()
+    V.indices = V.indices.astype(np.int64, copy=False)
+    V.indptr = V.indptr.astype(np.int64, copy=False)
+    return V, piece.groups[keep]
+
+
+def _plan_values(piece: Piece, c0: Levels, plan: Levels) -> FloatArray:
+    """Cover levels of the plan over ``c0``, in value units, on the piece's columns."""
+    cols = piece.cols
+    return np.asarray(piece.w * np.maximum(plan.on(cols) - c0.on(cols), 0.0))
+
+
+# --------------------------------------------------------------------------- on the driver
+def colours(n: int, edges: list[tuple[int, int]]) -> IntArray:
+    """Greedy colouring (in index order) of a graph on ``n`` pieces: neighbours differ.
+
+    Examples
+    --------
+    >>> colours(4, [(0, 1), (1, 2), (2, 3), (0, 2)]).tolist()
+    [0, 1, 2, 0]
+    """
+    nbrs: list[set[int]] = [set() for _ in range(n)]
+    for a, b in edges:
+        nbrs[a].add(b)
+        nbrs[b].add(a)
+    out = np.full(n, -1, dtype=np.int64)
+    for p in range(n):
+        used = {int(out[q]) for q in nbrs[p] if out[q] >= 0}
+        c = 0
+        while c in used:
+            c += 1
+        out[p] = c
+    return out
+
+
+def allocate(gains: list[FloatArray], budget: int) -> IntArray:
+    """Count sets per piece: the `budget` largest gains over all pieces (ties: piece, then rank).
+
+    Examples
+    --------
+    >>> allocate([np.array([5.0, 1.0]), np.array([3.0, 2.0])], 3).tolist()
+    [1, 2]
+    """
+    if not gains:
+        return np.zeros(0, dtype=np.int64)
+    g = np.concatenate(gains)
+    piece = np.concatenate([np.full(x.size, p, dtype=np.int64) for p, x in enumerate(gains)])
+    rank = np.concatenate([np.arange(x.size, dtype=np.int64) for x in gains])
+    order = np.lexsort((rank, piece, -g))[:budget]
+    return np.bincount(piece[order], minlength=len(gains)).astype(np.int64)
+
+
+def value_of(entries: Entries, c0: Levels, w: FloatArray) -> float:
+    """Covered weight of the rows of `entries` on top of ``c0`` (exact, from the rows alone)."""
+    lev = entries.levels().union(c0)
+    return float(w[lev.cols] @ lev.level)
+
+
+@dataclass
+class Pieces:
+    """Pieces on the workers (futures) and which pairs share columns."""
+
+    client: Any
+    futures: list[Any]
+    edges: list[tuple[int, int]]
+    n_rows: int
+    n_demand: int
+    nnz: int
+
+
+def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-only terms
+    pieces: Pieces,
+    w: FloatArray,
+    *,
+    budget: int,
+    fixed: Entries,
+    closed: IntArray,
+    options: Options,
+    progress: Progress | None = None,
+) -> tuple[Solution, Entries]:
+    """Solve one phase on the pieces; return the Solution and the chosen rows' entries."""
+    t0 = time.perf_counter()
+    client, futs = pieces.client, pieces.futures
+    c0 = fixed.levels()
+    base = float(w[c0.cols] @ c0.level)
+
+    def run(stage: str, calls: list[Any]) -> list[Any]:
+        return _collect(client, calls, stage, progress)
+
+    curve_f = [client.submit(piece_curve, f, c0, closed, budget, pure=False) for f in futs]
+    curves = run("optimize: curves", curve_f)
+    k = allocate([c["gains"] for c in curves], budget)
+    col = colours(len(futs), pieces.edges)
+    plan = Entries.empty()
+    greedy = Entries.empty()
+    infos: list[dict[str, Any]] = [{} for _ in futs]
+    for colour in range(int(col.max(initial=-1)) + 1):
+        level = c0.union(plan.levels())
+        idx = [p for p in range(len(futs)) if col[p] == colour]
+        calls = [
+            client.submit(
+                piece_plan, futs[p], curve_f[p], level, closed, int(k[p]), options, pure=False
+            )
+            for p in idx
+        ]
+        for p, res in zip(idx, run(f"optimize: plans, colour {colour + 1}", calls), strict=True):
+            plan = plan + res["plan"]
+            greedy = greedy + res["greedy"]
+            infos[p] = res["info"]
+    v_plan, v_greedy = value_of(plan, c0, w), value_of(greedy, c0, w)
+    source = "pieces"
+    if v_greedy > v_plan:
+        plan, v_plan, source = greedy, v_greedy, "greedy"
+    ub, bound_method = _bound(pieces, c0, closed, plan, k, budget, run)
+    ub = max(base + ub, v_plan)
+    sel, gains = _ordered(plan, c0, w)
+    info = {
+        "n_rows": pieces.n_rows,
+        "n_demand": pieces.n_demand,
+        "nnz": pieces.nnz,
+        "pieces": len(futs),
+        "colours": int(col.max(initial=-1)) + 1,
+        "allocation": k.tolist(),
+        "plan_source": source,
+        "greedy_objective": v_greedy,
+        "piece_stopped_by": [i.get("stopped_by", "") for i in infos],
+    }
+    sol = Solution(
+        selected=sel,
+        gains=gains,
+        objective=v_plan,
+        upper_bound=ub,
+        gap=relative_gap(v_plan, ub),
+        method="distributed",
+        trace=(TracePoint(time.perf_counter() - t0, v_plan, ub, "distributed"),),
+        bound_method=bound_method,
+        elapsed_s=time.perf_counter() - t0,
+        info=info,
+        stopped_by="gap" if relative_gap(v_plan, ub) <= options.gap_tol else "work_limit",
+    )
+    return sol, plan
+
+
+def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
+    pieces: Pieces,
+    c0: Levels,
+    closed: IntArray,
+    plan: Entries,
+    k: IntArray,
+    budget: int,
+    run: Callable[[str, list[Any]], list[Any]],
+) -> tuple[float, str]:
+    """Compute rounds 3 and 4: the Lagrangian bound of the whole with one multiplier per column."""
+    client, futs = pieces.client, pieces.futures
+    plan_levels = plan.levels()
+    mult_f = [
+        client.submit(piece_multipliers, f, c0, closed, plan_levels, int(max(k[p], 1)), pure=False)
+        for p, f in enumerate(futs)
+    ]
+    shared = run(
+        "optimize: multipliers", [client.submit(_shared_part, m, pure=False) for m in mult_f]
+    )
+    chosen = _agree(shared)
+    calls = [
+        client.submit(
+            piece_bound, f, mult_f[p], c0, closed, plan_levels, chosen[p], budget, pure=False
+        )
+        for p, f in enumerate(futs)
+    ]
+    parts = run("optimize: bound", calls)
+    best, name = np.inf, ""
+    for variant in ("lagrangian", "online"):
+        lam_sum = sum(p[variant][0] for p in parts)
+        tops = np.concatenate([p[variant][1] for p in parts]) if parts else np.zeros(0)
+        value = lam_sum + float(np.sort(tops)[::-1][:budget].sum())
+        if value < best:
+            best, name = value, variant
+    return best, f"{name} (pieces)"
+
+
+def _shared_part(mult: dict[str, Any]) -> tuple[IntArray, FloatArray, IntArray]:
+    """Return the shared columns' multipliers and entry counts of one piece (small)."""
+    return mult["cols"], mult["lam_shared"], mult["count"]
+
+
+def _agree(
+    shared: list[tuple[IntArray, FloatArray, IntArray]],
+) -> list[tuple[IntArray, FloatArray, NDArray[np.bool_]]]:
+    """One multiplier per shared column: the piece with most entries there (ties: lowest)."""
+    z = [(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))]
+    cols = np.concatenate([s[0] for s in [*z, *shared]]).astype(np.int64)
+    lam = np.concatenate([s[1] for s in [*z, *shared]]).astype(np.float64)
+    cnt = np.concatenate([s[2] for s in [*z, *shared]]).astype(np.int64)
+    piece = np.concatenate(
+        [np.zeros(0, np.int64)]
+        + [np.full(s[0].size, p, dtype=np.int64) for p, s in enumerate(shared)]
+    )
+    order = np.lexsort((piece, -cnt, cols))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = cols[order][1:] != cols[order][:-1]
+    win = order[first]
+    u = cols[win]
+    out = []
+    for p, s in enumerate(shared):
+        pos = np.searchsorted(u, s[0])
+        owner = piece[win][pos]
+        out.append((s[0], lam[win][pos], owner == p))
+    return out
+
+
+def _ordered(plan: Entries, c0: Levels, w: FloatArray) -> tuple[IntArray, FloatArray]:
+    """Order the plan's rows greedily over ``c0`` and their marginal gains (driver-side)."""
+    rows = np.unique(plan.selected)
+    if rows.size == 0:
+        return rows.astype(np.int64), np.zeros(0)
+    cols = np.unique(np.concatenate([plan.cols, c0.cols]))
+    r = np.searchsorted(rows, plan.rows)
+    c = np.searchsorted(cols, plan.cols)
+    M = csr_array((plan.vals, (r, c)), shape=(rows.size + 1, cols.size))
+    base = csr_array(
+        (c0.level, (np.full(c0.cols.size, rows.size), np.searchsorted(cols, c0.cols))),
+        shape=M.shape,
+    )
+    M = csr_array(M + base)
+    sol = max_coverage(M, w[cols], budget=rows.size, fixed=[rows.size], method="greedy")
+    rest = np.setdiff1d(np.arange(rows.size), sol.selected)
+    order = np.concatenate([sol.selected, rest]).astype(np.int64)
+    gains = np.concatenate([sol.gains, np.zeros(rest.size)])
+    return rows[order].astype(np.int64), gains.astype(np.float64)
+
+
+# --------------------------------------------------------------------------- making pieces
+def piece_of_tile(
+    tm: Any, site_start: IntArray, n_candidates: int, w: FloatArray, shared: NDArray[np.bool_]
+) -> Piece:
+    """Return the candidate rows of a tile (:class:`~coverage.distributed._matrix.TileMatrix`)."""
+    cm = tm.cm
+    rows = tm.global_rows(site_start[tm.site_ids], n_candidates)
+    cand = np.flatnonzero(cm.site >= 0)
+    return Piece(
+        index=tm.tile,
+        A=csr_array(cm.A[cand]),
+        rows=rows[cand],
+        groups=tm.site_ids[cm.site[cand]].astype(np.int64),
+        cols=tm.halo_ids,
+        w=w,
+        shared=shared,
+    )
+
+
+def fixed_of_tile(tm: Any, site_start: IntArray, n_candidates: int) -> Entries:
+    """Entries of a tile's existing sets, in global numbering."""
+    cm = tm.cm
+    rows = tm.global_rows(site_start[tm.site_ids], n_candidates)
+    ex = np.flatnonzero(cm.site < 0)
+    sub = cm.A[ex].tocoo()
+    r = rows[ex]
+    return Entries(
+        r[sub.row].astype(np.int64),
+        tm.halo_ids[sub.col].astype(np.int64),
+        np.asarray(sub.data, dtype=np.float64),
+        r.astype(np.int64),
+        np.zeros(r.size),
+    )
+
+
+def sharing(cols_of: list[IntArray], m: int) -> list[tuple[int, int]]:
+    """Pairs of pieces holding a common column (from each piece's columns).
+
+    Examples
+    --------
+    >>> sharing([np.array([0, 1]), np.array([1, 2]), np.array([3]), np.array([1])], 4)
+    [(0, 1), (0, 3), (1, 3)]
+    """
+    from scipy.sparse import coo_array
+
+    if not cols_of:
+        return []
+    pid = np.concatenate([np.full(c.size, p, dtype=np.int64) for p, c in enumerate(cols_of)])
+    inc = coo_array(
+        (np.ones(pid.size), (pid, np.concatenate(cols_of))), shape=(len(cols_of), m)
+    ).tocsr()
+    adj = (inc @ inc.T).tocoo()
+    return sorted({(int(a), int(b)) for a, b in zip(adj.row, adj.col, strict=True) if a < b})
+
+
+def keep(x: Any) -> Any:
+    """Return `x` (a task whose input is its result: the data stay in the graph)."""
+    return x
+
+
+def pieces_of_matrix(
+    client: Any,
+    A: csr_array,
+    w: FloatArray,
+    *,
+    groups: IntArray,
+    fixed: IntArray,
+    n_pieces: int,
+) -> tuple[Pieces, Entries]:
+    """Cut a matrix on the driver into pieces of whole groups, sent to the workers.
+
+    Rows are ordered by component of the coverage graph, then group, then
+    index, and cut at group boundaries into `n_pieces` runs of about equal
+    entries: small components stay whole, a large one is cut.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    n, m = A.shape
+    is_fixed = np.zeros(n, dtype=bool)
+    is_fixed[fixed] = True
+    sel = np.flatnonzero(~is_fixed)
+    S = csr_array(A[sel])
+    g = groups[sel]
+    # components of the bipartite graph (groups, columns)
+    _, gd = np.unique(g, return_inverse=True)
+    ng = int(gd.max(initial=-1)) + 1
+    r_of = np.repeat(np.arange(S.shape[0]), np.diff(S.indptr))
+    from scipy.sparse import coo_array
+
+    ii = np.concatenate([gd[r_of], ng + S.indices])
+    jj = np.concatenate([ng + S.indices, gd[r_of]])
+    G = coo_array((np.ones(ii.size), (ii, jj)), shape=(ng + m, ng + m)).tocsr()
+    _, lab = connected_components(G, directed=False)
+    comp = lab[gd]
+    order = np.lexsort((sel, g, comp))
+    nnz = np.diff(S.indptr)[order]
+    cum = np.cumsum(nnz)
+    total = max(int(cum[-1]) if cum.size else 0, 1)
+    cut = np.minimum((cum - 1) * n_pieces // total, n_pieces - 1) if cum.size else cum
+    # never split a group: a row takes the piece of its group's first row
+    gs = g[order]
+    first = np.concatenate([[True], gs[1:] != gs[:-1]]) if gs.size else np.zeros(0, bool)
+    cut = cut[np.flatnonzero(first)[np.cumsum(first) - 1]] if gs.size else cut
+    piece_of = np.empty(sel.size, dtype=np.int64)
+    piece_of[order] = cut
+    used = np.unique(piece_of)
+    piece_of = np.searchsorted(used, piece_of)
+    n_p = used.size
+    col_pieces = [np.unique(S[np.flatnonzero(piece_of == p)].indices) for p in range(n_p)]
+    count = np.bincount(np.concatenate(col_pieces), minlength=m) if n_p else np.zeros(m, int)
+    futures = []
+    for p in range(n_p):
+        loc = np.flatnonzero(piece_of == p)
+        cols = col_pieces[p].astype(np.int64)
+        piece = Piece(
+            p,
+            csr_array(S[loc][:, cols]),
+            sel[loc].astype(np.int64),
+            g[loc].astype(np.int64),
+            cols,
+            w[cols],
+            count[cols] >= 2,
+        )
+        futures.append(submit(client, keep, piece))
+    fx = csr_array(A[fixed]).tocoo()
+    fixed_e = Entries(
+        fixed[fx.row].astype(np.int64),
+        fx.col.astype(np.int64),
+        fx.data.astype(np.float64),
+        fixed.astype(np.int64),
+        np.zeros(fixed.size),
+    )
+    return Pieces(client, futures, sharing(col_pieces, m), n, m, int(A.nnz)), fixed_e
