@@ -606,8 +606,9 @@ def pieces_of_matrix(
     """Cut a matrix on the driver into pieces of whole groups, sent to the workers.
 
     Rows are ordered by component of the coverage graph, then group, then
-    index, and cut at group boundaries into `n_pieces` runs of about equal
-    entries: small components stay whole, a large one is cut.
+    index, and cut into `n_pieces` runs of about equal entries: a component
+    with fewer entries than a piece stays whole, a larger one is cut between
+    groups.
     """
     from scipy.sparse.csgraph import connected_components
 
@@ -633,9 +634,14 @@ def pieces_of_matrix(
     cum = np.cumsum(nnz)
     total = max(int(cum[-1]) if cum.size else 0, 1)
     cut = np.minimum((cum - 1) * n_pieces // total, n_pieces - 1) if cum.size else cum
-    # never split a group: a row takes the piece of its group's first row
-    gs = g[order]
-    first = np.concatenate([[True], gs[1:] != gs[:-1]]) if gs.size else np.zeros(0, bool)
+    # never split a group, nor a component smaller than a piece: a row takes the piece of
+    # the first row of its group (of its component, for a small component)
+    gs, cs = g[order], comp[order]
+    comp_nnz = np.bincount(cs, weights=nnz) if cs.size else np.zeros(0)
+    small = comp_nnz[cs] <= total / n_pieces if cs.size else np.zeros(0, bool)
+    key = np.where(small, -1 - cs, gs)  # run boundaries: a small component, else a group
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = (key[1:] != key[:-1]) | (cs[1:] != cs[:-1])
     cut = cut[np.flatnonzero(first)[np.cumsum(first) - 1]] if gs.size else cut
     piece_of = np.empty(sel.size, dtype=np.int64)
     piece_of[order] = cut

@@ -123,6 +123,8 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     min_separation_m: float | None = None,
     k_coverage: int = 1,
     combine: str = "max",
+    client: Any = None,
+    n_pieces: int | None = None,
 ) -> Solution:
     """Choose at most `budget` configurations that maximize covered demand weight.
 
@@ -186,6 +188,13 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     combine
         ``"max"`` (credit = best quality) or ``"probabilistic"`` (credit =
         ``1 - prod(1 - q)`` over the covering rows, detections independent).
+    client
+        A ``dask.distributed.Client``: cut the problem into about `n_pieces`
+        pieces (None: four per worker) solved on its workers
+        (:func:`coverage.distributed.max_coverage`; plain problems only: a count
+        budget, groups and fixed rows). ``method="distributed"`` in the result.
+    n_pieces
+        With `client`: how many pieces.
 
     Returns
     -------
@@ -225,6 +234,25 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     >>> max_coverage(A, [1, 1, 1], budget=2).objective
     3.0
     """
+    if client is not None:
+        from coverage.distributed import _front_door
+
+        extra = {"costs": costs, "labels": labels, "quotas": quotas, "xy": xy}
+        extra.update(min_separation_m=min_separation_m, k_coverage=k_coverage, combine=combine)
+        return _front_door(
+            A,
+            weights,
+            budget,
+            groups,
+            fixed,
+            method,
+            time_limit_s,
+            gap_tol,
+            rng,
+            client=client,
+            n_pieces=n_pieces,
+            extra=extra,
+        )
     t0 = time.perf_counter()
     owner = "max_coverage"
     M = _inputs.as_csr(A, owner)
