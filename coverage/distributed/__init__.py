@@ -347,44 +347,32 @@ def max_coverage(  # noqa: PLR0913 -- public door: the data, then keyword-only o
     return sol
 
 
-def _front_door(  # noqa: PLR0913 -- max_coverage's arguments, passed on
-    A: Any,
-    weights: ArrayLike,
-    budget: float,
-    groups: ArrayLike | None,
-    fixed: ArrayLike | None,
-    method: str,
-    time_limit_s: float | None,
-    gap_tol: float,
-    rng: Any,
-    *,
-    client: Any,
-    n_pieces: int | None,
-    extra: dict[str, Any],
-) -> Solution:
+def _front_door(**args: Any) -> Solution:
     """Check what :func:`coverage.optimize.max_coverage` was given for a cluster, then solve."""
-    unsupported = [k for k in ("costs", "labels", "quotas", "xy") if extra[k] is not None]
-    unsupported += [k for k in ("min_separation_m",) if extra[k] is not None]
-    unsupported += [k for k, v in (("k_coverage", 1), ("combine", "max")) if extra[k] != v]
+    unsupported = [k for k in ("costs", "labels", "quotas", "xy") if args[k] is not None]
+    unsupported += [k for k in ("min_separation_m",) if args[k] is not None]
+    unsupported += [k for k, v in (("k_coverage", 1), ("combine", "max")) if args[k] != v]
+    unsupported += [k for k in ("progress",) if args[k] is not None]
     if unsupported:
         msg = (
             f"max_coverage(client=...) solves plain problems (a count budget, groups, fixed "
             f"rows); got {', '.join(unsupported)}. Leave client=None for side constraints."
         )
         raise ParameterError(msg)
+    rng = args["rng"]
     if rng is not None and not isinstance(rng, int | np.integer):
         msg = "max_coverage(client=...) needs rng as None or an int seed (it goes to every piece)."
         raise ParameterError(msg)
     return max_coverage(
-        A,
-        weights,
-        budget=budget,
-        client=client,
-        groups=groups,
-        fixed=fixed,
-        n_pieces=n_pieces,
-        method=method,
-        time_limit_s=time_limit_s,
-        gap_tol=gap_tol,
+        args["A"],
+        args["weights"],
+        budget=args["budget"],
+        client=args["client"],
+        groups=args["groups"],
+        fixed=args["fixed"],
+        n_pieces=args["n_pieces"],
+        method=args["method"],
+        time_limit_s=args["time_limit_s"],
+        gap_tol=args["gap_tol"],
         rng=None if rng is None else int(rng),
     )
