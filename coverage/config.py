@@ -69,6 +69,11 @@ A documented template (``coverage init FILE`` writes it)::
     # [quotas]              # sets per district and phase: min and/or max
     # "Harbour & Market" = { min = 5, max = 40 }
 
+    # [compute]               # on a dask cluster: pip install 'coverage-planner[distributed]'
+    # scheduler = "local"     # "local" (a LocalCluster here) or an address "tcp://host:8786"
+    # workers = 2             # worker processes of scheduler = "local" (one thread each)
+    # tiles = 8               # spatial tiles of the matrix and the solve (default: 4 per worker)
+
     [output]
     folder = "out/plan"     # relative to this file
     map = true
@@ -78,7 +83,7 @@ A documented template (``coverage init FILE`` writes it)::
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -142,12 +147,15 @@ _PLAN_KEYS: dict[str, _Kinds] = {
     "snap_m": float,
 }
 _OUTPUT_KEYS: dict[str, _Kinds] = {"folder": str, "map": bool, "report": bool}
+#: Where the plan is computed (coverage.distributed); no section: in this process.
+_COMPUTE_KEYS: dict[str, _Kinds] = {"scheduler": str, "workers": int, "tiles": int}
 #: Section -> its keys and their kinds (None: free keys, checked on their own).
 _SECTIONS: dict[str, dict[str, _Kinds] | None] = {
     "scene": _SCENE_KEYS,
     "camera": _CAMERA_KEYS,
     "plan": _PLAN_KEYS,
     "quotas": None,
+    "compute": _COMPUTE_KEYS,
     "output": _OUTPUT_KEYS,
 }
 _KIND = {
@@ -170,6 +178,7 @@ class Config:
     plan: dict[str, Any]
     quotas: dict[str, tuple[int | None, int | None]] | None
     output: dict[str, Any]
+    compute: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: str) -> Path:
         """Resolve a path given in the file, relative to the file's folder."""
@@ -355,6 +364,9 @@ def load_config(path: str | Path) -> Config:
     if isinstance(plan, dict):
         problems += _plan_problems(plan)
     quotas = _quotas(raw.get("quotas"), problems)
+    compute = raw.get("compute", {})
+    if isinstance(compute, dict):
+        problems += _compute_problems(compute)
     if len(problems) == 1:
         msg = f"{p}: {problems[0]}"
         raise ConfigError(msg)
@@ -368,6 +380,7 @@ def load_config(path: str | Path) -> Config:
         plan=dict(raw.get("plan", {})),
         quotas=quotas,
         output=dict(raw.get("output", {})),
+        compute=dict(raw.get("compute", {})),
     )
 
 
@@ -543,6 +556,28 @@ def _plan_problems(plan: dict[str, Any]) -> list[str]:
     mem: Any = plan.get("max_memory_gb")
     if _is(mem, float) and not mem > 0:
         problems.append(f"[plan] max_memory_gb must be a number of GiB > 0; got {mem}")
+    return problems
+
+
+def _compute_problems(compute: dict[str, Any]) -> list[str]:
+    """Values of [compute] that are of the right kind but out of range."""
+    problems = []
+    sched: Any = compute.get("scheduler")
+    schemes = ("tcp://", "tls://", "ucx://", "inproc://")
+    if isinstance(sched, str) and not (sched == "local" or sched.startswith(schemes)):
+        problems.append(
+            f'[compute] scheduler must be "local" or a scheduler address such as '
+            f'"tcp://host:8786"; got {sched!r}'
+        )
+    for key in ("workers", "tiles"):
+        v: Any = compute.get(key)
+        if _is(v, int) and v < 1:
+            problems.append(f"[compute] {key} must be an integer >= 1; got {v}")
+    if "scheduler" not in compute and compute:
+        problems.append(
+            '[compute] needs scheduler = "local" or "tcp://host:8786" (or delete the section '
+            "to plan in this process)"
+        )
     return problems
 
 

@@ -17,8 +17,9 @@ The doors
   matrix; the driver holds only curves, bounds and the chosen rows.
 - :func:`max_coverage`: a matrix on the driver, cut into pieces solved on the
   workers (also :func:`coverage.optimize.max_coverage` with ``client=``).
-- :func:`connect`: a client from ``"local"`` (a LocalCluster of `workers`
-  processes) or a scheduler address (``"tcp://host:8786"``).
+- :func:`connect`: ``with connect("local", workers=2) as client:`` (a
+  LocalCluster of worker processes) or ``connect("tcp://host:8786")`` (a running
+  scheduler); the CLI's ``[compute]`` section and ``--scheduler`` use it.
 
 Tiles
 -----
@@ -54,7 +55,8 @@ columns' multipliers and at most ``K`` group values.  ``gather`` (and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,9 +74,11 @@ if TYPE_CHECKING:
     from coverage.plan import Problem
 
 __all__ = [
+    "SCHEMES",
     "TileGrid",
     "TiledMatrix",
     "build_tiles",
+    "check_scheduler",
     "connect",
     "max_coverage",
     "solve_tiles",
@@ -84,15 +88,18 @@ __all__ = [
 Progress = Callable[[str, float, float | None], None]
 
 
-def connect(scheduler: str = "local", *, workers: int = 2) -> Any:
-    """Return a ``dask.distributed.Client``: a LocalCluster or a running scheduler.
+@contextmanager
+def connect(scheduler: str = "local", *, workers: int = 2) -> Iterator[Any]:
+    """Yield a ``dask.distributed.Client`` on a LocalCluster or a running scheduler.
+
+    The client (and the local cluster) are closed when the ``with`` block ends.
 
     Parameters
     ----------
     scheduler
         ``"local"``: start a ``LocalCluster`` of `workers` processes with one
-        thread each (closed with the client).  Otherwise the address of a
-        running scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+        thread each.  Otherwise the address of a running scheduler, e.g.
+        ``"tcp://10.0.0.5:8786"`` (``tls://``, ``ucx://`` and ``inproc://`` too).
     workers
         Worker processes of the local cluster (ignored for an address).
 
@@ -101,11 +108,20 @@ def connect(scheduler: str = "local", *, workers: int = 2) -> Any:
     ImportError
         If the ``distributed`` extra is not installed.
     coverage.errors.ParameterError
-        If `workers` is not an int >= 1.
+        If `workers` is not an int >= 1 or `scheduler` is neither ``"local"``
+        nor an address.
+
+    Examples
+    --------
+    >>> from coverage.distributed import connect
+    >>> with connect("local", workers=1) as client:  # doctest: +SKIP
+    ...     len(client.scheduler_info()["workers"])
+    1
     """
     from coverage._validate import check_number
 
     workers = int(check_number(workers, "workers", "connect", low=1, integer=True))
+    check_scheduler(scheduler, "connect")
     try:
         import distributed
     except ImportError as exc:  # pragma: no cover - the extra is installed where tests run
@@ -116,11 +132,39 @@ def connect(scheduler: str = "local", *, workers: int = 2) -> Any:
         raise ImportError(msg) from exc
     dist: Any = distributed  # untyped
     if scheduler == "local":
-        cluster = dist.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        with (
+            dist.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            dist.Client(cluster, set_as_default=False) as client,
+        ):
+            yield client
+        return
+    with dist.Client(scheduler, set_as_default=False) as client:
+        yield client
+
+
+#: Address schemes of a dask scheduler.
+SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://")
+
+
+def check_scheduler(scheduler: Any, owner: str) -> str:
+    """Check a scheduler: ``"local"`` or an address such as ``"tcp://host:8786"``.
+
+    Examples
+    --------
+    >>> check_scheduler("tcp://10.0.0.5:8786", "connect")
+    'tcp://10.0.0.5:8786'
+    """
+    if not isinstance(scheduler, str) or not (
+        scheduler == "local" or scheduler.startswith(SCHEMES)
+    ):
+        msg = (
+            f"The 'scheduler' parameter of {owner} must be \"local\" (a LocalCluster on this "
+            f'machine) or a scheduler address such as "tcp://host:8786". Got {scheduler!r}.'
         )
-        return dist.Client(cluster, set_as_default=False)
-    return dist.Client(scheduler, set_as_default=False)
+        raise ParameterError(msg)
+    return scheduler
 
 
 def build_tiles(

@@ -217,7 +217,7 @@ def _collect(client: Any, futures: list[Any], stage: str, progress: Progress | N
     total = len(futures)
     if progress is not None:
         progress(stage, 0, total)
-    for done, _ in enumerate(each(futures), 1):
+    for done, _ in enumerate(each(futures, loop=client.loop), 1):
         if progress is not None:
             progress(stage, done, total)
     return list(client.gather(futures))
