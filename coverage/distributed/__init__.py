@@ -270,8 +270,8 @@ def solve_tiles(  # noqa: PLR0913 -- the tiles, then keyword-only terms
     fixed = Entries.empty()
     for part in client.gather(fixed_parts):
         fixed = fixed + part
-    nnz = sum(int(s) for s in client.gather([client.submit(_nnz, t) for t in tiled.tiles]))
-    pieces = Pieces(client, futs, edges, tiled.n_rows, tiled.n_demand, nnz)
+    nnz_each = [int(n) for n in client.gather([client.submit(_nnz, f) for f in futs])]
+    pieces = Pieces(client, futs, edges, tiled.n_rows, tiled.n_demand, nnz_each)
     site_start = tiled.site_start
 
     def group_of(rows: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -281,8 +281,8 @@ def solve_tiles(  # noqa: PLR0913 -- the tiles, then keyword-only terms
     return _phases(pieces, w, fixed, budgets, options, group_of, progress, on_phase)
 
 
-def _nnz(tm: Any) -> int:
-    return int(tm.cm.A.nnz)
+def _nnz(piece: Any) -> int:
+    return int(piece.A.nnz)
 
 
 def _phases(  # noqa: PLR0913 -- the pieces and the terms of every phase

@@ -16,6 +16,7 @@ sets) and columns (the halo's global demand index).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,7 @@ class TileMatrix:
     site_ids: NDArray[np.int64]
     existing_ids: NDArray[np.int64]
     halo_ids: NDArray[np.int64]
+    seconds: float = 0.0  # wall time of the build on its worker
 
     def global_rows(self, site_start: NDArray[np.int64], n_candidates: int) -> NDArray[np.int64]:
         """Global row of each local row, given the first global row of each of its sites."""
@@ -79,6 +81,7 @@ class TileMatrix:
 
 def build_tile(inp: TileInput) -> TileMatrix:
     """Run the in-process matrix on one tile (a pure function: safe to retry)."""
+    t0 = time.perf_counter()
     n_ex = len(inp.existing_ids)
     cm = coverage_matrix(
         inp.sites_xy,
@@ -93,7 +96,8 @@ def build_tile(inp: TileInput) -> TileMatrix:
         clearance_m=inp.clearance_m,
         privacy_n_rays=inp.privacy_n_rays,
     )
-    return TileMatrix(inp.tile, cm, inp.site_ids, inp.existing_ids, inp.halo_ids)
+    seconds = time.perf_counter() - t0
+    return TileMatrix(inp.tile, cm, inp.site_ids, inp.existing_ids, inp.halo_ids, seconds)
 
 
 def tile_summary(tm: TileMatrix) -> dict[str, Any]:
@@ -108,6 +112,8 @@ def tile_summary(tm: TileMatrix) -> dict[str, Any]:
         "n_rows": int(cm.A.shape[0]),
         "nnz": int(cm.A.nnz),
         "n_halo": len(tm.halo_ids),
+        "n_sites": len(tm.site_ids),
+        "seconds": tm.seconds,
         "meta": {k: v for k, v in cm.meta.items() if isinstance(v, int)},
     }
 
@@ -288,7 +294,10 @@ def tiled_matrix(  # noqa: PLR0913 -- the data, then keyword-only options (as co
         progress,
     )
     kept = np.zeros(len(sites), dtype=np.int64)
-    meta = {"n_pairs_in_range": 0, "n_pairs_visible": 0, "n_privacy_excluded": 0}
+    costs = [
+        {k: smr[k] for k in ("tile", "n_sites", "n_halo", "nnz", "seconds")} for smr in summaries
+    ]
+    meta: dict[str, Any] = {"n_pairs_in_range": 0, "n_pairs_visible": 0, "n_privacy_excluded": 0}
     for smr in summaries:
         kept[smr["site_ids"]] = smr["kept_per_site"]
         for k in meta:
@@ -300,6 +309,7 @@ def tiled_matrix(  # noqa: PLR0913 -- the data, then keyword-only options (as co
         n_in_zones = int(np.unique(hit).size)
     meta["n_demand_in_privacy"] = n_in_zones
     meta["n_tiles"] = len(futures)
+    meta["tile_costs"] = costs
     width = int(max(camera_set.n_cameras, existing.cameras.max(initial=0)))
     return TiledMatrix(
         client=client,

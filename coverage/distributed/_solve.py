@@ -75,6 +75,9 @@ IntArray = NDArray[np.int64]
 BOUND_WORK = 1e8
 #: Most subgradient steps of one piece.
 BOUND_STEPS = 1000
+#: Rounds of swaps across pieces, and rows each piece offers per round.
+POLISH_ROUNDS = 4
+POLISH_CANDIDATES = 32
 
 
 @dataclass(frozen=True)
@@ -143,12 +146,13 @@ class Entries:
     vals: FloatArray
     selected: IntArray  # the rows, in the order chosen
     gains: FloatArray  # gain of each selected row where it was chosen
+    groups: IntArray  # group of each selected row
 
     @staticmethod
     def empty() -> Entries:
         """Entries of no row."""
         z = np.zeros(0, np.int64)
-        return Entries(z, z.copy(), np.zeros(0), z.copy(), np.zeros(0))
+        return Entries(z, z.copy(), np.zeros(0), z.copy(), np.zeros(0), z.copy())
 
     def levels(self) -> Levels:
         """Cover level of these rows per column."""
@@ -161,6 +165,20 @@ class Entries:
             np.concatenate([self.vals, other.vals]),
             np.concatenate([self.selected, other.selected]),
             np.concatenate([self.gains, other.gains]),
+            np.concatenate([self.groups, other.groups]),
+        )
+
+    def without(self, row: int) -> Entries:
+        """Return these entries without those of `row`."""
+        keep = self.rows != row
+        sel = self.selected != row
+        return Entries(
+            self.rows[keep],
+            self.cols[keep],
+            self.vals[keep],
+            self.selected[sel],
+            self.gains[sel],
+            self.groups[sel],
         )
 
 
@@ -193,6 +211,7 @@ def _entries_of(piece: Piece, local: IntArray, gains: FloatArray) -> Entries:
         np.asarray(sub.data, dtype=np.float64),
         rows.astype(np.int64),
         np.asarray(gains, dtype=np.float64),
+        piece.groups[local].astype(np.int64),
     )
 
 
@@ -201,12 +220,14 @@ def piece_curve(piece: Piece, c0: Levels, closed: IntArray, budget: int) -> dict
     M, keep, groups, n_groups = _local_problem(piece, c0, closed)
     k = min(budget, n_groups)
     if k == 0 or M.nnz == 0:
-        return {"gains": np.zeros(0), "local": np.zeros(0, np.int64)}
+        return {"gains": np.zeros(0), "local": np.zeros(0, np.int64), "complete": True}
     sol = max_coverage(M, piece.w, budget=k, groups=groups, fixed=[M.shape[0] - 1], method="greedy")
     local = keep[sol.selected]
     gains = np.asarray(sol.gains, dtype=np.float64)
     pos = gains > 0
-    return {"gains": gains[pos], "local": local[pos]}
+    # complete: no further row of this piece would gain anything
+    complete = k == n_groups or int(pos.sum()) < k
+    return {"gains": gains[pos], "local": local[pos], "complete": complete}
 
 
 def piece_plan(
@@ -241,24 +262,57 @@ def piece_plan(
     return out
 
 
+def piece_candidates(
+    piece: Piece, level: Levels, closed: IntArray, selected: IntArray, m: int
+) -> Entries:
+    """Polish round: the `m` rows not in the plan with the largest gains over `level`."""
+    from coverage.optimize._core import segment_sum
+
+    keep = np.flatnonzero(_open(piece, closed) & ~np.isin(piece.rows, selected))
+    A = piece.A[keep]
+    lev = level.on(piece.cols)
+    vals = piece.w[A.indices] * np.maximum(A.data - lev[A.indices], 0.0)
+    gain = segment_sum(vals, A.indptr, keep.size)
+    pos = np.flatnonzero(gain > 0)
+    order = pos[np.lexsort((piece.rows[keep][pos], -gain[pos]))][:m]
+    return _entries_of(piece, keep[order], gain[order])
+
+
+def priced_dual(con: Any, gi: Any, price: float) -> Any:
+    """Return the priced Lagrangian of a piece: ``sum lam + sum_g (c_g(lam) - price)^+``.
+
+    For any price ``mu >= 0`` the top-``K`` sum of the group values is at most
+    ``mu K + sum_g (c_g - mu)^+``, so the whole bound splits over pieces with
+    one common price; each piece lowers its own part.
+    """
+    from coverage.optimize.bound import Dual
+
+    def relax(c: FloatArray) -> tuple[float, IntArray, FloatArray]:
+        gm, arg = gi.group_max(c)
+        on = gm > price
+        rows = np.asarray(arg[on], dtype=np.int64)
+        return float((gm[on] - price).sum()), rows, np.ones(rows.size)
+
+    return Dual(con, gi, 0, relax)
+
+
 def piece_multipliers(
-    piece: Piece, c0: Levels, closed: IntArray, plan: Levels, k: int
+    piece: Piece, c0: Levels, closed: IntArray, plan: Levels, price: float, steps: int
 ) -> dict[str, Any]:
-    """Round 3: the piece's own multipliers (subgradient from the plan's levels)."""
+    """Round 3: the piece's own multipliers (priced subgradient from the plan's levels)."""
     from coverage.optimize._core import GroupIndex
-    from coverage.optimize.bound import Dual, split_contested, subgradient
+    from coverage.optimize.bound import split_contested, subgradient
 
     V, g = _values(piece, c0, closed)
     lam = np.zeros(V.shape[1])
-    if V.nnz and k > 0:
+    if V.nnz:
         gi = GroupIndex(g, V.shape[0])
         con = split_contested(V, gi)
         start = _plan_values(piece, c0, plan)[con.cols]
-        steps = max(50, min(BOUND_STEPS, int(BOUND_WORK // max(1, con.V.nnz))))
         res = subgradient(
-            Dual(con, gi, k),
+            priced_dual(con, gi, price),
             start,
-            target=float(start.sum()),  # the plan's cover on the piece: a Polyak target
+            target=0.0,
             gap_tol=0.0,
             deadline=time.perf_counter() + 3600.0,
             max_iterations=steps,
@@ -277,8 +331,14 @@ def piece_bound(  # noqa: PLR0913 -- the piece and its round's inputs
     plan: Levels,
     chosen: tuple[IntArray, FloatArray, NDArray[np.bool_]],
     budget: int,
+    price: float,
+    steps: int,
 ) -> dict[str, Any]:
-    """Round 4: with the agreed multipliers, ``sum lam`` (own columns) and top group values."""
+    """Round 4: the shared multipliers agreed, the piece's own ones lowered again; the sums.
+
+    Returns, for the agreed multipliers and for the plan's cover levels, the
+    sum of the multipliers this piece counts and its top group values.
+    """
     from coverage.optimize._core import GroupIndex, segment_sum
 
     V, g = _values(piece, c0, closed)
@@ -287,12 +347,55 @@ def piece_bound(  # noqa: PLR0913 -- the piece and its round's inputs
     mine = np.ones(V.shape[1], dtype=bool)
     sh = np.flatnonzero(piece.shared)
     lam[sh], mine[sh] = chosen[1], chosen[2]
+    if V.nnz and steps > 0:
+        lam = _own_multipliers(V, gi, lam, piece.shared, price, steps)
     out: dict[str, Any] = {}
     for name, mu in (("lagrangian", lam), ("online", _plan_values(piece, c0, plan))):
         c = segment_sum(np.maximum(V.data - mu[V.indices], 0.0), V.indptr, V.shape[0])
         gm, _ = gi.group_max(c) if V.shape[0] else (np.zeros(0), None)
         top = np.sort(gm[gm > 0])[::-1][:budget]
         out[name] = (float(mu[mine].sum()), top)
+    return out
+
+
+def _own_multipliers(
+    V: csr_array,
+    gi: Any,
+    lam: FloatArray,
+    shared: NDArray[np.bool_],
+    price: float,
+    steps: int,
+) -> FloatArray:
+    """Lower the multipliers of the piece's own columns with the shared ones held fixed.
+
+    The shared columns' terms ``(V_ij - lam_j)^+`` become constants of the rows,
+    so the subgradient only moves the columns no other piece holds.
+    """
+    from coverage.optimize._core import segment_sum
+    from coverage.optimize.bound import split_contested, subgradient
+
+    on_shared = shared[V.indices]
+    fixed_part = segment_sum(
+        np.where(on_shared, np.maximum(V.data - lam[V.indices], 0.0), 0.0), V.indptr, V.shape[0]
+    )
+    own = csr_array(
+        (np.where(on_shared, 0.0, V.data), V.indices.copy(), V.indptr.copy()), shape=V.shape
+    )  # copies: eliminate_zeros works in place
+    own.eliminate_zeros()
+    own.indices = own.indices.astype(np.int64, copy=False)
+    own.indptr = own.indptr.astype(np.int64, copy=False)
+    con = split_contested(own, gi)
+    con.row_const = con.row_const + fixed_part
+    res = subgradient(
+        priced_dual(con, gi, price),
+        lam[con.cols],
+        target=0.0,
+        gap_tol=0.0,
+        deadline=time.perf_counter() + 3600.0,
+        max_iterations=steps,
+    )
+    out = lam.copy()
+    out[con.cols] = res.lam
     return out
 
 
@@ -370,7 +473,12 @@ class Pieces:
     edges: list[tuple[int, int]]
     n_rows: int
     n_demand: int
-    nnz: int
+    nnz_each: list[int]
+
+    @property
+    def nnz(self) -> int:
+        """Entries of all pieces."""
+        return int(sum(self.nnz_each))
 
 
 def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-only terms
@@ -392,9 +500,9 @@ def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-onl
     def run(stage: str, calls: list[Any]) -> list[Any]:
         return _collect(client, calls, stage, progress)
 
-    curve_f = [client.submit(piece_curve, f, c0, closed, budget, pure=False) for f in futs]
-    curves = run("optimize: curves", curve_f)
-    k = allocate([c["gains"] for c in curves], budget)
+    curve_f, curves, k = _curves(pieces, c0, closed, budget, run)
+    gains = np.sort(np.concatenate([np.zeros(0), *(c["gains"] for c in curves)]))[::-1]
+    price = 0.0 if gains.size <= budget else 0.5 * float(gains[budget - 1] + gains[budget])
     col = colours(len(futs), pieces.edges)
     plan = Entries.empty()
     greedy = Entries.empty()
@@ -416,7 +524,9 @@ def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-onl
     source = "pieces"
     if v_greedy > v_plan:
         plan, v_plan, source = greedy, v_greedy, "greedy"
-    ub, bound_method = _bound(pieces, c0, closed, plan, k, budget, run)
+    plan, swaps = _polish(pieces, plan, c0, closed, w, budget, run)
+    v_plan = value_of(plan, c0, w)
+    ub, bound_method = _bound(pieces, c0, closed, plan, price, budget, run)
     ub = max(base + ub, v_plan)
     sel, gains = _ordered(plan, c0, w)
     info = {
@@ -427,6 +537,7 @@ def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-onl
         "colours": int(col.max(initial=-1)) + 1,
         "allocation": k.tolist(),
         "plan_source": source,
+        "swaps": swaps,
         "greedy_objective": v_greedy,
         "piece_stopped_by": [i.get("stopped_by", "") for i in infos],
     }
@@ -446,21 +557,183 @@ def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-onl
     return sol, plan
 
 
+class _Top2:
+    """Best and second-best cover level of every column the plan or ``c0`` reaches."""
+
+    def __init__(self, plan: Entries, c0: Levels, w: FloatArray) -> None:
+        rows = np.concatenate([plan.rows, np.full(c0.cols.size, -1, dtype=np.int64)])
+        cols = np.concatenate([plan.cols, c0.cols])
+        vals = np.concatenate([plan.vals, c0.level])
+        order = np.lexsort((rows, -vals, cols))
+        c, v, r = cols[order], vals[order], rows[order]
+        first = np.ones(c.size, dtype=bool)
+        first[1:] = c[1:] != c[:-1]
+        idx = np.flatnonzero(first)
+        nxt = np.minimum(idx + 1, max(c.size - 1, 0))
+        has2 = (idx + 1 < c.size) & (c[nxt] == c[idx]) if c.size else np.zeros(0, bool)
+        self.cols, self.l1, self.r1 = c[idx], v[idx], r[idx]
+        self.l2 = np.where(has2, v[nxt], 0.0) if c.size else np.zeros(0)
+        self.w, self.w_all = w[self.cols], w
+        self.rows = np.unique(plan.selected)
+        owner = np.searchsorted(self.rows, self.r1)
+        mine = self.r1 >= 0
+        self.loss = np.bincount(
+            owner[mine], weights=(self.w * (self.l1 - self.l2))[mine], minlength=self.rows.size
+        )
+
+    def swap_value(self, cols: IntArray, vals: FloatArray) -> tuple[float, FloatArray]:
+        """Gain of adding a row (entries), and each plan row's loss once it is added."""
+        wc = self.w_all[cols]
+        l1, l2 = np.zeros(cols.size), np.zeros(cols.size)
+        r1 = np.full(cols.size, -1, dtype=np.int64)
+        if self.cols.size:
+            p = np.clip(np.searchsorted(self.cols, cols), 0, self.cols.size - 1)
+            hit = self.cols[p] == cols
+            l1[hit], l2[hit], r1[hit] = self.l1[p[hit]], self.l2[p[hit]], self.r1[p[hit]]
+        add = float((wc * np.maximum(vals - l1, 0.0)).sum())
+        # where the row's column is held by a plan row, that row's loss there shrinks
+        red = wc * ((l1 - l2) - np.maximum(l1 - np.maximum(l2, vals), 0.0))
+        mine = r1 >= 0
+        loss = self.loss - np.bincount(
+            np.searchsorted(self.rows, r1[mine]), weights=red[mine], minlength=self.rows.size
+        )
+        return add, np.asarray(loss, dtype=np.float64)
+
+
+def _polish(  # noqa: PLR0913 -- the pieces and the phase's terms
+    pieces: Pieces,
+    plan: Entries,
+    c0: Levels,
+    closed: IntArray,
+    w: FloatArray,
+    budget: int,
+    run: Callable[[str, list[Any]], list[Any]],
+) -> tuple[Entries, int]:
+    """Swap sets across pieces: workers offer their best rows, the driver swaps exactly.
+
+    A swap (add row ``a``, drop row ``d``; ``d`` is the row of ``a``'s site when
+    the plan has one) is made when it raises the objective, evaluated exactly
+    from the plan's rows.  At most ``POLISH_ROUNDS`` rounds of
+    ``POLISH_CANDIDATES`` rows per piece (work-counted: deterministic).
+    """
+    client, futs = pieces.client, pieces.futures
+    swaps = 0
+    for rnd in range(POLISH_ROUNDS):
+        level = c0.union(plan.levels())
+        calls = [
+            client.submit(
+                piece_candidates, f, level, closed, plan.selected, POLISH_CANDIDATES, pure=False
+            )
+            for f in futs
+        ]
+        offers = run(f"optimize: swaps, round {rnd + 1}", calls)
+        cand = Entries.empty()
+        for o in offers:
+            cand = cand + o
+        order = np.lexsort((cand.selected, -cand.gains))
+        made = 0
+        for a in cand.selected[order]:
+            new, ok = _try_swap(plan, cand, int(a), c0, w, budget)
+            if ok:
+                plan, made = new, made + 1
+        swaps += made
+        if made == 0:
+            break
+    return plan, swaps
+
+
+def _try_swap(
+    plan: Entries, cand: Entries, a: int, c0: Levels, w: FloatArray, budget: int
+) -> tuple[Entries, bool]:
+    """Add candidate row `a` in place of the plan row it improves most on (if it helps)."""
+    top = _Top2(plan, c0, w)
+    mask = cand.rows == a
+    add, loss = top.swap_value(cand.cols[mask], cand.vals[mask])
+    g = int(cand.groups[cand.selected == a][0])
+    same = plan.selected[plan.groups == g]
+    if same.size:
+        d = int(same[0])
+        delta = add - float(loss[np.searchsorted(top.rows, d)])
+    elif plan.selected.size < budget:
+        d, delta = -1, add
+    elif top.rows.size:
+        i = int(np.argmin(loss))  # ties: the lowest row
+        d, delta = int(top.rows[i]), add - float(loss[i])
+    else:
+        return plan, False
+    if delta <= 1e-9 * max(1.0, value_of(plan, c0, w)):
+        return plan, False
+    sel = cand.selected == a
+    row = Entries(
+        cand.rows[mask],
+        cand.cols[mask],
+        cand.vals[mask],
+        cand.selected[sel],
+        np.array([delta]),
+        cand.groups[sel],
+    )
+    return (plan.without(d) if d >= 0 else plan) + row, True
+
+
+def _curves(
+    pieces: Pieces,
+    c0: Levels,
+    closed: IntArray,
+    budget: int,
+    run: Callable[[str, list[Any]], list[Any]],
+) -> tuple[list[Any], list[dict[str, Any]], IntArray]:
+    """Round 1: greedy curves, each as long as its piece's share of the budget can use.
+
+    A piece first gets twice its share of the entries (at least 16 sets); a
+    piece whose whole curve is taken by the allocation (and could go on) is
+    run again four times as long, until none is.
+    """
+    client, futs = pieces.client, pieces.futures
+    total = max(1, sum(pieces.nnz_each))
+    share = [min(budget, max(16, -(-2 * budget * n // total))) for n in pieces.nnz_each]
+    curve_f: list[Any] = [None] * len(futs)
+    curves: list[dict[str, Any]] = [{}] * len(futs)
+    todo = list(range(len(futs)))
+    while True:
+        calls = [
+            client.submit(piece_curve, futs[p], c0, closed, share[p], pure=False) for p in todo
+        ]
+        for p, f, c in zip(todo, calls, run("optimize: curves", calls), strict=True):
+            curve_f[p], curves[p] = f, c
+        k = allocate([c["gains"] for c in curves], budget)
+        todo = [
+            p
+            for p in range(len(futs))
+            if k[p] == curves[p]["gains"].size and not curves[p]["complete"] and share[p] < budget
+        ]
+        if not todo:
+            return curve_f, curves, k
+        for p in todo:
+            share[p] = min(budget, 4 * share[p])
+
+
 def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
     pieces: Pieces,
     c0: Levels,
     closed: IntArray,
     plan: Entries,
-    k: IntArray,
+    price: float,
     budget: int,
     run: Callable[[str, list[Any]], list[Any]],
 ) -> tuple[float, str]:
-    """Compute rounds 3 and 4: the Lagrangian bound of the whole with one multiplier per column."""
+    """Compute rounds 3 and 4: the Lagrangian bound of the whole with one multiplier per column.
+
+    Every piece lowers its part of the priced Lagrangian at the common `price`
+    (the greedy's marginal gain at the budget); the driver then adds the parts
+    up at the best price for the returned group values (the ``K``-th largest).
+    """
     client, futs = pieces.client, pieces.futures
     plan_levels = plan.levels()
+    # the steps of the whole problem (as in process): the work does not grow with the pieces
+    steps = max(50, min(BOUND_STEPS, int(BOUND_WORK // max(1, pieces.nnz))))
     mult_f = [
-        client.submit(piece_multipliers, f, c0, closed, plan_levels, int(max(k[p], 1)), pure=False)
-        for p, f in enumerate(futs)
+        client.submit(piece_multipliers, f, c0, closed, plan_levels, price, steps, pure=False)
+        for f in futs
     ]
     shared = run(
         "optimize: multipliers", [client.submit(_shared_part, m, pure=False) for m in mult_f]
@@ -468,7 +741,17 @@ def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
     chosen = _agree(shared)
     calls = [
         client.submit(
-            piece_bound, f, mult_f[p], c0, closed, plan_levels, chosen[p], budget, pure=False
+            piece_bound,
+            f,
+            mult_f[p],
+            c0,
+            closed,
+            plan_levels,
+            chosen[p],
+            budget,
+            price,
+            steps,
+            pure=False,
         )
         for p, f in enumerate(futs)
     ]
@@ -566,6 +849,7 @@ def fixed_of_tile(tm: Any, site_start: IntArray, n_candidates: int) -> Entries:
         np.asarray(sub.data, dtype=np.float64),
         r.astype(np.int64),
         np.zeros(r.size),
+        np.full(r.size, -1, dtype=np.int64),
     )
 
 
@@ -605,12 +889,14 @@ def pieces_of_matrix(
 ) -> tuple[Pieces, Entries]:
     """Cut a matrix on the driver into pieces of whole groups, sent to the workers.
 
-    Rows are ordered by component of the coverage graph, then group, then
-    index, and cut into `n_pieces` runs of about equal entries: a component
-    with fewer entries than a piece stays whole, a larger one is cut between
-    groups.
+    Groups are ordered by reverse Cuthill-McKee on the coverage graph (groups
+    and columns; it orders one component after the other and keeps
+    neighbours close, so a run of groups shares few columns with the next),
+    and the rows are cut into `n_pieces` runs of about equal entries: a
+    component with fewer entries than a piece stays whole, a larger one is cut
+    between groups.
     """
-    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
     n, m = A.shape
     is_fixed = np.zeros(n, dtype=bool)
@@ -629,7 +915,9 @@ def pieces_of_matrix(
     G = coo_array((np.ones(ii.size), (ii, jj)), shape=(ng + m, ng + m)).tocsr()
     _, lab = connected_components(G, directed=False)
     comp = lab[gd]
-    order = np.lexsort((sel, g, comp))
+    rank = np.empty(ng + m, dtype=np.int64)
+    rank[reverse_cuthill_mckee(G, symmetric_mode=True)] = np.arange(ng + m)
+    order = np.lexsort((sel, rank[gd]))
     nnz = np.diff(S.indptr)[order]
     cum = np.cumsum(nnz)
     total = max(int(cum[-1]) if cum.size else 0, 1)
@@ -671,5 +959,13 @@ def pieces_of_matrix(
         fx.data.astype(np.float64),
         fixed.astype(np.int64),
         np.zeros(fixed.size),
+        np.full(fixed.size, -1, dtype=np.int64),
     )
-    return Pieces(client, futures, sharing(col_pieces, m), n, m, int(A.nnz)), fixed_e
+    nnz_each = [
+        int(
+            S.indptr[np.flatnonzero(piece_of == p) + 1].sum()
+            - S.indptr[np.flatnonzero(piece_of == p)].sum()
+        )
+        for p in range(n_p)
+    ]
+    return Pieces(client, futures, sharing(col_pieces, m), n, m, nnz_each), fixed_e
