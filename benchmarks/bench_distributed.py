@@ -92,8 +92,8 @@ def _task_costs(stream: list[dict[str, Any]]) -> dict[str, list[float]]:
     """Seconds of compute of each task, by the function's name."""
     out: dict[str, list[float]] = {}
     for rec in stream:
-        name = str(rec.get("key", ("?",))[0] if isinstance(rec.get("key"), tuple) else rec["key"])
-        name = name.rsplit("-", 1)[0]
+        key = rec.get("key", "?")
+        name = str(key[0] if isinstance(key, tuple) else key).split("-")[0]
         comp = [s for s in rec.get("startstops", ()) if s.get("action") == "compute"]
         secs = sum(s["stop"] - s["start"] for s in comp)
         out.setdefault(name, []).append(round(secs, 3))
@@ -152,8 +152,63 @@ def _cluster(scale: float, budget: int, workers: int, tiles: int) -> dict[str, A
         "driver_peak_mb": _peak_mb(),
         "worker_peak_mb": sorted(round(v) for v in worker_peaks.values()),
         "tile_costs": tiled.meta["tile_costs"],
+        "n_workers": workers,
         "task_costs": _task_costs(list(stream)),
     }
+
+
+#: Task functions of each stage, in the order the stages run (a barrier between stages).
+STAGES = {
+    "matrix": ("build_tile",),
+    "curves": ("piece_curve",),
+    "plans": ("piece_plan",),
+    "swaps": ("piece_candidates",),
+    "bound": ("piece_multipliers", "piece_bound"),
+}
+
+
+def _makespan(costs: list[float], workers: int) -> float:
+    """Longest-processing-time-first schedule of `costs` on `workers` (a barrier after)."""
+    load = np.zeros(workers)
+    for c in sorted(costs, reverse=True):
+        load[np.argmin(load)] += c
+    return float(load.max()) if costs else 0.0
+
+
+def scaling_model(result: dict[str, Any], workers: list[int], grow: float) -> list[str]:
+    """Predicted wall time against workers from one cluster run's measured per-task costs.
+
+    Each stage's tasks are replicated ``grow`` times (a city ``grow`` times larger, cut
+    into tiles of the same size, has ``grow`` times the tiles, each costing the same), then
+    scheduled longest first on the workers; the plans stage runs its colours one after the
+    other (four colours on a grid).  The driver's own time (tile planning, allocation,
+    swaps, gathering small results) is what the measured run spent outside the workers'
+    tasks, and is taken to grow with the city.
+    """
+    costs = result["task_costs"]
+    measured = result["matrix_s"] + result["solve_s"]
+    busy = 0.0
+    per_stage: dict[str, list[float]] = {}
+    for stage, names in STAGES.items():
+        per_stage[stage] = [c for n in names for c in costs.get(n, [])]
+    for stage, c in per_stage.items():
+        if stage == "plans":
+            busy += sum(_makespan(c[i::4], result.get("n_workers", 2)) for i in range(4))
+        else:
+            busy += _makespan(c, result.get("n_workers", 2))
+    driver = max(0.0, measured - busy)
+    lines = [f"measured {measured:.0f} s on {result['n_workers']} workers, driver {driver:.0f} s"]
+    reps = max(1, round(grow))
+    for w in workers:
+        t = driver * grow
+        for stage, c in per_stage.items():
+            big = c * reps
+            if stage == "plans":
+                t += sum(_makespan(big[i::4], w) for i in range(4))
+            else:
+                t += _makespan(big, w)
+        lines.append(f"  x{grow:g} city on {w:3d} workers: {t:7.0f} s")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -165,8 +220,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--tiles", type=int, default=16)
     p.add_argument("--budget-per-scale", type=int, default=2000)
     p.add_argument("--json", type=Path, help="also write every result to this file")
+    p.add_argument("--model", type=Path, help="print the scaling model of a --json file")
+    p.add_argument("--grow", type=float, default=10.0, help="city growth for --model")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
+    if a.model:
+        for r in json.loads(a.model.read_text()):
+            if r["mode"] == "cluster":
+                print(f"scale {r['scale']:g}:")
+                print("\n".join(scaling_model(r, [2, 8, 32, 128], a.grow / r["scale"])))
+        return
     if a.child:
         scale, mode = float(a.child[0]), a.child[1]
         budget = int(scale * a.budget_per_scale)

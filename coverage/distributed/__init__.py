@@ -34,10 +34,12 @@ The solve
 ---------
 See :mod:`coverage.distributed._solve` for the rounds and the proof of the
 bound: the workers return greedy curves (gains), plans of their share of the
-budget and Lagrangian multipliers; the driver allocates the budget (largest
-gains first), colours the pieces so that neighbours are solved one after the
-other, and adds the bound up with one multiplier per column (a column seen
-from two tiles is counted once).  The plan's ``upper_bound`` is proven.
+budget, their best rows for swaps and Lagrangian multipliers; the driver
+allocates the budget (largest gains first), colours the pieces so that
+neighbours are solved one after the other, swaps sets across pieces when the
+exact objective rises, and adds the bound up with one multiplier per column
+(a column seen from two tiles is counted once).  The plan's
+``upper_bound`` is proven; ``objective`` is recomputed from the chosen rows.
 
 Faults
 ------

@@ -14,41 +14,60 @@ a base level ``c0`` the driver sends to every piece.
 Rounds (each one task per piece; results in a fixed order, so the same
 inputs and seed give the same plan):
 
-1. *Curves.*  Each piece runs the lazy greedy over its rows (public
-   :func:`~coverage.optimize.max_coverage`, ``method="greedy"``, with ``c0``
-   as one fixed row) and returns its marginal gains, non-increasing.  The
+1. *Curves.*  Each piece runs the lazy greedy over its rows (the one of
+   :func:`~coverage.optimize.max_coverage`, on the values over ``c0``) and
+   returns its marginal gains, non-increasing.  The
    driver takes the ``K`` largest gains over all pieces (ties by piece, then
    rank): piece ``p`` gets ``k_p`` sets.  Without shared columns this is the
-   global greedy exactly (its gains are the pieces' gains, merged).
+   global greedy exactly (its gains are the pieces' gains, merged).  A curve
+   is first as long as twice the piece's share of the entries; a piece whose
+   whole curve is taken is run again, four times longer.
 2. *Plans, by colour.*  Pieces sharing a column get different colours
-   (greedy colouring of the piece graph).  Colour by colour, the pieces run
-   ``max_coverage`` (``method`` of the problem, same work limits) for
-   ``k_p`` sets with ``c0`` raised by the plans of the colours before: pieces
-   of one colour share no column, so their plans add up exactly.  The plan
-   is the union; its objective is recomputed on the driver from the chosen
-   rows.  The greedy prefixes of round 1 are kept instead if they are worth
-   more.
-3. *Bound.*  For ANY multipliers ``lam >= 0`` over the columns,
+   (greedy colouring of the piece graph).  Colour by colour, each piece
+   improves its ``k_p`` sets with ``c0`` raised by the plans of the colours
+   before: pieces of one colour share no column, so their plans add up
+   exactly.  A piece of at most ``WHOLE_SOLVE_NNZ`` entries runs
+   ``max_coverage`` with the problem's method; a larger one polishes its
+   greedy prefix by the swap search of ``"local"`` (the stages of ``"auto"``
+   that prove its gap are not repeated per piece: round 4 proves the
+   whole).  ``method="greedy"`` keeps the prefixes.  The plan is the union
+   (or the greedy prefixes of round 1, if they are worth more).
+3. *Swaps across pieces.*  Each piece offers the rows with the largest gains
+   over the plan; the driver swaps one in for the plan row whose loss is
+   smallest once it is in (the row of the same site, if the plan has one)
+   when that raises the objective, evaluated exactly from the chosen rows.
+   A few rounds (``POLISH_ROUNDS``); the objective is recomputed on the
+   driver from the chosen rows.
+4. *Bound.*  For ANY multipliers ``lam >= 0`` over the columns and ANY
+   price ``mu >= 0``,
 
    .. math:: \mathrm{OPT} \le f(F) + \sum_j \lambda_j
-             + \max_{|S| \le K,\ \text{one per group}} \sum_{i \in S} c_i(\lambda),
-             \qquad c_i(\lambda) = \sum_j (V_{ij} - \lambda_j)^+
+             + \max_{|S| \le K,\ \text{one per group}} \sum_{i \in S} c_i(\lambda)
+             \le f(F) + \mu K + \sum_j \lambda_j + \sum_g (c_g(\lambda) - \mu)^+,
 
-   (the Lagrangian of :mod:`coverage.optimize.bound`; ``V`` the values over
-   ``c0``).  It splits over pieces exactly as long as every column has ONE
-   ``lam_j``, counted once: each piece lowers its own multipliers by
-   subgradient steps (started at the plan's cover levels), then a shared
-   column takes the multiplier of the piece holding most of its entries
-   (ties: lowest piece), and every piece recomputes its rows' ``c_i`` with
-   those multipliers.  The correction for a cut component is this single
-   choice of ``lam_j``; no column weight is counted twice.  The driver adds
-   ``sum_j lam_j`` (each column by one piece) and the ``K`` largest group
-   values over all pieces (one per group; groups never span pieces).  The
-   same sum at ``lam`` = the plan's cover levels (the submodular online
-   bound) is computed too, and the lower of the two is the plan's bound.
+   with ``c_i(lam) = sum_j (V_ij - lam_j)^+``, ``c_g`` the largest ``c_i``
+   of group ``g`` and ``V`` the values over ``c0`` (the Lagrangian of
+   :mod:`coverage.optimize.bound`; the second form because the ``K`` largest
+   group values add up to at most ``mu K`` plus their excess over ``mu``).
+   The priced form splits over pieces exactly as long as every column has
+   ONE ``lam_j``, counted once: with a common price (the greedy's marginal
+   gain at the budget), each piece lowers its part by subgradient steps
+   from the plan's cover levels (at most the in-process work for its size,
+   stopping once within its share of ``gap_tol``); a shared column then takes the multiplier
+   of the piece holding most of its entries (ties: lowest piece); each piece
+   lowers its own columns' multipliers again with the shared ones held fixed
+   and returns its part and its group values.  The correction for a
+   component cut by a tile border is this single choice of ``lam_j``: no
+   column weight is counted twice, and the sum is the Lagrangian of the
+   whole problem at one ``lam``.  The driver adds ``sum_j lam_j`` (each
+   column by one piece) and the ``K`` largest group values over all pieces
+   (one per group; groups never span pieces), the best price for those
+   values.  The same sum at ``lam`` = the plan's cover levels (the
+   submodular online bound) is computed too; the lower is the plan's bound.
 
 What the driver holds: the piece gains (at most ``K`` per piece), the
-chosen rows' entries, the fixed rows' entries (``c0``), the multipliers of
+chosen rows' entries, the rows offered for swaps (``POLISH_CANDIDATES`` per
+piece and round), the fixed rows' entries (``c0``), the multipliers of
 shared columns and the group values (at most ``K`` per piece).  Never the
 matrix.
 """
@@ -57,7 +76,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -78,6 +97,9 @@ BOUND_STEPS = 1000
 #: Rounds of swaps across pieces, and rows each piece offers per round.
 POLISH_ROUNDS = 4
 POLISH_CANDIDATES = 32
+#: Pieces up to this many entries get max_coverage with the problem's method; larger ones
+#: the greedy and the swap search (their share of the bound comes from the Lagrangian).
+WHOLE_SOLVE_NNZ = 200_000
 
 
 @dataclass(frozen=True)
@@ -217,17 +239,29 @@ def _entries_of(piece: Piece, local: IntArray, gains: FloatArray) -> Entries:
 
 def piece_curve(piece: Piece, c0: Levels, closed: IntArray, budget: int) -> dict[str, Any]:
     """Round 1: the piece's greedy gains (non-increasing) and the rows in greedy order."""
-    M, keep, groups, n_groups = _local_problem(piece, c0, closed)
+    from coverage.optimize._core import GroupIndex
+    from coverage.optimize.greedy import lazy_greedy
+
+    V, g, keep = _values(piece, c0, closed)
+    n_groups = int(np.unique(g).size)
     k = min(budget, n_groups)
-    if k == 0 or M.nnz == 0:
+    if k == 0 or V.nnz == 0:
         return {"gains": np.zeros(0), "local": np.zeros(0, np.int64), "complete": True}
-    sol = max_coverage(M, piece.w, budget=k, groups=groups, fixed=[M.shape[0] - 1], method="greedy")
-    local = keep[sol.selected]
-    gains = np.asarray(sol.gains, dtype=np.float64)
+    res = lazy_greedy(
+        V,
+        np.ones(V.shape[1]),
+        budget=k,
+        fixed=np.zeros(0, dtype=np.int64),
+        groups=GroupIndex(g, V.shape[0]),
+        total_bound=np.inf,
+        n_checkpoints=1,
+    )
+    gains = np.asarray(res.gains, dtype=np.float64)
     pos = gains > 0
+    local = keep[np.asarray(res.selected, dtype=np.int64)[pos]]
     # complete: no further row of this piece would gain anything
     complete = k == n_groups or int(pos.sum()) < k
-    return {"gains": gains[pos], "local": local[pos], "complete": complete}
+    return {"gains": gains[pos], "local": local, "complete": complete}
 
 
 def piece_plan(
@@ -238,27 +272,45 @@ def piece_plan(
     k: int,
     options: Options,
 ) -> dict[str, Any]:
-    """Round 2: ``max_coverage`` for `k` sets over ``c0``; also the greedy prefix of `k` rows."""
+    """Round 2: a plan of `k` sets over ``c0``; also the greedy prefix of `k` rows.
+
+    A piece of at most ``WHOLE_SOLVE_NNZ`` entries gets ``max_coverage`` with
+    the problem's method (its work limits); a larger one the greedy prefix
+    polished by the swap search of ``"local"`` (work-counted passes): the
+    bound of the whole comes from round 4, not from the pieces' solves.
+    """
+    from coverage.optimize._core import GroupIndex, core_value
+    from coverage.optimize.local import swap_search
+
     prefix = curve["local"][:k]
-    out: dict[str, Any] = {"greedy": _entries_of(piece, prefix, curve["gains"][:k])}
-    if k == 0:
-        out["plan"] = Entries.empty()
-        out["info"] = {}
+    out: dict[str, Any] = {"greedy": _entries_of(piece, prefix, curve["gains"][:k]), "info": {}}
+    if k == 0 or options.method == "greedy":
+        out["plan"] = Entries.empty() if k == 0 else out["greedy"]
         return out
-    M, keep, groups, _ = _local_problem(piece, c0, closed)
-    sol = max_coverage(
-        M,
-        piece.w,
-        budget=k,
-        groups=groups,
-        fixed=[M.shape[0] - 1],
-        method=options.method,
-        time_limit_s=options.time_limit_s,
-        gap_tol=options.gap_tol,
-        rng=options.rng,
+    V, g, keep = _values(piece, c0, closed)
+    if V.nnz <= WHOLE_SOLVE_NNZ:
+        M, keep, groups, _ = _local_problem(piece, c0, closed)
+        sol = max_coverage(
+            M,
+            piece.w,
+            budget=k,
+            groups=groups,
+            fixed=[M.shape[0] - 1],
+            method=options.method,
+            time_limit_s=options.time_limit_s,
+            gap_tol=options.gap_tol,
+            rng=options.rng,
+        )
+        out["plan"] = _entries_of(piece, keep[sol.selected], np.asarray(sol.gains))
+        out["info"] = {"stopped_by": sol.stopped_by, "gap": sol.gap}
+        return out
+    start = np.searchsorted(keep, prefix)
+    plan, swaps = swap_search(
+        V, GroupIndex(g, V.shape[0]), k, start, deadline=time.perf_counter() + 3600.0
     )
-    out["plan"] = _entries_of(piece, keep[sol.selected], np.asarray(sol.gains))
-    out["info"] = {"stopped_by": sol.stopped_by, "gap": sol.gap}
+    gains = np.full(plan.size, core_value(V, plan) / max(plan.size, 1))
+    out["plan"] = _entries_of(piece, keep[np.sort(plan)], gains)
+    out["info"] = {"stopped_by": "swaps", "swaps": swaps}
     return out
 
 
@@ -296,28 +348,62 @@ def priced_dual(con: Any, gi: Any, price: float) -> Any:
     return Dual(con, gi, 0, relax)
 
 
+@dataclass(frozen=True)
+class BoundWork:
+    """How long each piece lowers its part of the bound: the common price and the limits.
+
+    ``abs_tol``: a piece stops once its part is within this of its own plan's
+    priced value (its share of the gap target); ``steps``: at most this many
+    subgradient steps per pass.
+    """
+
+    price: float
+    steps: int
+    abs_tol: float
+    selected: IntArray
+    first_steps: int = 10  # the first pass (every column free), that places the shared ones
+
+
+def _lower(con: Any, gi: Any, start: FloatArray, target: float, work: BoundWork) -> FloatArray:
+    """Priced subgradient steps from `start`; stop within ``work.abs_tol`` of `target`."""
+    from coverage.optimize.bound import lagrangian_value, subgradient
+
+    dual = priced_dual(con, gi, work.price)
+    first = lagrangian_value(dual, np.clip(start, 0.0, con.colmax))[0]
+    res = subgradient(
+        dual,
+        start,
+        target=target,
+        gap_tol=work.abs_tol / max(abs(first), 1e-12),
+        deadline=time.perf_counter() + 3600.0,
+        max_iterations=work.steps,
+    )
+    return np.asarray(res.lam, dtype=np.float64)
+
+
+def _priced_target(V: csr_array, rows: IntArray, work: BoundWork) -> float:
+    """Return the piece's own plan rows' value less the price per row (below its part)."""
+    from coverage.optimize._core import core_value
+
+    own = np.flatnonzero(np.isin(rows, work.selected))
+    return core_value(V, own) - work.price * own.size
+
+
 def piece_multipliers(
-    piece: Piece, c0: Levels, closed: IntArray, plan: Levels, price: float, steps: int
+    piece: Piece, c0: Levels, closed: IntArray, plan: Levels, work: BoundWork
 ) -> dict[str, Any]:
     """Round 3: the piece's own multipliers (priced subgradient from the plan's levels)."""
     from coverage.optimize._core import GroupIndex
-    from coverage.optimize.bound import split_contested, subgradient
+    from coverage.optimize.bound import split_contested
 
-    V, g = _values(piece, c0, closed)
+    V, g, keep = _values(piece, c0, closed)
     lam = np.zeros(V.shape[1])
     if V.nnz:
         gi = GroupIndex(g, V.shape[0])
         con = split_contested(V, gi)
         start = _plan_values(piece, c0, plan)[con.cols]
-        res = subgradient(
-            priced_dual(con, gi, price),
-            start,
-            target=0.0,
-            gap_tol=0.0,
-            deadline=time.perf_counter() + 3600.0,
-            max_iterations=steps,
-        )
-        lam[con.cols] = res.lam
+        target = _priced_target(V, piece.rows[keep], work)
+        lam[con.cols] = _lower(con, gi, start, target, replace(work, steps=work.first_steps))
     counts = np.bincount(V.indices, minlength=V.shape[1])
     sh = np.flatnonzero(piece.shared)
     return {"lam": lam, "cols": piece.cols[sh], "lam_shared": lam[sh], "count": counts[sh]}
@@ -331,8 +417,7 @@ def piece_bound(  # noqa: PLR0913 -- the piece and its round's inputs
     plan: Levels,
     chosen: tuple[IntArray, FloatArray, NDArray[np.bool_]],
     budget: int,
-    price: float,
-    steps: int,
+    work: BoundWork,
 ) -> dict[str, Any]:
     """Round 4: the shared multipliers agreed, the piece's own ones lowered again; the sums.
 
@@ -341,14 +426,15 @@ def piece_bound(  # noqa: PLR0913 -- the piece and its round's inputs
     """
     from coverage.optimize._core import GroupIndex, segment_sum
 
-    V, g = _values(piece, c0, closed)
+    V, g, keep = _values(piece, c0, closed)
     gi = GroupIndex(g, V.shape[0])
     lam = np.asarray(mult["lam"], dtype=np.float64).copy()
     mine = np.ones(V.shape[1], dtype=bool)
     sh = np.flatnonzero(piece.shared)
     lam[sh], mine[sh] = chosen[1], chosen[2]
-    if V.nnz and steps > 0:
-        lam = _own_multipliers(V, gi, lam, piece.shared, price, steps)
+    if V.nnz and work.steps > 0:
+        target = _priced_target(V, piece.rows[keep], work)
+        lam = _own_multipliers(V, gi, lam, piece.shared, target, work)
     out: dict[str, Any] = {}
     for name, mu in (("lagrangian", lam), ("online", _plan_values(piece, c0, plan))):
         c = segment_sum(np.maximum(V.data - mu[V.indices], 0.0), V.indptr, V.shape[0])
@@ -363,8 +449,8 @@ def _own_multipliers(
     gi: Any,
     lam: FloatArray,
     shared: NDArray[np.bool_],
-    price: float,
-    steps: int,
+    target: float,
+    work: BoundWork,
 ) -> FloatArray:
     """Lower the multipliers of the piece's own columns with the shared ones held fixed.
 
@@ -372,7 +458,7 @@ def _own_multipliers(
     so the subgradient only moves the columns no other piece holds.
     """
     from coverage.optimize._core import segment_sum
-    from coverage.optimize.bound import split_contested, subgradient
+    from coverage.optimize.bound import split_contested
 
     on_shared = shared[V.indices]
     fixed_part = segment_sum(
@@ -386,20 +472,12 @@ def _own_multipliers(
     own.indptr = own.indptr.astype(np.int64, copy=False)
     con = split_contested(own, gi)
     con.row_const = con.row_const + fixed_part
-    res = subgradient(
-        priced_dual(con, gi, price),
-        lam[con.cols],
-        target=0.0,
-        gap_tol=0.0,
-        deadline=time.perf_counter() + 3600.0,
-        max_iterations=steps,
-    )
     out = lam.copy()
-    out[con.cols] = res.lam
+    out[con.cols] = _lower(con, gi, lam[con.cols], target, work)
     return out
 
 
-def _values(piece: Piece, c0: Levels, closed: IntArray) -> tuple[csr_array, IntArray]:
+def _values(piece: Piece, c0: Levels, closed: IntArray) -> tuple[csr_array, IntArray, IntArray]:
     """``V = w (A - c0)^+`` of the open rows (zeros dropped) and their groups."""
     keep = np.flatnonzero(_open(piece, closed))
     A = piece.A[keep]
@@ -409,7 +487,7 @@ def _values(piece: Piece, c0: Levels, closed: IntArray) -> tuple[csr_array, IntA
     V.eliminate_zeros()
     V.indices = V.indices.astype(np.int64, copy=False)
     V.indptr = V.indptr.astype(np.int64, copy=False)
-    return V, piece.groups[keep]
+    return V, piece.groups[keep], keep
 
 
 def _plan_values(piece: Piece, c0: Levels, plan: Levels) -> FloatArray:
@@ -526,7 +604,8 @@ def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-onl
         plan, v_plan, source = greedy, v_greedy, "greedy"
     plan, swaps = _polish(pieces, plan, c0, closed, w, budget, run)
     v_plan = value_of(plan, c0, w)
-    ub, bound_method = _bound(pieces, c0, closed, plan, price, budget, run)
+    abs_tol = 0.5 * options.gap_tol * max(v_plan - base, 0.0) / max(1, len(futs))
+    ub, bound_method = _bound(pieces, c0, closed, plan, price, budget, abs_tol, run)
     ub = max(base + ub, v_plan)
     sel, gains = _ordered(plan, c0, w)
     info = {
@@ -632,10 +711,12 @@ def _polish(  # noqa: PLR0913 -- the pieces and the phase's terms
             cand = cand + o
         order = np.lexsort((cand.selected, -cand.gains))
         made = 0
+        top, tol = _Top2(plan, c0, w), 1e-9 * max(1.0, value_of(plan, c0, w))
         for a in cand.selected[order]:
-            new, ok = _try_swap(plan, cand, int(a), c0, w, budget)
-            if ok:
+            new, ok = _try_swap(plan, top, cand, int(a), budget, tol)
+            if ok:  # the plan's levels change: only then are they recomputed
                 plan, made = new, made + 1
+                top = _Top2(plan, c0, w)
         swaps += made
         if made == 0:
             break
@@ -643,10 +724,9 @@ def _polish(  # noqa: PLR0913 -- the pieces and the phase's terms
 
 
 def _try_swap(
-    plan: Entries, cand: Entries, a: int, c0: Levels, w: FloatArray, budget: int
+    plan: Entries, top: _Top2, cand: Entries, a: int, budget: int, tol: float
 ) -> tuple[Entries, bool]:
     """Add candidate row `a` in place of the plan row it improves most on (if it helps)."""
-    top = _Top2(plan, c0, w)
     mask = cand.rows == a
     add, loss = top.swap_value(cand.cols[mask], cand.vals[mask])
     g = int(cand.groups[cand.selected == a][0])
@@ -661,7 +741,7 @@ def _try_swap(
         d, delta = int(top.rows[i]), add - float(loss[i])
     else:
         return plan, False
-    if delta <= 1e-9 * max(1.0, value_of(plan, c0, w)):
+    if delta <= tol:
         return plan, False
     sel = cand.selected == a
     row = Entries(
@@ -719,6 +799,7 @@ def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
     plan: Entries,
     price: float,
     budget: int,
+    abs_tol: float,
     run: Callable[[str, list[Any]], list[Any]],
 ) -> tuple[float, str]:
     """Compute rounds 3 and 4: the Lagrangian bound of the whole with one multiplier per column.
@@ -729,11 +810,12 @@ def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
     """
     client, futs = pieces.client, pieces.futures
     plan_levels = plan.levels()
-    # the steps of the whole problem (as in process): the work does not grow with the pieces
+    # the steps the whole problem gets in process (at least 50), so the work does not grow
+    # with the pieces; a piece stops early at its share of the gap target
     steps = max(50, min(BOUND_STEPS, int(BOUND_WORK // max(1, pieces.nnz))))
+    work = BoundWork(price, steps, abs_tol, plan.selected, first_steps=max(10, steps // 2))
     mult_f = [
-        client.submit(piece_multipliers, f, c0, closed, plan_levels, price, steps, pure=False)
-        for f in futs
+        client.submit(piece_multipliers, f, c0, closed, plan_levels, work, pure=False) for f in futs
     ]
     shared = run(
         "optimize: multipliers", [client.submit(_shared_part, m, pure=False) for m in mult_f]
@@ -749,8 +831,7 @@ def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
             plan_levels,
             chosen[p],
             budget,
-            price,
-            steps,
+            work,
             pure=False,
         )
         for p, f in enumerate(futs)

@@ -159,3 +159,30 @@ def test_quotas_are_refused_on_a_cluster(client, sample_inputs):
     district = str(problem.scene.districts["name"].iloc[0])
     with pytest.raises(ParameterError, match="quotas"):
         cov.solve(replace(problem, quotas={district: (1, None)}), client=client)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_swap_values_on_the_driver_are_exact(seed):
+    # the driver's swap evaluation (gain of a row, loss of each plan row once it is in)
+    # against recomputing the objective of every swapped plan
+    from coverage.distributed._solve import Entries, Levels, _Top2, value_of
+
+    A, w, groups = random_instance(seed, n_groups=10, per_group=1, m=30)
+    plan_rows = np.array([0, 3, 5, 8])
+    c0 = Levels.of(np.array([1, 2, 4]), np.array([0.5, 0.9, 0.3]))
+
+    def entries(rows):
+        sub = A[rows].tocoo()
+        return Entries(
+            rows[sub.row], sub.col.astype(np.int64), sub.data, rows, np.zeros(rows.size), rows
+        )
+
+    plan = entries(plan_rows)
+    top = _Top2(plan, c0, w)
+    base = value_of(plan, c0, w)
+    for a in (1, 2, 9):
+        add, loss = top.swap_value(A[[a]].tocoo().col.astype(np.int64), A[[a]].tocoo().data)
+        assert add == pytest.approx(value_of(plan + entries(np.array([a])), c0, w) - base)
+        for i, d in enumerate(top.rows):
+            swapped = entries(np.array(sorted({*plan_rows.tolist(), a} - {int(d)})))
+            assert add - loss[i] == pytest.approx(value_of(swapped, c0, w) - base, abs=1e-12)
