@@ -167,7 +167,7 @@ def test_swap_values_on_the_driver_are_exact(seed):
     # against recomputing the objective of every swapped plan
     from coverage.distributed._solve import Entries, Levels, _Top2, value_of
 
-    A, w, groups = random_instance(seed, n_groups=10, per_group=1, m=30)
+    A, w, _ = random_instance(seed, n_groups=10, per_group=1, m=30)
     plan_rows = np.array([0, 3, 5, 8])
     c0 = Levels.of(np.array([1, 2, 4]), np.array([0.5, 0.9, 0.3]))
 
