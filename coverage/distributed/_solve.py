@@ -62,8 +62,11 @@ inputs and seed give the same plan):
    whole problem at one ``lam``.  The driver adds ``sum_j lam_j`` (each
    column by one piece) and the ``K`` largest group values over all pieces
    (one per group; groups never span pieces), the best price for those
-   values.  The same sum at ``lam`` = the plan's cover levels (the
-   submodular online bound) is computed too; the lower is the plan's bound.
+   values.  First of all, the same sum at ``lam`` = the plan's cover levels
+   (the submodular online bound: one pass, and ``sum_j lam_j`` is the plan's
+   value) is computed; when it already proves ``gap_tol`` the multipliers
+   are not computed (as the in-process ``"auto"`` stops there).  The lower of
+   the two is the plan's bound.
 
 What the driver holds: the piece gains (at most ``K`` per piece), the
 chosen rows' entries, the rows offered for swaps (``POLISH_CANDIDATES`` per
@@ -390,9 +393,14 @@ def _priced_target(V: csr_array, rows: IntArray, work: BoundWork) -> float:
 
 
 def piece_multipliers(
-    piece: Piece, c0: Levels, closed: IntArray, plan: Levels, work: BoundWork
+    piece: Piece,
+    c0: Levels,
+    closed: IntArray,
+    plan: Levels,
+    work: BoundWork,
+    prior: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Round 3: the piece's own multipliers (priced subgradient from the plan's levels)."""
+    """Round 3: the piece's multipliers (priced subgradient from the plan's levels or `prior`)."""
     from coverage.optimize._core import GroupIndex
     from coverage.optimize.bound import split_contested
 
@@ -401,12 +409,27 @@ def piece_multipliers(
     if V.nnz:
         gi = GroupIndex(g, V.shape[0])
         con = split_contested(V, gi)
-        start = _plan_values(piece, c0, plan)[con.cols]
+        start = (_plan_values(piece, c0, plan) if prior is None else prior["lam"])[con.cols]
         target = _priced_target(V, piece.rows[keep], work)
         lam[con.cols] = _lower(con, gi, start, target, replace(work, steps=work.first_steps))
     counts = np.bincount(V.indices, minlength=V.shape[1])
     sh = np.flatnonzero(piece.shared)
     return {"lam": lam, "cols": piece.cols[sh], "lam_shared": lam[sh], "count": counts[sh]}
+
+
+def piece_online(
+    piece: Piece, c0: Levels, closed: IntArray, plan: Levels, budget: int
+) -> FloatArray:
+    """Top group values at ``lam`` = the plan's cover levels (the online bound's part)."""
+    from coverage.optimize._core import GroupIndex, segment_sum
+
+    V, g, _ = _values(piece, c0, closed)
+    if V.shape[0] == 0:
+        return np.zeros(0)
+    mu = _plan_values(piece, c0, plan)
+    c = segment_sum(np.maximum(V.data - mu[V.indices], 0.0), V.indptr, V.shape[0])
+    gm, _ = GroupIndex(g, V.shape[0]).group_max(c)
+    return np.asarray(np.sort(gm[gm > 0])[::-1][:budget], dtype=np.float64)
 
 
 def piece_bound(  # noqa: PLR0913 -- the piece and its round's inputs
@@ -421,8 +444,9 @@ def piece_bound(  # noqa: PLR0913 -- the piece and its round's inputs
 ) -> dict[str, Any]:
     """Round 4: the shared multipliers agreed, the piece's own ones lowered again; the sums.
 
-    Returns, for the agreed multipliers and for the plan's cover levels, the
-    sum of the multipliers this piece counts and its top group values.
+    Returns, for the agreed multipliers (the piece's own ones lowered again
+    when ``work.steps > 0``), the sum of the multipliers this piece counts and
+    its top group values.
     """
     from coverage.optimize._core import GroupIndex, segment_sum
 
@@ -435,13 +459,10 @@ def piece_bound(  # noqa: PLR0913 -- the piece and its round's inputs
     if V.nnz and work.steps > 0:
         target = _priced_target(V, piece.rows[keep], work)
         lam = _own_multipliers(V, gi, lam, piece.shared, target, work)
-    out: dict[str, Any] = {}
-    for name, mu in (("lagrangian", lam), ("online", _plan_values(piece, c0, plan))):
-        c = segment_sum(np.maximum(V.data - mu[V.indices], 0.0), V.indptr, V.shape[0])
-        gm, _ = gi.group_max(c) if V.shape[0] else (np.zeros(0), None)
-        top = np.sort(gm[gm > 0])[::-1][:budget]
-        out[name] = (float(mu[mine].sum()), top)
-    return out
+    c = segment_sum(np.maximum(V.data - lam[V.indices], 0.0), V.indptr, V.shape[0])
+    gm, _ = gi.group_max(c) if V.shape[0] else (np.zeros(0), None)
+    top = np.sort(gm[gm > 0])[::-1][:budget]
+    return {"lagrangian": (float(lam[mine].sum()), top)}
 
 
 def _own_multipliers(
@@ -605,7 +626,19 @@ def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-onl
     plan, swaps = _polish(pieces, plan, c0, closed, w, budget, run)
     v_plan = value_of(plan, c0, w)
     abs_tol = 0.5 * options.gap_tol * max(v_plan - base, 0.0) / max(1, len(futs))
-    ub, bound_method = _bound(pieces, c0, closed, plan, price, budget, abs_tol, run)
+    ub, bound_method = _bound(
+        pieces,
+        c0,
+        closed,
+        plan,
+        price,
+        budget,
+        abs_tol,
+        run,
+        v_plan=v_plan,
+        base=base,
+        gap_tol=options.gap_tol,
+    )
     ub = max(base + ub, v_plan)
     sel, gains = _ordered(plan, c0, w)
     info = {
@@ -801,49 +834,76 @@ def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
     budget: int,
     abs_tol: float,
     run: Callable[[str, list[Any]], list[Any]],
+    *,
+    v_plan: float,
+    base: float,
+    gap_tol: float,
 ) -> tuple[float, str]:
-    """Compute rounds 3 and 4: the Lagrangian bound of the whole with one multiplier per column.
+    """Compute the bound: the online bound first; the multipliers when it is not enough.
 
-    Every piece lowers its part of the priced Lagrangian at the common `price`
-    (the greedy's marginal gain at the budget); the driver then adds the parts
-    up at the best price for the returned group values (the ``K``-th largest).
+    The online bound (``lam`` = the plan's cover levels, the same on every
+    piece) needs one pass: the pieces' top group values; ``sum_j lam_j`` is the
+    plan's value over ``c0``.  If it proves `gap_tol` (as the in-process
+    ``"auto"`` stops there), that is the bound; otherwise every piece lowers
+    its part of the priced Lagrangian at the common `price` (the greedy's
+    marginal gain at the budget) and the driver adds the parts up at the best
+    price for the returned group values (the ``K``-th largest).  Values are
+    without the fixed rows' ``base``.
     """
     client, futs = pieces.client, pieces.futures
     plan_levels = plan.levels()
+    calls = [
+        client.submit(piece_online, f, c0, closed, plan_levels, budget, pure=False) for f in futs
+    ]
+    tops = np.concatenate([np.zeros(0), *run("optimize: online bound", calls)])
+    online = (v_plan - base) + float(np.sort(tops)[::-1][:budget].sum())
+    if relative_gap(v_plan, base + online) <= gap_tol:
+        return online, "online (pieces)"
     # the steps the whole problem gets in process (at least 50), so the work does not grow
     # with the pieces; a piece stops early at its share of the gap target
     steps = max(50, min(BOUND_STEPS, int(BOUND_WORK // max(1, pieces.nnz))))
-    work = BoundWork(price, steps, abs_tol, plan.selected, first_steps=max(10, steps // 2))
-    mult_f = [
-        client.submit(piece_multipliers, f, c0, closed, plan_levels, work, pure=False) for f in futs
-    ]
-    shared = run(
-        "optimize: multipliers", [client.submit(_shared_part, m, pure=False) for m in mult_f]
-    )
-    chosen = _agree(shared)
-    calls = [
-        client.submit(
-            piece_bound,
-            f,
-            mult_f[p],
-            c0,
-            closed,
-            plan_levels,
-            chosen[p],
-            budget,
-            work,
-            pure=False,
-        )
-        for p, f in enumerate(futs)
-    ]
-    parts = run("optimize: bound", calls)
-    best, name = np.inf, ""
-    for variant in ("lagrangian", "online"):
-        lam_sum = sum(p[variant][0] for p in parts)
-        tops = np.concatenate([p[variant][1] for p in parts]) if parts else np.zeros(0)
+    best, name = online, "online"
+    mult_f: list[Any] = [None] * len(futs)
+    # cheap first: a few steps, the agreed multipliers as they are; then more steps; then the
+    # pieces' own multipliers lowered with the shared ones fixed (stop once gap_tol is proven)
+    tries = [(min(10, steps), 0), (max(10, steps // 2), 0), (0, steps)]
+    for t, (first, own) in enumerate(tries):
+        work = BoundWork(price, own, abs_tol, plan.selected, first_steps=first)
+        if first:
+            mult_f = [
+                client.submit(
+                    piece_multipliers, f, c0, closed, plan_levels, work, mult_f[p], pure=False
+                )
+                for p, f in enumerate(futs)
+            ]
+            shared = run(
+                "optimize: multipliers",
+                [client.submit(_shared_part, m, pure=False) for m in mult_f],
+            )
+            chosen = _agree(shared)
+        calls = [
+            client.submit(
+                piece_bound,
+                f,
+                mult_f[p],
+                c0,
+                closed,
+                plan_levels,
+                chosen[p],
+                budget,
+                work,
+                pure=False,
+            )
+            for p, f in enumerate(futs)
+        ]
+        parts = run(f"optimize: bound {t + 1}", calls)
+        lam_sum = sum(p["lagrangian"][0] for p in parts)
+        tops = np.concatenate([np.zeros(0), *(p["lagrangian"][1] for p in parts)])
         value = lam_sum + float(np.sort(tops)[::-1][:budget].sum())
         if value < best:
-            best, name = value, variant
+            best, name = value, "lagrangian"
+        if relative_gap(v_plan, base + best) <= gap_tol:
+            break
     return best, f"{name} (pieces)"
 
 
