@@ -129,7 +129,7 @@ def test_progress_follows_the_tasks(plans):
     assert tiles[0][1:] == (0, 4) and tiles[-1][1:] == (4, 4)
     assert [s[1] for s in tiles] == list(range(5))
     names = {s[0] for s in steps}
-    assert {"optimize: curves", "optimize: bound", "matrix", "optimize"} <= names
+    assert {"optimize: curves", "optimize: online bound", "matrix", "optimize"} <= names
 
 
 @pytest.mark.slow
