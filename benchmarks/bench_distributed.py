@@ -107,6 +107,7 @@ def _cluster(scale: float, budget: int, workers: int, tiles: int) -> dict[str, A
     from coverage.matrix import _existing_sets
 
     data = _data(scale)
+    data_mb = _peak_mb()
     with (
         LocalCluster(
             n_workers=workers,
@@ -133,7 +134,8 @@ def _cluster(scale: float, budget: int, workers: int, tiles: int) -> dict[str, A
             privacy_n_rays=360,
         )
         t1 = time.perf_counter()
-        (sol,) = solve_tiles(tiled, data["weights"], budgets=[budget], rng=0)
+        matrix_mb = _peak_mb()
+        (sol,) = solve_tiles(tiled, data["weights"], budgets=[budget], rng=0, release_tiles=True)
         t2 = time.perf_counter()
         worker_peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         stream = ts.data
@@ -150,6 +152,8 @@ def _cluster(scale: float, budget: int, workers: int, tiles: int) -> dict[str, A
         "bound_method": sol.bound_method,
         "colours": sol.info["colours"] if sol.info else 0,
         "driver_peak_mb": _peak_mb(),
+        "driver_after_data_mb": data_mb,
+        "driver_after_matrix_mb": matrix_mb,
         "worker_peak_mb": sorted(round(v) for v in worker_peaks.values()),
         "tile_costs": tiled.meta["tile_costs"],
         "n_workers": workers,

@@ -235,12 +235,17 @@ def solve_tiles(  # noqa: PLR0913 -- the tiles, then keyword-only terms
     rng: int | None = 0,
     progress: Progress | None = None,
     on_phase: Callable[[int, Solution], None] | None = None,
+    release_tiles: bool = False,
 ) -> tuple[Solution, ...]:
     """Solve the phases on the tiles where they are; the matrix never comes to the driver.
 
     Each phase adds ``budgets[p]`` sets to the existing sets and the earlier
     phases (as :func:`coverage.optimize.plan_phases`).  Rows are numbered as
     in the gathered matrix.
+
+    With ``release_tiles=True`` the workers drop the tiles once the pieces
+    (the candidate rows the solve needs) are built, halving their memory;
+    ``tiled.gather()`` is then no longer possible.
 
     Returns
     -------
@@ -252,11 +257,12 @@ def solve_tiles(  # noqa: PLR0913 -- the tiles, then keyword-only terms
     client = tiled.client
     w = np.asarray(weights, dtype=np.float64)
     counts = np.bincount(np.concatenate(tiled.plan.halo), minlength=tiled.n_demand)
+    site_start = _solve._share(client, tiled.site_start)
     futs = [
         client.submit(
             piece_of_tile,
             t,
-            tiled.site_start,
+            site_start,
             tiled.n_candidates,
             w[h],
             counts[h] >= 2,
@@ -266,7 +272,7 @@ def solve_tiles(  # noqa: PLR0913 -- the tiles, then keyword-only terms
     ]
     edges = _solve.sharing(tiled.plan.halo, tiled.n_demand)
     fixed_parts = [
-        client.submit(_solve.fixed_of_tile, t, tiled.site_start, tiled.n_candidates, pure=False)
+        client.submit(_solve.fixed_of_tile, t, site_start, tiled.n_candidates, pure=False)
         for t in tiled.tiles
     ]
     fixed = Entries.empty()
@@ -274,6 +280,8 @@ def solve_tiles(  # noqa: PLR0913 -- the tiles, then keyword-only terms
         fixed = fixed + part
     nnz_each = [int(n) for n in client.gather([client.submit(_nnz, f) for f in futs])]
     pieces = Pieces(client, futs, edges, tiled.n_rows, tiled.n_demand, nnz_each)
+    if release_tiles:  # the pieces hold the rows now; a lost piece is rebuilt from the graph
+        tiled.tiles.clear()
     site_start = tiled.site_start
 
     def group_of(rows: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -171,9 +171,10 @@ class TiledMatrix:
 
     def gather(self, progress: Progress | None = None) -> CoverageMatrix:
         """Bring every tile to the driver and assemble the whole matrix (the only big gather)."""
+        site_start = submit(self.client, _keep, self.site_start)  # once, not once per tile
         futs = [
             self.client.submit(
-                tile_entries, t, self.site_start, self.n_candidates, self.width, pure=False
+                tile_entries, t, site_start, self.n_candidates, self.width, pure=False
             )
             for t in self.tiles
         ]
@@ -333,3 +334,7 @@ def n_tiles_for(client: Any, n_tiles: int | None) -> int:
         return int(check_number(n_tiles, "n_tiles", "coverage_matrix", low=1, integer=True))
     n_workers = len(client.scheduler_info().get("workers", {})) or 1
     return 4 * n_workers
+
+
+def _keep(x: Any) -> Any:
+    return x

@@ -606,12 +606,13 @@ def solve_pieces(  # noqa: PLR0913 -- the pieces, then the problem's keyword-onl
     plan = Entries.empty()
     greedy = Entries.empty()
     infos: list[dict[str, Any]] = [{} for _ in futs]
+    closed_f = _share(client, closed)
     for colour in range(int(col.max(initial=-1)) + 1):
-        level = c0.union(plan.levels())
+        level = _share(client, c0.union(plan.levels()))
         idx = [p for p in range(len(futs)) if col[p] == colour]
         calls = [
             client.submit(
-                piece_plan, futs[p], curve_f[p], level, closed, int(k[p]), options, pure=False
+                piece_plan, futs[p], curve_f[p], level, closed_f, int(k[p]), options, pure=False
             )
             for p in idx
         ]
@@ -730,11 +731,13 @@ def _polish(  # noqa: PLR0913 -- the pieces and the phase's terms
     """
     client, futs = pieces.client, pieces.futures
     swaps = 0
+    closed_f = _share(client, closed)
     for rnd in range(POLISH_ROUNDS):
-        level = c0.union(plan.levels())
+        level = _share(client, c0.union(plan.levels()))
+        selected = _share(client, plan.selected)
         calls = [
             client.submit(
-                piece_candidates, f, level, closed, plan.selected, POLISH_CANDIDATES, pure=False
+                piece_candidates, f, level, closed_f, selected, POLISH_CANDIDATES, pure=False
             )
             for f in futs
         ]
@@ -807,9 +810,10 @@ def _curves(
     curve_f: list[Any] = [None] * len(futs)
     curves: list[dict[str, Any]] = [{}] * len(futs)
     todo = list(range(len(futs)))
+    c0_f, closed_f = _share(client, c0), _share(client, closed)
     while True:
         calls = [
-            client.submit(piece_curve, futs[p], c0, closed, share[p], pure=False) for p in todo
+            client.submit(piece_curve, futs[p], c0_f, closed_f, share[p], pure=False) for p in todo
         ]
         for p, f, c in zip(todo, calls, run("optimize: curves", calls), strict=True):
             curve_f[p], curves[p] = f, c
@@ -851,9 +855,11 @@ def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
     without the fixed rows' ``base``.
     """
     client, futs = pieces.client, pieces.futures
-    plan_levels = plan.levels()
+    plan_levels = _share(client, plan.levels())
+    c0_f, closed_f = _share(client, c0), _share(client, closed)
     calls = [
-        client.submit(piece_online, f, c0, closed, plan_levels, budget, pure=False) for f in futs
+        client.submit(piece_online, f, c0_f, closed_f, plan_levels, budget, pure=False)
+        for f in futs
     ]
     tops = np.concatenate([np.zeros(0), *run("optimize: online bound", calls)])
     online = (v_plan - base) + float(np.sort(tops)[::-1][:budget].sum())
@@ -868,11 +874,11 @@ def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
     # pieces' own multipliers lowered with the shared ones fixed (stop once gap_tol is proven)
     tries = [(min(10, steps), 0), (max(10, steps // 2), 0), (0, steps)]
     for t, (first, own) in enumerate(tries):
-        work = BoundWork(price, own, abs_tol, plan.selected, first_steps=first)
+        work = _share(client, BoundWork(price, own, abs_tol, plan.selected, first_steps=first))
         if first:
             mult_f = [
                 client.submit(
-                    piece_multipliers, f, c0, closed, plan_levels, work, mult_f[p], pure=False
+                    piece_multipliers, f, c0_f, closed_f, plan_levels, work, mult_f[p], pure=False
                 )
                 for p, f in enumerate(futs)
             ]
@@ -886,8 +892,8 @@ def _bound(  # noqa: PLR0913 -- the pieces and the phase's terms
                 piece_bound,
                 f,
                 mult_f[p],
-                c0,
-                closed,
+                c0_f,
+                closed_f,
                 plan_levels,
                 chosen[p],
                 budget,
@@ -1012,6 +1018,16 @@ def sharing(cols_of: list[IntArray], m: int) -> list[tuple[int, int]]:
     ).tocsr()
     adj = (inc @ inc.T).tocoo()
     return sorted({(int(a), int(b)) for a, b in zip(adj.row, adj.col, strict=True) if a < b})
+
+
+def _share(client: Any, x: Any) -> Any:
+    """One task whose result is `x`: every task of a round takes it from there.
+
+    Passing a large argument (cover levels over a million columns) to each
+    of a round's tasks would keep one copy per task in the graph; a shared
+    future is held once, and rerun from the graph if its worker dies.
+    """
+    return submit(client, keep, x)
 
 
 def keep(x: Any) -> Any:

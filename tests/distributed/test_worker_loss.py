@@ -79,3 +79,37 @@ def test_killed_worker_while_pieces_are_solved(client):
     assert sol.objective == ref.objective
     assert sol.upper_bound == ref.upper_bound
     client.wait_for_workers(2, timeout=60)
+
+
+def test_released_tiles_and_a_killed_worker(client):
+    # the tiles dropped once the pieces are built: a lost piece is rebuilt from the graph
+    from coverage.distributed import solve_tiles
+
+    sites, demand, cs = lattice(8)
+    none = np.zeros((0, 2))
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(demand))
+
+    def tiles(progress=None):
+        return _matrix.tiled_matrix(
+            sites,
+            demand,
+            cs,
+            client=client,
+            n_tiles=4,
+            buildings=np.zeros(0, dtype=object),
+            zones=np.zeros(0, dtype=object),
+            bearings=None,
+            existing=_existing_sets(none, None, None, cs),
+            clearance_m=0.5,
+            privacy_n_rays=360,
+            progress=progress,
+        )
+
+    (ref,) = solve_tiles(tiles(), w, budgets=[15], method="local")
+    tiled = tiles()
+    kill = KillOnce(client, "optimize: plans, colour 1")
+    (sol,) = solve_tiles(tiled, w, budgets=[15], method="local", release_tiles=True, progress=kill)
+    assert kill.killed == 1 and tiled.tiles == []
+    np.testing.assert_array_equal(sol.selected, ref.selected)
+    assert sol.upper_bound == ref.upper_bound
+    client.wait_for_workers(2, timeout=60)
