@@ -211,7 +211,8 @@ def scaling_model(result: dict[str, Any], workers: list[int], grow: float) -> li
                 t += sum(_makespan(big[i::4], w) for i in range(4))
             else:
                 t += _makespan(big, w)
-        lines.append(f"  x{grow:g} city on {w:3d} workers: {t:7.0f} s")
+        size = float(result["scale"]) * grow
+        lines.append(f"  x{size:g} city on {w:3d} workers: {t:7.0f} s")
     return lines
 
 

@@ -50,8 +50,10 @@ result does not change.
 What is gathered
 ----------------
 ``solve_tiles`` brings to the driver, per piece: at most ``K`` gains, the
-entries of the chosen rows, the entries of the existing sets, the shared
-columns' multipliers and at most ``K`` group values.  ``gather`` (and
+entries of the chosen rows, a few rows offered for swaps, the entries of the
+existing sets, the shared columns' multipliers and at most ``K`` group
+values.  The task graph (on the scheduler) holds each tile's inputs, so that
+a lost tile can be rebuilt.  ``gather`` (and
 ``coverage.plan.solve``) bring the whole matrix.
 """
 
