@@ -113,7 +113,7 @@ def _cluster(scale: float, budget: int, workers: int, tiles: int) -> dict[str, A
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             memory_limit=0,  # measure, do not spill or pause
         ) as lc,
         Client(lc) as client,

@@ -136,9 +136,11 @@ def connect(scheduler: str = "local", *, workers: int = 2) -> Iterator[Any]:
         raise ImportError(msg) from exc
     dist: Any = distributed  # untyped
     if scheduler == "local":
+        # the diagnostics server on any free port: another cluster on this machine holding
+        # 8787 is then no conflict
         with (
             dist.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster,
             dist.Client(cluster, set_as_default=False) as client,
         ):
