@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
             "row per set, with phase and status; headings as 30;150;270, lon/lat and x/y in the "
             "named CRS), plan.gpkg (layers cameras, views, demand, streets, districts), "
             "districts.csv, phases.csv, "
-            "meta.json, map.html and report.html. The folder appears whole, once the plan is "
+            "meta.json, map.html and report.html; with [roadmap] roadmap.csv, with [partners] "
+            "partners.csv, with incident points incidents_by_phase.csv. The folder appears "
+            "whole, once the plan is "
             "written; if the map or the report fails, the plan is kept and meta.json says "
             "what failed (exit code 1)."
         ),
@@ -326,11 +328,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     check_plan_folder(out, force=args.force, inputs=inputs)  # fail before any work is done
     want_map = cfg.output.get("map", True)
     want_report = cfg.output.get("report", True)
-    budgets = cfg.plan.get("budget", 200)
+    budgets = cfg.roadmap["years"] if cfg.roadmap else cfg.plan.get("budget", 200)
     n_phases = len(budgets) if isinstance(budgets, list) else 1
     # load scene; solve's demand, candidates, matrix and one optimize stage per phase;
-    # evaluate, write plan; then the map and the report when asked for
-    n_stages = 1 + 3 + n_phases + 2 + int(want_map) + int(want_report)
+    # evaluate, write plan; roadmap, partners, incidents by phase; the map and the report
+    n_extra = int(cfg.roadmap is not None) + int(cfg.partners is not None) + 1
+    n_stages = 1 + 3 + n_phases + 2 + n_extra + int(want_map) + int(want_report)
     stages = _Stages(total=n_stages, quiet=args.quiet)
     t_start = time.perf_counter()
     try:
@@ -338,6 +341,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             with stages.stage("load scene"):
                 scene = cfg.build_scene()
                 problem = cfg.build_problem(scene)
+                _check_roadmap_total(cfg, scene)
             stages.time_limit_s = _time_limit(problem)
             with _compute(cfg, args) as (client, n_tiles):
                 plan = solve(
@@ -350,6 +354,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             stages.timings.update(plan.meta["timings_s"])
             writer = _Outputs(tmp, debug=args.debug)
             report = _write_plan(writer, stages, scene, plan)
+            programme = _write_programme(writer, stages, cfg, problem, plan)
             if want_map:
                 with stages.stage("map"):
                     writer.attempt("map.html", lambda path: _write_map(path, scene, plan))
@@ -358,7 +363,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                     writer.attempt(
                         "report.html",
                         lambda path: _write_report(
-                            path, scene, plan, report, progress=stages.callback
+                            path, scene, plan, report, progress=stages.callback, **programme
                         ),
                     )
             meta = _meta(cfg, scene, plan, report, writer.outputs)
@@ -371,6 +376,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     failed = {k: v for k, v in writer.outputs.items() if v != "written"}
     if not args.quiet:
         print(plan.summary())
+        _print_programme(programme)
         if report is not None:
             t = report.total
             print(
@@ -443,6 +449,115 @@ def _write_plan(writer: _Outputs, stages: _Stages, scene: Any, plan: Any) -> Any
     return got
 
 
+def _check_roadmap_total(cfg: Any, scene: Any) -> None:
+    """Refuse a [roadmap] total_sets that the existing sets and the years do not make."""
+    from coverage.evaluation import check_total_sets
+
+    road = cfg.roadmap or {}
+    if "total_sets" not in road:
+        return
+    try:
+        check_total_sets(road["total_sets"], len(scene.cameras), road["years"])
+    except ValueError as exc:
+        err = cfg.error("roadmap", "total_sets", str(exc))
+        raise err from exc
+
+
+def _write_programme(
+    writer: _Outputs, stages: _Stages, cfg: Any, problem: Any, plan: Any
+) -> dict[str, Any]:
+    """Write roadmap.csv, partners.csv and incidents_by_phase.csv as configured.
+
+    Returns what the report shows (``roadmap``, ``partners``, ``incident_phases``);
+    a table that failed is left out of it (and recorded in meta.json).
+    """
+    from coverage import evaluation
+    from coverage.io import write_frame
+
+    out: dict[str, Any] = {}
+
+    def keep(name: str, key: str, make: Callable[[], Any], table: Callable[[Any], Any]) -> None:
+        def write(path: Path) -> None:
+            value = make()
+            write_frame(table(value), path)
+            out[key] = value
+
+        writer.attempt(name, write)
+
+    if cfg.roadmap is not None:
+        road = cfg.roadmap
+        with stages.stage("roadmap"):
+            keep(
+                "roadmap.csv",
+                "roadmap",
+                lambda: evaluation.roadmap(
+                    problem,
+                    road["years"],
+                    labels=road.get("labels"),
+                    target_share=road.get("target_share"),
+                    plan=plan,
+                ),
+                lambda r: r.years,
+            )
+    if cfg.partners is not None:
+        part = cfg.partners
+        with stages.stage("partners"):
+            keep(
+                "partners.csv",
+                "partners",
+                lambda: evaluation.integration_value(
+                    problem,
+                    part.get("owners"),
+                    plan=plan,
+                    top=part.get("top", 5),
+                    savings=part.get("savings", True),
+                ),
+                lambda t: t,
+            )
+    scene = problem.scene
+    with stages.stage("incidents by phase"):
+        if scene.hotspot_kind == "points" and len(scene.hotspots):
+            keep(
+                "incidents_by_phase.csv",
+                "incident_phases",
+                lambda: evaluation.incidents_by_phase(
+                    scene, plan, phase_labels=_year_labels(out.get("roadmap"))
+                ),
+                lambda t: t,
+            )
+    return out
+
+
+def _year_labels(road: Any) -> list[Any] | None:
+    """Return the roadmap's year labels (None without a roadmap)."""
+    return None if road is None else list(road.years["year"])
+
+
+def _print_programme(programme: dict[str, Any]) -> None:
+    """Print the roadmap's years and reach, and the partners' table (the CLI's tables)."""
+    road = programme.get("roadmap")
+    if road is not None:
+        cols = ["year", "new_sets", "sets_total", "coverage", "upper_bound_coverage", "gap"]
+        print(_percent_table(road.years[cols], ["coverage", "upper_bound_coverage", "gap"]))
+        if road.reach is not None:
+            print(road.reach.text)
+    partners = programme.get("partners")
+    if partners is not None and len(partners):
+        shares = ["coverage_with", "coverage_without", "coverage_lost"]
+        table = partners.drop(columns=["top_sets_lost"]).copy()
+        table["top_sets"] = table["top_sets"].map(lambda t: ";".join(str(x) for x in t))
+        print("Partners' cameras (coverage with and without each owner's sets):")
+        print(_percent_table(table, shares))
+
+
+def _percent_table(frame: Any, shares: list[str]) -> str:
+    """Format a frame as text, the `shares` columns as percentages."""
+    shown = frame.copy()
+    for c in shares:
+        shown[c] = shown[c].map(lambda x: f"{100 * float(x):.1f}%")
+    return str(shown.to_string(index=False))
+
+
 def _write_districts(path: Path, scene: Any, plan: Any) -> Any:
     from coverage.evaluation import evaluate
     from coverage.io import write_frame
@@ -458,14 +573,16 @@ def _write_map(path: Path, scene: Any, plan: Any) -> None:
     save_map(render_map(scene, plan), path)
 
 
-def _write_report(path: Path, scene: Any, plan: Any, report: Any, progress: Any = None) -> None:
+def _write_report(
+    path: Path, scene: Any, plan: Any, report: Any, progress: Any = None, **programme: Any
+) -> None:
     from coverage.report import write_report
 
     def step(name: str) -> None:
         if progress is not None:
             progress(f"report: {name}", 0, None)
 
-    write_report(path, scene, plan, report=report, progress=step)
+    write_report(path, scene, plan, report=report, progress=step, **programme)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

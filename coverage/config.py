@@ -69,6 +69,31 @@ A documented template (``coverage init FILE`` writes it)::
     # [quotas]              # sets per district and phase: min and/or max
     # "Harbour & Market" = { min = 5, max = 40 }
 
+    # [roadmap]             # yearly budgets towards a total (instead of [plan] budget)
+    # years = [2000, 2000, 2388]    # new sets per year; each year keeps the sets before it
+    # labels = [2025, 2026, 2027]   # a label per year (default 1, 2, ...)
+    # target_share = 0.5            # report the year weighted coverage first reaches this
+    # total_sets = 7000             # existing + new sets: checked against the years
+
+    # [partners]            # what each owner's existing sets are worth (partners.csv)
+    # owners = ["MTR"]              # default: every owner of existing sets
+    # top = 5                       # most valuable sets listed per owner
+    # savings = true                # new sets saved, a proven interval (slower)
+
+    # [objective]           # credit by demand class: the first line that picks a point wins
+    # "risk >= 0.5" = { criterion = "face", weight = 2 }   # needs resolution_px, mount_height_m
+    # default = "detect"    # the rest: "quality" (graded DORI credit), a tier name or "face"
+
+    # [face]                # what "face" needs (coverage.criteria.FaceCriterion)
+    # max_down_deg = 15     # steepest view down to a face (NtechLab: 15°)
+    # max_yaw_deg = 30      # largest angle between the view and the corridor's direction
+    # face_height_m = 1.6
+    # tier = "identify"     # the pixel density a face needs (EN 62676-4: 250 px/m)
+
+    # [[privacy.rules]]     # zones of a category (privacy_zones 'category') seen up to a tier
+    # category = "residential"
+    # max_tier = "observe"  # masked above it inside the zone, instead of refusing the view
+
     # [compute]               # on a dask cluster: pip install 'coverage-planner[distributed]'
     # scheduler = "local"     # "local" (a LocalCluster here) or an address "tcp://host:8786"
     # workers = 2             # worker processes of scheduler = "local" (one thread each)
@@ -146,7 +171,21 @@ _PLAN_KEYS: dict[str, _Kinds] = {
     "unknown_heading": str,
     "snap_m": float,
 }
+_ROADMAP_KEYS: dict[str, _Kinds] = {
+    "years": list,
+    "labels": list,
+    "target_share": float,
+    "total_sets": int,
+}
+_PARTNERS_KEYS: dict[str, _Kinds] = {"owners": list, "top": int, "savings": bool}
 _OUTPUT_KEYS: dict[str, _Kinds] = {"folder": str, "map": bool, "report": bool}
+_FACE_KEYS: dict[str, _Kinds] = {
+    "max_down_deg": float,
+    "max_yaw_deg": float,
+    "face_height_m": float,
+    "tier": str,
+}
+_PRIVACY_KEYS: dict[str, _Kinds] = {"rules": list}
 #: Where the plan is computed (coverage.distributed); no section: in this process.
 _COMPUTE_KEYS: dict[str, _Kinds] = {"scheduler": str, "workers": int, "tiles": int}
 #: Section -> its keys and their kinds (None: free keys, checked on their own).
@@ -155,6 +194,11 @@ _SECTIONS: dict[str, dict[str, _Kinds] | None] = {
     "camera": _CAMERA_KEYS,
     "plan": _PLAN_KEYS,
     "quotas": None,
+    "roadmap": _ROADMAP_KEYS,
+    "partners": _PARTNERS_KEYS,
+    "objective": None,
+    "face": _FACE_KEYS,
+    "privacy": _PRIVACY_KEYS,
     "compute": _COMPUTE_KEYS,
     "output": _OUTPUT_KEYS,
 }
@@ -178,6 +222,11 @@ class Config:
     plan: dict[str, Any]
     quotas: dict[str, tuple[int | None, int | None]] | None
     output: dict[str, Any]
+    roadmap: dict[str, Any] | None = None
+    partners: dict[str, Any] | None = None
+    objective: dict[str, Any] | None = None
+    face: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)
     compute: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: str) -> Path:
@@ -334,13 +383,43 @@ class Config:
             except FileNotFoundError as exc:
                 err = self.error("plan", "poles", str(exc))
                 raise err from exc
+        if self.roadmap is not None:
+            kw["budget"] = tuple(self.roadmap["years"])
         if isinstance(kw.get("budget"), list):
             kw["budget"] = tuple(kw["budget"])
+        from coverage.criteria import FaceCriterion
+
         try:
-            return Problem(scene, camera, quotas=self.quotas, **kw)
+            face = FaceCriterion(**self.face)
         except (CoverageError, ValueError, TypeError) as exc:
-            section = "quotas" if "quota" in str(exc) else "plan"
+            section = "face"
             raise self.error(section, None, str(exc)) from exc
+        try:
+            return Problem(
+                scene,
+                camera,
+                quotas=self.quotas,
+                objective=self.objective,
+                face=face,
+                privacy_rules=self.privacy.get("rules"),
+                **kw,
+            )
+        except (CoverageError, ValueError, TypeError) as exc:
+            text = str(exc)
+            section = next(
+                (s for k, s in _ERROR_SECTIONS if k in text.lower()),
+                "plan",
+            )
+            raise self.error(section, None, text) from exc
+
+
+#: Which section a Problem error belongs to, by a word of its message.
+_ERROR_SECTIONS = (
+    ("quota", "quotas"),
+    ("privacy", "privacy"),
+    ("objective", "objective"),
+    ("face", "face"),
+)
 
 
 def load_config(path: str | Path) -> Config:
@@ -364,6 +443,16 @@ def load_config(path: str | Path) -> Config:
     if isinstance(plan, dict):
         problems += _plan_problems(plan)
     quotas = _quotas(raw.get("quotas"), problems)
+    roadmap = raw.get("roadmap")
+    if isinstance(roadmap, dict):
+        problems += _roadmap_problems(roadmap, plan if isinstance(plan, dict) else {})
+    partners = raw.get("partners")
+    if isinstance(partners, dict):
+        problems += _partners_problems(partners)
+    objective = _objective(raw.get("objective"), problems)
+    privacy = raw.get("privacy", {})
+    if isinstance(privacy, dict):
+        problems += _privacy_problems(privacy)
     compute = raw.get("compute", {})
     if isinstance(compute, dict):
         problems += _compute_problems(compute)
@@ -380,6 +469,11 @@ def load_config(path: str | Path) -> Config:
         plan=dict(raw.get("plan", {})),
         quotas=quotas,
         output=dict(raw.get("output", {})),
+        roadmap=dict(roadmap) if isinstance(roadmap, dict) else None,
+        partners=dict(partners) if isinstance(partners, dict) else None,
+        objective=objective,
+        face=dict(raw.get("face", {})),
+        privacy=dict(privacy) if isinstance(privacy, dict) else {},
         compute=dict(raw.get("compute", {})),
     )
 
@@ -559,6 +653,30 @@ def _plan_problems(plan: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _roadmap_problems(roadmap: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Values of [roadmap] of the right kind but out of range, and a budget given twice."""
+    problems = []
+    years = roadmap.get("years")
+    if years is None:
+        problems.append("[roadmap] needs years = [...]: the new sets of each year")
+    elif not years or not all(_is(x, int) and x >= 1 for x in years):
+        problems.append(f"[roadmap] years must be a list of integers >= 1; got {years!r}")
+    labels = roadmap.get("labels")
+    if isinstance(labels, list) and isinstance(years, list) and len(labels) != len(years):
+        problems.append(
+            f"[roadmap] labels must give one label per year ({len(years)}); got {len(labels)}"
+        )
+    share: Any = roadmap.get("target_share")
+    if _is(share, float) and not 0 < share <= 1:
+        problems.append(f"[roadmap] target_share must be a share in (0, 1]; got {share}")
+    if "budget" in plan and years is not None:
+        problems.append(
+            "[plan] budget and [roadmap] years both give the budget; delete [plan] budget "
+            "(the years are the phases)"
+        )
+    return problems
+
+
 def _compute_problems(compute: dict[str, Any]) -> list[str]:
     """Values of [compute] that are of the right kind but out of range."""
     problems = []
@@ -578,6 +696,18 @@ def _compute_problems(compute: dict[str, Any]) -> list[str]:
             '[compute] needs scheduler = "local" or "tcp://host:8786" (or delete the section '
             "to plan in this process)"
         )
+    return problems
+
+
+def _partners_problems(partners: dict[str, Any]) -> list[str]:
+    """Values of [partners] of the right kind but out of range."""
+    problems = []
+    owners = partners.get("owners")
+    if isinstance(owners, list) and not all(isinstance(o, str) for o in owners):
+        problems.append(f"[partners] owners must be a list of owner names; got {owners!r}")
+    top: Any = partners.get("top")
+    if _is(top, int) and top < 0:
+        problems.append(f"[partners] top must be an integer >= 0; got {top}")
     return problems
 
 
@@ -607,3 +737,44 @@ def _quotas(table: Any, problems: list[str]) -> dict[str, tuple[int | None, int 
             continue
         out[district] = (q.get("min"), q.get("max"))
     return out
+
+
+def _objective(table: Any, problems: list[str]) -> dict[str, Any] | None:
+    """Check ``[objective]``: selector = "criterion" or { criterion = "...", weight = w }."""
+    if not isinstance(table, dict) or not table:
+        return None
+    out: dict[str, Any] = {}
+    for where, v in table.items():
+        if isinstance(v, str):
+            out[where] = v
+        elif (
+            isinstance(v, dict)
+            and "criterion" in v
+            and set(v) <= {"criterion", "weight"}
+            and isinstance(v["criterion"], str)
+            and _is(v.get("weight", 1.0), float)
+        ):
+            out[where] = (v["criterion"], float(v.get("weight", 1.0)))
+        else:
+            problems.append(
+                f'[objective] {where!r} must be a criterion such as "face" or a table like '
+                f'{{ criterion = "face", weight = 2 }}; got {v!r}'
+            )
+    return out
+
+
+def _privacy_problems(privacy: dict[str, Any]) -> list[str]:
+    """Check ``[[privacy.rules]]``: tables with a text category and max_tier."""
+    rules = privacy.get("rules", [])
+    if not isinstance(rules, list):
+        return []
+    return [
+        f"[[privacy.rules]] rule {i + 1} must have exactly category and max_tier (text), "
+        f'e.g. category = "residential", max_tier = "observe"; got {r!r}'
+        for i, r in enumerate(rules)
+        if not (
+            isinstance(r, dict)
+            and set(r) == {"category", "max_tier"}
+            and all(isinstance(v, str) for v in r.values())
+        )
+    ]

@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 from scipy import ndimage
 from scipy.spatial import cKDTree
@@ -41,7 +41,7 @@ from coverage.scene import district_of
 if TYPE_CHECKING:
     from coverage.scene import Scene
 
-__all__ = ["hotspot_polygons", "hotspot_risk", "sample_demand"]
+__all__ = ["corridor_bearing_deg", "hotspot_polygons", "hotspot_risk", "sample_demand"]
 
 logger = logging.getLogger("coverage")
 
@@ -576,9 +576,12 @@ def sample_demand(
     geopandas.GeoDataFrame
         Points in ``scene.crs`` with a RangeIndex and the columns ``weight``
         (``footfall * (1 + risk)``), ``footfall``, ``risk`` (in [0, 1]),
-        ``district`` (name, ``""`` outside all districts) and ``corridor``
-        (row label of ``scene.corridors``). Points come corridor by corridor,
-        in order along each corridor.
+        ``district`` (name, ``""`` outside all districts), ``corridor``
+        (row label of ``scene.corridors``) and ``bearing_deg`` (the axis of
+        the corridor segment the point lies on, degrees clockwise from grid
+        north in [0, 180): people walk along it either way; the face
+        criterion of :mod:`coverage.criteria` reads it). Points come corridor
+        by corridor, in order along each corridor.
 
     Raises
     ------
@@ -625,7 +628,7 @@ def sample_demand(
     offset = s / 2 + offsets_within(n) * s
     short = length < s / 2
     offset[short[line]] = length[line][short[line]] / 2
-    xy, _ = poly.at(line, offset)
+    xy, az = poly.at(line, offset)
     footfall = corridors["footfall"].to_numpy(dtype=float)[line]
     points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
     tree = shapely.STRtree(points)
@@ -648,11 +651,47 @@ def sample_demand(
             "risk": risk,
             "district": district_of(xy, scene.districts),
             "corridor": corridors.index.to_numpy()[line],
+            "bearing_deg": np.mod(az, 180.0),
         },
         geometry=gpd.GeoSeries(points, crs=scene.crs).values,
         crs=scene.crs,
     )
     out.attrs["assumptions"] = {"snap_m": snap, "hotspot_kind": scene.hotspot_kind, **counts}
+    return out
+
+
+def corridor_bearing_deg(xy: ArrayLike, lines: ArrayLike, *, step_m: float = 0.5) -> FloatArray:
+    """Axis of the nearest corridor at each point, degrees in [0, 180) (NaN without corridors).
+
+    The nearest line (ties: the first in layer order) is followed ``step_m``
+    either side of the point's projection onto it; the bearing of that chord
+    is the axis.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> lines = np.array([LineString([(0, 0), (100, 0)]), LineString([(0, 10), (0, 90)])])
+    >>> corridor_bearing_deg([[50.0, 2.0], [3.0, 50.0]], lines).tolist()
+    [90.0, 0.0]
+    """
+    pts_xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    geoms = np.asarray(lines, dtype=object).reshape(-1)
+    out = np.full(len(pts_xy), np.nan)
+    if len(pts_xy) == 0 or len(geoms) == 0:
+        return out
+    pts = shapely.points(pts_xy)
+    pi, li = shapely.STRtree(geoms).query_nearest(pts, all_matches=True)
+    first = np.r_[True, pi[1:] != pi[:-1]]  # pairs come sorted by point; keep the first line
+    pi, li = pi[first], li[first]
+    g = geoms[li]
+    s = shapely.line_locate_point(g, pts[pi])
+    length = shapely.length(g)
+    a = shapely.get_coordinates(shapely.line_interpolate_point(g, np.clip(s - step_m, 0, length)))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(g, np.clip(s + step_m, 0, length)))
+    d = b - a
+    has = np.hypot(d[:, 0], d[:, 1]) > 0
+    az = np.mod(np.degrees(np.arctan2(d[:, 0], d[:, 1])), 180.0)
+    out[pi[has]] = np.where(az >= 180.0, 0.0, az)[has]
     return out
 
 

@@ -6,9 +6,12 @@ quality in (0, 1] (see :meth:`coverage.camera.CameraSet.quality`).
 
 How it is built (all in bulk, no Python loop over demand points or sites):
 
-1. demand inside a privacy zone is dropped (its column stays empty);
+1. demand inside a privacy zone is dropped (its column stays empty), except in
+   zones given a tier (``privacy_max_tier``): there it stays, its credit capped;
 2. candidate (pole, demand) pairs within ``range_m`` from a k-d tree;
-3. quality by distance (range, blind zone, DORI tiers) in numpy;
+3. quality by distance (range, blind zone, DORI tiers) in numpy, then, with
+   ``credit``, the credit of each point's own criterion (a tier, face capture;
+   :func:`coverage.criteria.pair_credit`) and the privacy caps;
 4. occlusion, exact: an angular-bin prefilter first clears every pair nearer than
    all (shrunk) building footprints in its bin around the pole; the remaining
    sightlines go to ``STRtree.query(lines, predicate="intersects")`` (rule in
@@ -18,8 +21,9 @@ How it is built (all in bulk, no Python loop over demand points or sites):
    ``EDGE_TOLERANCE_M`` (a micrometre) of a sector edge or of ``range_m`` counts
    as seen, so a reprojection round trip cannot flip points lying on an edge;
 6. configurations whose view (wedges clipped by a ray-cast isovist) reaches
-   into a privacy zone by more than ``camera_set.max_privacy_intrusion_m2`` are
-   dropped (candidate rows only; existing sets stay).
+   into a privacy zone without a tier by more than
+   ``camera_set.max_privacy_intrusion_m2`` are dropped (candidate rows only;
+   existing sets stay).
 
 Orientations: ``rotations=r`` gives ``r`` turns of the whole set, evenly spaced
 over its symmetry period (``k * period / r``: 0/30/60/90° for the default
@@ -47,6 +51,7 @@ from coverage._arrays import offsets_within, repeat_index
 from coverage._sizes import BYTES_PER_ROW, GIB, memory_limit_gb
 from coverage._validate import check_number, check_polygons, check_workers, check_xy, format_rows
 from coverage.camera import CameraSet
+from coverage.criteria import NO_CAP, DemandCredit, FaceCriterion, pair_credit
 from coverage.errors import InputError, ParameterError
 from coverage.visibility import CLEARANCE_M, MAX_RAYS, Obstacles, isovists, sector_polygons
 
@@ -151,6 +156,8 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     clearance_m: float = CLEARANCE_M,
     privacy_n_rays: int = 360,
     workers: int = 1,
+    credit: DemandCredit | None = None,
+    privacy_max_tier: Sequence[str | None] | None = None,
     client: Any = None,
     n_tiles: int | None = None,
 ) -> CoverageMatrix:
@@ -183,13 +190,20 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     workers
         Threads for the occlusion queries (shapely releases the GIL); -1 uses
         every core. Results do not depend on it.
-    client
-        A ``dask.distributed.Client``: build the matrix by spatial tiles on its
-        workers and assemble it here (needs the ``distributed`` extra; see
-        :mod:`coverage.distributed`). The result is identical to the in-process one.
-    n_tiles
-        With `client`: about how many tiles (a grid over the sites); None picks
-        four per worker.
+    credit
+        What each demand point needs to earn credit (its criterion, and the
+        corridor bearing for face capture; see :mod:`coverage.criteria`).
+        None: the set's graded quality everywhere (the default objective).
+    privacy_max_tier
+        One entry per privacy zone: the highest tier a view may reach inside
+        it (a tier name of the camera set), or None for the default rule
+        (demand inside earns nothing and views into it exclude candidates by
+        ``max_privacy_intrusion_m2``). Inside a zone with a tier, credit is
+        capped at that tier (the camera is masked above it) and the zone
+        excludes no configuration.
+    client, n_tiles
+        A dask Client: build by about `n_tiles` spatial tiles (None: four per worker) on
+        its workers, identical to the in-process matrix (see :mod:`coverage.distributed`).
 
     Returns
     -------
@@ -218,26 +232,14 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
         privacy_n_rays, "privacy_n_rays", _OWNER, low=3, high=MAX_RAYS, integer=True
     )
     bld = check_polygons(buildings, "buildings", _OWNER)
-    zones = check_polygons(privacy_zones, "privacy_zones", _OWNER)
+    all_zones = check_polygons(privacy_zones, "privacy_zones", _OWNER)
+    zone_cap = _zone_caps(all_zones, privacy_max_tier, camera_set)
+    zones = all_zones[zone_cap < 0]  # the default rule: no demand inside, no view into
     obs = Obstacles(bld, clearance_m) if bld.size else None
     existing = _existing_sets(existing_xy, existing_heading_deg, existing_cameras, camera_set)
     _check_row_count(len(sites), camera_set)
-    if client is not None:
-        from coverage.distributed import _matrix as tiled
-
-        return tiled.tiled_matrix(
-            sites,
-            demand,
-            camera_set,
-            client=client,
-            n_tiles=tiled.n_tiles_for(client, n_tiles),
-            buildings=bld,
-            zones=zones,
-            bearings=site_bearings_deg,
-            existing=existing,
-            clearance_m=clearance_m,
-            privacy_n_rays=privacy_n_rays,
-        ).gather()
+    if client is not None:  # by spatial tiles on a dask cluster
+        return _tiled(locals())
     rows = _row_layout(sites, camera_set, site_bearings_deg, existing)
 
     # privacy: configurations whose view reaches into a zone (dropped at the end, so
@@ -248,10 +250,13 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     keep_rows = np.concatenate([row_keep, np.ones(rows.n_existing, dtype=bool)])
 
     dem_idx = _demand_outside(demand, zones)
+    pc = _point_credit(
+        demand, credit, all_zones[zone_cap >= 0], zone_cap[zone_cap >= 0], camera_set
+    )
     n_pairs = n_visible = 0
     entries: list[_Entries] = []
     if len(rows.origin) and dem_idx.size:
-        pairs = _pairs_in_range(rows, keep_rows, demand, dem_idx, camera_set)
+        pairs = _pairs_in_range(rows, keep_rows, demand, dem_idx, camera_set, pc)
         n_pairs = len(pairs.origin)
         if obs is not None and n_pairs:
             blocked = obs.blocked(
@@ -265,8 +270,31 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
         "n_pairs_visible": n_visible,
         "n_privacy_excluded": int((~row_keep).sum()),
         "n_demand_in_privacy": int(len(demand) - dem_idx.size),
+        "n_demand_masked": 0 if pc is None or pc.cap is None else int((pc.cap != NO_CAP).sum()),
     }
     return _assemble(rows, keep_rows, entries, len(demand), meta)
+
+
+def _tiled(args: dict[str, Any]) -> CoverageMatrix:
+    """Build from the checked arguments of :func:`coverage_matrix` by tiles (dask here)."""
+    from coverage.distributed import _matrix as tiled
+
+    return tiled.tiled_matrix(
+        args["sites"],
+        args["demand"],
+        args["camera_set"],
+        client=args["client"],
+        n_tiles=tiled.n_tiles_for(args["client"], args["n_tiles"]),
+        buildings=args["bld"],
+        zones=args["all_zones"],
+        bearings=args["site_bearings_deg"],
+        existing=args["existing"],
+        clearance_m=args["clearance_m"],
+        privacy_n_rays=args["privacy_n_rays"],
+        credit=args["credit"],
+        privacy_max_tier=args["privacy_max_tier"],
+        demand_zones=args["zones"],
+    ).gather()
 
 
 # --------------------------------------------------------------------------- rows
@@ -453,14 +481,87 @@ def _demand_outside(demand: NDArray[np.float64], zones: NDArray[np.object_]) -> 
     return np.flatnonzero(dem_ok)
 
 
+@dataclass(frozen=True)
+class _PointCredit:
+    """Per demand point: criterion code (None: quality), tier cap (None: none), corridor axis."""
+
+    code: NDArray[np.int64] | None
+    cap: NDArray[np.int64] | None
+    bearing: NDArray[np.float64] | None
+    face: FaceCriterion
+
+
+def _zone_caps(
+    zones: NDArray[np.object_], max_tier: Sequence[str | None] | None, camera_set: CameraSet
+) -> NDArray[np.int64]:
+    """Per zone: the index of the highest tier allowed inside, -1 for the default rule."""
+    if max_tier is None:
+        return np.full(len(zones), -1, dtype=np.int64)
+    tiers = list(max_tier)
+    names = [n for n, _ in camera_set.tiers]
+    if len(tiers) != len(zones):
+        msg = (
+            f"{_OWNER}: privacy_max_tier must give one entry per privacy zone ({len(zones)}); "
+            f"got {len(tiers)}."
+        )
+        raise InputError(msg)
+    bad = sorted({str(t) for t in tiers if t is not None and t not in names})
+    if bad:
+        msg = (
+            f"{_OWNER}: privacy_max_tier names {bad[0]!r}, not a tier of the camera set; its "
+            f"tiers are {', '.join(map(repr, names))} (None keeps the default rule)."
+        )
+        raise InputError(msg)
+    if camera_set.resolution_px is None and any(t is not None for t in tiers):
+        msg = (
+            f"{_OWNER}: privacy_max_tier needs a camera set with 'resolution_px' (tiers are "
+            "pixel densities); without it no tier can be masked."
+        )
+        raise InputError(msg)
+    return np.array([-1 if t is None else names.index(t) for t in tiers], dtype=np.int64)
+
+
+def _point_credit(
+    demand: NDArray[np.float64],
+    credit: DemandCredit | None,
+    ruled: NDArray[np.object_],
+    ruled_cap: NDArray[np.int64],
+    camera_set: CameraSet,
+) -> _PointCredit | None:
+    """Criterion codes and privacy caps of the demand points (None: plain graded quality)."""
+    if credit is None and ruled.size == 0:
+        return None
+    m = len(demand)
+    code = bearing = cap = None
+    face = FaceCriterion() if credit is None else credit.face
+    if credit is not None:
+        code = credit.codes(camera_set)
+        if len(code) != m:
+            msg = f"{_OWNER}: credit.criterion must give one entry per demand point ({m})."
+            raise InputError(msg)
+        if credit.bearing_deg is not None:
+            bearing = np.asarray(credit.bearing_deg, dtype=np.float64).reshape(-1)
+            if len(bearing) != m:
+                msg = f"{_OWNER}: credit.bearing_deg must give one entry per demand point ({m})."
+                raise InputError(msg)
+        if (code == 1 + len(camera_set.tiers)).any():
+            face.check_camera(camera_set, _OWNER)
+    if ruled.size and m:
+        cap = np.full(m, NO_CAP, dtype=np.int64)
+        pi, zi = shapely.STRtree(ruled).query(shapely.points(demand), predicate="intersects")
+        np.minimum.at(cap, pi, ruled_cap[zi])
+    return _PointCredit(code, cap, bearing, face)
+
+
 def _pairs_in_range(
     rows: _RowLayout,
     keep_rows: NDArray[np.bool_],
     demand: NDArray[np.float64],
     dem_idx: NDArray[np.int64],
     camera_set: CameraSet,
+    credit: _PointCredit | None = None,
 ) -> _Pairs:
-    """Pairs of an origin with a kept row and a demand point it sees with quality > 0."""
+    """Pairs of an origin with a kept row and a demand point it sees with credit > 0."""
     live = np.bincount(rows.origin[keep_rows], minlength=len(rows.origins))
     active = np.flatnonzero(live > 0)
     range_m = float(camera_set.range_m)  # type: ignore[arg-type]
@@ -468,6 +569,17 @@ def _pairs_in_range(
     pi, pj = active[pi], dem_idx[pj]
     dist = np.minimum(dist, range_m)  # within EDGE_TOLERANCE_M of the range counts as at it
     q = camera_set.quality(dist)
+    if credit is not None:
+        q = pair_credit(
+            camera_set,
+            q,
+            dist,
+            demand[pj] - rows.origins[pi],
+            None if credit.code is None else credit.code[pj],
+            None if credit.cap is None else credit.cap[pj],
+            None if credit.bearing is None else credit.bearing[pj],
+            credit.face,
+        )
     ok = q > 0
     return _Pairs(pi[ok], pj[ok], dist[ok], q[ok])
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field, replace
+from dataclasses import KW_ONLY, asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,15 @@ from coverage.assumptions import (
     snap_to_corridors,
 )
 from coverage.camera import CameraSet
+from coverage.criteria import (
+    DemandCredit,
+    FaceCriterion,
+    check_selector_column,
+    demand_criteria,
+    normalize_objective,
+    normalize_privacy_rules,
+    zone_max_tiers,
+)
 from coverage.errors import InputError, ParameterError
 from coverage.matrix import CoverageMatrix, coverage_matrix
 from coverage.optimize import METHODS, Progress, Solution, max_coverage, objective, plan_phases
@@ -50,6 +59,8 @@ __all__ = [
     "assess",
     "best_cover",
     "build_matrix",
+    "demand_credit",
+    "privacy_max_tier",
     "solve",
 ]
 
@@ -140,6 +151,27 @@ class Problem:
         metres (>= 0; 0 snaps nothing); farther ones are counted as
         unreachable. Hotspot polygons containing no demand point give their
         intensity to the nearest demand point within it.
+    objective
+        None (the default): every demand point earns the camera set's graded
+        quality (today's objective). Or a mix of criteria by demand class:
+        ``{"risk >= 0.5": "face", "default": "detect"}``, ``{where: (criterion,
+        weight)}`` or a list of :class:`coverage.criteria.ObjectiveTerm`; each
+        point earns the credit of the first term that picks it (``"default"``
+        picks the rest; a point no term picks earns nothing), and its weight
+        is multiplied by the term's weight. Then ``Plan.demand["weight"]`` is
+        that product (``base_weight`` keeps the demand weight, ``criterion``
+        says which criterion the point has), so ``Plan.objective`` is still
+        ``sum(weight * quality)``. See :mod:`coverage.criteria`.
+    face
+        The :class:`coverage.criteria.FaceCriterion` of the ``"face"``
+        criterion (identify tier, down angle at most 15°, yaw at most 30°).
+    privacy_rules
+        Tier rules for privacy zones by ``category``, e.g. ``[{"category":
+        "residential", "max_tier": "observe"}]``: a view may reach into such
+        a zone up to that tier (the camera is masked above it) instead of
+        being refused. Zones whose category has no rule keep the default
+        (no view into them beyond ``max_privacy_intrusion_m2``, no demand
+        inside). Needs a camera set with ``resolution_px``.
 
     Raises
     ------
@@ -166,6 +198,9 @@ class Problem:
     max_memory_gb: float | None = None
     unknown_heading: str = "along_corridor"
     snap_m: float = SNAP_M
+    objective: Any = None
+    face: FaceCriterion = field(default_factory=FaceCriterion)
+    privacy_rules: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.scene, Scene):
@@ -213,9 +248,30 @@ class Problem:
         check_unknown_heading(self.unknown_heading)
         object.__setattr__(self, "snap_m", check_snap_m(self.snap_m))
         check_choice(self.candidates, "candidates", "Problem", ("generated", "poles"))
+        if not isinstance(self.face, FaceCriterion):
+            msg = f"Problem needs a coverage.criteria.FaceCriterion as 'face'; got {self.face!r}."
+            raise TypeError(msg)
+        terms = normalize_objective(self.objective, self.camera, "Problem", face=self.face)
+        object.__setattr__(self, "objective", terms)
+        for t in terms or ():
+            check_selector_column(t.where, _demand_columns(self.demand))
+        rules = normalize_privacy_rules(self.privacy_rules, self.camera, "Problem")
+        object.__setattr__(self, "privacy_rules", rules)
         if self.candidates == "poles" and (self.poles is None or len(self.poles) == 0):
             msg = "Problem(candidates='poles') needs a non-empty 'poles' layer of candidate points."
             raise ParameterError(msg)
+
+
+#: Columns of the demand :func:`coverage.demand.sample_demand` draws (selectors read them).
+_SAMPLED_DEMAND_COLUMNS = ("weight", "footfall", "risk", "district", "corridor", "bearing_deg")
+
+
+def _demand_columns(demand: gpd.GeoDataFrame | None) -> list[str]:
+    """Columns the demand of a problem will have: sampled, or the user's plus those added."""
+    if demand is None:
+        return list(_SAMPLED_DEMAND_COLUMNS)
+    own = [str(c) for c in demand.columns]
+    return [*own, *(c for c in ("weight", "district", "corridor", "bearing_deg") if c not in own)]
 
 
 def _problem_budgets(problem: Problem) -> tuple[int, ...]:
@@ -491,6 +547,8 @@ def build_matrix(
         existing_xy=ex.xy if len(ex.xy) else None,
         existing_heading_deg=ex.heading_deg if len(ex.xy) else None,
         existing_cameras=ex.cameras if len(ex.xy) else None,
+        credit=demand_credit(problem, demand),
+        privacy_max_tier=privacy_max_tier(problem),
     )
     return _with_scene_existing(cm, ex)
 
@@ -503,6 +561,45 @@ def _with_scene_existing(cm: CoverageMatrix, ex: ExistingSets) -> CoverageMatrix
     counts = {**ex.counts, "demand_in_privacy": int(cm.meta["n_demand_in_privacy"])}
     meta = {**cm.meta, "assumptions": counts}
     return replace(cm, existing=existing.astype(np.int64), meta=meta)
+
+
+def demand_credit(problem: Problem, demand: gpd.GeoDataFrame) -> DemandCredit | None:
+    """Tell what each demand point needs under ``problem.objective`` (None: graded quality).
+
+    Reads the ``criterion`` column :func:`solve` adds to the demand (computed
+    here when it is missing) and the corridor axis ``bearing_deg`` (NaN when
+    the demand has none: such points are never face-capable).
+    """
+    if problem.objective is None:
+        return None
+    if "criterion" in demand.columns:
+        crit = demand["criterion"].astype(str).to_numpy()
+    else:
+        crit = demand_criteria(demand, problem.objective)[0]
+    bearing = (
+        demand["bearing_deg"].to_numpy(dtype=float)
+        if "bearing_deg" in demand.columns
+        else np.full(len(demand), np.nan)
+    )
+    return DemandCredit(criterion=crit, bearing_deg=bearing, face=problem.face)
+
+
+def privacy_max_tier(problem: Problem) -> list[str | None] | None:
+    """Per privacy zone of the scene: the tier its category's rule allows (None: no rule)."""
+    return zone_max_tiers(problem.scene.privacy_zones, problem.privacy_rules)
+
+
+def _apply_objective(problem: Problem, demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add ``criterion`` and ``base_weight`` and scale ``weight`` by the objective's terms."""
+    if problem.objective is None:
+        return demand
+    crit, factor = demand_criteria(demand, problem.objective)
+    out = demand.copy()
+    out.attrs = dict(demand.attrs)
+    out["base_weight"] = demand["weight"].to_numpy(dtype=float)
+    out["criterion"] = crit.astype(str)
+    out["weight"] = out["base_weight"].to_numpy() * factor
+    return out
 
 
 def _existing_sets(problem: Problem, demand: gpd.GeoDataFrame) -> ExistingSets:
@@ -669,13 +766,14 @@ def _make_demand(problem: Problem) -> gpd.GeoDataFrame:
     from coverage.demand import sample_demand
 
     if problem.demand is not None:
-        return _own_demand(problem.demand, problem.scene, problem.snap_m)
-    return sample_demand(
+        return _apply_objective(problem, _own_demand(problem.demand, problem.scene, problem.snap_m))
+    demand = sample_demand(
         problem.scene,
         spacing_m=problem.spacing_m,
         bandwidth_m=problem.bandwidth_m,
         snap_m=problem.snap_m,
     )
+    return _apply_objective(problem, demand)
 
 
 def _make_sites(problem: Problem) -> gpd.GeoDataFrame:
@@ -855,6 +953,7 @@ def _plan_meta(
         "occlusion": problem.occlusion,
         "unknown_heading": problem.unknown_heading,
         "snap_m": problem.snap_m,
+        **_criteria_meta(problem),
         "candidates": problem.candidates,
         "own_demand": problem.demand is not None,
         "quotas": dict(problem.quotas) if problem.quotas is not None else None,
@@ -867,6 +966,16 @@ def _plan_meta(
         "nnz": int(cm.A.nnz),
         "phases": phases,
         "timings_s": timings,
+    }
+
+
+def _criteria_meta(problem: Problem) -> dict[str, Any]:
+    """Give the objective mix, face criterion and privacy rules as plain tables (meta.json)."""
+    terms, rules = problem.objective, problem.privacy_rules
+    return {
+        "objective": None if terms is None else [asdict(t) for t in terms],
+        "face": asdict(problem.face),
+        "privacy_rules": None if rules is None else [asdict(r) for r in rules],
     }
 
 
@@ -886,6 +995,8 @@ def _tier_weights(cam: CameraSet) -> dict[str, float] | None:
 # --------------------------------------------------------------------------- result tables
 def _own_demand(demand: gpd.GeoDataFrame, scene: Scene, snap_m: float) -> gpd.GeoDataFrame:
     """Take the user's demand points, snapped to the corridors within `snap_m` (counted)."""
+    from coverage.demand import corridor_bearing_deg
+
     w = pd.to_numeric(demand["weight"]).to_numpy(dtype=float)
     footprints = scene.buildings.geometry.values if len(scene.buildings) else None
     snap = snap_to_corridors(
@@ -919,6 +1030,11 @@ def _own_demand(demand: gpd.GeoDataFrame, scene: Scene, snap_m: float) -> gpd.Ge
     )
     out["corridor"] = (
         demand["corridor"].to_numpy() if "corridor" in demand.columns else np.int64(-1)
+    )
+    out["bearing_deg"] = (
+        pd.to_numeric(demand["bearing_deg"]).to_numpy(dtype=float)
+        if "bearing_deg" in demand.columns
+        else corridor_bearing_deg(snap.xy, scene.corridors.geometry.values)
     )
     for col in demand.columns:
         if col not in out.columns and col != demand.geometry.name:
@@ -1136,6 +1252,7 @@ def assess(
             "camera_set": problem.camera,
             "best_possible_objective_found": found,
             "occlusion": problem.occlusion,
+            **_criteria_meta(problem),
             "n_demand": len(demand),
             "n_sites": len(sites),
             "timings_s": {},
@@ -1272,6 +1389,8 @@ def _given_matrix(
         privacy_zones=scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None,
         existing_xy=_xy(sets),
         existing_heading_deg=_first_headings(sets),
+        credit=demand_credit(problem, demand),
+        privacy_max_tier=privacy_max_tier(problem),
     )
 
 

@@ -29,7 +29,7 @@ from coverage.io import write_text
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from coverage.evaluation import Report
+    from coverage.evaluation import Report, Roadmap
     from coverage.plan import Plan
     from coverage.scene import Scene
 
@@ -570,6 +570,26 @@ def _curve_section(curve: pd.DataFrame, png: bytes | None) -> str:
     )
 
 
+def _programme_sections(
+    scene: Scene,
+    plan: Plan,
+    report: Report,
+    partners: pd.DataFrame | None,
+    roadmap: Roadmap | None,
+    incident_phases: pd.DataFrame | None,
+) -> list[str]:
+    """Phases, roadmap, partners' cameras, incidents and incidents by phase, in that order."""
+    from coverage import _report_programme as programme
+
+    return [
+        _phases(plan),
+        programme.roadmap_html(roadmap),
+        programme.partners_html(partners, scene),
+        _incidents(report),
+        programme.incident_phases_html(incident_phases),
+    ]
+
+
 # ----------------------------------------------------------------------------- checks
 
 _REF = re.compile(
@@ -622,6 +642,9 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
     curve_time_limit_s: float = 5.0,
     land: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     progress: Callable[[str], object] | None = None,
+    partners: pd.DataFrame | None = None,
+    roadmap: Roadmap | None = None,
+    incident_phases: pd.DataFrame | None = None,
 ) -> str:
     """Build the report of :func:`write_report` as a string (same parameters, no path)."""
     from coverage.evaluation import coverage_curve, evaluate
@@ -686,8 +709,10 @@ def report_html(  # noqa: PLR0913 - public entry point: the data, then keyword-o
         "districts that include sea (Hong Kong's do) show low densities per km².</p>"
     )
     parts.append(_table(report.districts, _district_columns(scene, report), total=total))
-    parts.append(_phases(plan))
-    parts.append(_incidents(report))
+    parts += _programme_sections(scene, plan, report, partners, roadmap, incident_phases)
+    from coverage.evaluation.face import face_privacy_html
+
+    parts.append(face_privacy_html(scene, plan))
     parts.append(_continuity(scene, plan, report, crs_line))
     if isinstance(curve, pd.DataFrame) and len(curve):
         parts.append(_curve_section(curve, png))
@@ -721,6 +746,9 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
     curve_time_limit_s: float = 5.0,
     land: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     progress: Callable[[str], object] | None = None,
+    partners: pd.DataFrame | None = None,
+    roadmap: Roadmap | None = None,
+    incident_phases: pd.DataFrame | None = None,
 ) -> Path:
     """Write one self-contained HTML report of a plan, atomically.
 
@@ -756,6 +784,18 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
         Called with the name of each step as it starts (:data:`REPORT_STEPS`:
         ``"evaluate"``, ``"curve"``, ``"figure"``, ``"map"``, ``"tables"``,
         ``"check"``, ``"write"``), e.g. to show them on a progress bar.
+    partners
+        A table from :func:`coverage.evaluation.integration_value`: the
+        "Partners' cameras" section (coverage with and without each owner's
+        sets, new sets saved, the most valuable sets).
+    roadmap
+        A :class:`coverage.evaluation.Roadmap`: the "Roadmap" section (the year
+        a target is reached, an inline SVG chart of coverage and proven bound
+        per year, the table).
+    incident_phases
+        A table from :func:`coverage.evaluation.incidents_by_phase`: incidents
+        watched per category (and year of data) before the plan and after each
+        phase, with the caveats (watched is not solved).
 
     Returns
     -------
@@ -803,6 +843,9 @@ def write_report(  # noqa: PLR0913 - public entry point: the data, then keyword-
         curve_time_limit_s=curve_time_limit_s,
         land=land,
         progress=progress,
+        partners=partners,
+        roadmap=roadmap,
+        incident_phases=incident_phases,
     )
     if progress is not None:
         progress("write")

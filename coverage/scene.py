@@ -50,7 +50,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], bool, dict[str, Any]]] = {
     "hotspots": (("Point", "MultiPoint", "Polygon", "MultiPolygon"), False, {}),
     "buildings": (("Polygon", "MultiPolygon"), False, {"height_m": np.nan}),
     "cameras": (("Point",), False, {"owner": "police", "heading_deg": np.nan, "cameras": 1}),
-    "privacy_zones": (("Polygon", "MultiPolygon"), False, {"name": ""}),
+    "privacy_zones": (("Polygon", "MultiPolygon"), False, {"name": "", "category": ""}),
     "landmarks": (("Point",), False, {"kind": "", "name": "", "weight": 1.0}),
 }
 _POINT_HOTSPOT_COLUMNS = {"weight": 1.0, "category": ""}
@@ -86,7 +86,10 @@ class Scene:
         and is left out of existing coverage (an indoor camera). What was
         assumed and moved is counted in :attr:`assumptions`.
     privacy_zones
-        Polygons no camera may look into (optional ``name``).
+        Polygons no camera may look into (optional ``name``), or, with a
+        ``category`` (``"residential"``, ``"school"``...) that a
+        ``Problem(privacy_rules=...)`` rule names, may look into only up to a
+        tier (see :class:`coverage.criteria.PrivacyRule`).
     landmarks
         Places of heavy foot traffic (transit exits, police stations) as
         points with optional ``kind``, ``name`` and ``weight`` (>= 0). Used by

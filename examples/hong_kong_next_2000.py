@@ -17,21 +17,37 @@ The scenario a planner runs on a Monday morning, on the real open data in
 - **Street level.** Tsim Sha Tsui's real streets and buildings with full
   occlusion, demand along the streets, the same two-phase question at a budget
   of 60 + 60.
+- **The programme's questions** (issue 14). *Roadmap:* the programme's new sets
+  year by year, 2,000 (2025) + 2,000 (2026) + 2,388 (2027), each year keeping the
+  sets before it (the territory plan's phases are these years), with a proven
+  bound per year and the year weighted coverage first reaches ``--target-share``.
+  *Partners:* what the MTR's exits and the police stations (the existing sets)
+  are worth to the 2027 plan: coverage with and without them, new sets saved
+  (a proven interval), their most valuable sets. *Effect in incidents:*
+  collisions watched per type of collision and year of data, before the plan and
+  after each year. *Face-capable coverage under privacy rules* is added once the
+  face-capable criterion is merged (see ``FACE-CAPABLE`` below): not computed here.
 
 Writes into ``--out`` (default ``out/hong_kong``): ``plan.geojson`` (territory:
 one row per set with ``phase`` and ``status``), ``plan_quotas.geojson``,
 ``plan_tst.geojson``, ``districts.csv``, ``equity.csv``, ``phases.csv``,
-``curve.csv``, ``report.html``, ``report_tst.html``, ``map.html``,
-``map_tst.html`` and ``summary.json`` (stage timings, coverage, proven gaps).
+``curve.csv``, ``roadmap.csv``, ``partners.csv`` (shared with the first year's plan),
+``partners_final.csv`` (with the whole programme's), ``incidents_by_phase.csv``,
+``report.html``, ``report_tst.html``, ``map.html``, ``map_tst.html`` and
+``summary.json`` (stage timings, coverage, proven gaps, the programme's answers).
 
 Run from the repository root::
 
-    python examples/hong_kong_next_2000.py [--data DIR] [--out DIR]
+    python examples/hong_kong_next_2000.py [--data DIR] [--out DIR] [--quick]
+
+``--quick`` plans 200 + 200 + 239 sets with short time limits and skips the street
+level and equity runs (a few minutes instead of a quarter of an hour).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -59,7 +75,17 @@ ASSUMPTIONS = [
     f"Each MTR exit and police station adds {LANDMARK_WEIGHT:g} demand weight (foot traffic).",
     "MTR exits and police stations are taken as existing camera sets (positions real, "
     "equipment assumed); other existing police sets are not published and not modelled.",
+    "Roadmap: the programme's 612 sets of 2024 are not published; the 624 MTR exits and "
+    "police stations stand in for the existing sets (620 modelled: 4 exits lie inside "
+    "buildings and are left out), so the totals are 620 + the new sets (7,008 after 2027 "
+    "rather than the programme's 7,000).",
+    "Collisions are traffic accidents, not crimes: 'incidents watched' counts collision "
+    "places a camera set sees (detection-grade evidence), not cases solved.",
 ]
+#: The programme's new sets per year and the years' labels.
+YEARS = (2000, 2000, 2388)
+YEAR_LABELS = (2025, 2026, 2027)
+QUICK_YEARS = (200, 200, 239)
 
 log = logging.getLogger("hong_kong_next_2000")
 
@@ -147,12 +173,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=cov.datasets.DEFAULT_HONG_KONG_PATH)
     parser.add_argument("--out", type=Path, default=Path("out/hong_kong"))
-    parser.add_argument("--budget", type=int, nargs=2, default=[2000, 2000], metavar=("P1", "P2"))
+    parser.add_argument(
+        "--years",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="new sets per year (default 2000 2000 2388; with --quick 200 200 239)",
+    )
     parser.add_argument("--tst-budget", type=int, nargs=2, default=[60, 60], metavar=("P1", "P2"))
     parser.add_argument("--quota-share", type=float, default=0.5)
-    parser.add_argument("--time-limit-s", type=float, default=60.0, help="per optimization")
+    parser.add_argument(
+        "--target-share", type=float, default=0.5, help="the roadmap's coverage target"
+    )
+    parser.add_argument("--time-limit-s", type=float, default=None, help="per optimization")
+    parser.add_argument(
+        "--quick", action="store_true", help="small years, short limits, no street level/equity"
+    )
     parser.add_argument("--quiet", action="store_true")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.years is None:
+        args.years = list(QUICK_YEARS if args.quick else YEARS)
+    if args.time_limit_s is None:
+        args.time_limit_s = 10.0 if args.quick else 60.0
+    # the first two years are the "next 2,000 + 2,000" phases of the earlier versions
+    args.budget = args.years[:2]
+    return args
 
 
 @contextmanager
@@ -191,18 +237,39 @@ def main(argv: list[str] | None = None) -> int:
         "time_limit_s": args.time_limit_s,
         "occlusion": True,
     }
-    with timed(timings, "territory: solve both phases"):
-        plan = cov.solve(cov.Problem(territory, camera, budget=tuple(args.budget), **common))
+    problem = cov.Problem(territory, camera, budget=tuple(args.years), **common)
+    with timed(timings, "territory: solve the years (roadmap)"):
+        labels = list(YEAR_LABELS[: len(args.years)]) + list(
+            range(YEAR_LABELS[-1] + 1, YEAR_LABELS[-1] + 1 + len(args.years) - len(YEAR_LABELS))
+        )
+        road = cov.roadmap(problem, args.years, labels=labels, target_share=args.target_share)
+        plan = road.plan
     for k, v in plan.meta["timings_s"].items():
         timings[f"territory: {k}"] = round(v, 2)
     with timed(timings, "territory: evaluate"):
         report = cov.evaluate(territory, plan)
-    with timed(timings, "territory: equity comparison"):
-        equity = equity_comparison(args, territory, camera, common, plan)
-    with timed(timings, "Tsim Sha Tsui: solve and evaluate"):
-        tst_run = street_level(args, camera)
+    with timed(timings, "territory: partners (integration value)"):
+        # what the partners' sets are worth to the first year's plan (the next 2,000: its
+        # phase 1, solved on its own) and to the whole programme (2027). On the 2027 plan the
+        # last sets add little, so re-planning could replace many partner sets cheaply and
+        # the proven interval of new sets saved is wide.
+        first = dataclasses.replace(plan, cameras=plan.cameras[plan.cameras["phase"] <= 1])
+        partners = cov.integration_value(problem, plan=first, top=5)
+        partners_final = cov.integration_value(problem, plan=plan, top=5)
+    with timed(timings, "territory: incidents by phase"):
+        incidents = cov.evaluation.incidents_by_phase(territory, plan, phase_labels=labels)
+    # FACE-CAPABLE COVERAGE AND PRIVACY BY TIER (issue 14): to be added here once the
+    # face-capable criterion and privacy-by-tier masking are merged ("face" branch): the
+    # share of foot traffic under face-capable coverage, hotspots at identification grade
+    # beside collisions at detection grade, and the per-set privacy table. Not computed yet.
+    equity = tst_run = None
+    if not args.quick:
+        with timed(timings, "territory: equity comparison"):
+            equity = equity_comparison(args, territory, camera, common, plan)
+        with timed(timings, "Tsim Sha Tsui: solve and evaluate"):
+            tst_run = street_level(args, camera)
     with timed(timings, "coverage curve"):
-        total = sum(args.budget)
+        total = sum(args.years)
         budgets = sorted({max(1, total * k // 16) for k in (1, 2, 4, 6, 8, 10, 12, 14, 16)})
         curve = cov.evaluation.coverage_curve(
             plan, budgets, method="auto", time_limit_s=args.time_limit_s / 4
@@ -212,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         "plan": plan,
         "report": report,
         "curve": curve,
+        "roadmap": road,
+        "partners": partners,
+        "partners_final": partners_final,
+        "incidents": incidents,
         # the 2001 coastline, for the maps only (districts and incidents stay the HAD ones)
         "land": cov.datasets.hong_kong_land(args.data),
     }
@@ -219,22 +290,130 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "assumptions": ASSUMPTIONS,
         "territory": {"candidate_poles": len(poles), **plan_figures(plan, report)},
-        "equity": {"quota_share": args.quota_share, **equity["figures"]},
-        "tst": plan_figures(tst_run["plan"], tst_run["report"]),
+        **programme_figures(road, partners, incidents),
+        "partners_final": partners_final.to_dict("records"),
+        "face": "not computed: needs the face-capable criterion (issue 14, 'face' branch)",
         "timings_s": timings,
     }
+    if equity is not None and tst_run is not None:
+        summary["equity"] = {"quota_share": args.quota_share, **equity["figures"]}
+        summary["tst"] = plan_figures(tst_run["plan"], tst_run["report"])
     write_text(args.out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
-    print(plan.summary())
-    print(plan.phases.to_string(index=False))
-    fig = equity["figures"]
-    print(
-        f"Quotas (each district >= its population share of {args.quota_share:.0%} of phase 1) "
-        f"cost {fig['cost_of_quotas']:,.1f} covered weight ({fig['cost_share']:.2%}); "
-        f"proven gaps {fig['gap_unconstrained']:.3%} / {fig['gap_with_quotas']:.3%}."
-    )
-    print("Tsim Sha Tsui:", tst_run["plan"].summary())
+    print_answers(plan, road, partners, incidents, equity, tst_run, args)
+    print("Partners, shared with the whole programme's plan:")
+    print(partners_final.drop(columns=["top_sets_lost"]).to_string(index=False))
     print(f"Wrote {args.out}/ (stage seconds: {timings})")
     return 0
+
+
+def programme_figures(road: cov.Roadmap, partners: Any, incidents: Any) -> dict[str, Any]:
+    """The roadmap, partners and incidents answers, for summary.json."""
+    last = incidents["phase"].max() if len(incidents) else 0
+    per_cat = (
+        incidents.groupby(["category", "stage"])["watched"].sum().unstack("stage")
+        if len(incidents)
+        else None
+    )
+    return {
+        "roadmap": {
+            "years": road.years.to_dict("records"),
+            "reach": None if road.reach is None else road.reach.__dict__,
+        },
+        "partners": partners.to_dict("records"),
+        "incidents_watched": {
+            "by_category": {} if per_cat is None else per_cat.to_dict("index"),
+            "by_year_after_last_phase": incidents[incidents["phase"] == last]
+            .groupby("year")[["incidents", "watched"]]
+            .sum()
+            .to_dict("index"),
+        },
+    }
+
+
+def answer_notes(territory: dict[str, Any]) -> list[str]:
+    """The programme's questions answered in one sentence each, with the figures."""
+    road, partners, inc = territory["roadmap"], territory["partners"], territory["incidents"]
+    years = "; ".join(
+        f"{r.coverage:.1%} after {r.year} ({r.sets_total:,} sets, proven bound "
+        f"{r.upper_bound_coverage:.1%})"
+        for r in road.years.itertuples(index=False)
+    )
+    out = [f"Roadmap: weighted coverage {years}. " + (road.reach.text if road.reach else "")]
+    years_t = road.years
+    for table, year, n in (
+        (partners, years_t["year"].iloc[0], int(years_t["new_sets"].iloc[0])),
+        (territory["partners_final"], years_t["year"].iloc[-1], int(years_t["new_sets"].sum())),
+    ):
+        shared = []
+        for r in table.itertuples(index=False):
+            lo, hi = r.new_sets_saved_low, r.new_sets_saved_high
+            saved = f"at least {lo:,.0f}" if np.isnan(hi) else f"{lo:,.0f} to {hi:,.0f}"
+            shared.append(
+                f"the {r.owner} sets ({r.existing_sets:,}) are worth "
+                f"{100 * r.coverage_lost:.1f} points of weighted coverage "
+                f"({r.coverage_without:.1%} without them) and {saved} new sets (proven range)"
+            )
+        out.append(
+            f"Partners, shared with the plan up to {year} ({n:,} new sets): "
+            + "; ".join(shared)
+            + "."
+        )
+    if len(inc):
+        stages = inc.drop_duplicates("phase").sort_values("phase")["stage"].tolist()
+        total = inc[inc["phase"] == 0]["incidents"].sum()
+        watched = [int(inc.loc[inc["stage"] == st, "watched"].sum()) for st in stages]
+        steps = ", ".join(f"{n:,} {st}" for n, st in zip(watched, stages, strict=True))
+        years = sorted(str(y) for y in set(inc["year"]))
+        out.append(
+            f"Incidents watched ({total:,} collisions, {years[0]}-{years[-1]}): {steps} "
+            f"({watched[-1] / total:.1%} at the end); by type and year in the tables below."
+        )
+    out.append(
+        "Face-capable coverage under privacy rules: not computed in this report (it needs the "
+        "face-capable camera criterion and privacy masking by tier, added separately)."
+    )
+    return out
+
+
+def print_answers(  # noqa: PLR0913 - the example's results, printed
+    plan: cov.Plan,
+    road: cov.Roadmap,
+    partners: Any,
+    incidents: Any,
+    equity: dict[str, Any] | None,
+    tst_run: dict[str, Any] | None,
+    args: argparse.Namespace,
+) -> None:
+    """Print the plan and the programme's answers (the figures the report shows)."""
+    print(plan.summary())
+    cols = ["year", "new_sets", "sets_total", "coverage", "upper_bound_coverage", "gap"]
+    print(road.years[cols].to_string(index=False))
+    if road.reach is not None:
+        print(road.reach.text)
+    show = partners.drop(columns=["top_sets_lost"]).copy()
+    print(show.to_string(index=False))
+    last = incidents["phase"].max() if len(incidents) else 0
+    stages = incidents.drop_duplicates("phase").sort_values("phase")["stage"].tolist()
+    table = incidents.groupby(["category", "stage"])["watched"].sum().unstack("stage")[stages]
+    first = incidents[incidents["phase"] == 0]
+    table.insert(0, "incidents", first.groupby("category")["incidents"].sum())
+    print(table.to_string())
+    print(
+        incidents[incidents["phase"] == last]
+        .groupby("year")[["incidents", "watched"]]
+        .sum()
+        .to_string()
+    )
+    if equity is not None:
+        fig = equity["figures"]
+        print(
+            f"Quotas (each district >= its population share of {args.quota_share:.0%} of "
+            f"phase 1) cost {fig['cost_of_quotas']:,.1f} covered weight "
+            f"({fig['cost_share']:.2%}); proven gaps {fig['gap_unconstrained']:.3%} / "
+            f"{fig['gap_with_quotas']:.3%}."
+        )
+    if tst_run is not None:
+        print("Tsim Sha Tsui:", tst_run["plan"].summary())
 
 
 def street_level(args: argparse.Namespace, camera: cov.CameraSet) -> dict[str, Any]:
@@ -310,27 +489,34 @@ def equity_comparison(
 def write_outputs(
     out: Path,
     territory: dict[str, Any],
-    tst: dict[str, Any],
-    equity: dict[str, Any],
+    tst: dict[str, Any] | None,
+    equity: dict[str, Any] | None,
     timings: dict[str, float],
 ) -> None:
     """Tables, maps and reports of both scenes (each file written atomically)."""
     from coverage.render import render_map, save_map
     from coverage.report import write_report
 
-    plan, plan_tst = territory["plan"], tst["plan"]
+    plan = territory["plan"]
     land = territory["land"]
     with timed(timings, "write tables"):
         write_frame(plan.cameras, out / "plan.geojson")
-        write_frame(equity["plan"].cameras, out / "plan_quotas.geojson")
-        write_frame(plan_tst.cameras, out / "plan_tst.geojson")
         write_frame(territory["report"].districts, out / "districts.csv")
-        write_frame(equity["table"], out / "equity.csv")
         write_frame(plan.phases, out / "phases.csv")
         write_frame(territory["curve"], out / "curve.csv")
+        write_frame(territory["roadmap"].years, out / "roadmap.csv")
+        write_frame(territory["partners"], out / "partners.csv")
+        write_frame(territory["partners_final"], out / "partners_final.csv")
+        write_frame(territory["incidents"], out / "incidents_by_phase.csv")
+        if equity is not None and tst is not None:
+            write_frame(equity["plan"].cameras, out / "plan_quotas.geojson")
+            write_frame(tst["plan"].cameras, out / "plan_tst.geojson")
+            write_frame(equity["table"], out / "equity.csv")
     with timed(timings, "maps"):
         save_map(render_map(territory["scene"], plan, land=land), out / "map.html")
-        save_map(render_map(tst["scene"], plan_tst, land=land), out / "map_tst.html")
+        if tst is not None:
+            save_map(render_map(tst["scene"], tst["plan"], land=land), out / "map_tst.html")
+    years = " + ".join(f"{b:,}" for b in territory["roadmap"].years["budget"])
     with timed(timings, "reports"):
         write_report(
             out / "report.html",
@@ -338,11 +524,17 @@ def write_outputs(
             plan,
             report=territory["report"],
             curve=territory["curve"],
-            comparison=equity["table"],
-            title="Hong Kong: the next 2,000 + 2,000 camera sets",
-            notes=ASSUMPTIONS,
+            comparison=None if equity is None else equity["table"],
+            title=f"Hong Kong: the next {years} camera sets",
+            notes=[*answer_notes(territory), *ASSUMPTIONS],
             land=land,
+            partners=territory["partners"],
+            roadmap=territory["roadmap"],
+            incident_phases=territory["incidents"],
         )
+        if tst is None:
+            return
+        plan_tst = tst["plan"]
         write_report(
             out / "report_tst.html",
             tst["scene"],

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import coverage as cov
+from coverage.evaluation.assumptions import assumption_rows
 from coverage.io import write_frame
 
 TST = (
@@ -96,10 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         f"scene {t_scene:.1f} s; stage seconds "
         + ", ".join(f"{k} {v:.2f}" for k, v in m["timings_s"].items())
     )
-    print(
-        "assumed: "
-        + ", ".join(f"{k} {v}" for k, v in m["assumptions"].items() if isinstance(v, int | float))
-    )
+    print("Assumptions made about the data (also in the report):")
+    for what, done in assumption_rows(m["assumptions"]):
+        print(f"  - {what}: {done}")
     print(
         f"Wrote {out}/plan.geojson, plan.csv, districts.csv, plan.gpkg, map.html, report.html "
         f"in {time.perf_counter() - t0:.1f} s"

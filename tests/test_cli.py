@@ -242,3 +242,91 @@ def test_plan_on_the_sample_city_writes_the_layered_gpkg(tmp_path: Path):
     # the CSV names its CRS and gives lon/lat
     csv = pd.read_csv(out / "plan.csv")
     assert {"lon", "lat", "x", "y", "crs"} <= set(csv.columns) and set(csv["crs"]) == {meta["crs"]}
+
+
+def _programme_config(tmp_path: Path, roadmap: str) -> Path:
+    """The partners' scene (tests/partners.py): six poles, existing sets of three owners."""
+    from partners import EXISTING, POLES, partner_problem
+
+    scene = partner_problem(EXISTING).scene
+    for name in ("districts", "corridors", "buildings", "cameras"):
+        getattr(scene, name).to_file(tmp_path / f"{name}.gpkg")
+    from conftest import X0, Y0
+    from shapely.geometry import Point
+
+    gpd.GeoDataFrame(geometry=[Point(X0 + x, Y0 + y) for x, y in POLES], crs="EPSG:2326").to_file(
+        tmp_path / "poles.geojson"
+    )
+    cfg = tmp_path / "programme.toml"
+    cfg.write_text(
+        f"""
+[scene]
+districts = "districts.gpkg"
+corridors = "corridors.gpkg"
+buildings = "buildings.gpkg"
+cameras = "cameras.gpkg"
+
+[camera]
+cameras = 1
+hfov_deg = 90
+range_m = 40
+rotations = 4
+
+[plan]
+method = "exact"
+spacing_m = 5
+poles = "poles.geojson"
+candidates = "poles"
+
+{roadmap}
+
+[partners]
+top = 2
+
+[output]
+folder = "out"
+map = false
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_plan_with_roadmap_and_partners_writes_and_prints_the_tables(tmp_path: Path):
+    cfg = _programme_config(
+        tmp_path,
+        "[roadmap]\nyears = [1, 2]\nlabels = [2025, 2026]\ntarget_share = 0.6\ntotal_sets = 7",
+    )
+    res = run("plan", str(cfg))
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "out"
+    road = pd.read_csv(out / "roadmap.csv")
+    assert road["year"].tolist() == [2025, 2026]
+    assert road["sets_total"].tolist() == [5, 7]
+    partners = pd.read_csv(out / "partners.csv")
+    assert partners["owner"].tolist() == ["MTR", "dept", "police"]
+    assert (partners["coverage_with"] >= partners["coverage_without"]).all()
+    assert {"new_sets_saved_low", "new_sets_saved_high"} <= set(partners.columns)
+    assert "Partners' cameras" in res.stdout and "MTR" in res.stdout
+    reach = ("first reaches 60.0%", "reaches 60.0% in", "not reach 60.0%", "Unknown whether")
+    assert any(r in res.stdout for r in reach)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Roadmap</h2>" in html and "<h2>Partners&#x27; cameras</h2>" not in html
+    assert "<h2>Partners' cameras</h2>" in html
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["outputs"]["roadmap.csv"] == "written"
+    assert meta["outputs"]["partners.csv"] == "written"
+    assert [p["budget"] for p in meta["phases"]] == [1, 2]
+
+
+def test_roadmap_total_that_does_not_add_up_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    from coverage.cli import main
+
+    cfg = _programme_config(tmp_path, "[roadmap]\nyears = [1, 2]\ntotal_sets = 9")
+    assert main(["plan", str(cfg), "--quiet"]) == 2  # in process: the same exit path
+    err = capsys.readouterr().err
+    assert "[roadmap] total_sets" in err and "make the last year 4" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()

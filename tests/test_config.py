@@ -137,3 +137,39 @@ def test_plan_assumption_keys_reach_the_problem(tmp_path: Path):
     bad = TEMPLATE.replace('# unknown_heading = "along_corridor"', 'unknown_heading = "north"')
     with pytest.raises(cov.errors.ConfigError, match="along_corridor"):
         load_config(_write(tmp_path, bad)).build_problem(scene=cov.datasets.sample_city())
+
+
+def test_roadmap_and_partners_sections(tmp_path: Path):
+    p = _write(
+        tmp_path,
+        '[scene]\ndataset = "sample_city"\n[plan]\nmethod = "greedy"\n'
+        "[roadmap]\nyears = [20, 20, 10]\nlabels = [2025, 2026, 2027]\ntarget_share = 0.3\n"
+        '[partners]\nowners = ["MTR"]\ntop = 3\nsavings = false\n',
+    )
+    cfg = load_config(p)
+    assert cfg.roadmap == {"years": [20, 20, 10], "labels": [2025, 2026, 2027], "target_share": 0.3}
+    assert cfg.partners == {"owners": ["MTR"], "top": 3, "savings": False}
+    problem = cfg.build_problem()
+    assert problem.budget == (20, 20, 10)  # the years are the phases
+    assert load_config(_write(tmp_path, '[scene]\ndataset = "sample_city"\n')).roadmap is None
+
+
+def test_roadmap_and_partners_problems_are_named(tmp_path: Path):
+    p = _write(
+        tmp_path,
+        '[scene]\ndataset = "sample_city"\n[plan]\nbudget = 10\n'
+        "[roadmap]\nyears = [20, 0]\nlabels = [1]\ntarget_share = 1.5\nsets = 3\n"
+        '[partners]\nowners = ["MTR", 3]\ntop = -1\n',
+    )
+    with pytest.raises(cov.errors.ConfigError) as info:
+        load_config(p)
+    text = str(info.value)
+    assert "[roadmap] years must be a list of integers >= 1; got [20, 0]" in text
+    assert "[roadmap] labels must give one label per year (2); got 1" in text
+    assert "[roadmap] target_share must be a share in (0, 1]; got 1.5" in text
+    assert "[roadmap] unknown key 'sets'" in text
+    assert "[plan] budget and [roadmap] years both give the budget" in text
+    assert "[partners] owners must be a list of owner names" in text
+    assert "[partners] top must be an integer >= 0; got -1" in text
+    with pytest.raises(cov.errors.ConfigError, match=r"\[roadmap\] needs years"):
+        load_config(_write(tmp_path, '[scene]\ndataset = "sample_city"\n[roadmap]\n'))

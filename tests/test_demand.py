@@ -56,7 +56,16 @@ def test_straight_corridor_spacing_10_gives_10_points_at_half_offsets():
     d = sample_demand(scene, spacing_m=10)
     assert d.geometry.x.tolist() == pytest.approx([5, 15, 25, 35, 45, 55, 65, 75, 85, 95])
     assert d.geometry.y.tolist() == pytest.approx([0] * 10)
-    assert list(d.columns) == ["weight", "footfall", "risk", "district", "corridor", "geometry"]
+    assert list(d.columns) == [
+        "weight",
+        "footfall",
+        "risk",
+        "district",
+        "corridor",
+        "bearing_deg",
+        "geometry",
+    ]
+    assert d["bearing_deg"].tolist() == pytest.approx([90.0] * 10)  # the corridor runs east
     assert isinstance(d.index, pd.RangeIndex)
     assert d["weight"].tolist() == [3.0] * 10
     assert d["risk"].tolist() == [0.0] * 10

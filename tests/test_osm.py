@@ -659,10 +659,18 @@ def test_example_plan_from_osm_writes_every_output(tst, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["--osm", str(tst), "--budget", "3", "--method", "greedy", "--out", str(out)]
     assert example.main(args) == 0
-    for name in ("plan.geojson", "plan.csv", "districts.csv", "map.html", "report.html"):
+    for name in (
+        "plan.geojson",
+        "plan.csv",
+        "districts.csv",
+        "plan.gpkg",
+        "map.html",
+        "report.html",
+    ):
         assert (out / name).stat().st_size > 0, name
     printed = capsys.readouterr().out
     assert "313 corridors" in printed and "4 existing cameras (1 all-around" in printed
+    assert "Existing sets without a heading: 3 of 4 existing sets: turned along" in printed
     plan = gpd.read_file(out / "plan.geojson")
     assert (plan["status"] != "existing").sum() == 3
 

@@ -190,7 +190,7 @@ def build_tiles(
     """
     from coverage import plan as _plan
     from coverage.distributed import _matrix
-    from coverage.matrix import _existing_sets, _points
+    from coverage.matrix import _existing_sets, _points, _zone_caps
     from coverage.visibility import CLEARANCE_M
 
     scene = problem.scene
@@ -204,6 +204,9 @@ def build_tiles(
     )
     bld = scene.buildings.geometry.values if problem.occlusion else None
     zones = scene.privacy_zones.geometry.values if len(scene.privacy_zones) else None
+    zones_arr = np.asarray(zones if zones is not None else [], dtype=object)
+    tiers = _plan.privacy_max_tier(problem)
+    zone_cap = _zone_caps(zones_arr, tiers, cam)
     tiled = _matrix.tiled_matrix(
         _points(_plan._xy(sites), "sites_xy"),
         _points(_plan._xy(demand), "demand_xy"),
@@ -211,12 +214,15 @@ def build_tiles(
         client=client,
         n_tiles=_matrix.n_tiles_for(client, n_tiles),
         buildings=np.asarray(bld if bld is not None else [], dtype=object),
-        zones=np.asarray(zones if zones is not None else [], dtype=object),
+        zones=zones_arr,
         bearings=list(sites["bearings_deg"]),
         existing=existing,
         clearance_m=CLEARANCE_M,
         privacy_n_rays=360,
         progress=progress,
+        credit=_plan.demand_credit(problem, demand),
+        privacy_max_tier=tiers,
+        demand_zones=zones_arr[zone_cap < 0],
     )
     return tiled, ex
 

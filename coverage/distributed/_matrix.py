@@ -53,6 +53,8 @@ class TileInput:
     camera_set: CameraSet
     clearance_m: float
     privacy_n_rays: int
+    credit: Any = None  # DemandCredit of the halo's points
+    privacy_max_tier: Sequence[str | None] | None = None  # one per zone (all zones travel)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ def build_tile(inp: TileInput) -> TileMatrix:
         existing_cameras=inp.existing_cameras if n_ex else None,
         clearance_m=inp.clearance_m,
         privacy_n_rays=inp.privacy_n_rays,
+        credit=inp.credit,
+        privacy_max_tier=inp.privacy_max_tier,
     )
     seconds = time.perf_counter() - t0
     return TileMatrix(inp.tile, cm, inp.site_ids, inp.existing_ids, inp.halo_ids, seconds)
@@ -257,10 +261,26 @@ def tiled_matrix(  # noqa: PLR0913 -- the data, then keyword-only options (as co
     clearance_m: float,
     privacy_n_rays: int,
     progress: Progress | None = None,
+    credit: Any = None,
+    privacy_max_tier: Sequence[str | None] | None = None,
+    demand_zones: NDArray[np.object_] | None = None,
 ) -> TiledMatrix:
-    """Build the tiles on the workers (checked inputs; see :func:`coverage_matrix`)."""
+    """Build the tiles on the workers (checked inputs; see :func:`coverage_matrix`).
+
+    `zones` are all the privacy zones (each tile gets them all, with
+    `privacy_max_tier`); `demand_zones` those whose demand earns nothing (the
+    zones without a tier; default: all), counted once on the driver.  A
+    `credit` (:class:`coverage.criteria.DemandCredit`) is cut to each halo.
+    """
     if camera_set.rotations == "corridors":
         row_orientations(len(sites), camera_set, bearings)  # the same check as in process
+    if credit is not None:  # the same checks as in process, before the halos cut it
+        from coverage.matrix import _point_credit
+
+        _point_credit(
+            demand[:0], None, np.zeros(0, dtype=object), np.zeros(0, np.int64), camera_set
+        )
+        _check_credit_length(credit, len(demand))
     range_m = float(camera_set.range_m)  # type: ignore[arg-type]
     reach = range_m + HALO_MARGIN_M
     plan = plan_tiles(sites, existing.xy, demand, n_tiles=n_tiles, reach_m=reach)
@@ -286,6 +306,8 @@ def tiled_matrix(  # noqa: PLR0913 -- the data, then keyword-only options (as co
             camera_set=camera_set,
             clearance_m=clearance_m,
             privacy_n_rays=privacy_n_rays,
+            credit=_credit_of(credit, h),
+            privacy_max_tier=privacy_max_tier,
         )
         futures.append(submit(client, build_tile, inp))
     summaries = _collect(
@@ -305,10 +327,12 @@ def tiled_matrix(  # noqa: PLR0913 -- the data, then keyword-only options (as co
             meta[k] += int(smr["meta"].get(k, 0))
     site_start = (np.cumsum(kept) - kept).astype(np.int64)
     n_in_zones = 0
-    if zones.size and len(demand):
-        hit = shapely.STRtree(zones).query(shapely.points(demand), predicate="intersects")[0]
+    count_zones = zones if demand_zones is None else demand_zones
+    if count_zones.size and len(demand):
+        hit = shapely.STRtree(count_zones).query(shapely.points(demand), predicate="intersects")[0]
         n_in_zones = int(np.unique(hit).size)
     meta["n_demand_in_privacy"] = n_in_zones
+    meta["n_demand_masked"] = _n_masked(zones, demand_zones, demand)
     meta["n_tiles"] = len(futures)
     meta["tile_costs"] = costs
     width = int(max(camera_set.n_cameras, existing.cameras.max(initial=0)))
@@ -338,3 +362,47 @@ def n_tiles_for(client: Any, n_tiles: int | None) -> int:
 
 def _keep(x: Any) -> Any:
     return x
+
+
+def _credit_of(credit: Any, halo: NDArray[np.int64]) -> Any:
+    """Return the DemandCredit of the halo's points (None stays None)."""
+    if credit is None:
+        return None
+    from dataclasses import replace
+
+    crit = np.asarray(credit.criterion, dtype=object).reshape(-1)[halo]
+    bearing = credit.bearing_deg
+    if bearing is not None:
+        bearing = np.asarray(bearing, dtype=np.float64).reshape(-1)[halo]
+    return replace(credit, criterion=crit, bearing_deg=bearing)
+
+
+def _check_credit_length(credit: Any, m: int) -> None:
+    """Check that a credit gives one criterion (and bearing) per demand point."""
+    from coverage.errors import InputError
+
+    n = len(np.asarray(credit.criterion, dtype=object).reshape(-1))
+    nb = m if credit.bearing_deg is None else len(np.asarray(credit.bearing_deg).reshape(-1))
+    if n != m or nb != m:
+        what = "criterion" if n != m else "bearing_deg"
+        msg = f"coverage_matrix: credit.{what} must give one entry per demand point ({m})."
+        raise InputError(msg)
+
+
+def _n_masked(
+    zones: NDArray[np.object_], demand_zones: NDArray[np.object_] | None, demand: NDArray[Any]
+) -> int:
+    """Demand points inside a zone with a tier (their credit capped), counted once."""
+    if demand_zones is None or not zones.size or not len(demand):
+        return 0
+    ruled = zones[~np.isin(np.arange(len(zones)), _positions(zones, demand_zones))]
+    if not ruled.size:
+        return 0
+    hit = shapely.STRtree(ruled).query(shapely.points(demand), predicate="intersects")[0]
+    return int(np.unique(hit).size)
+
+
+def _positions(zones: NDArray[np.object_], subset: NDArray[np.object_]) -> NDArray[np.int64]:
+    """Positions in `zones` of the (identical) geometry objects of `subset`."""
+    ids = {id(z): i for i, z in enumerate(zones)}
+    return np.array([ids[id(z)] for z in subset if id(z) in ids], dtype=np.int64)

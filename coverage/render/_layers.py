@@ -130,9 +130,10 @@ def add_layers(m: folium.Map, scene: Scene, plan: Plan, opts: LayerOptions) -> d
     heat = None
     if opts.heat and len(scene.hotspots):
         counts["Hotspots"], heat = add_hotspots(m, scene, opts)
+    # corridors under the sets: a pole stands on its street, and its popup must win the click
+    counts[_CORRIDORS] = add_corridors(m, scene, plan, codes, names, opts)
     set_counts, set_layers = add_camera_sets(m, scene, plan, codes, names, opts)
     counts.update(set_counts)
-    counts[_CORRIDORS] = add_corridors(m, scene, plan, codes, names, opts)
     no_demand = bool(np.isnan(stats["weighted_coverage"].to_numpy(dtype=float)).any())
     legend = LegendParts(
         names=names,

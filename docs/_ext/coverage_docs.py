@@ -118,7 +118,7 @@ def _template_notes() -> dict[tuple[str, str], tuple[str, str]]:
     section = ""
     for raw in config.TEMPLATE.splitlines():
         line = raw.strip()
-        head = re.match(r"^#?\s*\[([\w.]+)\]", line)
+        head = re.match(r"^#?\s*\[\[?([\w.]+)\]\]?", line)
         if head:
             section = head.group(1)
             continue
@@ -166,10 +166,25 @@ def _markdown_text(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+#: What the free keys of a section without a fixed schema are.
+_FREE_SECTIONS = {
+    "quotas": "Free keys: one per district name, each a table `{ min = N, max = M }` (either "
+    "may be left out) of new sets in that district per phase. Example: "
+    '`"Harbour & Market" = { min = 5, max = 40 }`.',
+    "objective": "Free keys: one per demand class, in order, each a selector of demand points "
+    '(`default`, a column, or `"column >= value"`, `"column == text"`) set to a criterion '
+    '(`"quality"`, a tier name or `"face"`) or a table `{ criterion = "face", weight = 2 }`; '
+    "the first line that picks a point gives its criterion, `default` takes the rest. Passed "
+    "to {obj}`~coverage.plan.Problem` as `objective` (see {mod}`coverage.criteria`). Example: "
+    '`"risk >= 0.5" = { criterion = "face", weight = 2 }`.',
+}
+
+
 def config_keys_markdown() -> str:
     """Every key of the configuration schema as Markdown tables, one per section."""
     from coverage import config
     from coverage.camera import CameraSet
+    from coverage.criteria import FaceCriterion
     from coverage.plan import Problem
     from coverage.scene import Scene
 
@@ -177,24 +192,24 @@ def config_keys_markdown() -> str:
     files = _param_docs(Scene.from_files)
     scene = _param_docs(Scene)
     files.update({k: scene[k] for k, v in files.items() if v.startswith("As for") and k in scene})
+    from coverage.evaluation import integration_value, roadmap
+
     plan = _param_docs(Problem)
     sources = {
         "scene": (files, "Scene.from_files"),
         "camera": (_param_docs(CameraSet), "CameraSet"),
         "plan": ({**plan, "seed": plan.get("rng", "")}, "Problem"),
+        "roadmap": (_param_docs(roadmap), "roadmap"),
+        "partners": (_param_docs(integration_value), "integration_value"),
+        "face": (_param_docs(FaceCriterion), "criteria.FaceCriterion"),
+        "privacy": ({"rules": plan.get("privacy_rules", "")}, "Problem"),
         "output": ({}, ""),
     }
     out: list[str] = []
     for section, keys in config._SECTIONS.items():
         out.append(f"### `[{section}]`\n")
         if keys is None:
-            ex = next((ln.strip("# ") for ln in config.TEMPLATE.splitlines() if "{ min" in ln), "")
-            out.append(
-                "Free keys: one per district name, each a table `{ min = N, max = M }` "
-                "(either may be left out) of new sets in that district per phase."
-                + (f" Example: `{ex}`." if ex else "")
-                + "\n"
-            )
+            out.append(_FREE_SECTIONS[section] + "\n")
             continue
         docs, target = sources.get(section, ({}, ""))
         out.append("| key | kind | example | meaning |\n| --- | --- | --- | --- |")
@@ -219,6 +234,9 @@ def _target_path(target: str) -> str:
         "Scene.from_files": "scene.Scene.from_files",
         "CameraSet": "camera.CameraSet",
         "Problem": "plan.Problem",
+        "roadmap": "evaluation.roadmap",
+        "integration_value": "evaluation.integration_value",
+        "criteria.FaceCriterion": "criteria.FaceCriterion",
     }[target]
 
 

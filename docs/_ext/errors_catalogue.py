@@ -33,6 +33,13 @@ def _camera_fov() -> object:
     return cov.CameraSet(hfov_deg=0)
 
 
+def _face_without_height() -> object:
+    import coverage as cov
+
+    scene = cov.datasets.sample_city()
+    return cov.Problem(scene, cov.CameraSet(resolution_px=1920), objective={"default": "face"})
+
+
 def _budget_zero() -> object:
     import numpy as np
     from scipy import sparse
@@ -150,6 +157,12 @@ def _config_wrong_kind() -> object:
     return _config(TOML["wrong_kind"])
 
 
+def _roadmap_total() -> object:
+    from coverage.evaluation import check_total_sets
+
+    return check_total_sets(7000, 624, [2000, 2000, 2388])
+
+
 CASES = [
     Case(
         "ParameterError",
@@ -168,6 +181,19 @@ CASES = [
         "Quota minima the budget cannot meet",
         _quota_minima,
         "Lower the minima in `[quotas]` or raise the budget.",
+    ),
+    Case(
+        "ParameterError",
+        "A roadmap whose years do not make the programme's total",
+        _roadmap_total,
+        "Make the last year the number the message gives, or change the total.",
+    ),
+    Case(
+        "ParameterError",
+        "Face capture asked of a camera set without pixels or mount height",
+        _face_without_height,
+        "Give the camera set `resolution_px` and `mount_height_m` (the face criterion needs "
+        'the pixel density and the down angle), or use a tier such as `"detect"`.',
     ),
     Case(
         "InputError",

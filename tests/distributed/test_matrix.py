@@ -87,3 +87,28 @@ def test_one_tile_and_empty_cells(client):
         cm = coverage_matrix(sites, demand, cs, client=client, n_tiles=n_tiles)
         assert_same(ref, cm)
     assert cm.meta["n_tiles"] == 2  # only cells owning a site become tiles
+
+
+def test_tiles_carry_the_demand_criteria_and_privacy_tiers(client):
+    # per-point criteria (face capture needs the corridor bearing) and a zone with a tier:
+    # each tile gets its halo's slice of the credit and every zone with its tier
+    import shapely
+
+    from coverage.criteria import DemandCredit
+
+    rng = np.random.default_rng(11)
+    cs = CameraSet(cameras=2, hfov_deg=70, resolution_px=1920, mount_height_m=4, rotations=4)
+    sites = np.array([[x, y] for x in range(0, 121, 15) for y in range(0, 121, 15)], float)
+    demand = rng.uniform(-10, 130, size=(1200, 2))
+    names = ["quality", "", "face", *(n for n, _ in cs.tiers)]
+    credit = DemandCredit(
+        criterion=rng.choice(names, size=len(demand)),
+        bearing_deg=rng.uniform(0, 180, len(demand)),
+    )
+    zones = np.array([shapely.box(50, 50, 70, 70), shapely.box(10, 90, 30, 110)])
+    tiers = [cs.tiers[-1][0], None]
+    kw = {"privacy_zones": zones, "credit": credit, "privacy_max_tier": tiers}
+    ref = coverage_matrix(sites, demand, cs, **kw)
+    assert ref.A.nnz > 500 and ref.meta["n_demand_in_privacy"] > 0
+    for n_tiles in (4, 9):
+        assert_same(ref, coverage_matrix(sites, demand, cs, client=client, n_tiles=n_tiles, **kw))

@@ -110,3 +110,96 @@ def test_no_point_hotspots_gives_zero_incidents(tiny_plan):
     report = evaluate(scene, plan, continuity=False)
     assert report.total["incidents"] == 0
     assert (report.districts["incidents"] == 0).all()
+
+
+# ------------------------------------------------------------- per phase and year of data
+YEARS = [2019, 2020, 2020, 2019, 2020]
+
+
+def _phased_layout(scene_with, tiny_problem, years):
+    """Assess B (130, 100) east-west in phase 1 and C (100, 160) north-south in phase 2."""
+    hs = _incidents()
+    hs["year"] = years
+    scene = scene_with(tiny_layers(), hotspots=hs)
+    sets = gpd.GeoDataFrame(
+        {"headings_deg": ["90;270", "0;180"], "phase": [1, 2]},
+        geometry=[P(130, 100), P(100, 160)],
+        crs=CRS,
+    )
+    return scene, cov.plan.assess(tiny_problem(scene, 2), sets)
+
+
+def test_incidents_by_phase_on_paper(scene_with, tiny_problem):
+    from coverage.evaluation import incidents_by_phase
+
+    scene, plan = _phased_layout(scene_with, tiny_problem, YEARS)
+    t = incidents_by_phase(scene, plan)
+    got = {
+        (r.category, r.year, r.stage): (r.incidents, r.watched) for r in t.itertuples(index=False)
+    }
+    # worked on paper: (30, 100) is the existing set's, (150, 100) B's, (100, 170) C's only
+    assert got == {
+        ("(no category)", 2020, "existing"): (1, 0),
+        ("(no category)", 2020, "phase 1"): (1, 0),
+        ("(no category)", 2020, "phase 2"): (1, 1),
+        ("assault", 2019, "existing"): (1, 0),
+        ("assault", 2019, "phase 1"): (1, 0),
+        ("assault", 2019, "phase 2"): (1, 0),
+        ("theft", 2019, "existing"): (1, 1),
+        ("theft", 2019, "phase 1"): (1, 1),
+        ("theft", 2019, "phase 2"): (1, 1),
+        ("theft", 2020, "existing"): (2, 0),
+        ("theft", 2020, "phase 1"): (2, 1),
+        ("theft", 2020, "phase 2"): (2, 1),
+    }
+    assert t["share"].tolist() == pytest.approx((t["watched"] / t["incidents"]).tolist())
+    # the last stage agrees with incident_coverage's "covered"
+    inc = incident_coverage(scene, plan)
+    assert int(t.loc[t["phase"] == 2, "watched"].sum()) == int(inc["covered"].sum())
+
+
+def test_incidents_by_phase_years_from_dates_or_none(scene_with, tiny_problem):
+    from coverage.errors import InputError
+    from coverage.evaluation import incidents_by_phase
+
+    dates = [f"{y}-06-0{k + 1}" for k, y in enumerate(YEARS)]
+    scene, plan = _phased_layout(scene_with, tiny_problem, dates)
+    t = incidents_by_phase(scene, plan)
+    assert sorted(set(t["year"])) == [2019, 2020]
+    one = incidents_by_phase(scene, plan, year_column=None)
+    assert set(one["year"]) == {"all"}
+    assert one.groupby("stage")["watched"].sum().to_dict() == {
+        "existing": 1,
+        "phase 1": 2,
+        "phase 2": 3,
+    }
+    bad, plan_bad = _phased_layout(scene_with, tiny_problem, [2019, "soon", 2020, 2019, 2020])
+    with pytest.raises(InputError, match=r"column 'year': 1 value\(s\).*rows \[1\]"):
+        incidents_by_phase(bad, plan_bad)
+
+
+def test_incidents_by_phase_stage_labels(scene_with, tiny_problem):
+    from coverage.errors import ParameterError
+    from coverage.evaluation import incidents_by_phase
+
+    scene, plan = _phased_layout(scene_with, tiny_problem, YEARS)
+    t = incidents_by_phase(scene, plan, phase_labels=[2025, 2026])
+    assert t.drop_duplicates("phase")["stage"].tolist() == ["existing", "after 2025", "after 2026"]
+    with pytest.raises(ParameterError, match="must give 2 distinct labels"):
+        incidents_by_phase(scene, plan, phase_labels=[2025])
+
+
+def test_incidents_by_phase_without_point_incidents_is_empty(tiny_plan, scene_with):
+    from shapely.geometry import box as square
+
+    from coverage.evaluation import incidents_by_phase
+
+    _, plan = tiny_plan
+    zones = gpd.GeoDataFrame(
+        {"intensity": [1.0]}, geometry=[square(X0 + 10, Y0 + 90, X0 + 40, Y0 + 110)], crs=CRS
+    )
+    scene = scene_with(tiny_layers(), hotspots=zones)  # polygon hotspots: no incidents to count
+    t = incidents_by_phase(scene, plan)
+    assert len(t) == 0
+    cols = ["category", "year", "phase", "stage", "incidents", "watched", "share"]
+    assert list(t.columns) == cols

@@ -185,6 +185,17 @@ def test_tiny_map_offline(open_map, tmp_path, tiny):
     assert "Cameras\t3 cameras, 90° field of view, 40 m range" in text
     lon, lat = Transformer.from_crs(2326, 4326, always_xy=True).transform(X0 + 40, Y0 + 20)
     assert f"Position\t{lat:.5f}° N, {lon:.5f}° E" in text
+    # a click on the pole itself, where the pole stands on its street: the set's popup, not
+    # the street's tooltip (the corridors are drawn under the sets)
+    o.page.keyboard.press("Escape")
+    o.page.evaluate(
+        "() => { const e = document.querySelector('.folium-map'); window[e.id].closePopup(); }"
+    )
+    o.page.mouse.move(1, 1)
+    o.page.wait_for_timeout(100)
+    o.page.mouse.click(*o.pixel(*_lonlat(scene, 40, 20)))
+    popup = o.page.wait_for_selector('.leaflet-popup-content:has-text("New set #2")', timeout=3000)
+    assert "Headings" in popup.inner_text()
     assert o.page.locator(".leaflet-control-layers-overlays label").count() == 9
     assert "DATA.GOV.HK" in o.page.inner_text(".leaflet-control-attribution")
     shot = tmp_path / "tiny.png"
