@@ -59,6 +59,8 @@ _MODULES = {
     "synthetic": "coverage.datasets.synthetic",
     "osm": "coverage.osm",
     "assumptions": "coverage.assumptions",
+    # beyond one machine (the 'distributed' extra: dask is imported only when it runs)
+    "distributed": "coverage.distributed",
 }
 
 __all__ = sorted([*_NAMES, *_MODULES])

@@ -12,8 +12,8 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="replace an output folder an earlier 'coverage plan' wrote (atomically)",
+    )
+    sp.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help='run on dask: "local" (a LocalCluster) or "tcp://host:8786" (default: [compute])',
+    )
+    sp.add_argument(
+        "--workers", type=int, metavar="N", help='worker processes of --scheduler "local"'
     )
     common(sp)
 
@@ -238,6 +246,8 @@ class _Stages:
         if ":" in stage:
             if done == 0:
                 self.bar.set_postfix_str(stage)
+            elif total and total > 1:  # tasks of a stage on a dask cluster
+                self.bar.set_postfix_str(f"{stage} {done:g}/{total:g}")
         elif done == 0:
             self._start(stage)
         else:
@@ -288,6 +298,25 @@ def _time_limit(problem: Any) -> float | None:
 
 
 # -------------------------------------------------------------------- commands
+@contextmanager
+def _compute(cfg: Any, args: argparse.Namespace) -> Iterator[tuple[Any, int | None]]:
+    """Yield a dask client and the tile count from ``--scheduler`` or ``[compute]`` (or None)."""
+    compute = dict(cfg.compute)
+    if args.scheduler is not None:
+        compute["scheduler"] = args.scheduler
+    if args.workers is not None:
+        compute["workers"] = args.workers
+    if "scheduler" not in compute:
+        yield None, None
+        return
+    from coverage.distributed import check_scheduler, connect
+
+    check_scheduler(compute["scheduler"], "--scheduler")
+    with connect(compute["scheduler"], workers=compute.get("workers", 2)) as client:
+        logger.info("computing on dask: %s", compute["scheduler"])
+        yield client, compute.get("tiles")
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
     from coverage.config import load_config
     from coverage.io import check_plan_folder, plan_folder
@@ -314,7 +343,14 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                 problem = cfg.build_problem(scene)
                 _check_roadmap_total(cfg, scene)
             stages.time_limit_s = _time_limit(problem)
-            plan = solve(problem, progress=stages.callback, solver_progress=stages.solver)
+            with _compute(cfg, args) as (client, n_tiles):
+                plan = solve(
+                    problem,
+                    progress=stages.callback,
+                    solver_progress=stages.solver,
+                    client=client,
+                    n_tiles=n_tiles,
+                )
             stages.timings.update(plan.meta["timings_s"])
             writer = _Outputs(tmp, debug=args.debug)
             report = _write_plan(writer, stages, scene, plan)

@@ -94,6 +94,11 @@ A documented template (``coverage init FILE`` writes it)::
     # category = "residential"
     # max_tier = "observe"  # masked above it inside the zone, instead of refusing the view
 
+    # [compute]               # on a dask cluster: pip install 'coverage-planner[distributed]'
+    # scheduler = "local"     # "local" (a LocalCluster here) or an address "tcp://host:8786"
+    # workers = 2             # worker processes of scheduler = "local" (one thread each)
+    # tiles = 8               # spatial tiles of the matrix and the solve (default: 4 per worker)
+
     [output]
     folder = "out/plan"     # relative to this file
     map = true
@@ -181,6 +186,8 @@ _FACE_KEYS: dict[str, _Kinds] = {
     "tier": str,
 }
 _PRIVACY_KEYS: dict[str, _Kinds] = {"rules": list}
+#: Where the plan is computed (coverage.distributed); no section: in this process.
+_COMPUTE_KEYS: dict[str, _Kinds] = {"scheduler": str, "workers": int, "tiles": int}
 #: Section -> its keys and their kinds (None: free keys, checked on their own).
 _SECTIONS: dict[str, dict[str, _Kinds] | None] = {
     "scene": _SCENE_KEYS,
@@ -192,6 +199,7 @@ _SECTIONS: dict[str, dict[str, _Kinds] | None] = {
     "objective": None,
     "face": _FACE_KEYS,
     "privacy": _PRIVACY_KEYS,
+    "compute": _COMPUTE_KEYS,
     "output": _OUTPUT_KEYS,
 }
 _KIND = {
@@ -219,6 +227,7 @@ class Config:
     objective: dict[str, Any] | None = None
     face: dict[str, Any] = field(default_factory=dict)
     privacy: dict[str, Any] = field(default_factory=dict)
+    compute: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: str) -> Path:
         """Resolve a path given in the file, relative to the file's folder."""
@@ -444,6 +453,9 @@ def load_config(path: str | Path) -> Config:
     privacy = raw.get("privacy", {})
     if isinstance(privacy, dict):
         problems += _privacy_problems(privacy)
+    compute = raw.get("compute", {})
+    if isinstance(compute, dict):
+        problems += _compute_problems(compute)
     if len(problems) == 1:
         msg = f"{p}: {problems[0]}"
         raise ConfigError(msg)
@@ -462,6 +474,7 @@ def load_config(path: str | Path) -> Config:
         objective=objective,
         face=dict(raw.get("face", {})),
         privacy=dict(privacy) if isinstance(privacy, dict) else {},
+        compute=dict(raw.get("compute", {})),
     )
 
 
@@ -660,6 +673,28 @@ def _roadmap_problems(roadmap: dict[str, Any], plan: dict[str, Any]) -> list[str
         problems.append(
             "[plan] budget and [roadmap] years both give the budget; delete [plan] budget "
             "(the years are the phases)"
+        )
+    return problems
+
+
+def _compute_problems(compute: dict[str, Any]) -> list[str]:
+    """Values of [compute] that are of the right kind but out of range."""
+    problems = []
+    sched: Any = compute.get("scheduler")
+    schemes = ("tcp://", "tls://", "ucx://", "inproc://")
+    if isinstance(sched, str) and not (sched == "local" or sched.startswith(schemes)):
+        problems.append(
+            f'[compute] scheduler must be "local" or a scheduler address such as '
+            f'"tcp://host:8786"; got {sched!r}'
+        )
+    for key in ("workers", "tiles"):
+        v: Any = compute.get(key)
+        if _is(v, int) and v < 1:
+            problems.append(f"[compute] {key} must be an integer >= 1; got {v}")
+    if "scheduler" not in compute and compute:
+        problems.append(
+            '[compute] needs scheduler = "local" or "tcp://host:8786" (or delete the section '
+            "to plan in this process)"
         )
     return problems
 

@@ -158,6 +158,8 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     workers: int = 1,
     credit: DemandCredit | None = None,
     privacy_max_tier: Sequence[str | None] | None = None,
+    client: Any = None,
+    n_tiles: int | None = None,
 ) -> CoverageMatrix:
     """Build the coverage matrix of every site configuration (and existing set) over demand.
 
@@ -199,6 +201,9 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
         ``max_privacy_intrusion_m2``). Inside a zone with a tier, credit is
         capped at that tier (the camera is masked above it) and the zone
         excludes no configuration.
+    client, n_tiles
+        A dask Client: build by about `n_tiles` spatial tiles (None: four per worker) on
+        its workers, identical to the in-process matrix (see :mod:`coverage.distributed`).
 
     Returns
     -------
@@ -233,6 +238,8 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
     obs = Obstacles(bld, clearance_m) if bld.size else None
     existing = _existing_sets(existing_xy, existing_heading_deg, existing_cameras, camera_set)
     _check_row_count(len(sites), camera_set)
+    if client is not None:  # by spatial tiles on a dask cluster
+        return _tiled(locals())
     rows = _row_layout(sites, camera_set, site_bearings_deg, existing)
 
     # privacy: configurations whose view reaches into a zone (dropped at the end, so
@@ -266,6 +273,28 @@ def coverage_matrix(  # noqa: PLR0913 -- public entry: the data, then keyword-on
         "n_demand_masked": 0 if pc is None or pc.cap is None else int((pc.cap != NO_CAP).sum()),
     }
     return _assemble(rows, keep_rows, entries, len(demand), meta)
+
+
+def _tiled(args: dict[str, Any]) -> CoverageMatrix:
+    """Build from the checked arguments of :func:`coverage_matrix` by tiles (dask here)."""
+    from coverage.distributed import _matrix as tiled
+
+    return tiled.tiled_matrix(
+        args["sites"],
+        args["demand"],
+        args["camera_set"],
+        client=args["client"],
+        n_tiles=tiled.n_tiles_for(args["client"], args["n_tiles"]),
+        buildings=args["bld"],
+        zones=args["all_zones"],
+        bearings=args["site_bearings_deg"],
+        existing=args["existing"],
+        clearance_m=args["clearance_m"],
+        privacy_n_rays=args["privacy_n_rays"],
+        credit=args["credit"],
+        privacy_max_tier=args["privacy_max_tier"],
+        demand_zones=args["zones"],
+    ).gather()
 
 
 # --------------------------------------------------------------------------- rows

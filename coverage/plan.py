@@ -515,6 +515,9 @@ def build_matrix(
     problem: Problem,
     demand: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
+    *,
+    client: Any = None,
+    n_tiles: int | None = None,
 ) -> CoverageMatrix:
     """Build the coverage matrix of `problem` for given demand points and sites.
 
@@ -522,7 +525,16 @@ def build_matrix(
     (``existing`` gives its position in ``scene.cameras``): sets with an
     unknown heading follow ``problem.unknown_heading``, indoor cameras are
     left out; what was assumed is in ``meta["assumptions"]``.
+
+    With a dask `client` the matrix is built by about `n_tiles` spatial tiles
+    on its workers and assembled here, identical to the in-process one (see
+    :mod:`coverage.distributed`).
     """
+    if client is not None:
+        from coverage.distributed import build_tiles
+
+        tiled, ex = build_tiles(problem, demand, sites, client=client, n_tiles=n_tiles)
+        return _with_scene_existing(tiled.gather(), ex)
     scene = problem.scene
     ex = _existing_sets(problem, demand)
     cm = coverage_matrix(
@@ -538,6 +550,11 @@ def build_matrix(
         credit=demand_credit(problem, demand),
         privacy_max_tier=privacy_max_tier(problem),
     )
+    return _with_scene_existing(cm, ex)
+
+
+def _with_scene_existing(cm: CoverageMatrix, ex: ExistingSets) -> CoverageMatrix:
+    """Renumber the existing rows by their position in ``scene.cameras``; add the assumptions."""
     existing = cm.existing.copy()
     used = existing >= 0
     existing[used] = ex.index[existing[used]]
@@ -625,6 +642,8 @@ def solve(
     *,
     progress: ProgressCallback | None = None,
     solver_progress: SolverCallback | None = None,
+    client: Any = None,
+    n_tiles: int | None = None,
 ) -> Plan:
     """Solve a planning problem end to end.
 
@@ -643,6 +662,14 @@ def solve(
         Optional callback given the optimizer's :class:`coverage.optimize.Progress`
         records while it runs (objective, proven bound, seconds elapsed in the
         phase), to show the gap as it closes (see :data:`SolverCallback`).
+    client
+        A ``dask.distributed.Client``: the matrix is built by about `n_tiles`
+        tiles on its workers and the optimizer runs there, tile by tile (see
+        :mod:`coverage.distributed`; plain problems only, no `quotas`). The
+        matrix is then gathered once, for the plan. `progress` also gets the
+        task counts (``"matrix: tiles"``, ``"optimize: curves"``, ...).
+    n_tiles
+        With `client`: about how many tiles; None picks four per worker.
 
     Returns
     -------
@@ -676,10 +703,22 @@ def solve(
         sites = _make_sites(problem)
     _require_sites(sites, budgets)
     with timer.stage("matrix"):
-        cm = build_matrix(problem, demand, sites)
+        if client is None:
+            cm = build_matrix(problem, demand, sites)
+        else:
+            from coverage import distributed
+
+            _refuse_quotas_on_cluster(problem)
+            tiled, ex = distributed.build_tiles(
+                problem, demand, sites, client=client, n_tiles=n_tiles, progress=progress
+            )
+            cm = _with_scene_existing(tiled.gather(progress), ex)
     _require_usable_rows(cm)
     weights = demand["weight"].to_numpy(dtype=np.float64)
-    solutions = _optimize_phases(problem, cm, sites, weights, timer, solver_progress)
+    if client is None:
+        solutions = _optimize_phases(problem, cm, sites, weights, timer, solver_progress)
+    else:
+        solutions = _optimize_tiles(problem, tiled, weights, timer, progress)
     phase_of = np.concatenate(
         [np.full(len(sol.selected), p, dtype=np.int64) for p, sol in enumerate(solutions, 1)]
     )
@@ -820,6 +859,49 @@ def _optimize_phases(
         progress=solver_progress,
         **_quota_options(problem, cm, sites),
     )
+
+
+def _optimize_tiles(
+    problem: Problem,
+    tiled: Any,
+    weights: NDArray[np.float64],
+    timer: StageTimer,
+    progress: ProgressCallback | None,
+) -> tuple[Solution, ...]:
+    """Solve every phase on the tiles where they were built (see :func:`_optimize_phases`)."""
+    from coverage.distributed import solve_tiles
+
+    budgets = _problem_budgets(problem)
+    names = ["optimize"]
+    if len(budgets) > 1:
+        names = [f"optimize phase {p}" for p in range(1, len(budgets) + 1)]
+
+    def phase_done(p: int, sol: Solution) -> None:
+        timer.record(names[p], sol.elapsed_s)
+        if p + 1 < len(names):
+            timer.begin(names[p + 1])
+
+    timer.begin(names[0])
+    return solve_tiles(
+        tiled,
+        weights,
+        budgets=list(budgets),
+        method=problem.method,
+        time_limit_s=problem.time_limit_s,
+        gap_tol=problem.gap_tol,
+        rng=problem.rng,
+        progress=progress,
+        on_phase=phase_done,
+    )
+
+
+def _refuse_quotas_on_cluster(problem: Problem) -> None:
+    if problem.quotas is not None:
+        msg = (
+            "Problem(quotas=...) cannot be solved on a dask cluster: quotas couple the tiles "
+            "beyond the budget. Solve it in process (client=None) or drop the quotas."
+        )
+        raise ParameterError(msg)
 
 
 def _quota_options(problem: Problem, cm: CoverageMatrix, sites: gpd.GeoDataFrame) -> dict[str, Any]:

@@ -23,6 +23,13 @@ def test_optimize_needs_no_geometry_stack():
         assert heavy not in mods, heavy
 
 
+def test_single_machine_path_never_imports_dask():
+    mods = _modules_after(
+        "import coverage, coverage.plan, coverage.matrix, coverage.optimize, coverage.cli"
+    )
+    assert not {"dask", "distributed", "dask_geopandas"} & mods
+
+
 def test_import_coverage_is_light():
     mods = _modules_after("import coverage")
     assert not {"geopandas", "folium", "scipy", "shapely"} & mods

@@ -130,6 +130,8 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     min_separation_m: float | None = None,
     k_coverage: int = 1,
     combine: str = "max",
+    client: Any = None,
+    n_pieces: int | None = None,
 ) -> Solution:
     """Choose at most `budget` configurations that maximize covered demand weight.
 
@@ -193,6 +195,8 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     combine
         ``"max"`` (credit = best quality) or ``"probabilistic"`` (credit =
         ``1 - prod(1 - q)`` over the covering rows, detections independent).
+    client, n_pieces
+        A dask Client: solve by `n_pieces` pieces on it (see :mod:`coverage.distributed`).
 
     Returns
     -------
@@ -232,6 +236,8 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     >>> max_coverage(A, [1, 1, 1], budget=2).objective
     3.0
     """
+    if client is not None:  # the pieces go to a dask cluster
+        return _on_cluster(locals())
     t0 = time.perf_counter()
     owner = "max_coverage"
     M = _inputs.as_csr(A, owner)
@@ -245,8 +251,7 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     combine = check_choice(combine, "combine", owner, _inputs.COMBINE)
     quota_arrays = _inputs.as_quotas(labels, quotas, n, owner)
     sep_pairs = _inputs.separation_pairs(xy, min_separation_m, n, owner)
-    # with costs the count is free: every selectable row
-    max_count = int(budget) if cost_arr is None else max(1, n - fx.size)
+    max_count = int(budget) if cost_arr is None else max(1, n - fx.size)  # costs: count free
     core = build_core(M, w, budget=max_count, fixed=fx, group_ids=group_ids)
     _inputs.check_quotas_feasible(
         quotas, quota_arrays, core.rows, group_ids, None if cost_arr is not None else budget, owner
@@ -256,6 +261,13 @@ def max_coverage(  # noqa: PLR0913 - public door, options keyword-only
     if k_coverage > 1 or combine == "probabilistic":
         return solve_generic(inst, core, constraints, run, k_coverage=k_coverage, combine=combine)
     return solve_max(inst, core, constraints, run)
+
+
+def _on_cluster(args: dict[str, Any]) -> Solution:
+    """Solve on a dask cluster (:func:`coverage.distributed.max_coverage`; dask imported here)."""
+    from coverage.distributed import _front_door
+
+    return _front_door(**args)
 
 
 def plan_phases(  # noqa: PLR0913 -- keyword-only options of a public entry point
