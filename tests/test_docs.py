@@ -53,8 +53,11 @@ def _blocks(page: Path) -> list[tuple[str, str, int]]:
 
 
 def _param(page: Path) -> object:
-    slow = "sample_city(" in page.read_text(encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
+    slow = "sample_city(" in text or "hong_kong(" in text
     marks = [pytest.mark.slow] if slow else []
+    if "hong_kong(" in text and not (ROOT.parent / "shared" / "data" / "hong-kong").is_dir():
+        marks.append(pytest.mark.skip(reason="the Hong Kong data folder is not beside the repo"))
     return pytest.param(page, id=str(page.relative_to(DOCS)), marks=marks)
 
 
