@@ -520,8 +520,11 @@ def face_and_privacy(
         "objective_value": plan.objective,
         "upper_bound": plan.upper_bound,
         "gap": plan.gap,
-        "foot_traffic_face_capable_share": float(total["face_share"]),
-        "foot_traffic_face_capable_share_before": float(total["face_share_before"]),
+        # the foot-traffic places' own demand (MTR exits, police stations) with a face captured
+        "foot_traffic_places_face_share": float(w[foot & credit].sum() / max(w[foot].sum(), 1e-12)),
+        # face_coverage's share: all demand weight (there is no footfall column here)
+        "demand_face_capable_share": float(total["face_share"]),
+        "demand_face_capable_share_before": float(total["face_share_before"]),
         "collision_weight_detected_share": float(
             w[collisions & credit].sum() / max(w[collisions].sum(), 1e-12)
         ),
@@ -531,9 +534,11 @@ def face_and_privacy(
         "privacy_masked_m2": float(audit["masked_m2"].sum()) if len(audit) else 0.0,
     }
     sentence = (
-        f"Face capture (first year, {figures['new_sets']:,} face-capable sets): foot traffic "
-        f"face-capable {figures['foot_traffic_face_capable_share_before']:.1%} -> "
-        f"{figures['foot_traffic_face_capable_share']:.1%}; collision weight detected "
+        f"Face capture (first year, {figures['new_sets']:,} face-capable sets): faces captured "
+        f"at {figures['foot_traffic_places_face_share']:.1%} of the foot-traffic places' "
+        f"weight; all demand weight face-capable "
+        f"{figures['demand_face_capable_share_before']:.1%} -> "
+        f"{figures['demand_face_capable_share']:.1%}; collision weight detected "
         f"{figures['collision_weight_detected_share']:.1%}; proven gap {plan.gap:.2%}; privacy "
         f"audit {len(audit)} rows over {figures['privacy_sets']} sets, "
         f"{figures['privacy_seen_m2']:,.0f} m² of privacy zones seen within the rules' tiers, "
