@@ -707,10 +707,21 @@ def _assessed(args: argparse.Namespace, *, bound: bool) -> tuple[Any, Any, _Stag
     return scene, plan, stages
 
 
+#: What ``coverage evaluate --out`` can write (coverage.io.write_frame's formats).
+_TABLE_SUFFIXES = (".csv", ".geojson", ".gpkg", ".parquet")
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from coverage.evaluation import evaluate
     from coverage.io import write_frame
 
+    if args.out is not None and Path(args.out).suffix.lower() not in _TABLE_SUFFIXES:
+        msg = (
+            f"--out {str(args.out)!r}: the district table is written as "
+            f"{', '.join(_TABLE_SUFFIXES[:-1])} or {_TABLE_SUFFIXES[-1]}; give a file name "
+            "with one of these, such as districts.csv."
+        )
+        raise ParameterError(msg)  # before any work
     scene, plan, stages = _assessed(args, bound=args.bound)
     try:
         with stages.stage("evaluate"):

@@ -159,6 +159,12 @@ def test_evaluate_and_map_a_saved_plan(tiny_config: Path):
     # nothing optimized unless asked: the bound is said not to be computed
     assert "not computed" in res.stdout and "--bound" in res.stdout
     assert "can exceed" not in res.stdout
+    # an --out the table cannot be written to fails at once, naming the formats, and writes nothing
+    res = run(
+        "evaluate", str(plan), str(tiny_config), "--quiet", "-o", str(tiny_config.parent / "t")
+    )
+    assert res.returncode == 2 and ".csv, .geojson, .gpkg or .parquet" in res.stderr, res.stderr
+    assert "sets cover" not in res.stdout and not (tiny_config.parent / "t").exists()
     res = run("evaluate", str(plan), str(tiny_config), "--quiet", "--bound")
     assert res.returncode == 0, res.stderr
     # the best plan of 2 sets covers 40 (worked on paper in tests/evaluation/test_curve.py)
