@@ -834,17 +834,7 @@ def _optimize_phases(
     The optimizer's progress records go to `solver_progress` (each phase's
     ``elapsed_s`` counts from that phase's start).
     """
-    budgets = _problem_budgets(problem)
-    names = ["optimize"]
-    if len(budgets) > 1:
-        names = [f"optimize phase {p}" for p in range(1, len(budgets) + 1)]
-
-    def phase_done(p: int, sol: Solution) -> None:
-        timer.record(names[p], sol.elapsed_s)
-        if p + 1 < len(names):
-            timer.begin(names[p + 1])
-
-    timer.begin(names[0])
+    budgets, phase_done = _phase_stages(problem, timer)
     return plan_phases(
         cm.A,
         weights,
@@ -861,16 +851,14 @@ def _optimize_phases(
     )
 
 
-def _optimize_tiles(
-    problem: Problem,
-    tiled: Any,
-    weights: NDArray[np.float64],
-    timer: StageTimer,
-    progress: ProgressCallback | None,
-) -> tuple[Solution, ...]:
-    """Solve every phase on the tiles where they were built (see :func:`_optimize_phases`)."""
-    from coverage.distributed import solve_tiles
+def _phase_stages(
+    problem: Problem, timer: StageTimer
+) -> tuple[tuple[int, ...], Callable[[int, Solution], None]]:
+    """Return the phases' budgets and an ``on_phase`` callback timing each as a stage.
 
+    The first phase's stage is begun here; each callback records the phase's
+    solver wall time and begins the next phase's stage.
+    """
     budgets = _problem_budgets(problem)
     names = ["optimize"]
     if len(budgets) > 1:
@@ -882,6 +870,20 @@ def _optimize_tiles(
             timer.begin(names[p + 1])
 
     timer.begin(names[0])
+    return budgets, phase_done
+
+
+def _optimize_tiles(
+    problem: Problem,
+    tiled: Any,
+    weights: NDArray[np.float64],
+    timer: StageTimer,
+    progress: ProgressCallback | None,
+) -> tuple[Solution, ...]:
+    """Solve every phase on the tiles where they were built (see :func:`_optimize_phases`)."""
+    from coverage.distributed import solve_tiles
+
+    budgets, phase_done = _phase_stages(problem, timer)
     return solve_tiles(
         tiled,
         weights,
