@@ -678,11 +678,15 @@ def _check_argument_order(args: argparse.Namespace) -> None:
         raise ParameterError(msg)
 
 
-def _assessed(args: argparse.Namespace, *, bound: bool) -> tuple[Any, Any, _Stages]:
+def _assessed(
+    args: argparse.Namespace, *, bound: bool, out_suffixes: tuple[str, ...] | None = None
+) -> tuple[Any, Any, _Stages]:
     """Scene and assessed plan of the sets in ``args.plan``; the progress bar stays open.
 
     With `bound` the optimizer proves how far the sets are from the best plan
     of as many (the configuration's method and time limit; progress on the bar).
+    ``args.out`` is checked before any work: writable, not an input, and (with
+    `out_suffixes`) of a format that can be written.
     """
     from coverage.config import load_config
     from coverage.io import check_output_file
@@ -692,6 +696,13 @@ def _assessed(args: argparse.Namespace, *, bound: bool) -> tuple[Any, Any, _Stag
     cfg = load_config(args.config)
     if args.out is not None:
         check_output_file(args.out, force=args.force, inputs=[*cfg.input_paths(), args.plan])
+        if out_suffixes and Path(args.out).suffix.lower() not in out_suffixes:
+            msg = (
+                f"--out {str(args.out)!r}: the table is written as "
+                f"{', '.join(out_suffixes[:-1])} or {out_suffixes[-1]}; give a file name with "
+                "one of these, such as districts.csv."
+            )
+            raise ParameterError(msg)
     sets = _read_sets(args)
     stages = _Stages(total=3, quiet=args.quiet)
     try:
@@ -715,14 +726,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from coverage.evaluation import evaluate
     from coverage.io import write_frame
 
-    if args.out is not None and Path(args.out).suffix.lower() not in _TABLE_SUFFIXES:
-        msg = (
-            f"--out {str(args.out)!r}: the district table is written as "
-            f"{', '.join(_TABLE_SUFFIXES[:-1])} or {_TABLE_SUFFIXES[-1]}; give a file name "
-            "with one of these, such as districts.csv."
-        )
-        raise ParameterError(msg)  # before any work
-    scene, plan, stages = _assessed(args, bound=args.bound)
+    scene, plan, stages = _assessed(args, bound=args.bound, out_suffixes=_TABLE_SUFFIXES)
     try:
         with stages.stage("evaluate"):
             # the district table only: the continuity and route figures are not printed
