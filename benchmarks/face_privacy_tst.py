@@ -20,11 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-import warnings
 from pathlib import Path
-
-import geopandas as gpd
-import numpy as np
 
 import coverage as cov
 from coverage.evaluation import face_coverage, privacy_table
@@ -47,27 +43,6 @@ RULES = [
 ]
 
 
-def privacy_zones(path: Path, crs: object) -> gpd.GeoDataFrame:
-    """Residential land use and playgrounds of the extract, as categorised privacy zones."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # GDAL warns of unclosed rings it then repairs
-        mp = gpd.read_file(path, layer="multipolygons", on_invalid="ignore")
-    mp = mp[mp.geometry.notna() & ~mp.geometry.is_empty]
-    cat = np.where(
-        mp["landuse"] == "residential",
-        "residential",
-        np.where(mp["leisure"] == "playground", "children", ""),
-    )
-    out = gpd.GeoDataFrame(
-        {"name": mp["name"].fillna("").to_numpy(), "category": cat},
-        geometry=mp.geometry.values,
-        crs=mp.crs,
-    )
-    out = out[out["category"] != ""].to_crs(crs)
-    out = out[out.area > 1.0]
-    return out.reset_index(drop=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=60)
@@ -75,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load {os.getloadavg()}")
     base = cov.Scene.from_osm(TST, districts="grid", grid_m=500)
-    zones = privacy_zones(TST, base.crs)
+    zones = cov.osm.read_privacy_zones(TST).to_crs(base.crs)
     scene = cov.Scene(
         base.districts,
         base.corridors,

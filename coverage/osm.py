@@ -126,15 +126,32 @@ __all__ = [
     "HOTSPOT_WEIGHTS",
     "LANDMARK_KINDS",
     "LEVEL_HEIGHT_M",
+    "PRIVACY_CATEGORIES",
     "UNKNOWN_OWNER",
     "OsmLayers",
     "parse_direction",
     "parse_height",
     "parse_hstore",
     "read_osm",
+    "read_privacy_zones",
 ]
 
 logger = logging.getLogger("coverage")
+
+#: Privacy-zone category by OSM tag (``"key=value"``), for :func:`read_privacy_zones`: the
+#: places privacy guidelines name (homes, schools and children, worship, health). The first
+#: rule in this order that a polygon's tags match gives its category.
+PRIVACY_CATEGORIES: dict[str, str] = {
+    "landuse=residential": "residential",
+    "amenity=school": "children",
+    "amenity=kindergarten": "children",
+    "amenity=childcare": "children",
+    "leisure=playground": "children",
+    "amenity=place_of_worship": "worship",
+    "amenity=clinic": "health",
+    "amenity=hospital": "health",
+    "amenity=doctors": "health",
+}
 
 #: Walkable ``highway`` kinds and their default relative footfall (1 = a residential street).
 #: Busy city-centre roads have busy sidewalks, hence ``primary`` 2.
@@ -447,6 +464,70 @@ def read_osm(
         source,
     )
     return layers
+
+
+def read_privacy_zones(
+    path: str | os.PathLike[str], *, categories: Mapping[str, str] | None = None
+) -> gpd.GeoDataFrame:
+    """Privacy zones with a ``category`` from the polygons of an OSM extract.
+
+    A polygon (a closed way or a multipolygon relation) whose tags match a
+    ``"key=value"`` of `categories` (default :data:`PRIVACY_CATEGORIES`; the
+    first match in order wins) becomes a zone, with columns ``category``,
+    ``name`` and ``osm_id``, in EPSG:4326. Hand it to
+    :class:`~coverage.Scene` as ``privacy_zones=`` and give
+    :class:`~coverage.Problem` ``privacy_rules`` by category (see the
+    face-and-privacy guide). OSM maps these places unevenly: a zone that is
+    not mapped is not masked, so say which data the zones come from.
+
+    Raises
+    ------
+    FileNotFoundError
+        `path` does not exist.
+    coverage.errors.InputError
+        The file is empty, not OSM or broken.
+    coverage.errors.ParameterError
+        A key of `categories` is not ``"key=value"``.
+
+    Examples
+    --------
+    >>> zones = read_privacy_zones("city.osm")  # doctest: +SKIP
+    >>> zones["category"].value_counts()  # doctest: +SKIP
+    """
+    table = dict(PRIVACY_CATEGORIES if categories is None else categories)
+    rules = []
+    for rule, category in table.items():
+        key, eq, value = str(rule).partition("=")
+        if not (eq and key.strip() and value.strip()):
+            msg = (
+                f"The 'categories' parameter of read_privacy_zones must map 'key=value' tags to "
+                f"categories, e.g. {{'landuse=residential': 'residential'}}. Got {rule!r}."
+            )
+            raise ParameterError(msg)
+        rules.append((key.strip(), value.strip(), str(category)))
+    p = _check_path(path)
+    polygons = _read_layer(p, "multipolygons")
+    rows, geoms, index = [], [], []
+    for label, tags, geom in zip(polygons.index, polygons["tags"], _geoms(polygons), strict=True):
+        hit = next((c for k, v, c in rules if tags.get(k) == v), None)
+        if hit is None or geom is None or geom.is_empty:
+            continue
+        rows.append({"category": hit, "name": tags.get("name", ""), "osm_id": label})
+        geoms.append(geom)
+        index.append(label)
+    zones = gpd.GeoDataFrame(
+        rows or {"category": [], "name": [], "osm_id": []},
+        geometry=geoms,
+        crs=4326,
+        index=pd.Index(index, dtype=object),
+    )
+    logger.info(
+        "OSM %s: %d privacy zone(s) %s.",
+        p.name,
+        len(zones),
+        zones["category"].value_counts().to_dict() if len(zones) else "",
+    )
+    return zones
 
 
 def _check_path(path: str | os.PathLike[str]) -> Path:

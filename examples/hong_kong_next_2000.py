@@ -55,7 +55,6 @@ import json
 import logging
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,17 +97,20 @@ FACE_CAMERA = cov.CameraSet(
 )
 #: Foot traffic at identification grade (faces), collisions at detection grade.
 FACE_OBJECTIVE: dict[str, Any] = {"source == 'foot traffic'": "face", "default": "detect"}
+#: Privacy guidelines allow detection, not identification, into these places.
 PRIVACY_RULES = [
     {"category": "residential", "max_tier": "observe"},
     {"category": "children", "max_tier": "detect"},
+    {"category": "worship", "max_tier": "observe"},
+    {"category": "health", "max_tier": "observe"},
 ]
 FACE_ASSUMPTIONS = [
     "Face study: the MTR exits and police stations stand for the crowded places where street "
     "crime is (no crime points are published); faces are credited there, collisions need "
     "only detection.",
-    "Privacy zones are the residential land use and playgrounds of the Tsim Sha Tsui "
-    "OpenStreetMap extract (the only land-use data in the shared set); elsewhere no zone is "
-    "known, so none is masked.",
+    "Privacy zones are the homes, schools, playgrounds, places of worship and clinics mapped "
+    "in the Tsim Sha Tsui OpenStreetMap extract (the only land-use data in the shared set); "
+    "elsewhere no zone is known, so none is masked.",
 ]
 
 log = logging.getLogger("hong_kong_next_2000")
@@ -440,30 +442,6 @@ def print_answers(  # noqa: PLR0913 - the example's results, printed
         print("Tsim Sha Tsui:", tst_run["plan"].summary())
 
 
-def privacy_zones(path: Path, crs: Any) -> gpd.GeoDataFrame:
-    """Residential land use and playgrounds of the Tsim Sha Tsui extract, as privacy zones.
-
-    The only land-use polygons in the shared data (an assumption, stated in the report):
-    ``landuse=residential`` is "residential", ``leisure=playground`` is "children".
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # GDAL warns of unclosed rings it then repairs
-        mp = gpd.read_file(path, layer="multipolygons", on_invalid="ignore")
-    mp = mp[mp.geometry.notna() & ~mp.geometry.is_empty]
-    category = np.where(
-        mp["landuse"] == "residential",
-        "residential",
-        np.where(mp["leisure"] == "playground", "children", ""),
-    )
-    zones = gpd.GeoDataFrame(
-        {"name": mp["name"].fillna("").to_numpy(), "category": category},
-        geometry=mp.geometry.values,
-        crs=mp.crs,
-    )
-    zones = zones[zones["category"] != ""].to_crs(crs)
-    return zones[zones.area > 1.0].reset_index(drop=True)
-
-
 def face_and_privacy(
     args: argparse.Namespace, territory: cov.Scene, common: dict[str, Any]
 ) -> dict[str, Any]:
@@ -475,7 +453,11 @@ def face_and_privacy(
     coverage. Views into residential zones are masked above "observe", into children's
     playgrounds above "detect".
     """
-    zones = privacy_zones(args.data / "osm_tsim_sha_tsui_2015.osm", territory.crs)
+    # homes, schools, playgrounds, worship and health places of the Tsim Sha Tsui extract (the
+    # only land-use data in the shared set), by coverage.osm.PRIVACY_CATEGORIES
+    zones = cov.osm.read_privacy_zones(args.data / "osm_tsim_sha_tsui_2015.osm").to_crs(
+        territory.crs
+    )
     scene = cov.Scene(
         territory.districts,
         territory.corridors,

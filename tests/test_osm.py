@@ -29,6 +29,7 @@ from coverage.osm import (
     parse_height,
     parse_hstore,
     read_osm,
+    read_privacy_zones,
 )
 
 DATA = Path(__file__).parent / "data" / "osm"
@@ -690,6 +691,7 @@ def test_the_guide_page_runs(tst, monkeypatch, capsys):
         exec(compile(block, "own-city-osm.md", "exec"), namespace)
     printed = capsys.readouterr().out
     assert "corridors=313" in printed and "A1" in printed
+    assert "{'residential': 30, 'worship': 2, 'children': 1}" in printed  # privacy zones
 
 
 def test_example_toml_builds_the_tsim_sha_tsui_scene(tst):
@@ -701,3 +703,52 @@ def test_example_toml_builds_the_tsim_sha_tsui_scene(tst):
     scene = cfg.build_scene()
     assert len(scene.corridors) >= 313 and len(scene.cameras) == 4
     assert "A1" in set(scene.districts["name"])
+
+
+# ----------------------------------------------------------------- privacy zones
+
+
+def test_privacy_zones_one_polygon_per_category_rule():
+    zones = read_privacy_zones(DATA / "privacy.osm")
+    assert zones["category"].to_dict() == {
+        "way 801": "residential",
+        "way 802": "children",  # amenity=school
+        "way 803": "children",  # leisure=playground
+        "way 804": "worship",
+        "way 805": "health",
+        "way 808": "health",  # a hospital building is a zone too
+    }  # 806 (a plain building) and 807 (landuse=commercial) are not zones
+    assert zones.loc["way 802", "name"] == "Primary School"
+    assert zones.crs.to_epsg() == 4326
+    # the estate's area on the ground: a 0.0005 deg square at 50 deg N, by pyproj.Geod
+    lon, lat, d = 9.0, 50.0, 0.0005
+    ring = [(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d)]
+    geod_area = abs(Geod(ellps="WGS84").polygon_area_perimeter(*zip(*ring, strict=True))[0])
+    scene_area = zones.to_crs(32632).area.loc["way 801"]
+    assert scene_area == pytest.approx(geod_area, rel=1e-3)
+
+
+def test_privacy_zones_custom_categories_and_a_bad_rule():
+    zones = read_privacy_zones(DATA / "privacy.osm", categories={"landuse=commercial": "business"})
+    assert zones["category"].to_dict() == {"way 807": "business"}
+    assert len(read_privacy_zones(DATA / "privacy.osm", categories={})) == 0
+    with pytest.raises(ParameterError, match="'key=value'.*Got 'residential'"):
+        read_privacy_zones(DATA / "privacy.osm", categories={"residential": "homes"})
+
+
+def test_privacy_zones_of_tsim_sha_tsui_match_the_xml(tst):
+    root = ET.parse(tst).getroot()
+
+    def tags(e):
+        return {t.get("k"): t.get("v") for t in e.findall("tag")}
+
+    ways = root.findall("way")
+    closed = [w for w in ways if w.findall("nd")[0].get("ref") == w.findall("nd")[-1].get("ref")]
+    residential = sum(tags(w).get("landuse") == "residential" for w in closed)
+    worship = sum(tags(w).get("amenity") == "place_of_worship" for w in closed)
+    zones = read_privacy_zones(tst)
+    counts = zones["category"].value_counts().to_dict()
+    assert counts["residential"] == residential == 30
+    assert counts["worship"] == worship
+    # every category comes from the default table
+    assert set(zones["category"]) <= {"residential", "children", "worship", "health"}

@@ -182,6 +182,21 @@ def main() -> None:
     z.way(101, [1, 2], highway="footway")
     (OUT / "overlapping_districts.osm").write_text(z.text())
 
+    # ---- privacy zones: one polygon per category rule, and polygons that are none
+    v = F("privacy zones: homes, children, worship, health (see coverage.osm.PRIVACY_CATEGORIES)")
+    square(v, 801, 9.0000, 50.0, 0.0005, landuse="residential", name="Estate")
+    square(v, 802, 9.0010, 50.0, 0.0003, amenity="school", name="Primary School")
+    square(v, 803, 9.0020, 50.0, 0.0002, leisure="playground")
+    square(v, 804, 9.0030, 50.0, 0.0002, amenity="place_of_worship", name="Temple")
+    square(v, 805, 9.0040, 50.0, 0.0002, amenity="clinic", name="Clinic")
+    square(v, 806, 9.0050, 50.0, 0.0002, building="yes")  # a building: not a zone
+    square(v, 807, 9.0060, 50.0, 0.0002, landuse="commercial")  # not a zone
+    square(v, 808, 9.0070, 50.0, 0.0002, building="yes", amenity="hospital")  # health, a building
+    v.node(1, 9.0, 50.002)
+    v.node(2, 9.008, 50.002)
+    v.way(101, [1, 2], highway="footway")
+    (OUT / "privacy.osm").write_text(v.text())
+
     text = (OUT / "cameras.osm").read_text()
     (OUT / "broken.osm").write_text(text[: len(text) // 2])
     (OUT / "empty.osm").write_text("")
