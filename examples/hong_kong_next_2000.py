@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(message)s",
         datefmt="%H:%M:%S",
     )
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)  # not "Created N records"
     if not args.data.is_dir():
         print(
             f"Hong Kong data folder not found at {args.data}. Pass --data DIR pointing at the "

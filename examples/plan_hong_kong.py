@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit-s", type=float, default=60.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)  # not "Created N records"
     if not args.data.is_dir():
         print(
             f"Hong Kong data folder not found at {args.data}; nothing to do. Pass --data DIR "
