@@ -718,15 +718,11 @@ def _assessed(
     return scene, plan, stages
 
 
-#: What ``coverage evaluate --out`` can write (coverage.io.write_frame's formats).
-_TABLE_SUFFIXES = (".csv", ".geojson", ".gpkg", ".parquet")
-
-
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from coverage.evaluation import evaluate
-    from coverage.io import write_frame
+    from coverage.io import TABLE_SUFFIXES, write_frame
 
-    scene, plan, stages = _assessed(args, bound=args.bound, out_suffixes=_TABLE_SUFFIXES)
+    scene, plan, stages = _assessed(args, bound=args.bound, out_suffixes=TABLE_SUFFIXES)
     try:
         with stages.stage("evaluate"):
             # the district table only: the continuity and route figures are not printed

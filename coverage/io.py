@@ -31,6 +31,7 @@ from coverage.errors import ParameterError
 __all__ = [
     "MIN_FREE_BYTES",
     "PLAN_FOLDER_FORMAT",
+    "TABLE_SUFFIXES",
     "atomic_path",
     "check_location",
     "check_output_file",
@@ -213,6 +214,10 @@ def _csv_table(frame: pd.DataFrame) -> pd.DataFrame:
             if frame.crs is not None and "crs" not in out.columns:
                 out["crs"] = crs_name(frame.crs)
     return _csv_safe(out)
+
+
+#: The file name suffixes :func:`write_frame` writes (a check before any work can use them).
+TABLE_SUFFIXES = (".csv", ".geojson", ".gpkg", ".parquet", ".geoparquet")
 
 
 def write_frame(

@@ -163,7 +163,8 @@ def test_evaluate_and_map_a_saved_plan(tiny_config: Path):
     res = run(
         "evaluate", str(plan), str(tiny_config), "--quiet", "-o", str(tiny_config.parent / "t")
     )
-    assert res.returncode == 2 and ".csv, .geojson, .gpkg or .parquet" in res.stderr, res.stderr
+    assert res.returncode == 2, res.stderr
+    assert ".csv, .geojson, .gpkg, .parquet or .geoparquet" in res.stderr, res.stderr
     assert "sets cover" not in res.stdout and not (tiny_config.parent / "t").exists()
     res = run("evaluate", str(plan), str(tiny_config), "--quiet", "--bound")
     assert res.returncode == 0, res.stderr
