@@ -66,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
             "named CRS), plan.gpkg (layers cameras, views, demand, streets, districts), "
             "districts.csv, phases.csv, "
             "meta.json, map.html and report.html; with [roadmap] roadmap.csv, with [partners] "
-            "partners.csv, with incident points incidents_by_phase.csv. The folder appears "
+            "partners.csv, with incident points incidents_by_phase.csv; with resolution_px and "
+            "mount_height_m face_coverage.csv, with privacy zones and resolution_px "
+            "privacy_audit.csv. The folder appears "
             "whole, once the plan is "
             "written; if the map or the report fails, the plan is kept and meta.json says "
             "what failed (exit code 1)."
@@ -355,6 +357,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             writer = _Outputs(tmp, debug=args.debug)
             report = _write_plan(writer, stages, scene, plan)
             programme = _write_programme(writer, stages, cfg, problem, plan)
+            face_lines = _write_face_privacy(writer, stages, problem, plan)
             if want_map:
                 with stages.stage("map"):
                     writer.attempt("map.html", lambda path: _write_map(path, scene, plan))
@@ -377,6 +380,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(plan.summary())
         _print_programme(programme)
+        for line in face_lines:
+            print(line)
         if report is not None:
             t = report.total
             print(
@@ -466,7 +471,7 @@ def _check_roadmap_total(cfg: Any, scene: Any) -> None:
 def _write_programme(
     writer: _Outputs, stages: _Stages, cfg: Any, problem: Any, plan: Any
 ) -> dict[str, Any]:
-    """Write roadmap.csv, partners.csv and incidents_by_phase.csv as configured.
+    """Write roadmap.csv, partners.csv, incidents_by_phase.csv and the face/privacy tables.
 
     Returns what the report shows (``roadmap``, ``partners``, ``incident_phases``);
     a table that failed is left out of it (and recorded in meta.json).
@@ -526,6 +531,49 @@ def _write_programme(
                 lambda t: t,
             )
     return out
+
+
+def _write_face_privacy(writer: _Outputs, stages: _Stages, problem: Any, plan: Any) -> list[str]:
+    """Write face_coverage.csv and privacy_audit.csv when the camera set and scene allow them.
+
+    The same conditions as the report's section: face capture needs the
+    camera's ``resolution_px`` and ``mount_height_m``; the audit needs
+    privacy zones in the scene and ``resolution_px``.  Returns the lines the
+    CLI prints about them.
+    """
+    from coverage import evaluation
+    from coverage.io import write_frame
+
+    cs, scene = problem.camera, problem.scene
+    lines: list[str] = []
+    if cs.resolution_px is None:
+        return lines
+
+    def face(path: Path) -> None:
+        table = evaluation.face_coverage(scene, plan)
+        write_frame(table, path)
+        total = table.iloc[-1]
+        lines.append(
+            f"Faces captured: {total['face_share_before']:.1%} -> {total['face_share']:.1%} "
+            "of foot traffic (face_coverage.csv)."
+        )
+
+    def audit(path: Path) -> None:
+        table = evaluation.privacy_table(scene, plan)
+        write_frame(table, path)
+        sets = table["set"].nunique() if len(table) else 0
+        lines.append(
+            f"Privacy audit: {sets} set(s) see privacy zones, {table['seen_m2'].sum():,.0f} m² "
+            f"seen, {table['masked_m2'].sum():,.0f} m² masked (privacy_audit.csv)."
+        )
+
+    if cs.mount_height_m is not None:
+        with stages.stage("face capture"):
+            writer.attempt("face_coverage.csv", face)
+    if len(scene.privacy_zones):
+        with stages.stage("privacy audit"):
+            writer.attempt("privacy_audit.csv", audit)
+    return lines
 
 
 def _year_labels(road: Any) -> list[Any] | None:

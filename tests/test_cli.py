@@ -337,3 +337,98 @@ def test_roadmap_total_that_does_not_add_up_is_refused_before_any_work(
     assert "[roadmap] total_sets" in err and "make the last year 4" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_plan_with_a_face_camera_and_privacy_zones_writes_both_tables(tmp_path: Path):
+    """face_coverage.csv and privacy_audit.csv: the same tables the API gives for the plan."""
+    from shapely.geometry import box
+
+    import coverage as cov
+    from coverage.config import load_config
+    from coverage.evaluation import face_coverage, privacy_table
+
+    layers = tiny_layers()
+    for name, frame in layers.items():
+        frame.to_file(tmp_path / f"{name}.gpkg")
+    tiny_poles().to_file(tmp_path / "poles.geojson")
+    x0, y0 = layers["corridors"].geometry.iloc[0].coords[0]
+    x0, y0 = x0, y0 - 100  # the tiny scene's origin
+    zone = box(x0 + 70, y0 + 80, x0 + 95, y0 + 95)  # 375 m², south-west of the crossing
+    gpd.GeoDataFrame(
+        {"name": ["Block 1"], "category": ["residential"]},
+        geometry=[zone],
+        crs="EPSG:2326",
+    ).to_file(tmp_path / "privacy.geojson")
+    cfg = tmp_path / "face.toml"
+    cfg.write_text(
+        """
+[scene]
+districts = "districts.gpkg"
+corridors = "corridors.gpkg"
+buildings = "buildings.gpkg"
+cameras = "cameras.gpkg"
+privacy_zones = "privacy.geojson"
+
+[camera]
+cameras = 2
+hfov_deg = 30
+range_m = 40
+rotations = 8
+resolution_px = 3840
+mount_height_m = 5
+
+[plan]
+budget = 2
+method = "exact"
+poles = "poles.geojson"
+candidates = "poles"
+
+[objective]
+default = "face"
+
+[[privacy.rules]]
+category = "residential"
+max_tier = "observe"
+
+[output]
+folder = "out"
+map = false
+""",
+        encoding="utf-8",
+    )
+    res = run("plan", str(cfg))
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "out"
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["outputs"]["face_coverage.csv"] == "written"
+    assert meta["outputs"]["privacy_audit.csv"] == "written"
+
+    conf = load_config(cfg)
+    scene = conf.build_scene()
+    plan = cov.solve(conf.build_problem(scene))
+    want_face = face_coverage(scene, plan)
+    got_face = pd.read_csv(out / "face_coverage.csv")
+    assert got_face["district"].tolist() == want_face["district"].tolist()
+    pd.testing.assert_series_equal(got_face["face_share"], want_face["face_share"])
+    total = want_face.iloc[-1]
+    assert f"{total['face_share_before']:.1%} -> {total['face_share']:.1%}" in res.stdout
+
+    want_audit = privacy_table(scene, plan)
+    got_audit = pd.read_csv(out / "privacy_audit.csv", keep_default_na=False)
+    assert len(want_audit) > 0, "the zone is within 40 m of pole A: some set must see it"
+    assert got_audit["set"].tolist() == want_audit["set"].tolist()
+    assert got_audit["seen_m2"].to_numpy() == pytest.approx(want_audit["seen_m2"].to_numpy())
+    assert got_audit["masked_m2"].to_numpy() == pytest.approx(want_audit["masked_m2"].to_numpy())
+    # per set, the zone's area at most once over its tiers
+    per_set = got_audit.groupby("set")[["seen_m2", "masked_m2"]].sum().sum(axis=1)
+    assert (per_set <= zone.area + 1e-6).all()
+    assert "Privacy audit:" in res.stdout
+
+
+def test_plan_without_resolution_writes_no_face_or_privacy_table(tiny_config: Path):
+    res = run("plan", str(tiny_config))
+    assert res.returncode == 0, res.stderr
+    out = tiny_config.parent / "out" / "tiny"
+    assert not (out / "face_coverage.csv").exists()
+    assert not (out / "privacy_audit.csv").exists()
+    assert "Faces captured" not in res.stdout
