@@ -10,7 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import tiny_layers, tiny_poles
+from conftest import X0, Y0, tiny_layers, tiny_poles
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -351,9 +351,7 @@ def test_plan_with_a_face_camera_and_privacy_zones_writes_both_tables(tmp_path: 
     for name, frame in layers.items():
         frame.to_file(tmp_path / f"{name}.gpkg")
     tiny_poles().to_file(tmp_path / "poles.geojson")
-    x0, y0 = layers["corridors"].geometry.iloc[0].coords[0]
-    x0, y0 = x0, y0 - 100  # the tiny scene's origin
-    zone = box(x0 + 70, y0 + 80, x0 + 95, y0 + 95)  # 375 m², south-west of the crossing
+    zone = box(X0 + 70, Y0 + 80, X0 + 95, Y0 + 95)  # 375 m², south-west of the crossing
     gpd.GeoDataFrame(
         {"name": ["Block 1"], "category": ["residential"]},
         geometry=[zone],
