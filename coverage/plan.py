@@ -469,7 +469,28 @@ class Plan:
                 if len(self.meta.get("phases", [])) > 1
                 else "."
             )
+            + self._unproven_note()
         )
+
+    def _unproven_note(self) -> str:
+        """Why the gap target was not proven and what tightens it ("" when it was)."""
+        target = self.meta.get("gap_tol")
+        stopped = getattr(self.solution, "stopped_by", "")
+        if target is None or not np.isfinite(self.gap) or self.gap <= float(target):
+            return ""
+        if stopped == "work_limit":
+            return (
+                f" The gap target ({float(target):.2%}) was not proven within the work budget "
+                '(the same plan on any machine); method="exact" with a longer time_limit_s '
+                "keeps tightening the bound."
+            )
+        if stopped == "time_limit":
+            return (
+                f" The time limit cut the run before the gap target ({float(target):.2%}) was "
+                "proven: a rerun may differ; raise time_limit_s until the run ends on its own "
+                "to make it reproducible."
+            )
+        return ""
 
     def to_gpkg(
         self, path: str | os.PathLike[str], *, scene: Scene | None = None, report: Any = None

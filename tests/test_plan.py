@@ -277,3 +277,21 @@ def test_assess_a_saved_plan(tiny_scene, tmp_path):
     assert hand.objective == pytest.approx(20.0)
     assert hand.upper_bound >= 32.0 - 1e-9  # the best single set reaches 32
     assert hand.gap == pytest.approx(1 - 20.0 / hand.upper_bound)
+
+
+def test_summary_says_why_the_gap_target_was_not_proven(sample_scene):
+    def plan_of(**kw):
+        problem = cov.Problem(
+            sample_scene, cov.CameraSet(), budget=40, spacing_m=20, candidate_spacing_m=50, **kw
+        )
+        return cov.solve(problem)
+
+    local = plan_of(method="local")  # swaps and a Lagrangian bound: 0.3% here, above 0.1%
+    assert local.solution.stopped_by == "work_limit" and local.gap > local.meta["gap_tol"]
+    assert "The gap target (0.10%) was not proven within the work budget" in local.summary()
+    cut = plan_of(method="auto", time_limit_s=1e-3)  # no time for more than greedy
+    assert cut.solution.stopped_by == "time_limit" and cut.gap > 1e-3
+    assert "The time limit cut the run before the gap target (0.10%)" in cut.summary()
+    proven = plan_of(method="auto", gap_tol=0.01)
+    assert proven.gap <= 0.01
+    assert "not proven" not in proven.summary() and "time limit cut" not in proven.summary()
