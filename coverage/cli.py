@@ -471,7 +471,7 @@ def _check_roadmap_total(cfg: Any, scene: Any) -> None:
 def _write_programme(
     writer: _Outputs, stages: _Stages, cfg: Any, problem: Any, plan: Any
 ) -> dict[str, Any]:
-    """Write roadmap.csv, partners.csv, incidents_by_phase.csv and the face/privacy tables.
+    """Write roadmap.csv, partners.csv and incidents_by_phase.csv as configured.
 
     Returns what the report shows (``roadmap``, ``partners``, ``incident_phases``);
     a table that failed is left out of it (and recorded in meta.json).
