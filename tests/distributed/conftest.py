@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from importlib import metadata
+
 import pytest
 
-pytest.importorskip("distributed", reason="the 'distributed' extra (dask) is not installed")
+
+def _missing() -> str:
+    """The first distribution of the 'distributed' extra that is not installed ("" if none).
+
+    Installed distributions, not import names: with the tests on sys.path, ``import
+    distributed`` would also find this very folder.
+    """
+    for name in ("dask", "distributed", "dask-geopandas"):
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return name
+    return ""
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _the_extra_is_installed():
+    """Skip every test here without the 'distributed' extra (before the cluster starts)."""
+    if missing := _missing():
+        pytest.skip(f"the 'distributed' extra is not installed ({missing} missing)")
 
 
 @pytest.fixture(scope="package")
