@@ -475,7 +475,7 @@ class Plan:
     def _unproven_note(self) -> str:
         """Why the gap target was not proven and what tightens it ("" when it was)."""
         target = self.meta.get("gap_tol")
-        stopped = getattr(self.solution, "stopped_by", "")
+        stopped = self.solution.stopped_by
         if target is None or not np.isfinite(self.gap) or self.gap <= float(target):
             return ""
         if stopped == "work_limit":

@@ -339,7 +339,7 @@ def test_roadmap_total_that_does_not_add_up_is_refused_before_any_work(
     assert not (tmp_path / "out").exists()
 
 
-def test_plan_with_a_face_camera_and_privacy_zones_writes_both_tables(tmp_path: Path):
+def test_plan_with_a_face_camera_and_privacy_zones_writes_both_tables(tiny_config: Path):
     """face_coverage.csv and privacy_audit.csv: the same tables the API gives for the plan."""
     from shapely.geometry import box
 
@@ -347,10 +347,7 @@ def test_plan_with_a_face_camera_and_privacy_zones_writes_both_tables(tmp_path: 
     from coverage.config import load_config
     from coverage.evaluation import face_coverage, privacy_table
 
-    layers = tiny_layers()
-    for name, frame in layers.items():
-        frame.to_file(tmp_path / f"{name}.gpkg")
-    tiny_poles().to_file(tmp_path / "poles.geojson")
+    tmp_path = tiny_config.parent  # the tiny scene's layers and poles are written there
     zone = box(X0 + 70, Y0 + 80, X0 + 95, Y0 + 95)  # 375 m², south-west of the crossing
     gpd.GeoDataFrame(
         {"name": ["Block 1"], "category": ["residential"]},
@@ -408,6 +405,11 @@ map = false
     got_face = pd.read_csv(out / "face_coverage.csv")
     assert got_face["district"].tolist() == want_face["district"].tolist()
     pd.testing.assert_series_equal(got_face["face_share"], want_face["face_share"])
+    all_districts = got_face.iloc[-1]  # a face objective: the new sets capture faces
+    assert all_districts["face_share"] > all_districts["face_share_before"]
+    assert all_districts["face_share"] == pytest.approx(
+        all_districts["footfall_face"] / all_districts["footfall"]
+    )
     total = want_face.iloc[-1]
     assert f"{total['face_share_before']:.1%} -> {total['face_share']:.1%}" in res.stdout
 
